@@ -1,0 +1,4 @@
+//! What auditors run: verification of store and ledger, and evidence export packages.
+
+pub mod export;
+pub mod verify;

@@ -1,0 +1,144 @@
+//! `verify`: re-hash every stored clip against the ledger, look for missing and unexpected
+//! store files, and walk the hash chain. The run itself is recorded as a `verify-run` event.
+
+use crate::hash::digest_of;
+use crate::ledger::{ChainReport, EventKind, NewEvent};
+use crate::station::Station;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashSet;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Problem {
+    /// missing, altered, unreadable, unexpected, chain.
+    pub kind: &'static str,
+    pub sha256: Option<String>,
+    pub path: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StoreProtection {
+    pub immutable: usize,
+    pub not_immutable: usize,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub clips_checked: usize,
+    pub bytes_checked: u64,
+    pub problems: Vec<Problem>,
+    pub ledger: ChainReport,
+    pub store: StoreProtection,
+}
+
+pub fn verify(station: &Station) -> anyhow::Result<VerifyReport> {
+    let expected = station.ledger().stored_objects()?;
+    let mut problems = Vec::new();
+    let (mut clips_checked, mut bytes_checked) = (0, 0u64);
+    let mut protection = StoreProtection {
+        immutable: 0,
+        not_immutable: 0,
+        note: None,
+    };
+    for clip in &expected {
+        let path = station.locate(&clip.store_path);
+        let problem = |kind, detail: String| Problem {
+            kind,
+            sha256: Some(clip.sha256.clone()),
+            path: Some(path.clone()),
+            detail,
+        };
+        let file = match station.store.open(&clip.store_path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                problems.push(problem(
+                    "missing",
+                    format!("clip {} is in the ledger but not in the store", clip.sha256),
+                ));
+                continue;
+            }
+            Err(e) => {
+                problems.push(problem(
+                    "unreadable",
+                    format!("clip {} cannot be opened: {e}", clip.sha256),
+                ));
+                continue;
+            }
+        };
+        match digest_of(file) {
+            Ok(d) => {
+                clips_checked += 1;
+                bytes_checked += d.bytes;
+                if d.sha256 != clip.sha256 || d.blake3 != clip.blake3 || d.bytes != clip.bytes {
+                    problems.push(problem(
+                        "altered",
+                        format!("clip {} was changed in the store: it now hashes to SHA-256 {} ({} bytes, ledger says {})", clip.sha256, d.sha256, d.bytes, clip.bytes),
+                    ));
+                }
+            }
+            Err(e) => problems.push(problem(
+                "unreadable",
+                format!("clip {} could not be read to the end: {e}", clip.sha256),
+            )),
+        }
+        match station.store.is_immutable(&clip.store_path) {
+            Some(true) => protection.immutable += 1,
+            _ => protection.not_immutable += 1,
+        }
+    }
+    if protection.not_immutable > 0 {
+        protection.note = Some(format!(
+            "{} stored clip(s) lack the immutable flag (filesystem or missing CAP_LINUX_IMMUTABLE); they are protected by read-only permissions only",
+            protection.not_immutable
+        ));
+    }
+
+    let known: HashSet<&str> = expected.iter().map(|c| c.store_path.as_str()).collect();
+    for object in station.store.list()? {
+        if !known.contains(object.store_path.as_str()) {
+            problems.push(Problem {
+                kind: "unexpected",
+                sha256: (!object.sha256.is_empty()).then(|| object.sha256.clone()),
+                path: Some(station.locate(&object.store_path)),
+                detail: "a file in the store that the ledger does not record (placed by a run that crashed before committing, or put there by hand)".into(),
+            });
+        }
+    }
+
+    let chain = station.ledger().verify_chain()?;
+    if !chain.chain_ok {
+        problems.push(Problem {
+            kind: "chain",
+            sha256: None,
+            path: None,
+            detail: format!(
+                "the custody ledger was altered: {}",
+                chain.detail.clone().unwrap_or_default()
+            ),
+        });
+    }
+    let ok = problems.is_empty();
+    station
+        .ledger()
+        .append(
+            NewEvent::new(EventKind::VerifyRun, station.actor()).detail(json!({
+                "ok": ok,
+                "clips_checked": clips_checked,
+                "bytes_checked": bytes_checked,
+                "problems": problems.len(),
+                "chain_ok": chain.chain_ok,
+                "chain_head": chain.head_hash,
+            })),
+        )?;
+    Ok(VerifyReport {
+        ok,
+        clips_checked,
+        bytes_checked,
+        problems,
+        ledger: chain,
+        store: protection,
+    })
+}

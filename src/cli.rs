@@ -1,0 +1,108 @@
+//! The command line: parse, load config, run one command, map the outcome to an exit code.
+
+use crate::commands;
+use crate::config::Config;
+use crate::error::exit_code_for;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "camdock",
+    version,
+    about = "Body-camera dock station: verified write-once ingest with a tamper-evident custody ledger"
+)]
+pub struct Cli {
+    /// Config file (TOML); else $CAMDOCK_CONFIG; else built-in defaults.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the ledger and the store live (overrides station.data_dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Ingest a mounted camera volume once: one dock session, docked to undocked.
+    Ingest(commands::ingest::Args),
+    /// List the clips in the ledger.
+    Clips(commands::clips::Args),
+    /// Show one clip's custody trail.
+    Custody(commands::custody::Args),
+    /// Re-hash every stored clip and check the ledger's hash chain.
+    Verify(commands::verify::Args),
+    /// Every camera's state and health.
+    Fleet(commands::fleet::FleetArgs),
+    /// Cameras out past the overdue policy, now or at a past instant.
+    Overdue(commands::fleet::OverdueArgs),
+    /// Write an evidence package that standard tools can check.
+    Export(commands::export::Args),
+    /// Run the dock daemon.
+    Run(commands::daemon::RunArgs),
+    /// The daemon on simulated docks, for a first look.
+    Demo(commands::daemon::DemoArgs),
+    /// Write a realistic camera volume (real MP4s and DEVICE.TXT).
+    SimulateCamera(commands::simulate::Args),
+}
+
+/// Runs the process; returns its exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    init_logging(matches!(cli.command, Command::Run(_) | Command::Demo(_)));
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("camdock: {}", one_sentence(&e));
+            exit_code_for(&e)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    let config = Config::load(cli.config.as_deref())?;
+    let data_dir = cli.data_dir.as_deref();
+    match cli.command {
+        Command::Ingest(a) => commands::ingest::run(config, data_dir, a),
+        Command::Clips(a) => commands::clips::run(config, data_dir, a),
+        Command::Custody(a) => commands::custody::run(config, data_dir, a),
+        Command::Verify(a) => commands::verify::run(config, data_dir, a),
+        Command::Fleet(a) => commands::fleet::run_fleet(config, data_dir, a),
+        Command::Overdue(a) => commands::fleet::run_overdue(config, data_dir, a),
+        Command::Export(a) => commands::export::run(config, data_dir, a),
+        Command::Run(a) => commands::daemon::run(config, data_dir, a),
+        Command::Demo(a) => commands::daemon::demo(config, data_dir, a),
+        Command::SimulateCamera(a) => commands::simulate::run(a),
+    }
+}
+
+/// An error and its causes as one line: "what failed: because …".
+fn one_sentence(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+/// Logs go to stderr (journald picks them up under systemd); commands stay quiet unless asked.
+fn init_logging(daemon: bool) {
+    let default = if daemon { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CAMDOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,79 @@
+use super::{OK, emit, open};
+use crate::config::Config;
+use crate::usage;
+use chrono::{DateTime, Utc};
+use std::fmt::Write;
+use std::path::Path;
+
+#[derive(clap::Args, Debug)]
+pub struct FleetArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct OverdueArgs {
+    /// Judge as of this RFC 3339 instant (for audits of the past); default now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_fleet(config: Config, data_dir: Option<&Path>, a: FleetArgs) -> anyhow::Result<i32> {
+    let overdue_after = config.policy.overdue_after;
+    let station = open(config, data_dir)?;
+    let fleet = station.ledger().fleet(Utc::now(), overdue_after)?;
+    emit(a.json, &fleet, |fleet| {
+        let mut s = String::new();
+        for c in fleet {
+            let _ = writeln!(
+                s,
+                "{:<12} {:<8} battery {:>4}  clock {:>9}  {}",
+                c.camera,
+                c.state,
+                c.battery_percent
+                    .map(|b| format!("{b}%"))
+                    .unwrap_or("-".into()),
+                c.clock_offset_ms
+                    .map(|o| format!("{:+.1}s", o as f64 / 1000.0))
+                    .unwrap_or("-".into()),
+                c.attention.join("; ")
+            );
+        }
+        let _ = writeln!(s, "{} camera(s)", fleet.len());
+        s
+    })?;
+    Ok(OK)
+}
+
+pub fn run_overdue(config: Config, data_dir: Option<&Path>, a: OverdueArgs) -> anyhow::Result<i32> {
+    let at: DateTime<Utc> = match &a.at {
+        Some(t) => crate::time::parse_stamp(t).ok_or_else(|| {
+            usage!("--at '{t}' is not an RFC 3339 time such as 2026-11-24T08:00:00Z")
+        })?,
+        None => Utc::now(),
+    };
+    let overdue_after = config.policy.overdue_after;
+    let station = open(config, data_dir)?;
+    let list = station.ledger().overdue_at(at, overdue_after)?;
+    emit(a.json, &list, |list| {
+        let mut s = String::new();
+        for c in list {
+            let _ = writeln!(
+                s,
+                "{:<12} out since {}  ({:.1} h){}",
+                c.camera,
+                c.out_since,
+                c.hours_out,
+                c.officer
+                    .as_deref()
+                    .map(|o| format!("  officer {o}"))
+                    .unwrap_or_default()
+            );
+        }
+        let _ = writeln!(s, "{} camera(s) overdue", list.len());
+        s
+    })?;
+    Ok(OK)
+}

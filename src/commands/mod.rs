@@ -1,0 +1,37 @@
+//! One file per command: arguments, the call into the station, and the output (human or `--json`).
+
+pub mod clips;
+pub mod custody;
+pub mod daemon;
+pub mod export;
+pub mod fleet;
+pub mod ingest;
+pub mod simulate;
+pub mod verify;
+
+use crate::config::Config;
+use crate::station::Station;
+use serde::Serialize;
+use std::path::Path;
+
+/// Prints one JSON document, or the human rendering.
+pub fn emit<T: Serialize>(
+    json: bool,
+    value: &T,
+    human: impl FnOnce(&T) -> String,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", human(value));
+    }
+    Ok(())
+}
+
+pub fn open(config: Config, data_dir: Option<&Path>) -> anyhow::Result<Station> {
+    Station::open(config, data_dir)
+}
+
+/// Exit codes of the command-line contract.
+pub const OK: i32 = 0;
+pub const PROBLEM: i32 = 1;

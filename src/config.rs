@@ -1,0 +1,186 @@
+//! One TOML config with embedded defaults. A file names only what differs from the defaults.
+
+use crate::time::StationZone;
+use crate::usage;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The defaults, embedded so that a station runs with no config file at all.
+pub const DEFAULTS: &str = include_str!("../config/defaults.toml");
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub station: StationConfig,
+    pub dock: DockConfig,
+    pub policy: PolicyConfig,
+    pub web: WebConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationConfig {
+    /// Appears in every ledger event as the acting station.
+    pub id: String,
+    /// IANA zone in which camera wall clocks are read; "system" for the machine's zone.
+    pub timezone: String,
+    /// Where the ledger and the store live (overridden by `--data-dir`).
+    pub data_dir: PathBuf,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockConfig {
+    /// Camera volumes appear here as directories (mounts).
+    pub media_root: PathBuf,
+    /// Watch the USB bus for cameras; off where there is no USB.
+    pub usb: bool,
+    /// How many docked cameras are ingested at once.
+    pub parallel: usize,
+    /// Quiet time after a volume appears before ingest starts (a mount appears whole at once).
+    #[serde(with = "humantime_serde")]
+    pub settle: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    #[serde(with = "humantime_serde")]
+    pub overdue_after: Duration,
+    #[serde(with = "humantime_serde")]
+    pub late_after: Duration,
+    #[serde(with = "humantime_serde")]
+    pub clock_tolerance: Duration,
+    pub low_battery_percent: u8,
+    pub low_free_percent: u8,
+    #[serde(with = "humantime_serde")]
+    pub retention: Duration,
+    pub wipe_after_ingest: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    pub listen: String,
+}
+
+/// Durations written the way people write them: "24h", "2s", "365days".
+mod humantime_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "'{text}' is not a duration ({e}); write e.g. \"24h\" or \"2s\""
+            ))
+        })
+    }
+}
+
+impl Config {
+    /// The built-in defaults alone.
+    pub fn defaults() -> Config {
+        toml::from_str(DEFAULTS).expect("embedded defaults parse")
+    }
+
+    /// `--config`, else `$CAMDOCK_CONFIG`, else the defaults; the file is laid over the defaults.
+    pub fn load(explicit: Option<&Path>) -> anyhow::Result<Config> {
+        let path = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("CAMDOCK_CONFIG").map(PathBuf::from));
+        let Some(path) = path else {
+            return Ok(Config::defaults());
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| usage!("cannot read config file {}: {e}", path.display()))?;
+        Config::from_toml(&text).map_err(|e| usage!("config file {}: {e}", path.display()))
+    }
+
+    /// Parses a config text laid over the defaults, then validates it.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        let mut merged: toml::Table = toml::from_str(DEFAULTS).expect("embedded defaults parse");
+        let overlay: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        for (section, value) in overlay {
+            match (merged.get_mut(&section), value) {
+                (Some(toml::Value::Table(base)), toml::Value::Table(over)) => {
+                    for (k, v) in over {
+                        if !base.contains_key(&k) {
+                            return Err(format!("unknown key {section}.{k}"));
+                        }
+                        base.insert(k, v);
+                    }
+                }
+                (None, _) => return Err(format!("unknown section [{section}]")),
+                (Some(_), _) => return Err(format!("{section} must be a [{section}] table")),
+            }
+        }
+        let config: Config = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        StationZone::parse(Some(&self.station.timezone))
+            .map_err(|e| format!("station.timezone: {e}"))?;
+        if self.station.id.trim().is_empty() {
+            return Err("station.id must not be empty".into());
+        }
+        if self.dock.parallel == 0 {
+            return Err("dock.parallel must be at least 1".into());
+        }
+        if self.policy.low_battery_percent > 100 || self.policy.low_free_percent > 100 {
+            return Err(
+                "policy.low_battery_percent and policy.low_free_percent are percentages (0-100)"
+                    .into(),
+            );
+        }
+        if self.policy.retention < Duration::from_secs(180 * 86400) {
+            return Err("policy.retention is below the 6 months the regulations require".into());
+        }
+        Ok(())
+    }
+
+    pub fn zone(&self) -> StationZone {
+        StationZone::parse(Some(&self.station.timezone)).expect("validated")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_changes_only_what_it_names() {
+        let c = Config::from_toml("[policy]\noverdue_after = \"12h\"\n").unwrap();
+        assert_eq!(c.policy.overdue_after, Duration::from_secs(12 * 3600));
+        assert_eq!(c.policy.clock_tolerance, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert!(
+            Config::from_toml("[dock]\nmedia_rot = \"/x\"\n")
+                .unwrap_err()
+                .contains("dock.media_rot")
+        );
+        assert!(
+            Config::from_toml("[station]\ntimezone = \"Nowhere/City\"\n")
+                .unwrap_err()
+                .contains("station.timezone")
+        );
+        assert!(
+            Config::from_toml("[policy]\nclock_tolerance = \"soon\"\n")
+                .unwrap_err()
+                .contains("soon")
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! The daemon: dock events in, dock sessions out.

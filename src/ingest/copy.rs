@@ -1,0 +1,69 @@
+//! One clip from the camera into a staging file: one read, hashed twice and written once.
+
+use super::throttle::Throttled;
+use super::walk::Entry;
+use crate::hash::{Digests, FanOutError, fan_out};
+use crate::store::{ClipStore, Staging};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error("cannot open the clip on the camera: {0}")]
+    Open(io::Error),
+    #[error("the clip changed on the camera after it was listed")]
+    Changed,
+    #[error("reading the clip from the camera failed: {0}")]
+    Read(io::Error),
+    #[error("writing the clip to the store failed: {0}")]
+    Write(io::Error),
+}
+
+impl CopyError {
+    /// Read-side faults point at the camera (pulled out, failing card); the rest at the station.
+    pub fn is_camera_fault(&self) -> bool {
+        matches!(
+            self,
+            CopyError::Open(_) | CopyError::Read(_) | CopyError::Changed
+        )
+    }
+}
+
+/// Opens a listed clip without following a symlink that appeared since the listing.
+fn open_listed(entry: &Entry) -> Result<File, CopyError> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&entry.path)
+        .map_err(CopyError::Open)?;
+    let meta = file.metadata().map_err(CopyError::Open)?;
+    if !meta.is_file() || meta.ino() != entry.inode {
+        return Err(CopyError::Changed);
+    }
+    Ok(file)
+}
+
+/// Streams `entry` into a new staging file of `store`. On error nothing is left staged.
+pub fn copy_clip(
+    store: &dyn ClipStore,
+    entry: &Entry,
+    throttle_bytes_per_s: Option<u64>,
+) -> Result<(Digests, Staging), CopyError> {
+    let source = open_listed(entry)?;
+    let mut staging = store.stage().map_err(CopyError::Write)?;
+    let reader: Box<dyn Read> = match throttle_bytes_per_s {
+        Some(rate) => Box::new(Throttled::new(source, rate)),
+        None => Box::new(source),
+    };
+    match fan_out(reader, Some(&mut staging.file)) {
+        Ok(d) => Ok((d, staging)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&staging.path);
+            Err(match e {
+                FanOutError::Read(e) => CopyError::Read(e),
+                FanOutError::Write(e) => CopyError::Write(e),
+            })
+        }
+    }
+}

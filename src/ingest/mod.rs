@@ -1,0 +1,11 @@
+//! From a mounted camera volume to stored, verified, committed clips.
+//!
+//! `walk` lists what is on the card (safely), `copy` streams one clip through the single-pass
+//! fan-out into a staging file, and `session` runs one dock session end to end.
+
+pub mod copy;
+pub mod session;
+pub mod throttle;
+pub mod walk;
+
+pub use session::{ClipOutcome, IngestOptions, IngestReport, Ingestor, Progress};

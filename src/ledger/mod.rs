@@ -1,0 +1,134 @@
+//! The custody ledger: SQLite (WAL), an append-only hash-chained `events` table, and projections
+//! (clips, recordings, sessions, cameras) written in the same transaction as their events.
+
+pub mod chain;
+pub mod event;
+pub mod projections;
+pub mod queries;
+pub mod schema;
+
+pub use chain::{ChainReport, verify_chain};
+pub use event::{EventKind, NewEvent};
+
+use crate::time::stamp;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::path::Path;
+use std::time::Duration;
+
+pub struct Ledger {
+    conn: Connection,
+}
+
+/// An open write transaction: events appended through it and the projection rows written with
+/// them commit together or not at all.
+pub struct Writer<'a> {
+    tx: Transaction<'a>,
+    now: DateTime<Utc>,
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger at `path`, applies migrations and re-arms the
+    /// append-only guard.
+    pub fn open(path: &Path, station: &str) -> anyhow::Result<Ledger> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a committed event survives power loss, which is the point of committing it.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        schema::migrate(&mut conn)?;
+        let mut ledger = Ledger { conn };
+        let restored = schema::ensure_guards(&ledger.conn)?;
+        if !restored.is_empty() && ledger.event_count()? > 0 {
+            ledger.write(|w| {
+                w.append(NewEvent::new(EventKind::LedgerGuardRestored, station).detail(serde_json::json!({
+                    "restored_triggers": restored,
+                    "note": "the append-only guard was missing; someone with file access removed it",
+                })))
+            })?;
+        }
+        Ok(ledger)
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `f` inside one IMMEDIATE transaction (taking the write lock up front, so two processes
+    /// never deadlock upgrading a read lock) and commits if it succeeds.
+    pub fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut Writer<'_>) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut w = Writer {
+            tx,
+            now: Utc::now(),
+        };
+        let out = f(&mut w)?;
+        w.tx.commit()?;
+        Ok(out)
+    }
+
+    /// Appends one event in its own transaction.
+    pub fn append(&mut self, event: NewEvent) -> anyhow::Result<i64> {
+        self.write(|w| w.append(event))
+    }
+
+    pub fn event_count(&self) -> rusqlite::Result<i64> {
+        self.conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+    }
+
+    pub fn verify_chain(&self) -> rusqlite::Result<ChainReport> {
+        chain::verify_chain(&self.conn)
+    }
+}
+
+impl Writer<'_> {
+    /// The time stamped on every event of this transaction.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub fn tx(&self) -> &Transaction<'_> {
+        &self.tx
+    }
+
+    /// Appends an event at the head of the chain; returns its sequence number.
+    pub fn append(&mut self, e: NewEvent) -> anyhow::Result<i64> {
+        let (head_seq, head_hash): (i64, String) = self
+            .tx
+            .query_row(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, chain::GENESIS.to_string()));
+        let seq = head_seq + 1;
+        let at = stamp(self.now);
+        let detail_json = serde_json::to_string(&e.detail)?;
+        let hash = chain::event_hash(
+            &chain::EventFields {
+                seq,
+                at: &at,
+                kind: e.kind.as_str(),
+                camera: e.camera.as_deref(),
+                clip: e.clip.as_deref(),
+                actor: &e.actor,
+                detail_json: &detail_json,
+            },
+            &head_hash,
+        );
+        self.tx.execute(
+            "INSERT INTO events(seq, at, kind, camera, clip_sha256, actor, detail_json, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![seq, at, e.kind.as_str(), e.camera, e.clip, e.actor, detail_json, head_hash, hash],
+        )?;
+        Ok(seq)
+    }
+}

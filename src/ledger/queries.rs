@@ -1,0 +1,342 @@
+//! Read-side views over the ledger: what `clips`, `custody`, `fleet` and `overdue` show.
+
+use super::Ledger;
+use crate::time::{parse_stamp, stamp};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+use serde_json::Value;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ClipView {
+    pub sha256: String,
+    pub blake3: String,
+    pub bytes: u64,
+    pub camera: String,
+    pub source: String,
+    pub officer: Option<String>,
+    pub sequence: Option<u32>,
+    pub important: bool,
+    /// Relative to the data directory in the ledger; made absolute by the station for output.
+    pub store_path: String,
+    pub immutable: bool,
+    pub ingested_at: String,
+    pub recorded_at: Option<String>,
+    pub recorded_at_corrected: Option<String>,
+    pub late: bool,
+    /// How many times this content was docked (cameras or sources).
+    pub recordings: u64,
+    pub media: Value,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventView {
+    pub seq: i64,
+    pub at: String,
+    pub kind: String,
+    pub camera: Option<String>,
+    pub clip: Option<String>,
+    pub actor: String,
+    pub detail: Value,
+    pub hash: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CameraView {
+    pub camera: String,
+    pub state: &'static str,
+    pub officer: Option<String>,
+    pub first_seen_at: String,
+    pub last_docked_at: Option<String>,
+    pub last_undocked_at: Option<String>,
+    pub battery_percent: Option<u8>,
+    pub storage_total_bytes: Option<u64>,
+    pub storage_free_bytes: Option<u64>,
+    pub clock_offset_ms: Option<i64>,
+    pub firmware: Option<String>,
+    pub attention: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OverdueView {
+    pub camera: String,
+    pub out_since: String,
+    pub hours_out: f64,
+    pub officer: Option<String>,
+}
+
+/// A clip as a known recording: enough to answer "already stored" without reading it again.
+#[derive(Clone, Debug)]
+pub struct KnownRecording {
+    pub sha256: String,
+    pub blake3: String,
+    pub bytes: u64,
+    pub store_path: String,
+}
+
+const CLIP_COLUMNS: &str = "c.sha256, c.blake3, c.bytes, r.camera, r.source, r.officer, r.sequence, r.important, c.store_path,
+    c.immutable, r.ingested_at, r.recorded_at, r.recorded_at_corrected, r.late,
+    (SELECT count(*) FROM recordings r2 WHERE r2.sha256 = c.sha256), c.media_json";
+
+fn clip_row(row: &Row<'_>) -> rusqlite::Result<ClipView> {
+    let media: Option<String> = row.get(15)?;
+    Ok(ClipView {
+        sha256: row.get(0)?,
+        blake3: row.get(1)?,
+        bytes: row.get::<_, i64>(2)? as u64,
+        camera: row.get(3)?,
+        source: row.get(4)?,
+        officer: row.get(5)?,
+        sequence: row.get(6)?,
+        important: row.get(7)?,
+        store_path: row.get(8)?,
+        immutable: row.get(9)?,
+        ingested_at: row.get(10)?,
+        recorded_at: row.get(11)?,
+        recorded_at_corrected: row.get(12)?,
+        late: row.get(13)?,
+        recordings: row.get::<_, i64>(14)? as u64,
+        media: media
+            .and_then(|m| serde_json::from_str(&m).ok())
+            .unwrap_or(Value::Null),
+    })
+}
+
+fn event_row(row: &Row<'_>) -> rusqlite::Result<EventView> {
+    let detail: String = row.get(6)?;
+    Ok(EventView {
+        seq: row.get(0)?,
+        at: row.get(1)?,
+        kind: row.get(2)?,
+        camera: row.get(3)?,
+        clip: row.get(4)?,
+        actor: row.get(5)?,
+        detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
+        hash: row.get(7)?,
+    })
+}
+
+impl Ledger {
+    /// Every stored clip once, with its first recording (on `camera`, if given).
+    pub fn clips(&self, camera: Option<&str>) -> rusqlite::Result<Vec<ClipView>> {
+        let sql = match camera {
+            Some(_) => format!(
+                "SELECT {CLIP_COLUMNS} FROM recordings r JOIN clips c ON c.sha256 = r.sha256
+                 WHERE r.id IN (SELECT min(id) FROM recordings WHERE camera = ?1 GROUP BY sha256) ORDER BY c.stored_seq, r.id"
+            ),
+            None => format!(
+                "SELECT {CLIP_COLUMNS} FROM recordings r JOIN clips c ON c.sha256 = r.sha256
+                 WHERE r.id IN (SELECT min(id) FROM recordings GROUP BY sha256) ORDER BY c.stored_seq, r.id"
+            ),
+        };
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = match camera {
+            Some(cam) => stmt.query_map([cam], clip_row)?.collect(),
+            None => stmt.query_map([], clip_row)?.collect(),
+        };
+        rows
+    }
+
+    /// The stored clips as the store should hold them: (sha256, blake3, bytes, store_path).
+    pub fn stored_objects(&self) -> rusqlite::Result<Vec<KnownRecording>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT sha256, blake3, bytes, store_path FROM clips ORDER BY stored_seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(KnownRecording {
+                sha256: r.get(0)?,
+                blake3: r.get(1)?,
+                bytes: r.get::<_, i64>(2)? as u64,
+                store_path: r.get(3)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Resolves a full SHA-256 or a unique prefix of at least 8 hex digits.
+    pub fn resolve_clip(&self, prefix: &str) -> Result<String, String> {
+        let p = prefix.to_ascii_lowercase();
+        if p.len() < 8 || !p.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!(
+                "'{prefix}' is not a clip id: give its SHA-256 or at least 8 hex digits of it"
+            ));
+        }
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT sha256 FROM clips WHERE sha256 >= ?1 AND sha256 < ?1 || 'g' ORDER BY sha256 LIMIT 2")
+            .map_err(|e| e.to_string())?;
+        let found: Vec<String> = stmt
+            .query_map([&p], |r| r.get(0))
+            .and_then(|r| r.collect())
+            .map_err(|e| e.to_string())?;
+        match found.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(format!("no stored clip has an id starting with {p}")),
+            _ => Err(format!(
+                "more than one stored clip starts with {p}: give more digits"
+            )),
+        }
+    }
+
+    /// A clip's custody trail: every event naming it, and the dock events of the sessions that brought it.
+    pub fn custody(&self, sha256: &str) -> rusqlite::Result<Vec<EventView>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT seq, at, kind, camera, clip_sha256, actor, detail_json, hash FROM events
+             WHERE clip_sha256 = ?1
+                OR (kind IN ('camera-docked', 'camera-undocked', 'clock-checked', 'clock-corrected', 'session-interrupted')
+                    AND camera IN (SELECT camera FROM recordings WHERE sha256 = ?1)
+                    AND json_extract(detail_json, '$.session') IN (SELECT session_id FROM recordings WHERE sha256 = ?1))
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([sha256], event_row)?;
+        rows.collect()
+    }
+
+    pub fn known_recording(
+        &self,
+        camera: &str,
+        source: &str,
+        bytes: u64,
+        mtime: Option<&str>,
+    ) -> rusqlite::Result<Option<KnownRecording>> {
+        self.conn()
+            .query_row(
+                "SELECT c.sha256, c.blake3, c.bytes, c.store_path FROM recordings r JOIN clips c ON c.sha256 = r.sha256
+                 WHERE r.camera = ?1 AND r.source = ?2 AND r.source_bytes = ?3 AND r.source_mtime IS ?4 LIMIT 1",
+                params![camera, source, bytes as i64, mtime],
+                |r| Ok(KnownRecording { sha256: r.get(0)?, blake3: r.get(1)?, bytes: r.get::<_, i64>(2)? as u64, store_path: r.get(3)? }),
+            )
+            .optional()
+    }
+
+    pub fn has_clip(&self, sha256: &str) -> rusqlite::Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM clips WHERE sha256 = ?1",
+                [sha256],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Every camera with its state at `now` and why it needs attention.
+    pub fn fleet(
+        &self,
+        now: DateTime<Utc>,
+        overdue_after: Duration,
+    ) -> rusqlite::Result<Vec<CameraView>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT camera, docked, officer, first_seen_at, last_docked_at, last_undocked_at, battery_percent,
+                    storage_total_bytes, storage_free_bytes, clock_offset_ms, firmware, attention_json
+             FROM cameras ORDER BY camera",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let docked: bool = r.get(1)?;
+            let last_undocked_at: Option<String> = r.get(5)?;
+            let attention: String = r.get(11)?;
+            let mut attention: Vec<String> = serde_json::from_str(&attention).unwrap_or_default();
+            let out_for = last_undocked_at
+                .as_deref()
+                .and_then(parse_stamp)
+                .map(|t| now - t);
+            let overdue =
+                !docked && out_for.is_some_and(|d| d.to_std().is_ok_and(|d| d > overdue_after));
+            if overdue {
+                let hours = out_for.map_or(0.0, |d| d.num_seconds() as f64 / 3600.0);
+                attention.insert(
+                    0,
+                    format!(
+                        "overdue: out {hours:.1} h (limit {} h)",
+                        overdue_after.as_secs() / 3600
+                    ),
+                );
+            }
+            Ok(CameraView {
+                camera: r.get(0)?,
+                state: if docked {
+                    "docked"
+                } else if overdue {
+                    "overdue"
+                } else {
+                    "out"
+                },
+                officer: r.get(2)?,
+                first_seen_at: r.get(3)?,
+                last_docked_at: r.get(4)?,
+                last_undocked_at,
+                battery_percent: r.get(6)?,
+                storage_total_bytes: r.get::<_, Option<i64>>(7)?.map(|b| b as u64),
+                storage_free_bytes: r.get::<_, Option<i64>>(8)?.map(|b| b as u64),
+                clock_offset_ms: r.get(9)?,
+                firmware: r.get(10)?,
+                attention,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Cameras out past `overdue_after` at instant `at`, judged from the dock events up to `at`
+    /// (so an audit can ask about any moment in the past).
+    pub fn overdue_at(
+        &self,
+        at: DateTime<Utc>,
+        overdue_after: Duration,
+    ) -> rusqlite::Result<Vec<OverdueView>> {
+        let at_text = stamp(at);
+        let mut stmt = self.conn().prepare(
+            "SELECT c.camera, c.officer,
+               (SELECT kind || ' ' || e.at FROM events e
+                 WHERE e.camera = c.camera AND e.kind IN ('camera-docked', 'camera-undocked') AND e.at <= ?1
+                 ORDER BY e.seq DESC LIMIT 1)
+             FROM cameras c ORDER BY c.camera",
+        )?;
+        let rows: Vec<(String, Option<String>, Option<String>)> = stmt
+            .query_map([&at_text], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut out = Vec::new();
+        for (camera, officer, last) in rows {
+            let Some((kind, since)) = last.as_deref().and_then(|l| l.split_once(' ')) else {
+                continue;
+            };
+            if kind != "camera-undocked" {
+                continue;
+            }
+            let Some(since_t) = parse_stamp(since) else {
+                continue;
+            };
+            let out_for = at - since_t;
+            if out_for.to_std().is_ok_and(|d| d > overdue_after) {
+                out.push(OverdueView {
+                    camera,
+                    out_since: since.to_string(),
+                    hours_out: (out_for.num_seconds() as f64 / 36.0).round() / 100.0,
+                    officer,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The open dock session on a volume, if any (the daemon closes it when the volume goes).
+    pub fn open_session_on(&self, volume: &str) -> rusqlite::Result<Option<(i64, String)>> {
+        self.conn()
+            .query_row(
+                "SELECT id, camera FROM sessions WHERE volume = ?1 AND undocked_at IS NULL ORDER BY id DESC LIMIT 1",
+                [volume],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+    }
+
+    /// Every dock session still open (for recovery at start-up).
+    pub fn open_sessions(&self) -> rusqlite::Result<Vec<(i64, String, String)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, camera, volume FROM sessions WHERE undocked_at IS NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
+    }
+}

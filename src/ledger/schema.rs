@@ -1,0 +1,128 @@
+//! Schema and migrations. `PRAGMA user_version` counts the migrations applied; each runs once,
+//! in its own transaction, in order.
+//!
+//! `events` is the truth and is append-only (the triggers refuse UPDATE and DELETE). The other
+//! tables are projections written in the same transaction as the event that justifies them; they
+//! make the views fast and can be checked against the events.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the custody ledger and its projections.
+    r#"
+    CREATE TABLE events (
+        seq         INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        camera      TEXT,
+        clip_sha256 TEXT,
+        actor       TEXT NOT NULL,
+        detail_json TEXT NOT NULL,
+        prev_hash   TEXT NOT NULL,
+        hash        TEXT NOT NULL UNIQUE
+    );
+    CREATE INDEX events_by_clip ON events(clip_sha256, seq) WHERE clip_sha256 IS NOT NULL;
+    CREATE INDEX events_by_camera_kind ON events(camera, kind, seq);
+
+    CREATE TABLE clips (
+        sha256      TEXT PRIMARY KEY,
+        blake3      TEXT NOT NULL,
+        bytes       INTEGER NOT NULL,
+        store_path  TEXT NOT NULL,
+        stored_seq  INTEGER NOT NULL REFERENCES events(seq),
+        stored_at   TEXT NOT NULL,
+        immutable   INTEGER NOT NULL,
+        media_json  TEXT
+    );
+
+    CREATE TABLE sessions (
+        id          INTEGER PRIMARY KEY,
+        camera      TEXT NOT NULL,
+        volume      TEXT NOT NULL,
+        docked_at   TEXT NOT NULL,
+        undocked_at TEXT,
+        state       TEXT NOT NULL
+    );
+    CREATE INDEX sessions_open ON sessions(volume) WHERE undocked_at IS NULL;
+
+    -- One row per clip file seen on a camera: the same content from two cameras is two recordings
+    -- of one stored clip.
+    CREATE TABLE recordings (
+        id                    INTEGER PRIMARY KEY,
+        sha256                TEXT NOT NULL REFERENCES clips(sha256),
+        camera                TEXT NOT NULL,
+        session_id            INTEGER NOT NULL REFERENCES sessions(id),
+        source                TEXT NOT NULL,
+        source_bytes          INTEGER NOT NULL,
+        source_mtime          TEXT,
+        officer               TEXT,
+        sequence              INTEGER,
+        important             INTEGER NOT NULL DEFAULT 0,
+        recorded_at           TEXT,
+        recorded_at_corrected TEXT,
+        ingested_at           TEXT NOT NULL,
+        late                  INTEGER NOT NULL,
+        seq                   INTEGER NOT NULL REFERENCES events(seq)
+    );
+    CREATE INDEX recordings_by_camera ON recordings(camera, id);
+    CREATE INDEX recordings_by_sha ON recordings(sha256);
+    CREATE UNIQUE INDEX recordings_fingerprint ON recordings(camera, source, source_bytes, source_mtime, sha256);
+
+    CREATE TABLE cameras (
+        camera            TEXT PRIMARY KEY,
+        first_seen_at     TEXT NOT NULL,
+        docked            INTEGER NOT NULL,
+        last_docked_at    TEXT,
+        last_undocked_at  TEXT,
+        officer           TEXT,
+        battery_percent   INTEGER,
+        storage_total_bytes INTEGER,
+        storage_free_bytes  INTEGER,
+        clock_offset_ms   INTEGER,
+        firmware          TEXT,
+        attention_json    TEXT NOT NULL DEFAULT '[]'
+    );
+    "#,
+];
+
+/// The guard that makes `events` append-only. Re-created at every open, so a dropped trigger is
+/// restored (and the restoration recorded) rather than silently staying off.
+pub const GUARD_TRIGGERS: &[(&str, &str)] = &[
+    (
+        "events_no_update",
+        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only: events cannot be changed'); END",
+    ),
+    (
+        "events_no_delete",
+        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only: events cannot be deleted'); END",
+    ),
+];
+
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let applied: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Installs missing guard triggers; returns the names that had to be restored.
+pub fn ensure_guards(conn: &Connection) -> rusqlite::Result<Vec<&'static str>> {
+    let mut restored = Vec::new();
+    for (name, sql) in GUARD_TRIGGERS {
+        let present: bool = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+            [name],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !present {
+            conn.execute_batch(sql)?;
+            restored.push(*name);
+        }
+    }
+    Ok(restored)
+}

@@ -1,0 +1,20 @@
+//! camdock: the body-camera dock station.
+//!
+//! Data flows one way: dock event → slot → volume → clip pipeline → store → ledger → views.
+//! Each module only calls the ones below it; see `ARCHITECTURE.md` for the map.
+
+pub mod audit;
+pub mod camera;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod dock;
+pub mod error;
+pub mod hash;
+pub mod ingest;
+pub mod ledger;
+pub mod media;
+pub mod simulate;
+pub mod station;
+pub mod store;
+pub mod time;

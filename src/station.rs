@@ -1,0 +1,127 @@
+//! The station: config + ledger + store. The one API that the commands and the daemon share.
+
+use crate::config::Config;
+use crate::ingest::{IngestOptions, IngestReport, Ingestor};
+use crate::ledger::{EventKind, Ledger, NewEvent};
+use crate::store::{ClipStore, LocalStore};
+use crate::usage;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+pub struct Station {
+    pub config: Config,
+    pub data_dir: PathBuf,
+    pub store: Box<dyn ClipStore>,
+    ledger: Mutex<Ledger>,
+}
+
+pub const LEDGER_FILE: &str = "ledger.sqlite3";
+
+impl Station {
+    /// Opens the station's data directory, creating it on first use, and recovers from a crash:
+    /// staging files a dead process left behind are removed and the removal recorded.
+    pub fn open(config: Config, data_dir: Option<&Path>) -> anyhow::Result<Station> {
+        let data_dir = data_dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| config.station.data_dir.clone());
+        std::fs::create_dir_all(&data_dir).map_err(|e| {
+            usage!(
+                "cannot create the data directory {}: {e}; pass --data-dir or set station.data_dir",
+                data_dir.display()
+            )
+        })?;
+        let store = LocalStore::open(&data_dir)
+            .map_err(|e| usage!("cannot open the store under {}: {e}", data_dir.display()))?;
+        let ledger =
+            Ledger::open(&data_dir.join(LEDGER_FILE), &config.station.id).map_err(|e| {
+                usage!(
+                    "cannot open the ledger {}: {e}",
+                    data_dir.join(LEDGER_FILE).display()
+                )
+            })?;
+        let station = Station {
+            config,
+            data_dir,
+            store: Box::new(store),
+            ledger: Mutex::new(ledger),
+        };
+        station.clean_staging()?;
+        Ok(station)
+    }
+
+    /// Builds a station over any store (tests use a faulty one).
+    pub fn with_store(
+        config: Config,
+        data_dir: &Path,
+        store: Box<dyn ClipStore>,
+    ) -> anyhow::Result<Station> {
+        let ledger = Ledger::open(&data_dir.join(LEDGER_FILE), &config.station.id)?;
+        let station = Station {
+            config,
+            data_dir: data_dir.to_path_buf(),
+            store,
+            ledger: Mutex::new(ledger),
+        };
+        station.clean_staging()?;
+        Ok(station)
+    }
+
+    fn clean_staging(&self) -> anyhow::Result<()> {
+        let removed = self.store.clean_abandoned_staging()?;
+        if !removed.is_empty() {
+            tracing::warn!(
+                files = removed.len(),
+                "removed half-written staging files left by a crash"
+            );
+            self.ledger().append(NewEvent::new(EventKind::StagingCleaned, &self.config.station.id).detail(json!({
+                "removed": removed,
+                "note": "half-written copies from an interrupted run; none was ever counted as stored",
+            })))?;
+        }
+        Ok(())
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.config.station.id
+    }
+
+    /// The ledger, locked for this caller.
+    pub fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn ingest(&self, volume: &Path, opts: &IngestOptions<'_>) -> anyhow::Result<IngestReport> {
+        Ingestor {
+            store: self.store.as_ref(),
+            ledger: &self.ledger,
+            config: &self.config,
+        }
+        .ingest(volume, opts)
+    }
+
+    /// Records that the camera on `volume` left its dock (the daemon saw the volume go).
+    pub fn record_undock(&self, volume: &str, why: &str) -> anyhow::Result<Option<String>> {
+        let mut ledger = self.ledger();
+        let Some((session, camera)) = ledger.open_session_on(volume)? else {
+            return Ok(None);
+        };
+        ledger.write(|w| {
+            w.append(
+                NewEvent::new(EventKind::CameraUndocked, &self.config.station.id)
+                    .camera(&camera)
+                    .detail(json!({
+                        "session": session, "volume": volume, "how": why,
+                    })),
+            )?;
+            w.close_session(session)?;
+            w.camera_undocked(&camera)
+        })?;
+        Ok(Some(camera))
+    }
+
+    /// Absolute location of a stored clip for output (the ledger keeps it relative).
+    pub fn locate(&self, store_path: &str) -> String {
+        self.store.locate(store_path).display().to_string()
+    }
+}

@@ -1,0 +1,263 @@
+//! The primary store: a directory tree `store/sha256/ab/cd/<64 hex>.<ext>` that an auditor can
+//! check with `sha256sum` alone.
+//!
+//! Each process stages into its own `staging/<pid>-<n>/` folder guarded by an flock, so start-up
+//! recovery removes only what a dead process left and never a live neighbour's half-written clip.
+
+use super::{ClipStore, Immutability, Placement, Staging, StoreError, StoredObject};
+use crate::hash::{Digests, digest_of};
+use rustix::fs::{Advice, FlockOperation, IFlags};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub struct LocalStore {
+    /// The data directory; store paths are relative to it.
+    data_dir: PathBuf,
+    staging_dir: PathBuf,
+    /// Held for the life of the store: the flock says "this staging folder is alive".
+    _staging_lock: File,
+    counter: AtomicU64,
+}
+
+const OBJECTS: &str = "store/sha256";
+
+impl LocalStore {
+    pub fn open(data_dir: &Path) -> io::Result<LocalStore> {
+        fs::create_dir_all(data_dir.join(OBJECTS))?;
+        let staging_root = data_dir.join("store/staging");
+        fs::create_dir_all(&staging_root)?;
+        let staging_dir = staging_root.join(format!("{}-{}", std::process::id(), unique_suffix()));
+        fs::create_dir(&staging_dir)?;
+        let lock = File::create(staging_dir.join(".lock"))?;
+        rustix::fs::flock(&lock, FlockOperation::NonBlockingLockExclusive)?;
+        Ok(LocalStore {
+            data_dir: data_dir.to_path_buf(),
+            staging_dir,
+            _staging_lock: lock,
+            counter: AtomicU64::new(0),
+        })
+    }
+
+    fn object_path(sha256: &str, ext: &str) -> String {
+        let ext = if ext.is_empty() {
+            String::new()
+        } else {
+            format!(".{ext}")
+        };
+        format!(
+            "{OBJECTS}/{}/{}/{sha256}{ext}",
+            &sha256[0..2],
+            &sha256[2..4]
+        )
+    }
+}
+
+impl Drop for LocalStore {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.staging_dir);
+    }
+}
+
+fn unique_suffix() -> u64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Reads a file back from the disk rather than the page cache: after fsync the cached pages are
+/// clean, so DONTNEED drops them and the next read goes to the device.
+pub fn read_back(path: &Path) -> io::Result<Digests> {
+    let file = File::open(path)?;
+    rustix::fs::fadvise(&file, 0, None, Advice::DontNeed)?;
+    digest_of(&file).map_err(|e| io::Error::other(e.to_string()))
+}
+
+fn fsync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Sets FS_IMMUTABLE_FL where the filesystem and our capabilities allow it.
+fn make_immutable(path: &Path) -> Immutability {
+    let attempt = || -> io::Result<()> {
+        let f = File::open(path)?;
+        let current = rustix::fs::ioctl_getflags(&f)?;
+        rustix::fs::ioctl_setflags(&f, current | IFlags::IMMUTABLE)?;
+        Ok(())
+    };
+    match attempt() {
+        Ok(()) => Immutability::Set,
+        Err(e) => Immutability::NotPermitted(e.to_string()),
+    }
+}
+
+impl ClipStore for LocalStore {
+    fn stage(&self) -> io::Result<Staging> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let path = self.staging_dir.join(format!("{n}.partial"));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        Ok(Staging { file, path })
+    }
+
+    fn place(
+        &self,
+        staging: Staging,
+        expected: &Digests,
+        ext: &str,
+    ) -> Result<Placement, StoreError> {
+        let result = self.place_inner(&staging, expected, ext);
+        let _ = fs::remove_file(&staging.path);
+        result
+    }
+
+    fn open(&self, store_path: &str) -> io::Result<File> {
+        File::open(self.locate(store_path))
+    }
+
+    fn locate(&self, store_path: &str) -> PathBuf {
+        self.data_dir.join(store_path)
+    }
+
+    fn is_immutable(&self, store_path: &str) -> Option<bool> {
+        let f = File::open(self.locate(store_path)).ok()?;
+        rustix::fs::ioctl_getflags(&f)
+            .ok()
+            .map(|flags| flags.contains(IFlags::IMMUTABLE))
+    }
+
+    fn list(&self) -> io::Result<Vec<StoredObject>> {
+        let mut found = Vec::new();
+        let root = self.data_dir.join(OBJECTS);
+        for a in fs::read_dir(&root)? {
+            let a = a?;
+            if !a.file_type()?.is_dir() {
+                found.push(unexpected(&self.data_dir, &a.path()));
+                continue;
+            }
+            for b in fs::read_dir(a.path())? {
+                let b = b?;
+                if !b.file_type()?.is_dir() {
+                    found.push(unexpected(&self.data_dir, &b.path()));
+                    continue;
+                }
+                for f in fs::read_dir(b.path())? {
+                    let path = f?.path();
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let sha256 = name.split('.').next().unwrap_or_default().to_string();
+                    found.push(StoredObject {
+                        sha256,
+                        store_path: relative(&self.data_dir, &path),
+                    });
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn clean_abandoned_staging(&self) -> io::Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for entry in fs::read_dir(self.data_dir.join("store/staging"))? {
+            let dir = entry?.path();
+            if dir == self.staging_dir {
+                continue;
+            }
+            // A live process holds the lock; taking it proves its owner is gone.
+            let alive = match File::open(dir.join(".lock")) {
+                Ok(lock) => {
+                    rustix::fs::flock(&lock, FlockOperation::NonBlockingLockExclusive).is_err()
+                }
+                Err(_) => false,
+            };
+            if alive {
+                continue;
+            }
+            if let Ok(files) = fs::read_dir(&dir) {
+                for f in files.flatten() {
+                    if f.file_name() != ".lock" {
+                        removed.push(relative(&self.data_dir, &f.path()));
+                    }
+                }
+            }
+            fs::remove_dir_all(&dir)?;
+        }
+        Ok(removed)
+    }
+}
+
+impl LocalStore {
+    fn place_inner(
+        &self,
+        staging: &Staging,
+        expected: &Digests,
+        ext: &str,
+    ) -> Result<Placement, StoreError> {
+        staging.file.sync_all()?;
+        let actual = read_back(&staging.path)?;
+        if actual.sha256 != expected.sha256
+            || actual.blake3 != expected.blake3
+            || actual.bytes != expected.bytes
+        {
+            return Err(StoreError::ReadBackMismatch {
+                expected: expected.sha256.clone(),
+                actual: actual.sha256,
+            });
+        }
+        fs::set_permissions(&staging.path, fs::Permissions::from_mode(0o444))?;
+
+        let store_path = Self::object_path(&expected.sha256, ext);
+        let target = self.locate(&store_path);
+        let dir = target.parent().expect("object paths have a parent");
+        fs::create_dir_all(dir)?;
+        // link() never replaces an existing name: a clip already in the store is left untouched.
+        let newly_placed = match fs::hard_link(&staging.path, &target) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+            Err(e) => return Err(e.into()),
+        };
+        fs::remove_file(&staging.path)?;
+        // A run that crashed after link() may have left the object without its protections.
+        if fs::metadata(&target)?.permissions().mode() & 0o222 != 0
+            && self.is_immutable(&store_path) != Some(true)
+        {
+            fs::set_permissions(&target, fs::Permissions::from_mode(0o444))?;
+        }
+        let immutable = if self.is_immutable(&store_path) == Some(true) {
+            Immutability::Set
+        } else {
+            make_immutable(&target)
+        };
+        fsync_dir(dir)?;
+        fsync_dir(dir.parent().expect("object folders have a parent"))?;
+        fsync_dir(&self.staging_dir)?;
+        Ok(Placement {
+            store_path,
+            newly_placed,
+            immutable,
+        })
+    }
+}
+
+fn relative(data_dir: &Path, path: &Path) -> String {
+    path.strip_prefix(data_dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn unexpected(data_dir: &Path, path: &Path) -> StoredObject {
+    StoredObject {
+        sha256: String::new(),
+        store_path: relative(data_dir, path),
+    }
+}

@@ -1,0 +1,75 @@
+//! Instants as the ledger writes them, and the station's time zone for reading camera wall clocks.
+//!
+//! Cameras keep zone-less local wall time. The station interprets it in its configured zone and
+//! stores UTC; a DST change or a wrong zone then shows up as clock offset instead of vanishing.
+
+use chrono::{DateTime, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+
+/// The one text form of an instant in the ledger and the JSON output: RFC 3339, UTC, milliseconds.
+pub fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The station's zone: the system's, or a named IANA zone from the config.
+#[derive(Clone, Debug)]
+pub enum StationZone {
+    System,
+    Named(chrono_tz::Tz),
+}
+
+impl StationZone {
+    pub fn parse(name: Option<&str>) -> Result<Self, String> {
+        match name {
+            None | Some("") | Some("system") => Ok(StationZone::System),
+            Some(n) => n
+                .parse::<chrono_tz::Tz>()
+                .map(StationZone::Named)
+                .map_err(|_| {
+                    format!("'{n}' is not an IANA time zone name (for example Asia/Shanghai)")
+                }),
+        }
+    }
+
+    /// Camera wall time → UTC. In a DST fold the earlier reading is taken; in a gap, none.
+    pub fn wall_to_utc(&self, wall: NaiveDateTime) -> Option<DateTime<Utc>> {
+        fn pick<Tz: TimeZone>(r: LocalResult<DateTime<Tz>>) -> Option<DateTime<Utc>> {
+            r.earliest().map(|t| t.with_timezone(&Utc))
+        }
+        match self {
+            StationZone::System => pick(chrono::Local.from_local_datetime(&wall)),
+            StationZone::Named(tz) => pick(tz.from_local_datetime(&wall)),
+        }
+    }
+
+    /// UTC → wall time in this zone (what a camera clock should show now).
+    pub fn utc_to_wall(&self, t: DateTime<Utc>) -> NaiveDateTime {
+        match self {
+            StationZone::System => t.with_timezone(&chrono::Local).naive_local(),
+            StationZone::Named(tz) => t.with_timezone(tz).naive_local(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camera_in_utc_plus_8_reads_as_utc() {
+        let zone = StationZone::parse(Some("Asia/Shanghai")).unwrap();
+        let wall =
+            NaiveDateTime::parse_from_str("2026-11-24 08:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        assert_eq!(
+            stamp(zone.wall_to_utc(wall).unwrap()),
+            "2026-11-24T00:00:00.000Z"
+        );
+        assert_eq!(zone.utc_to_wall(zone.wall_to_utc(wall).unwrap()), wall);
+        assert!(StationZone::parse(Some("Mars/Olympus")).is_err());
+    }
+}
