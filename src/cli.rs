@@ -43,6 +43,8 @@ pub enum Command {
     Run(commands::daemon::RunArgs),
     /// The daemon on simulated docks, for a first look.
     Demo(commands::daemon::DemoArgs),
+    /// What the running daemon is doing at each dock slot.
+    Status(commands::status::Args),
     /// Write a realistic camera volume (real MP4s and DEVICE.TXT).
     SimulateCamera(commands::simulate::Args),
 }
@@ -79,6 +81,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Export(a) => commands::export::run(config, data_dir, a),
         Command::Run(a) => commands::daemon::run(config, data_dir, a),
         Command::Demo(a) => commands::daemon::demo(config, data_dir, a),
+        Command::Status(a) => commands::status::run(config, data_dir, a),
         Command::SimulateCamera(a) => commands::simulate::run(a),
     }
 }

@@ -1,18 +1,87 @@
 use super::OK;
 use crate::config::Config;
-use std::path::Path;
+use crate::dock::{self, simulated};
+use crate::station::Station;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {}
 
 #[derive(clap::Args, Debug)]
-pub struct DemoArgs {}
-
-pub fn run(_config: Config, _data_dir: Option<&Path>, _a: RunArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("not yet")
+pub struct DemoArgs {
+    /// Stop by itself after this many seconds (default: run until Ctrl-C).
+    #[arg(long, value_name = "SECONDS")]
+    pub for_seconds: Option<u64>,
+    /// How long each simulated camera stays in its dock.
+    #[arg(long, default_value_t = 8)]
+    pub dwell: u64,
 }
 
-pub fn demo(_config: Config, _data_dir: Option<&Path>, _a: DemoArgs) -> anyhow::Result<i32> {
-    let _ = OK;
-    anyhow::bail!("not yet")
+/// Resolves on SIGTERM or SIGINT (Ctrl-C), or after `limit`.
+async fn shutdown_signal(limit: Option<Duration>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    let limit = async {
+        match limit {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received"),
+        _ = limit => tracing::info!("demo time is up"),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub fn run(config: Config, data_dir: Option<&Path>, _a: RunArgs) -> anyhow::Result<i32> {
+    let station = Arc::new(Station::open(config, data_dir)?);
+    runtime()?.block_on(dock::serve(station, shutdown_signal(None)))?;
+    Ok(OK)
+}
+
+pub fn demo(mut config: Config, data_dir: Option<&Path>, a: DemoArgs) -> anyhow::Result<i32> {
+    let data_dir: PathBuf = data_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("camdock-demo"));
+    config.station.id = "demo-station".into();
+    config.dock.media_root = data_dir.join("media");
+    config.dock.usb = false;
+    let workshop = data_dir.join("workshop");
+    let station = Arc::new(Station::open(config, Some(&data_dir))?);
+    tracing::info!(
+        "demo: cameras dock under {} every few seconds; ledger and store in {}; try `camdock --data-dir {} fleet` in another terminal",
+        station.config.dock.media_root.display(),
+        data_dir.display(),
+        data_dir.display()
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let simulator = {
+        let (root, stop) = (station.config.dock.media_root.clone(), stop.clone());
+        let dwell = Duration::from_secs(a.dwell);
+        std::thread::spawn(move || {
+            // Let the daemon start watching before the first camera arrives.
+            std::thread::sleep(Duration::from_millis(500));
+            if let Err(e) = simulated::run(&root, &workshop, dwell, stop) {
+                tracing::error!("demo simulator stopped: {e:#}");
+            }
+        })
+    };
+    let result = runtime()?.block_on(dock::serve(
+        station,
+        shutdown_signal(a.for_seconds.map(Duration::from_secs)),
+    ));
+    stop.store(true, Ordering::SeqCst);
+    let _ = simulator.join();
+    result?;
+    Ok(OK)
 }

@@ -7,6 +7,7 @@ pub mod export;
 pub mod fleet;
 pub mod ingest;
 pub mod simulate;
+pub mod status;
 pub mod verify;
 
 use crate::config::Config;

@@ -1,5 +1,6 @@
 //! One clip from the camera into a staging file: one read, hashed twice and written once.
 
+use super::cancel::{Cancel, Cancellable};
 use super::throttle::Throttled;
 use super::walk::Entry;
 use crate::hash::{Digests, FanOutError, fan_out};
@@ -18,6 +19,8 @@ pub enum CopyError {
     Read(io::Error),
     #[error("writing the clip to the store failed: {0}")]
     Write(io::Error),
+    #[error("copy stopped: {0}")]
+    Stopped(io::Error),
 }
 
 impl CopyError {
@@ -49,18 +52,24 @@ pub fn copy_clip(
     store: &dyn ClipStore,
     entry: &Entry,
     throttle_bytes_per_s: Option<u64>,
+    cancel: &Cancel,
 ) -> Result<(Digests, Staging), CopyError> {
     let source = open_listed(entry)?;
     let mut staging = store.stage().map_err(CopyError::Write)?;
-    let reader: Box<dyn Read> = match throttle_bytes_per_s {
+    let source: Box<dyn Read> = match throttle_bytes_per_s {
         Some(rate) => Box::new(Throttled::new(source, rate)),
         None => Box::new(source),
+    };
+    let reader = Cancellable {
+        inner: source,
+        cancel,
     };
     match fan_out(reader, Some(&mut staging.file)) {
         Ok(d) => Ok((d, staging)),
         Err(e) => {
             let _ = std::fs::remove_file(&staging.path);
             Err(match e {
+                FanOutError::Read(e) if cancel.reason().is_some() => CopyError::Stopped(e),
                 FanOutError::Read(e) => CopyError::Read(e),
                 FanOutError::Write(e) => CopyError::Write(e),
             })

@@ -3,9 +3,11 @@
 //! `walk` lists what is on the card (safely), `copy` streams one clip through the single-pass
 //! fan-out into a staging file, and `session` runs one dock session end to end.
 
+pub mod cancel;
 pub mod copy;
 pub mod session;
 pub mod throttle;
 pub mod walk;
 
+pub use cancel::{Cancel, StopReason};
 pub use session::{ClipOutcome, IngestOptions, IngestReport, Ingestor, Progress};

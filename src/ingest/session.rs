@@ -5,6 +5,7 @@
 //! Every clip's event is committed as soon as its placement is done. Nothing is written to the
 //! camera until every clip of the session is committed.
 
+use super::cancel::{Cancel, StopReason};
 use super::copy::{CopyError, copy_clip};
 use super::walk::{Entry, Skipped, walk};
 use crate::camera::{clock, filename, health, identity, status_file};
@@ -20,7 +21,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
@@ -42,8 +42,8 @@ pub struct IngestOptions<'a> {
     pub throttle_bytes_per_s: Option<u64>,
     /// The daemon keeps the session open until the volume disappears; a one-shot ingest closes it.
     pub keep_docked: bool,
-    /// Set to stop between clips (shutdown, undock).
-    pub cancel: Option<&'a AtomicBool>,
+    /// Stops the session early (undock, shutdown).
+    pub cancel: Option<&'a Cancel>,
     pub progress: Option<&'a (dyn Fn(&Progress) + Sync)>,
 }
 
@@ -179,7 +179,13 @@ impl Ingestor<'_> {
         let offset_ms = clock_check.as_ref().map(|c| c.offset_ms);
 
         // Docked: one transaction for the session, the camera, the clock reading and the listing's findings.
+        let superseded = lock(self.ledger).open_session_on(&volume_text)?;
         let session = lock(self.ledger).write(|w| {
+            if let Some((old, _)) = superseded {
+                // A session left open by a shutdown or crash: this dock session takes over.
+                w.set_session_state(old, "superseded")?;
+                w.close_session(old)?;
+            }
             let session = w.open_session(&camera, &volume_text)?;
             w.camera_docked(&camera, officer.as_deref())?;
             w.append(NewEvent::new(EventKind::CameraDocked, self.actor()).camera(&camera).detail(json!({
@@ -189,6 +195,7 @@ impl Ingestor<'_> {
                 "identity_flags": ident.flags,
                 "officer": officer,
                 "usb_serial": opts.usb_serial,
+                "resumes_session": superseded.map(|s| s.0),
                 "clips_listed": listing.clips.len(),
                 "status_file": status.as_ref().map(|s| &s.raw),
                 "status_file_problems": status.as_ref().map(|s| &s.problems),
@@ -250,6 +257,8 @@ impl Ingestor<'_> {
             .collect();
 
         let mut outcomes: Vec<Option<ClipOutcome>> = vec![None; listing.clips.len()];
+        let no_cancel = Cancel::new();
+        let cancel = opts.cancel.unwrap_or(&no_cancel);
         let mut interrupted = false;
         let mut read_errors = 0u32;
         let (mut read_bytes, mut read_secs) = (0u64, 0f64);
@@ -299,7 +308,7 @@ impl Ingestor<'_> {
             };
 
             for (index, entry) in clips.iter().enumerate() {
-                if opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                if cancel.reason().is_some() {
                     interrupted = true;
                     break;
                 }
@@ -328,7 +337,7 @@ impl Ingestor<'_> {
                     continue;
                 }
                 let started = Instant::now();
-                match copy_clip(self.store, entry, opts.throttle_bytes_per_s) {
+                match copy_clip(self.store, entry, opts.throttle_bytes_per_s, cancel) {
                     Ok((digests, staging)) => {
                         read_secs += started.elapsed().as_secs_f64();
                         read_bytes += digests.bytes;
@@ -352,6 +361,10 @@ impl Ingestor<'_> {
                                 })
                                 .expect("the finisher outlives the clip loop");
                         }
+                    }
+                    Err(CopyError::Stopped(_)) => {
+                        interrupted = true;
+                        break;
                     }
                     Err(e) => {
                         if e.is_camera_fault() {
@@ -437,10 +450,17 @@ impl Ingestor<'_> {
             if interrupted {
                 w.append(NewEvent::new(EventKind::SessionInterrupted, self.actor()).camera(&camera).detail(json!({
                     "session": session, "clips_listed": listing.clips.len(), "clips_handled": clips.len(),
+                    "why": match cancel.reason() {
+                        Some(StopReason::Undocked) => "the camera left the dock",
+                        Some(StopReason::Shutdown) => "the station shut down",
+                        None => "the volume could not be read to the end",
+                    },
                 })))?;
             }
             w.set_session_state(session, state)?;
-            if !opts.keep_docked || interrupted {
+            // A shutdown leaves the camera in its dock and the session open: the restart resumes it.
+            let left_dock = cancel.reason() == Some(StopReason::Undocked) || (interrupted && cancel.reason().is_none());
+            if !opts.keep_docked || left_dock {
                 w.append(NewEvent::new(EventKind::CameraUndocked, self.actor()).camera(&camera).detail(json!({
                     "session": session, "state": state, "stored": stored, "already_stored": already_stored, "failed": failed,
                 })))?;

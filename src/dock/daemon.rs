@@ -1,0 +1,196 @@
+//! `camdock run`: watch the docks, run one session per docked camera, stop cleanly.
+
+use super::slots::Slots;
+use super::{DockEvent, sysfs, usb, watcher};
+use crate::ingest::{IngestOptions, StopReason};
+use crate::station::Station;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::sync::mpsc::unbounded_channel;
+use tokio::task::JoinSet;
+
+/// How long in-flight sessions get to stop after SIGTERM before the daemon exits anyway
+/// (systemd's default stop timeout is 90 s; we promise 10).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+pub const STATUS_FILE: &str = "status.json";
+
+/// Runs the daemon until `shutdown` resolves.
+pub async fn serve(
+    station: Arc<Station>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let media_root = station.config.dock.media_root.clone();
+    std::fs::create_dir_all(&media_root).map_err(|e| {
+        crate::usage!(
+            "cannot create the media root {}: {e} (set dock.media_root)",
+            media_root.display()
+        )
+    })?;
+    let slots = Arc::new(Slots::new(Some(station.data_dir.join(STATUS_FILE))));
+    slots.publish(true);
+
+    let (tx, mut rx) = unbounded_channel::<DockEvent>();
+    let _watcher = watcher::watch(&media_root, tx.clone()).map_err(|e| {
+        anyhow::anyhow!("cannot watch the media root {}: {e}", media_root.display())
+    })?;
+    recover(&station, &media_root).await?;
+    for volume in watcher::present(&media_root)? {
+        let _ = tx.send(DockEvent::Appeared(volume));
+    }
+    let usb = if station.config.dock.usb {
+        usb::start()
+    } else {
+        None
+    };
+    let attached = usb.as_ref().map(|u| u.attached.clone());
+    tracing::info!(media_root = %media_root.display(), station = station.actor(), "dock daemon running");
+
+    let limiter = Arc::new(Semaphore::new(station.config.dock.parallel));
+    let mut sessions: JoinSet<PathBuf> = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            Some(event) = rx.recv() => match event {
+                DockEvent::Appeared(volume) => {
+                    if let Some(cancel) = slots.add(&volume) {
+                        let (station, slots, limiter, attached) = (station.clone(), slots.clone(), limiter.clone(), attached.clone());
+                        sessions.spawn(async move {
+                            let usb_serial = attached.and_then(|a| usb_serial_of(&a, &volume));
+                            run_slot(station, slots, limiter, volume.clone(), cancel, usb_serial).await;
+                            volume
+                        });
+                    }
+                }
+                DockEvent::Vanished(volume) => match slots.cancel_of(&volume) {
+                    Some(cancel) => {
+                        cancel.stop(StopReason::Undocked);
+                        undock(&station, &slots, &volume).await;
+                    }
+                    None => undock(&station, &slots, &volume).await,
+                },
+            },
+            Some(done) = sessions.join_next() => {
+                if let Ok(volume) = done {
+                    if !volume.exists() {
+                        undock(&station, &slots, &volume).await;
+                    }
+                }
+            }
+        }
+    }
+
+    tracing::info!("shutting down: stopping sessions in flight");
+    slots.stop_all(StopReason::Shutdown);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while sessions.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            "sessions still running after the grace period; their half-copied clips are discarded at next start"
+        );
+    }
+    slots.publish(true);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// One docked camera: wait for the mount to settle, take a parallelism permit, ingest.
+async fn run_slot(
+    station: Arc<Station>,
+    slots: Arc<Slots>,
+    limiter: Arc<Semaphore>,
+    volume: PathBuf,
+    cancel: Arc<crate::ingest::Cancel>,
+    usb_serial: Option<String>,
+) {
+    tokio::time::sleep(station.config.dock.settle).await;
+    let Ok(_permit) = limiter.acquire_owned().await else {
+        return;
+    };
+    if cancel.reason().is_some() || !volume.is_dir() {
+        return;
+    }
+    slots.set_state(&volume, "ingesting");
+    let (st, sl, vol) = (station.clone(), slots.clone(), volume.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        let progress = |p: &crate::ingest::Progress| sl.progress(&vol, p);
+        let opts = IngestOptions {
+            keep_docked: true,
+            cancel: Some(&cancel),
+            progress: Some(&progress),
+            usb_serial,
+            ..Default::default()
+        };
+        st.ingest(&vol, &opts)
+    })
+    .await;
+    match result {
+        Ok(Ok(report)) => tracing::info!(
+            camera = report.camera,
+            stored = report.stored,
+            already_stored = report.already_stored,
+            failed = report.failed,
+            "slot {}: {}",
+            volume.display(),
+            if report.failed == 0 && !report.interrupted {
+                "done, safe to undock"
+            } else {
+                "needs attention"
+            }
+        ),
+        Ok(Err(e)) => {
+            tracing::error!(volume = %volume.display(), "dock session failed: {e:#}");
+            slots.set_state(&volume, "failed");
+        }
+        Err(e) => {
+            tracing::error!(volume = %volume.display(), "dock session crashed: {e}");
+            slots.set_state(&volume, "failed");
+        }
+    }
+}
+
+async fn undock(station: &Arc<Station>, slots: &Slots, volume: &Path) {
+    slots.remove(volume);
+    let (st, vol) = (station.clone(), volume.display().to_string());
+    match tokio::task::spawn_blocking(move || st.record_undock(&vol, "volume disappeared")).await {
+        Ok(Ok(Some(camera))) => {
+            tracing::info!(camera, volume = %volume.display(), "camera undocked")
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => {
+            tracing::error!(volume = %volume.display(), "recording the undock failed: {e:#}")
+        }
+        Err(e) => tracing::error!("undock task failed: {e}"),
+    }
+}
+
+/// After a crash or stop: sessions whose volume is gone are closed as undocked; those whose
+/// volume is still there are resumed by the start-up scan.
+async fn recover(station: &Arc<Station>, media_root: &Path) -> anyhow::Result<()> {
+    let open = station.ledger().open_sessions()?;
+    for (_, camera, volume) in open {
+        if !Path::new(&volume).is_dir() || !Path::new(&volume).starts_with(media_root) {
+            station.record_undock(&volume, "volume gone while the station was stopped")?;
+            tracing::info!(camera, volume, "closed a session left open by the last run");
+        }
+    }
+    Ok(())
+}
+
+/// The iSerial of the USB camera whose block device is mounted at `volume`, via sysfs.
+fn usb_serial_of(attached: &usb::Attached, volume: &Path) -> Option<String> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let port = sysfs::port_of_mount(Path::new("/sys"), &mountinfo, volume)?;
+    attached
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&port)?
+        .serial
+        .clone()
+}

@@ -1,0 +1,172 @@
+//! The live state of every dock slot: what the slot display, `camdock status` and the dashboard
+//! show. Kept in memory and mirrored to `status.json` in the data directory.
+
+use crate::ingest::{Cancel, Progress};
+use crate::time::stamp;
+use chrono::Utc;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// mounted → ingesting → done / failed / interrupted; a slot is removed when its volume goes.
+#[derive(Clone, Debug, Serialize)]
+pub struct SlotView {
+    pub volume: String,
+    pub camera: Option<String>,
+    pub state: &'static str,
+    pub clips_total: usize,
+    pub clips_done: usize,
+    pub bytes_total: u64,
+    pub bytes_done: u64,
+    pub rate_mb_per_s: Option<f64>,
+    pub eta_s: Option<f64>,
+    /// True once every clip is committed: the officer may take the camera.
+    pub safe_to_undock: bool,
+    pub since: String,
+}
+
+struct Slot {
+    view: SlotView,
+    started: Instant,
+    cancel: Arc<Cancel>,
+}
+
+#[derive(Default)]
+pub struct Slots {
+    inner: Mutex<BTreeMap<PathBuf, Slot>>,
+    status_file: Option<PathBuf>,
+    last_write: Mutex<Option<Instant>>,
+}
+
+#[derive(Serialize)]
+struct StatusDoc<'a> {
+    pid: u32,
+    written_at: String,
+    slots: &'a [SlotView],
+}
+
+impl Slots {
+    pub fn new(status_file: Option<PathBuf>) -> Self {
+        Slots {
+            status_file,
+            ..Default::default()
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<PathBuf, Slot>> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds a slot for a newly appeared volume; false if it is already known.
+    pub fn add(&self, volume: &Path) -> Option<Arc<Cancel>> {
+        let mut slots = self.lock();
+        if slots.contains_key(volume) {
+            return None;
+        }
+        let cancel = Arc::new(Cancel::new());
+        slots.insert(
+            volume.to_path_buf(),
+            Slot {
+                view: SlotView {
+                    volume: volume.display().to_string(),
+                    camera: None,
+                    state: "mounted",
+                    clips_total: 0,
+                    clips_done: 0,
+                    bytes_total: 0,
+                    bytes_done: 0,
+                    rate_mb_per_s: None,
+                    eta_s: None,
+                    safe_to_undock: false,
+                    since: stamp(Utc::now()),
+                },
+                started: Instant::now(),
+                cancel: cancel.clone(),
+            },
+        );
+        drop(slots);
+        self.publish(true);
+        Some(cancel)
+    }
+
+    pub fn cancel_of(&self, volume: &Path) -> Option<Arc<Cancel>> {
+        self.lock().get(volume).map(|s| s.cancel.clone())
+    }
+
+    pub fn remove(&self, volume: &Path) -> bool {
+        let removed = self.lock().remove(volume).is_some();
+        self.publish(true);
+        removed
+    }
+
+    pub fn progress(&self, volume: &Path, p: &Progress) {
+        {
+            let mut slots = self.lock();
+            let Some(slot) = slots.get_mut(volume) else {
+                return;
+            };
+            let secs = slot.started.elapsed().as_secs_f64();
+            let v = &mut slot.view;
+            v.camera = Some(p.camera.clone());
+            v.state = p.state;
+            v.clips_total = p.clips_total;
+            v.clips_done = p.clips_done;
+            v.bytes_total = p.bytes_total;
+            v.bytes_done = p.bytes_done;
+            v.rate_mb_per_s =
+                (secs > 0.0 && p.bytes_done > 0).then(|| p.bytes_done as f64 / secs / 1e6);
+            v.eta_s = v
+                .rate_mb_per_s
+                .filter(|r| *r > 0.0)
+                .map(|r| (p.bytes_total - p.bytes_done) as f64 / 1e6 / r);
+            v.safe_to_undock = p.state == "done";
+        }
+        self.publish(p.state != "ingesting");
+    }
+
+    pub fn set_state(&self, volume: &Path, state: &'static str) {
+        if let Some(slot) = self.lock().get_mut(volume) {
+            slot.view.state = state;
+            slot.view.safe_to_undock = state == "done";
+        }
+        self.publish(true);
+    }
+
+    pub fn snapshot(&self) -> Vec<SlotView> {
+        self.lock().values().map(|s| s.view.clone()).collect()
+    }
+
+    pub fn stop_all(&self, why: crate::ingest::StopReason) {
+        for slot in self.lock().values() {
+            slot.cancel.stop(why);
+        }
+    }
+
+    /// Mirrors the slots to status.json (atomically), at most a few times a second unless forced.
+    pub fn publish(&self, force: bool) {
+        let Some(path) = &self.status_file else {
+            return;
+        };
+        {
+            let mut last = self.last_write.lock().unwrap_or_else(|p| p.into_inner());
+            if !force && last.is_some_and(|t| t.elapsed().as_millis() < 250) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let slots = self.snapshot();
+        let doc = StatusDoc {
+            pid: std::process::id(),
+            written_at: stamp(Utc::now()),
+            slots: &slots,
+        };
+        let tmp = path.with_extension("json.tmp");
+        if let Ok(text) = serde_json::to_string_pretty(&doc) {
+            if std::fs::write(&tmp, text).is_ok() {
+                let _ = std::fs::rename(&tmp, path);
+            }
+        }
+    }
+}
