@@ -41,6 +41,14 @@ pub struct DockConfig {
     /// Quiet time after a volume appears before ingest starts (a mount appears whole at once).
     #[serde(with = "humantime_serde")]
     pub settle: Duration,
+    /// Cap on the read rate from each camera, MB/s; 0 for none.
+    pub read_limit_mb_per_s: f64,
+}
+
+impl DockConfig {
+    pub fn read_limit_bytes_per_s(&self) -> Option<u64> {
+        (self.read_limit_mb_per_s > 0.0).then(|| (self.read_limit_mb_per_s * 1e6) as u64)
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -125,6 +125,7 @@ async fn run_slot(
             cancel: Some(&cancel),
             progress: Some(&progress),
             usb_serial,
+            throttle_bytes_per_s: st.config.dock.read_limit_bytes_per_s(),
             ..Default::default()
         };
         st.ingest(&vol, &opts)

@@ -42,10 +42,12 @@ impl Cancel {
     }
 }
 
-/// A reader that fails with `Interrupted`-free error once the session is told to stop.
+/// The camera-side reader of a copy: fails once the session is told to stop, and reports each
+/// read so the slot display can show bytes moving within a large clip.
 pub struct Cancellable<'a, R> {
     pub inner: R,
     pub cancel: &'a Cancel,
+    pub on_read: &'a dyn Fn(usize),
 }
 
 impl<R: Read> Read for Cancellable<'_, R> {
@@ -56,6 +58,8 @@ impl<R: Read> Read for Cancellable<'_, R> {
                 StopReason::Shutdown => "the station is shutting down",
             }));
         }
-        self.inner.read(buf)
+        let n = self.inner.read(buf)?;
+        (self.on_read)(n);
+        Ok(n)
     }
 }

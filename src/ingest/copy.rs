@@ -53,6 +53,7 @@ pub fn copy_clip(
     entry: &Entry,
     throttle_bytes_per_s: Option<u64>,
     cancel: &Cancel,
+    on_read: &dyn Fn(usize),
 ) -> Result<(Digests, Staging), CopyError> {
     let source = open_listed(entry)?;
     let mut staging = store.stage().map_err(CopyError::Write)?;
@@ -63,6 +64,7 @@ pub fn copy_clip(
     let reader = Cancellable {
         inner: source,
         cancel,
+        on_read,
     };
     match fan_out(reader, Some(&mut staging.file)) {
         Ok(d) => Ok((d, staging)),

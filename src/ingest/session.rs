@@ -20,6 +20,7 @@ use crate::usage;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::sync::mpsc::{channel, sync_channel};
 use std::sync::{Mutex, MutexGuard};
@@ -224,19 +225,31 @@ impl Ingestor<'_> {
         })?;
         tracing::info!(camera, session, volume = %volume_text, clips = listing.clips.len(), "camera docked");
 
-        let mut progress = Progress {
+        // Progress is reported from this thread only: clips as they commit, bytes as they are read.
+        let progress = RefCell::new(Progress {
             camera: camera.clone(),
             state: "ingesting",
             clips_total: listing.clips.len(),
             bytes_total: listing.clips.iter().map(|e| e.bytes).sum(),
             ..Default::default()
-        };
-        let report_progress = |p: &Progress| {
+        });
+        let bytes_read = Cell::new(0u64);
+        let report_progress = || {
             if let Some(f) = opts.progress {
-                f(p)
+                let mut p = progress.borrow().clone();
+                p.bytes_done = bytes_read.get().min(p.bytes_total);
+                f(&p)
             }
         };
-        report_progress(&progress);
+        let last_report = Cell::new(Instant::now());
+        let on_read = |n: usize| {
+            bytes_read.set(bytes_read.get() + n as u64);
+            if last_report.get().elapsed().as_millis() >= 200 {
+                last_report.set(Instant::now());
+                report_progress();
+            }
+        };
+        report_progress();
 
         let contexts: Vec<ClipContext> = listing
             .clips
@@ -286,26 +299,23 @@ impl Ingestor<'_> {
                 }
             });
 
-            let commit = |f: Finished,
-                          outcomes: &mut Vec<Option<ClipOutcome>>,
-                          progress: &mut Progress|
-             -> anyhow::Result<()> {
-                let entry = &clips[f.index];
-                let outcome = self.commit_landing(
-                    &camera,
-                    session,
-                    entry,
-                    &contexts[f.index],
-                    offset_ms,
-                    f.digests,
-                    f.landing,
-                )?;
-                progress.clips_done += 1;
-                progress.bytes_done += entry.bytes;
-                report_progress(progress);
-                outcomes[f.index] = Some(outcome);
-                Ok(())
-            };
+            let commit =
+                |f: Finished, outcomes: &mut Vec<Option<ClipOutcome>>| -> anyhow::Result<()> {
+                    let entry = &clips[f.index];
+                    let outcome = self.commit_landing(
+                        &camera,
+                        session,
+                        entry,
+                        &contexts[f.index],
+                        offset_ms,
+                        f.digests,
+                        f.landing,
+                    )?;
+                    progress.borrow_mut().clips_done += 1;
+                    report_progress();
+                    outcomes[f.index] = Some(outcome);
+                    Ok(())
+                };
 
             for (index, entry) in clips.iter().enumerate() {
                 if cancel.reason().is_some() {
@@ -325,6 +335,7 @@ impl Ingestor<'_> {
                         blake3: k.blake3,
                         bytes: k.bytes,
                     };
+                    on_read(entry.bytes as usize);
                     commit(
                         Finished {
                             index,
@@ -332,12 +343,17 @@ impl Ingestor<'_> {
                             landing: Landing::AlreadyInStore,
                         },
                         &mut outcomes,
-                        &mut progress,
                     )?;
                     continue;
                 }
                 let started = Instant::now();
-                match copy_clip(self.store, entry, opts.throttle_bytes_per_s, cancel) {
+                match copy_clip(
+                    self.store,
+                    entry,
+                    opts.throttle_bytes_per_s,
+                    cancel,
+                    &on_read,
+                ) {
                     Ok((digests, staging)) => {
                         read_secs += started.elapsed().as_secs_f64();
                         read_bytes += digests.bytes;
@@ -350,7 +366,6 @@ impl Ingestor<'_> {
                                     landing: Landing::AlreadyInStore,
                                 },
                                 &mut outcomes,
-                                &mut progress,
                             )?;
                         } else {
                             job_tx
@@ -380,12 +395,12 @@ impl Ingestor<'_> {
                     }
                 }
                 while let Ok(f) = done_rx.try_recv() {
-                    commit(f, &mut outcomes, &mut progress)?;
+                    commit(f, &mut outcomes)?;
                 }
             }
             drop(job_tx);
             for f in done_rx {
-                commit(f, &mut outcomes, &mut progress)?;
+                commit(f, &mut outcomes)?;
             }
             Ok(())
         })?;
@@ -469,14 +484,14 @@ impl Ingestor<'_> {
             }
             Ok(())
         })?;
-        progress.state = if interrupted {
+        progress.borrow_mut().state = if interrupted {
             "interrupted"
         } else if failed > 0 {
             "failed"
         } else {
             "done"
         };
-        report_progress(&progress);
+        report_progress();
         tracing::info!(
             camera,
             session,
