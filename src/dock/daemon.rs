@@ -67,11 +67,9 @@ pub async fn serve(
                     }
                 }
                 DockEvent::Vanished(volume) => match slots.cancel_of(&volume) {
-                    Some(cancel) => {
-                        cancel.stop(StopReason::Undocked);
-                        undock(&station, &slots, &volume).await;
-                    }
-                    None => undock(&station, &slots, &volume).await,
+                    // A session in flight stops, records the undock itself, and is reaped below.
+                    Some(cancel) if slots.is_busy(&volume) => cancel.stop(StopReason::Undocked),
+                    _ => undock(&station, &slots, &volume).await,
                 },
             },
             Some(done) = sessions.join_next() => {

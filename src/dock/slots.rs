@@ -95,6 +95,13 @@ impl Slots {
         self.lock().get(volume).map(|s| s.cancel.clone())
     }
 
+    /// Whether a session is still to run or running on this slot.
+    pub fn is_busy(&self, volume: &Path) -> bool {
+        self.lock()
+            .get(volume)
+            .is_some_and(|s| matches!(s.view.state, "mounted" | "ingesting"))
+    }
+
     pub fn remove(&self, volume: &Path) -> bool {
         let removed = self.lock().remove(volume).is_some();
         self.publish(true);

@@ -18,6 +18,6 @@ pub fn init() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         ffmpeg_next::init().expect("libav initialises");
-        ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Fatal);
+        ffmpeg_next::util::log::set_level(ffmpeg_next::util::log::Level::Quiet);
     });
 }

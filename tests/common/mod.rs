@@ -1,0 +1,132 @@
+//! Helpers shared by the integration tests: scratch folders, stations, camera volumes.
+#![allow(dead_code)]
+
+use camdock::config::Config;
+use camdock::simulate::{CameraSpec, write_volume};
+use camdock::station::Station;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A scratch folder removed at the end (immutable store files are unlocked first).
+pub struct Scratch(pub tempfile::TempDir);
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        Scratch(
+            tempfile::Builder::new()
+                .prefix("camdock-test.")
+                .tempdir()
+                .expect("temp dir"),
+        )
+    }
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+    pub fn join(&self, p: &str) -> PathBuf {
+        self.0.path().join(p)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr")
+            .arg("-R")
+            .arg("-i")
+            .arg(self.0.path())
+            .output();
+    }
+}
+
+pub fn config(toml: &str) -> Config {
+    Config::from_toml(toml).expect("test config is valid")
+}
+
+pub fn station(dir: &Path) -> Station {
+    Station::open(config("[station]\nid = \"test-station\"\n"), Some(dir)).expect("station opens")
+}
+
+/// A simulated camera volume with `clips` real MP4s.
+pub fn camera(dir: &Path, serial: &str, clips: u32) -> Vec<PathBuf> {
+    let spec = CameraSpec {
+        serial: serial.into(),
+        clips,
+        seconds: 1,
+        ..CameraSpec::default()
+    };
+    write_volume(dir, &spec).expect("camera volume written")
+}
+
+/// The first field of a checksum tool's output for `file`.
+pub fn tool_digest(tool: &str, file: &Path) -> String {
+    let out = Command::new(tool)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} must be installed (./dev installs it): {e}"));
+    assert!(out.status.success(), "{tool} failed on {}", file.display());
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Writes `bytes` of pseudo-random data (distinct per seed) to `path`.
+pub fn random_file(path: &Path, bytes: u64, seed: u64) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+        | 1;
+    let mut left = bytes;
+    let mut buf = vec![0u8; 1 << 16];
+    while left > 0 {
+        for chunk in buf.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let b = x.to_le_bytes();
+            chunk.copy_from_slice(&b[..chunk.len()]);
+        }
+        let n = left.min(buf.len() as u64) as usize;
+        f.write_all(&buf[..n]).unwrap();
+        left -= n as u64;
+    }
+    f.flush().unwrap();
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_camdock")
+}
+
+/// Runs the camdock binary; returns (exit code, stdout, stderr).
+pub fn camdock(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .output()
+        .expect("camdock runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Files left in the store's staging area (must be none after any finished or recovered run).
+pub fn staged_files(data: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(dirs) = std::fs::read_dir(data.join("store/staging")) {
+        for d in dirs.flatten() {
+            for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
+                if f.file_name() != ".lock" {
+                    found.push(f.path());
+                }
+            }
+        }
+    }
+    found
+}

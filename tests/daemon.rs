@@ -1,0 +1,254 @@
+//! The dock daemon driven from the outside: volumes appear and vanish under its media root.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Daemon {
+    child: Child,
+    data: PathBuf,
+}
+
+impl Daemon {
+    fn start(s: &Scratch, extra_dock_config: &str) -> Daemon {
+        let media = s.join("media");
+        std::fs::create_dir_all(&media).unwrap();
+        std::fs::create_dir_all(s.join("staging")).unwrap();
+        let cfg = s.join("camdock.toml");
+        std::fs::write(
+            &cfg,
+            format!("[station]\nid = \"daemon-test\"\n[dock]\nmedia_root = \"{}\"\nusb = false\n{extra_dock_config}\n", media.display()),
+        )
+        .unwrap();
+        let data = s.join("data");
+        let log = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(s.join("daemon.log"))
+            .unwrap();
+        let child = Command::new(bin())
+            .args([
+                "--config",
+                cfg.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+                "run",
+            ])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        wait_for(
+            "the daemon to publish its status",
+            Duration::from_secs(20),
+            || data.join("status.json").exists(),
+        );
+        Daemon { child, data }
+    }
+
+    /// SIGTERM; returns the exit code and how long the stop took.
+    fn terminate(&mut self) -> (Option<i32>, Duration) {
+        let started = Instant::now();
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status.code(), started.elapsed());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "daemon ignores SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn clips(&self) -> usize {
+        let (code, out, _) =
+            camdock(&["--data-dir", self.data.to_str().unwrap(), "clips", "--json"]);
+        if code != 0 {
+            0
+        } else {
+            json(&out).as_array().map_or(0, Vec::len)
+        }
+    }
+
+    fn status(&self) -> serde_json::Value {
+        let (_, out, _) = camdock(&[
+            "--data-dir",
+            self.data.to_str().unwrap(),
+            "status",
+            "--json",
+        ]);
+        json(&out)
+    }
+
+    fn events_of_kind(&self, kind: &str) -> i64 {
+        let db = rusqlite::Connection::open(self.data.join(camdock::station::LEDGER_FILE)).unwrap();
+        db.query_row("SELECT count(*) FROM events WHERE kind = ?1", [kind], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A camera volume built outside the media root, with two short MP4s and one large clip.
+fn volume_with_large_clip(s: &Scratch, name: &str, serial: &str, large_mb: u64) -> PathBuf {
+    let vol = s.join("staging").join(name);
+    camera(&vol, serial, 2);
+    random_file(
+        &vol.join(format!(
+            "DCIM/100MEDIA/{serial}_100234_20261123120000_0003.MP4"
+        )),
+        large_mb << 20,
+        42,
+    );
+    vol
+}
+
+fn dock(s: &Scratch, vol: &Path) -> PathBuf {
+    let target = s.join("media").join(vol.file_name().unwrap());
+    std::fs::rename(vol, &target).unwrap();
+    target
+}
+
+fn bytes_done(status: &serde_json::Value) -> u64 {
+    status["slots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s["bytes_done"].as_u64().unwrap_or(0))
+        .sum()
+}
+
+#[test]
+fn four_cameras_docking_at_once_are_all_ingested() {
+    let s = Scratch::new();
+    let mut daemon = Daemon::start(&s, "parallel = 4");
+    let vols: Vec<PathBuf> = (0..4)
+        .map(|i| {
+            let v = s.join("staging").join(format!("slot{i}"));
+            camera(&v, &format!("400000{i}"), 2);
+            v
+        })
+        .collect();
+    for v in &vols {
+        dock(&s, v);
+    }
+    wait_for("8 clips from 4 cameras", Duration::from_secs(60), || {
+        daemon.clips() == 8
+    });
+    wait_for("4 sessions to finish", Duration::from_secs(20), || {
+        daemon.status()["slots"]
+            .as_array()
+            .is_some_and(|a| a.len() == 4 && a.iter().all(|s| s["safe_to_undock"] == true))
+    });
+    assert_eq!(daemon.events_of_kind("camera-docked"), 4);
+    assert_eq!(daemon.terminate().0, Some(0));
+}
+
+#[test]
+fn a_camera_pulled_mid_copy_leaves_no_half_clip_and_the_redock_completes_it() {
+    let s = Scratch::new();
+    let mut daemon = Daemon::start(&s, "read_limit_mb_per_s = 20.0");
+    let vol = volume_with_large_clip(&s, "cam", "5555555", 80);
+    let docked = dock(&s, &vol);
+    wait_for(
+        "the large clip to be part-way",
+        Duration::from_secs(30),
+        || bytes_done(&daemon.status()) > 20_000_000,
+    );
+    std::fs::rename(&docked, &vol).unwrap(); // pulled out
+    wait_for(
+        "the interrupted session on the record",
+        Duration::from_secs(20),
+        || daemon.events_of_kind("session-interrupted") == 1,
+    );
+    wait_for("the undock on the record", Duration::from_secs(20), || {
+        daemon.events_of_kind("camera-undocked") == 1
+    });
+    assert_eq!(
+        daemon.clips(),
+        2,
+        "the two short clips are stored, the half-read large one is not"
+    );
+    assert_eq!(
+        daemon.events_of_kind("clip-failed"),
+        0,
+        "a pulled camera is an interruption, not a failed clip"
+    );
+    assert!(
+        staged_files(&daemon.data).is_empty(),
+        "no half file left in staging"
+    );
+
+    dock(&s, &vol);
+    wait_for(
+        "the re-dock to finish the job",
+        Duration::from_secs(60),
+        || daemon.clips() == 3,
+    );
+    assert_eq!(daemon.terminate().0, Some(0));
+    let (code, out, _) = camdock(&[
+        "--data-dir",
+        daemon.data.to_str().unwrap(),
+        "verify",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn sigterm_mid_ingest_stops_within_10_s_and_a_restart_loses_nothing() {
+    let s = Scratch::new();
+    let mut daemon = Daemon::start(&s, "read_limit_mb_per_s = 20.0");
+    let vol = volume_with_large_clip(&s, "cam", "6666666", 80);
+    dock(&s, &vol);
+    wait_for(
+        "the large clip to be part-way",
+        Duration::from_secs(30),
+        || bytes_done(&daemon.status()) > 20_000_000,
+    );
+    let (code, took) = daemon.terminate();
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(10), "stop took {took:?}");
+    assert_eq!(
+        daemon.events_of_kind("camera-undocked"),
+        0,
+        "the camera is still in its dock"
+    );
+
+    let mut daemon = Daemon::start(&s, "read_limit_mb_per_s = 40.0");
+    wait_for(
+        "the restart to finish the job",
+        Duration::from_secs(60),
+        || daemon.clips() == 3,
+    );
+    assert_eq!(daemon.terminate().0, Some(0));
+    let (code, out, _) = camdock(&[
+        "--data-dir",
+        daemon.data.to_str().unwrap(),
+        "verify",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(json(&out)["clips_checked"], 3);
+    assert!(staged_files(&daemon.data).is_empty());
+}

@@ -1,0 +1,368 @@
+//! The clip pipeline end to end: hashes, read-back, dedup, hostile cards, crashes.
+
+mod common;
+
+use camdock::hash::Digests;
+use camdock::ingest::IngestOptions;
+use camdock::station::Station;
+use camdock::store::{ClipStore, LocalStore, Placement, Staging, StoreError, StoredObject};
+use common::*;
+use std::fs;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+#[test]
+fn stored_hashes_are_those_of_sha256sum_and_b3sum() {
+    let s = Scratch::new();
+    let clips = camera(&s.join("cam"), "1234567", 3);
+    let station = station(&s.join("data"));
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!((report.stored, report.failed), (3, 0));
+    for clip in &clips {
+        let sha = tool_digest("sha256sum", clip);
+        let b3 = tool_digest("b3sum", clip);
+        let outcome = report
+            .clips
+            .iter()
+            .find(|c| c.sha256.as_deref() == Some(&sha))
+            .expect("clip reported with sha256sum's hash");
+        assert_eq!(outcome.blake3.as_deref(), Some(b3.as_str()));
+        let stored = station.store.locate(outcome.store_path.as_ref().unwrap());
+        assert_eq!(
+            tool_digest("sha256sum", &stored),
+            sha,
+            "the stored copy is byte-identical"
+        );
+        assert_eq!(
+            fs::metadata(&stored).unwrap().permissions().readonly(),
+            true
+        );
+        assert!(stored.to_string_lossy().ends_with(&format!(
+            "store/sha256/{}/{}/{sha}.mp4",
+            &sha[..2],
+            &sha[2..4]
+        )));
+    }
+}
+
+#[test]
+fn large_clip_streams_through_in_bounded_buffers() {
+    let s = Scratch::new();
+    let dir = s.join("cam/DCIM/100MEDIA");
+    fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("BIG.MP4");
+    random_file(&big, 96 << 20, 7);
+    let station = station(&s.join("data"));
+    let report = station
+        .ingest(
+            &s.join("cam"),
+            &IngestOptions {
+                camera: Some("9999999".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(report.stored, 1);
+    assert_eq!(
+        report.clips[0].sha256.as_deref(),
+        Some(tool_digest("sha256sum", &big).as_str())
+    );
+    assert_eq!(
+        report.camera, "9999999",
+        "--camera names a camera that does not identify itself"
+    );
+    assert_eq!(
+        report.clips[0].integrity,
+        Some(camdock::media::Integrity::NotMedia)
+    );
+}
+
+/// A store whose disk returns different bytes than were written (a failing disk).
+struct CorruptingStore(LocalStore);
+
+impl ClipStore for CorruptingStore {
+    fn stage(&self) -> std::io::Result<Staging> {
+        self.0.stage()
+    }
+    fn place(
+        &self,
+        mut staging: Staging,
+        expected: &Digests,
+        ext: &str,
+    ) -> Result<Placement, StoreError> {
+        use std::io::{Seek, SeekFrom};
+        staging.file.seek(SeekFrom::Start(100)).unwrap();
+        staging.file.write_all(b"X").unwrap();
+        self.0.place(staging, expected, ext)
+    }
+    fn open(&self, p: &str) -> std::io::Result<fs::File> {
+        self.0.open(p)
+    }
+    fn locate(&self, p: &str) -> PathBuf {
+        self.0.locate(p)
+    }
+    fn is_immutable(&self, p: &str) -> Option<bool> {
+        self.0.is_immutable(p)
+    }
+    fn list(&self) -> std::io::Result<Vec<StoredObject>> {
+        self.0.list()
+    }
+    fn clean_abandoned_staging(&self) -> std::io::Result<Vec<String>> {
+        self.0.clean_abandoned_staging()
+    }
+}
+
+#[test]
+fn a_read_back_mismatch_fails_the_clip_and_stores_nothing() {
+    let s = Scratch::new();
+    camera(&s.join("cam"), "1234567", 2);
+    let data = s.join("data");
+    fs::create_dir_all(&data).unwrap();
+    let store = CorruptingStore(LocalStore::open(&data).unwrap());
+    let station = Station::with_store(config(""), &data, Box::new(store)).unwrap();
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!((report.stored, report.failed), (0, 2));
+    for c in &report.clips {
+        let err = c.error.as_deref().unwrap();
+        assert!(err.contains("read back from disk does not match"), "{err}");
+        assert!(
+            err.contains("DCIM/100MEDIA/"),
+            "the error names the clip: {err}"
+        );
+    }
+    assert!(station.store.list().unwrap().is_empty(), "nothing placed");
+    assert!(station.ledger().clips(None).unwrap().is_empty());
+    assert!(staged_files(&data).is_empty());
+    // The camera was not touched: a failed session never corrects the clock or wipes.
+    assert!(!s.join("cam/TIMESET.TXT").exists());
+}
+
+#[test]
+fn the_same_content_from_two_cameras_is_stored_once_and_recorded_twice() {
+    let s = Scratch::new();
+    camera(&s.join("a"), "1111111", 1);
+    let dir_b = s.join("b/DCIM/100MEDIA");
+    fs::create_dir_all(&dir_b).unwrap();
+    let src = fs::read_dir(s.join("a/DCIM/100MEDIA"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    fs::copy(&src, dir_b.join("2222222_100999_20261101080000_0001.MP4")).unwrap();
+    let station = station(&s.join("data"));
+    assert_eq!(
+        station
+            .ingest(&s.join("a"), &IngestOptions::default())
+            .unwrap()
+            .stored,
+        1
+    );
+    let b = station
+        .ingest(&s.join("b"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!(
+        (b.camera.as_str(), b.stored, b.already_stored),
+        ("2222222", 0, 1)
+    );
+    assert_eq!(station.store.list().unwrap().len(), 1);
+    let clips = station.ledger().clips(None).unwrap();
+    assert_eq!(clips.len(), 1);
+    assert_eq!(clips[0].recordings, 2);
+    assert_eq!(station.ledger().clips(Some("2222222")).unwrap().len(), 1);
+}
+
+#[test]
+fn a_hostile_card_is_walked_safely() {
+    let s = Scratch::new();
+    let vol = s.join("cam");
+    camera(&vol, "1234567", 1);
+    let media = vol.join("DCIM/100MEDIA");
+    // Escapes and loops: never followed.
+    std::os::unix::fs::symlink("/etc/passwd", media.join("passwd.mp4")).unwrap();
+    std::os::unix::fs::symlink("..", media.join("loop")).unwrap();
+    std::os::unix::fs::symlink("/", vol.join("root.jpg")).unwrap();
+    // A fifo would block a naive reader forever.
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        media.join("pipe.mp4"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    // Odd names: a newline, invalid UTF-8, 255 bytes.
+    fs::write(media.join("line\nbreak.mp4"), b"not really video").unwrap();
+    let invalid = std::ffi::OsStr::from_bytes(b"bad\xff\xfename.wav");
+    fs::write(media.join(invalid), b"RIFF....").unwrap();
+    let long = format!("{}.jpg", "x".repeat(251));
+    assert_eq!(long.len(), 255);
+    fs::write(media.join(&long), b"jpeg?").unwrap();
+    // A deep tree and many small files.
+    let mut deep = vol.join("DEEP");
+    for i in 0..40 {
+        deep = deep.join(format!("d{i}"));
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("deep.mp4"), b"too deep").unwrap();
+    let many = vol.join("MANY");
+    fs::create_dir_all(&many).unwrap();
+    for i in 0..2000 {
+        fs::write(many.join(format!("f{i:05}.bin")), i.to_string()).unwrap();
+    }
+
+    let station = station(&s.join("data"));
+    let report = station.ingest(&vol, &IngestOptions::default()).unwrap();
+    assert_eq!(report.failed, 0, "{:?}", report.clips);
+    assert_eq!(
+        report.stored, 4,
+        "the real clip, the newline, the invalid UTF-8 and the long name: {:?}",
+        report.clips
+    );
+    let sources: Vec<&str> = report.clips.iter().map(|c| c.source.as_str()).collect();
+    assert!(sources.contains(&"DCIM/100MEDIA/line\nbreak.mp4"));
+    assert!(
+        sources.contains(&"DCIM/100MEDIA/bad\\xFF\\xFEname.wav"),
+        "{sources:?}"
+    );
+    let skipped = |needle: &str| report.skipped.iter().any(|k| k.source.contains(needle));
+    for needle in ["passwd.mp4", "loop", "root.jpg", "pipe.mp4", "d30"] {
+        assert!(
+            skipped(needle),
+            "{needle} is reported as skipped: {:?}",
+            report.skipped
+        );
+    }
+    assert!(
+        report
+            .skipped
+            .iter()
+            .find(|k| k.source.contains("pipe.mp4"))
+            .unwrap()
+            .reason
+            .contains("fifo")
+    );
+    assert_eq!(report.other_files.len(), 2000);
+    let passwd = tool_digest("sha256sum", Path::new("/etc/passwd"));
+    assert!(
+        !station.ledger().has_clip(&passwd).unwrap(),
+        "nothing outside the volume was read"
+    );
+}
+
+#[test]
+fn a_crash_between_placing_and_committing_leaves_nothing_counted_and_a_redock_finishes() {
+    let s = Scratch::new();
+    let clips = camera(&s.join("cam"), "1234567", 2);
+    let data = s.join("data");
+    // The crashed run: the clip reached its address in the store, the ledger commit never happened.
+    {
+        let station = station(&data);
+        let mut staging = station.store.stage().unwrap();
+        let digests =
+            camdock::hash::fan_out(fs::File::open(&clips[0]).unwrap(), Some(&mut staging.file))
+                .unwrap();
+        station.store.place(staging, &digests, "mp4").unwrap();
+        assert!(
+            station.ledger().clips(None).unwrap().is_empty(),
+            "not counted as stored"
+        );
+        let v = camdock::audit::verify::verify(&station).unwrap();
+        assert!(!v.ok);
+        assert_eq!(v.problems[0].kind, "unexpected");
+    }
+    // A run that died mid-write: a staging folder whose owner is gone.
+    let dead = data.join("store/staging/99999-1");
+    fs::create_dir_all(&dead).unwrap();
+    fs::write(dead.join(".lock"), b"").unwrap();
+    fs::write(dead.join("0.partial"), b"half a clip").unwrap();
+
+    let station = station(&data);
+    assert!(!dead.exists(), "abandoned staging is cleaned at start-up");
+    let events = station
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'staging-cleaned'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap();
+    assert_eq!(events, 1, "the cleaning is on the record");
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!((report.stored, report.already_stored), (2, 0));
+    assert_eq!(
+        station.store.list().unwrap().len(),
+        2,
+        "nothing stored twice"
+    );
+    let v = camdock::audit::verify::verify(&station).unwrap();
+    assert!(v.ok, "{:?}", v.problems);
+}
+
+#[test]
+fn kill_9_mid_ingest_then_redock_loses_nothing_and_duplicates_nothing() {
+    let s = Scratch::new();
+    let vol = s.join("cam");
+    camera(&vol, "1234567", 2);
+    let media = vol.join("DCIM/100MEDIA");
+    for i in 0..3 {
+        random_file(
+            &media.join(format!("1234567_100234_2026112310{i}000_{:04}.MP4", 3 + i)),
+            24 << 20,
+            i,
+        );
+    }
+    let data = s.join("data");
+    let data_s = data.to_str().unwrap();
+    // 40 MB/s, like a USB 2.0 card: the whole card takes about two seconds.
+    let mut child = std::process::Command::new(bin())
+        .args([
+            "--data-dir",
+            data_s,
+            "ingest",
+            vol.to_str().unwrap(),
+            "--throttle",
+            "40",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(900));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let (code, out, err) = camdock(&[
+        "--data-dir",
+        data_s,
+        "ingest",
+        vol.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report = json(&out);
+    let stored = report["stored"].as_u64().unwrap();
+    let already = report["already_stored"].as_u64().unwrap();
+    assert_eq!(stored + already, 5);
+    assert!(
+        stored >= 1,
+        "the kill came before the end, so the re-dock had work left"
+    );
+    let (code, out, _) = camdock(&["--data-dir", data_s, "clips", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&out).as_array().unwrap().len(),
+        5,
+        "every clip stored exactly once"
+    );
+    let (code, out, _) = camdock(&["--data-dir", data_s, "verify", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(staged_files(&data).is_empty());
+}
