@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread;
 
 /// Size of one buffer handed down the pipeline.
-pub const CHUNK: usize = 1 << 20;
+pub const CHUNK: usize = 512 << 10;
 /// Buffers in flight per copy: the hard memory bound (POOL × CHUNK).
 const POOL: usize = 8;
 

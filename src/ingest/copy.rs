@@ -4,6 +4,7 @@ use super::cancel::{Cancel, Cancellable};
 use super::throttle::Throttled;
 use super::walk::Entry;
 use crate::hash::{Digests, FanOutError, fan_out};
+use crate::store::writeback::EagerWriteback;
 use crate::store::{ClipStore, Staging};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
@@ -66,7 +67,8 @@ pub fn copy_clip(
         cancel,
         on_read,
     };
-    match fan_out(reader, Some(&mut staging.file)) {
+    let mut sink = EagerWriteback::new(&mut staging.file);
+    match fan_out(reader, Some(&mut sink)) {
         Ok(d) => Ok((d, staging)),
         Err(e) => {
             let _ = std::fs::remove_file(&staging.path);

@@ -5,9 +5,11 @@
 
 pub mod cancel;
 pub mod copy;
+pub mod progress;
 pub mod session;
 pub mod throttle;
 pub mod walk;
 
 pub use cancel::{Cancel, StopReason};
-pub use session::{ClipOutcome, IngestOptions, IngestReport, Ingestor, Progress};
+pub use progress::Progress;
+pub use session::{ClipOutcome, IngestOptions, IngestReport, Ingestor};

@@ -7,6 +7,7 @@
 
 use super::cancel::{Cancel, StopReason};
 use super::copy::{CopyError, copy_clip};
+use super::progress::{Progress, ProgressMeter};
 use super::walk::{Entry, Skipped, walk};
 use crate::camera::{clock, filename, health, identity, status_file};
 use crate::config::Config;
@@ -20,7 +21,6 @@ use crate::usage;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
-use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::sync::mpsc::{channel, sync_channel};
 use std::sync::{Mutex, MutexGuard};
@@ -46,17 +46,6 @@ pub struct IngestOptions<'a> {
     /// Stops the session early (undock, shutdown).
     pub cancel: Option<&'a Cancel>,
     pub progress: Option<&'a (dyn Fn(&Progress) + Sync)>,
-}
-
-/// Live progress of a session, for the slot display.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Progress {
-    pub camera: String,
-    pub state: &'static str,
-    pub clips_total: usize,
-    pub clips_done: usize,
-    pub bytes_total: u64,
-    pub bytes_done: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -92,15 +81,10 @@ pub struct IngestReport {
     pub attention: Vec<String>,
 }
 
-/// A clip read and staged, handed to the finisher.
-struct Staged {
-    index: usize,
-    digests: Digests,
-    staging: Staging,
-}
-
-/// How a read clip ended up in the store.
+/// Where a read clip stands on its way into the store.
 enum Landing {
+    /// Read and hashed; waiting to be sealed into the store.
+    Staged(Staging),
     Placed(Placement, MediaFacts),
     /// The ledger already had this content: the staged copy was discarded.
     AlreadyInStore,
@@ -225,31 +209,18 @@ impl Ingestor<'_> {
         })?;
         tracing::info!(camera, session, volume = %volume_text, clips = listing.clips.len(), "camera docked");
 
-        // Progress is reported from this thread only: clips as they commit, bytes as they are read.
-        let progress = RefCell::new(Progress {
-            camera: camera.clone(),
-            state: "ingesting",
-            clips_total: listing.clips.len(),
-            bytes_total: listing.clips.iter().map(|e| e.bytes).sum(),
-            ..Default::default()
-        });
-        let bytes_read = Cell::new(0u64);
-        let report_progress = || {
-            if let Some(f) = opts.progress {
-                let mut p = progress.borrow().clone();
-                p.bytes_done = bytes_read.get().min(p.bytes_total);
-                f(&p)
-            }
-        };
-        let last_report = Cell::new(Instant::now());
-        let on_read = |n: usize| {
-            bytes_read.set(bytes_read.get() + n as u64);
-            if last_report.get().elapsed().as_millis() >= 200 {
-                last_report.set(Instant::now());
-                report_progress();
-            }
-        };
-        report_progress();
+        let meter = ProgressMeter::new(
+            Progress {
+                camera: camera.clone(),
+                state: "ingesting",
+                clips_total: listing.clips.len(),
+                bytes_total: listing.clips.iter().map(|e| e.bytes).sum(),
+                ..Default::default()
+            },
+            opts.progress,
+        );
+        meter.report();
+        let on_read = |n: usize| meter.bytes_read(n as u64);
 
         let contexts: Vec<ClipContext> = listing
             .clips
@@ -269,53 +240,53 @@ impl Ingestor<'_> {
             })
             .collect();
 
-        let mut outcomes: Vec<Option<ClipOutcome>> = vec![None; listing.clips.len()];
         let no_cancel = Cancel::new();
         let cancel = opts.cancel.unwrap_or(&no_cancel);
+        let mut outcomes: Vec<Option<ClipOutcome>> = vec![None; listing.clips.len()];
         let mut interrupted = false;
         let mut read_errors = 0u32;
         let (mut read_bytes, mut read_secs) = (0u64, 0f64);
 
+        // This thread only reads from the camera; the finisher seals, probes and commits, so the
+        // card streams without waiting for disk flushes or ledger commits.
         std::thread::scope(|scope| -> anyhow::Result<()> {
-            let (job_tx, job_rx) = sync_channel::<Staged>(1);
-            let (done_tx, done_rx) = channel::<Finished>();
-            let store = self.store;
+            let (job_tx, job_rx) = sync_channel::<Finished>(1);
+            let (done_tx, done_rx) = channel::<anyhow::Result<(usize, ClipOutcome)>>();
             let clips = &listing.clips;
-            scope.spawn(move || {
+            let finish = |f: Finished| -> anyhow::Result<(usize, ClipOutcome)> {
+                let entry = &clips[f.index];
+                let outcome = self.commit_landing(
+                    &camera,
+                    session,
+                    entry,
+                    &contexts[f.index],
+                    offset_ms,
+                    f.digests,
+                    f.landing,
+                )?;
+                meter.clip_done();
+                Ok((f.index, outcome))
+            };
+            let finisher = scope.spawn(move || {
                 for job in job_rx {
-                    let landing =
-                        match store.place(job.staging, &job.digests, &clips[job.index].ext) {
-                            Ok(p) => {
-                                let media = media::probe(&store.locate(&p.store_path));
-                                Landing::Placed(p, media)
+                    let landing = match job.landing {
+                        Landing::Staged(staging) => {
+                            match self
+                                .store
+                                .place(staging, &job.digests, &clips[job.index].ext)
+                            {
+                                Ok(p) => {
+                                    let media = media::probe(&self.store.locate(&p.store_path));
+                                    Landing::Placed(p, media)
+                                }
+                                Err(e) => Landing::Failed(e),
                             }
-                            Err(e) => Landing::Failed(e),
-                        };
-                    let _ = done_tx.send(Finished {
-                        index: job.index,
-                        digests: job.digests,
-                        landing,
-                    });
+                        }
+                        other => other,
+                    };
+                    let _ = done_tx.send(finish(Finished { landing, ..job }));
                 }
             });
-
-            let commit =
-                |f: Finished, outcomes: &mut Vec<Option<ClipOutcome>>| -> anyhow::Result<()> {
-                    let entry = &clips[f.index];
-                    let outcome = self.commit_landing(
-                        &camera,
-                        session,
-                        entry,
-                        &contexts[f.index],
-                        offset_ms,
-                        f.digests,
-                        f.landing,
-                    )?;
-                    progress.borrow_mut().clips_done += 1;
-                    report_progress();
-                    outcomes[f.index] = Some(outcome);
-                    Ok(())
-                };
 
             for (index, entry) in clips.iter().enumerate() {
                 if cancel.reason().is_some() {
@@ -330,20 +301,19 @@ impl Ingestor<'_> {
                     mtime.as_deref(),
                 )?;
                 if let Some(k) = known {
+                    on_read(entry.bytes as usize);
                     let digests = Digests {
                         sha256: k.sha256,
                         blake3: k.blake3,
                         bytes: k.bytes,
                     };
-                    on_read(entry.bytes as usize);
-                    commit(
-                        Finished {
+                    job_tx
+                        .send(Finished {
                             index,
                             digests,
                             landing: Landing::AlreadyInStore,
-                        },
-                        &mut outcomes,
-                    )?;
+                        })
+                        .expect("the finisher outlives the clip loop");
                     continue;
                 }
                 let started = Instant::now();
@@ -357,25 +327,19 @@ impl Ingestor<'_> {
                     Ok((digests, staging)) => {
                         read_secs += started.elapsed().as_secs_f64();
                         read_bytes += digests.bytes;
-                        if lock(self.ledger).has_clip(&digests.sha256)? {
+                        let landing = if lock(self.ledger).has_clip(&digests.sha256)? {
                             let _ = std::fs::remove_file(&staging.path);
-                            commit(
-                                Finished {
-                                    index,
-                                    digests,
-                                    landing: Landing::AlreadyInStore,
-                                },
-                                &mut outcomes,
-                            )?;
+                            Landing::AlreadyInStore
                         } else {
-                            job_tx
-                                .send(Staged {
-                                    index,
-                                    digests,
-                                    staging,
-                                })
-                                .expect("the finisher outlives the clip loop");
-                        }
+                            Landing::Staged(staging)
+                        };
+                        job_tx
+                            .send(Finished {
+                                index,
+                                digests,
+                                landing,
+                            })
+                            .expect("the finisher outlives the clip loop");
                     }
                     Err(CopyError::Stopped(_)) => {
                         interrupted = true;
@@ -394,13 +358,12 @@ impl Ingestor<'_> {
                         }
                     }
                 }
-                while let Ok(f) = done_rx.try_recv() {
-                    commit(f, &mut outcomes)?;
-                }
             }
             drop(job_tx);
-            for f in done_rx {
-                commit(f, &mut outcomes)?;
+            finisher.join().expect("the finisher does not panic");
+            for done in done_rx {
+                let (index, outcome) = done?;
+                outcomes[index] = Some(outcome);
             }
             Ok(())
         })?;
@@ -484,14 +447,13 @@ impl Ingestor<'_> {
             }
             Ok(())
         })?;
-        progress.borrow_mut().state = if interrupted {
+        meter.finish(if interrupted {
             "interrupted"
         } else if failed > 0 {
             "failed"
         } else {
             "done"
-        };
-        report_progress();
+        });
         tracing::info!(
             camera,
             session,
@@ -553,6 +515,9 @@ impl Ingestor<'_> {
             }
             Landing::Placed(p, m) => (Some(p), Some(m)),
             Landing::AlreadyInStore => (None, None),
+            Landing::Staged(_) => {
+                unreachable!("the finisher seals staged clips before committing them")
+            }
         };
         let recorded_at = ctx.recorded_at;
         let corrected = recorded_at

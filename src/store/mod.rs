@@ -4,6 +4,7 @@
 //! (object storage) sit behind the same trait.
 
 pub mod local;
+pub mod writeback;
 
 pub use local::LocalStore;
 
