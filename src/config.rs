@@ -43,6 +43,9 @@ pub struct DockConfig {
     pub settle: Duration,
     /// Cap on the read rate from each camera, MB/s; 0 for none.
     pub read_limit_mb_per_s: f64,
+    /// Ingest only folders that are mount points; a mount point appears a moment before the
+    /// card is mounted on it, and an empty folder must not be taken for an empty camera.
+    pub mounts_only: bool,
 }
 
 impl DockConfig {

@@ -108,6 +108,11 @@ async fn run_slot(
     usb_serial: Option<String>,
 ) {
     tokio::time::sleep(station.config.dock.settle).await;
+    if station.config.dock.mounts_only && !wait_for_mount(&volume).await {
+        tracing::warn!(volume = %volume.display(), "a folder under the media root that is not a mount: ignored");
+        slots.set_state(&volume, "ignored");
+        return;
+    }
     let Ok(_permit) = limiter.acquire_owned().await else {
         return;
     };
@@ -192,4 +197,20 @@ fn usb_serial_of(attached: &usb::Attached, volume: &Path) -> Option<String> {
         .get(&port)?
         .serial
         .clone()
+}
+
+/// Waits (briefly) for `volume` to become a mount point: its device differs from its parent's.
+async fn wait_for_mount(volume: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let is_mount = || {
+        let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+        matches!((dev(volume), volume.parent().and_then(dev)), (Some(a), Some(b)) if a != b)
+    };
+    for _ in 0..100 {
+        if is_mount() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
 }

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// mounted → ingesting → done / failed / interrupted; a slot is removed when its volume goes.
+/// mounted → ingesting → housekeeping → done / failed / interrupted (or ignored: not a mount);
+/// a slot is removed when its volume goes.
 #[derive(Clone, Debug, Serialize)]
 pub struct SlotView {
     pub volume: String,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Progress {
     pub camera: String,
-    /// ingesting, done, failed or interrupted.
+    /// ingesting, housekeeping (health, clock), then done, failed or interrupted.
     pub state: &'static str,
     pub clips_total: usize,
     /// Clips committed to the ledger.
@@ -61,6 +61,11 @@ impl<'a> ProgressMeter<'a> {
 
     pub fn clip_done(&self) {
         self.clips_done.fetch_add(1, Ordering::Relaxed);
+        self.report();
+    }
+
+    pub fn set_state(&self, state: &'static str) {
+        self.base.lock().unwrap_or_else(|e| e.into_inner()).state = state;
         self.report();
     }
 

@@ -317,6 +317,10 @@ impl Ingestor<'_> {
                     continue;
                 }
                 let started = Instant::now();
+                if read_bytes == 0 && read_secs == 0.0 {
+                    // The moment the card is first read: dock latency is measured from this line.
+                    tracing::info!(camera, source = entry.source, "reading the first clip");
+                }
                 match copy_clip(
                     self.store,
                     entry,
@@ -375,6 +379,7 @@ impl Ingestor<'_> {
         interrupted |= clips.len() < listing.clips.len();
 
         // Health, then (only with every clip committed) clock correction, then close.
+        meter.set_state("housekeeping");
         let storage = health::storage(volume);
         let health = health::Health {
             battery_percent: status.as_ref().and_then(|s| s.battery_percent),
