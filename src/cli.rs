@@ -45,6 +45,8 @@ pub enum Command {
     Demo(commands::daemon::DemoArgs),
     /// What the running daemon is doing at each dock slot.
     Status(commands::status::Args),
+    /// Bind a camera to an officer and unit: writes CAMDOCK.INI, sealed with the station key.
+    Bind(commands::bind::Args),
     /// Write a realistic camera volume (real MP4s and DEVICE.TXT).
     SimulateCamera(commands::simulate::Args),
 }
@@ -81,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Export(a) => commands::export::run(config, data_dir, a),
         Command::Run(a) => commands::daemon::run(config, data_dir, a),
         Command::Demo(a) => commands::daemon::demo(config, data_dir, a),
+        Command::Bind(a) => commands::bind::run(config, data_dir, a),
         Command::Status(a) => commands::status::run(config, data_dir, a),
         Command::SimulateCamera(a) => commands::simulate::run(a),
     }

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Keys with no default value (absent means "none"), so they are not in the defaults file.
+const OPTIONAL_KEYS: &[&str] = &["camera.profiles_file"];
+
 /// The defaults, embedded so that a station runs with no config file at all.
 pub const DEFAULTS: &str = include_str!("../config/defaults.toml");
 
@@ -16,6 +19,14 @@ pub struct Config {
     pub dock: DockConfig,
     pub policy: PolicyConfig,
     pub web: WebConfig,
+    pub camera: CameraConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    /// The station's own camera profiles (TOML), tried before the shipped ones.
+    pub profiles_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -122,7 +133,9 @@ impl Config {
             match (merged.get_mut(&section), value) {
                 (Some(toml::Value::Table(base)), toml::Value::Table(over)) => {
                     for (k, v) in over {
-                        if !base.contains_key(&k) {
+                        if !base.contains_key(&k)
+                            && !OPTIONAL_KEYS.contains(&format!("{section}.{k}").as_str())
+                        {
                             return Err(format!("unknown key {section}.{k}"));
                         }
                         base.insert(k, v);

@@ -12,6 +12,7 @@ pub mod dock;
 pub mod error;
 pub mod hash;
 pub mod ingest;
+pub mod keys;
 pub mod ledger;
 pub mod media;
 pub mod simulate;

@@ -1,7 +1,9 @@
 //! The station: config + ledger + store. The one API that the commands and the daemon share.
 
+use crate::camera::profile::Profiles;
 use crate::config::Config;
 use crate::ingest::{IngestOptions, IngestReport, Ingestor};
+use crate::keys::StationKey;
 use crate::ledger::{EventKind, Ledger, NewEvent};
 use crate::store::{ClipStore, LocalStore};
 use crate::usage;
@@ -13,6 +15,8 @@ pub struct Station {
     pub config: Config,
     pub data_dir: PathBuf,
     pub store: Box<dyn ClipStore>,
+    pub key: StationKey,
+    pub profiles: Profiles,
     ledger: Mutex<Ledger>,
 }
 
@@ -33,21 +37,7 @@ impl Station {
         })?;
         let store = LocalStore::open(&data_dir)
             .map_err(|e| usage!("cannot open the store under {}: {e}", data_dir.display()))?;
-        let ledger =
-            Ledger::open(&data_dir.join(LEDGER_FILE), &config.station.id).map_err(|e| {
-                usage!(
-                    "cannot open the ledger {}: {e}",
-                    data_dir.join(LEDGER_FILE).display()
-                )
-            })?;
-        let station = Station {
-            config,
-            data_dir,
-            store: Box::new(store),
-            ledger: Mutex::new(ledger),
-        };
-        station.clean_staging()?;
-        Ok(station)
+        Station::with_store(config, &data_dir, Box::new(store))
     }
 
     /// Builds a station over any store (tests use a faulty one).
@@ -56,11 +46,30 @@ impl Station {
         data_dir: &Path,
         store: Box<dyn ClipStore>,
     ) -> anyhow::Result<Station> {
-        let ledger = Ledger::open(&data_dir.join(LEDGER_FILE), &config.station.id)?;
+        let ledger_path = data_dir.join(LEDGER_FILE);
+        let ledger = Ledger::open(&ledger_path, &config.station.id)
+            .map_err(|e| usage!("cannot open the ledger {}: {e}", ledger_path.display()))?;
+        let key = StationKey::load_or_create(data_dir).map_err(|e| {
+            usage!(
+                "cannot read or create the station key in {}: {e}",
+                data_dir.display()
+            )
+        })?;
+        let extra =
+            match &config.camera.profiles_file {
+                Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                    usage!("cannot read camera.profiles_file {}: {e}", path.display())
+                })?),
+                None => None,
+            };
+        let profiles =
+            Profiles::load(extra.as_deref()).map_err(|e| usage!("camera.profiles_file: {e}"))?;
         let station = Station {
             config,
             data_dir: data_dir.to_path_buf(),
             store,
+            key,
+            profiles,
             ledger: Mutex::new(ledger),
         };
         station.clean_staging()?;
@@ -92,12 +101,17 @@ impl Station {
     }
 
     pub fn ingest(&self, volume: &Path, opts: &IngestOptions<'_>) -> anyhow::Result<IngestReport> {
+        self.ingestor().ingest(volume, opts)
+    }
+
+    fn ingestor(&self) -> Ingestor<'_> {
         Ingestor {
             store: self.store.as_ref(),
             ledger: &self.ledger,
             config: &self.config,
+            profiles: &self.profiles,
+            key: &self.key,
         }
-        .ingest(volume, opts)
     }
 
     /// Records that the camera on `volume` left its dock (the daemon saw the volume go).

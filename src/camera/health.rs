@@ -10,6 +10,8 @@ pub struct Health {
     pub storage_total_bytes: Option<u64>,
     pub storage_free_bytes: Option<u64>,
     pub firmware: Option<String>,
+    /// The card's FAT/exFAT "dirty" flag, where the card is a mount we can read.
+    pub fs_dirty: Option<bool>,
     pub read_errors: u32,
     /// Read throughput from the card this dock, MB/s (a slowing card is failing).
     pub read_mb_per_s: Option<f64>,
@@ -52,6 +54,11 @@ pub fn attention(
         }
         None => reasons.push("clock unknown: camera reports no time".to_string()),
         _ => {}
+    }
+    if health.fs_dirty == Some(true) {
+        reasons.push(
+            "card filesystem marked dirty: the card was removed while being written".to_string(),
+        );
     }
     if health.read_errors > 0 {
         reasons.push(format!("{} read error(s) at last dock", health.read_errors));

@@ -1,50 +1,69 @@
 //! Which camera this is. In order of trust: the USB serial, the serial the camera reports in its
-//! status file, the station's binding file, the serial in its clip file names, and last what the
-//! operator typed. An unknown camera is still ingested (evidence first) and flagged.
+//! status file, the station's binding file (if its MAC holds), the serial in its clip file names,
+//! and last what the operator typed. An unknown, unbound or tampered camera is still ingested
+//! (evidence first) and flagged.
 
+use super::binding::BindingCheck;
 use super::filename::ClipName;
 use super::status_file::StatusFile;
 use serde::Serialize;
 
-pub const BINDING_FILE: &str = "CAMDOCK.INI";
-
 #[derive(Clone, Debug, Serialize)]
 pub struct Identity {
     pub camera: String,
-    /// Where the id came from: usb, status-file, file-names, operator, volume-name.
+    /// Where the id came from: usb, status-file, binding, file-names, operator, volume-name.
     pub source: &'static str,
-    /// Reasons to flag the identity (unknown, conflicting sources).
+    /// Reasons to flag the identity (unknown, unbound, tampered, conflicting sources).
     pub flags: Vec<String>,
 }
 
-pub fn identify(
-    usb_serial: Option<&str>,
-    status: Option<&StatusFile>,
-    names: &[ClipName],
-    operator: Option<&str>,
-    volume_name: &str,
-) -> Identity {
-    let from_status = status.and_then(|s| s.serial.clone());
-    let from_names = most_common(names.iter().map(|n| n.serial.as_str()));
-    let (camera, source) = if let Some(s) = usb_serial {
-        (s.to_string(), "usb")
-    } else if let Some(s) = from_status.clone() {
-        (s, "status-file")
-    } else if let Some(s) = from_names.clone() {
-        (s, "file-names")
-    } else if let Some(s) = operator {
-        (s.to_string(), "operator")
-    } else {
-        (format!("unknown-{volume_name}"), "volume-name")
-    };
+pub struct Clues<'a> {
+    pub usb_serial: Option<&'a str>,
+    pub status: Option<&'a StatusFile>,
+    pub binding: Option<&'a BindingCheck>,
+    pub names: &'a [ClipName],
+    pub operator: Option<&'a str>,
+    pub volume_name: &'a str,
+}
+
+pub fn identify(c: &Clues<'_>) -> Identity {
+    let from_status = c.status.and_then(|s| s.serial.clone());
+    let bound = c
+        .binding
+        .filter(|b| b.mac_ok)
+        .and_then(|b| b.binding.as_ref())
+        .map(|b| b.serial.clone());
+    let from_names = most_common(c.names.iter().map(|n| n.serial.as_str()));
+    let candidates = [
+        (c.usb_serial.map(str::to_string), "usb"),
+        (from_status.clone(), "status-file"),
+        (bound.clone(), "binding"),
+        (from_names.clone(), "file-names"),
+        (c.operator.map(str::to_string), "operator"),
+    ];
+    let (camera, source) = candidates
+        .iter()
+        .find_map(|(id, src)| id.clone().map(|id| (id, *src)))
+        .unwrap_or_else(|| (format!("unknown-{}", c.volume_name), "volume-name"));
+
     let mut flags = Vec::new();
     if source == "volume-name" {
-        flags.push("unidentified camera: no serial found; register it".to_string());
+        flags.push(
+            "unidentified camera: no serial found; register it with camdock bind".to_string(),
+        );
+    }
+    match c.binding {
+        None => flags.push(
+            "unbound: no CAMDOCK.INI from this station; bind it with camdock bind".to_string(),
+        ),
+        Some(b) if !b.mac_ok => flags.push(format!("binding tampered: {}", b.problems.join("; "))),
+        Some(_) => {}
     }
     for (other, what) in [
         (from_status, "status file"),
+        (bound, "binding file"),
         (from_names, "file names"),
-        (operator.map(str::to_string), "operator"),
+        (c.operator.map(str::to_string), "operator"),
     ] {
         if let Some(other) = other {
             if other != camera {

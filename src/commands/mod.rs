@@ -1,5 +1,6 @@
 //! One file per command: arguments, the call into the station, and the output (human or `--json`).
 
+pub mod bind;
 pub mod clips;
 pub mod custody;
 pub mod daemon;

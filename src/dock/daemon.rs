@@ -1,7 +1,8 @@
 //! `camdock run`: watch the docks, run one session per docked camera, stop cleanly.
 
 use super::slots::Slots;
-use super::{DockEvent, sysfs, usb, watcher};
+use super::{DockEvent, usb, watcher};
+use crate::camera::sysfs;
 use crate::ingest::{IngestOptions, StopReason};
 use crate::station::Station;
 use std::future::Future;

@@ -1,14 +1,13 @@
 //! The daemon: dock events in, dock sessions out.
 //!
 //! `watcher` turns the media root into volume-appeared / volume-vanished events (notify, no
-//! polling); `usb` reports cameras on the bus and `sysfs` maps a USB port to its block device and
-//! mount; `slots` holds each docked camera's live state; `daemon` runs sessions for them with
+//! polling); `usb` reports cameras on the bus (`camera::sysfs` maps a USB port to its block device and
+//! mount); `slots` holds each docked camera's live state; `daemon` runs sessions for them with
 //! bounded parallelism and stops cleanly.
 
 pub mod daemon;
 pub mod simulated;
 pub mod slots;
-pub mod sysfs;
 pub mod usb;
 pub mod watcher;
 

@@ -4,7 +4,10 @@
 //! fan-out into a staging file, and `session` runs one dock session end to end.
 
 pub mod cancel;
+pub mod commit;
 pub mod copy;
+pub mod facts;
+pub mod housekeeping;
 pub mod progress;
 pub mod session;
 pub mod throttle;

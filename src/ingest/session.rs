@@ -1,24 +1,28 @@
-//! One dock session: docked → clips → health → clock correction → (undocked).
+//! One dock session: docked → clips → housekeeping (health, wipe, clock) → (undocked).
 //!
-//! Clips stream from the camera one at a time; while clip N+1 is read, a finisher thread reads
-//! clip N back from disk, seals it into the store and probes it, so the card is never idle.
-//! Every clip's event is committed as soon as its placement is done. Nothing is written to the
-//! camera until every clip of the session is committed.
+//! Clips stream from the camera one at a time on this thread; while clip N+1 is read, a finisher
+//! thread reads clip N back from disk, seals it into the store, probes it and commits it, so the
+//! card is never idle. Nothing is written to the camera until every clip of the session is
+//! committed (see `housekeeping`).
 
 use super::cancel::{Cancel, StopReason};
+use super::commit::{ClipSite, Finished, Landing, mtime_text};
 use super::copy::{CopyError, copy_clip};
+use super::facts::{self, DockFacts, Inputs};
+use super::housekeeping::SessionStats;
 use super::progress::{Progress, ProgressMeter};
-use super::walk::{Entry, Skipped, walk};
-use crate::camera::{clock, filename, health, identity, status_file};
+use super::walk::{Entry, Skipped};
+use crate::camera::clock;
+use crate::camera::filename;
+use crate::camera::health::Health;
+use crate::camera::profile::Profiles;
 use crate::config::Config;
 use crate::hash::Digests;
-use crate::ledger::projections::{ClipRow, RecordingRow};
+use crate::keys::StationKey;
 use crate::ledger::{EventKind, Ledger, NewEvent};
-use crate::media::{self, Integrity, MediaFacts};
-use crate::store::{ClipStore, Immutability, Placement, Staging, StoreError};
-use crate::time::{StationZone, stamp};
-use crate::usage;
-use chrono::{DateTime, Utc};
+use crate::media::{self, Integrity};
+use crate::store::ClipStore;
+use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
 use std::path::Path;
@@ -31,14 +35,17 @@ pub struct Ingestor<'a> {
     pub store: &'a dyn ClipStore,
     pub ledger: &'a Mutex<Ledger>,
     pub config: &'a Config,
+    pub profiles: &'a Profiles,
+    pub key: &'a StationKey,
 }
 
 #[derive(Default)]
 pub struct IngestOptions<'a> {
     /// The operator's `--camera`, used when the camera does not say who it is.
     pub camera: Option<String>,
-    /// iSerial when the camera came in over USB.
+    /// iSerial and VID:PID when the camera came in over USB.
     pub usb_serial: Option<String>,
+    pub usb_id: Option<(u16, u16)>,
     /// Cap the read rate (bytes/s), as a USB 2.0 card would.
     pub throttle_bytes_per_s: Option<u64>,
     /// The daemon keeps the session open until the volume disappears; a one-shot ingest closes it.
@@ -59,12 +66,30 @@ pub struct ClipOutcome {
     pub error: Option<String>,
     pub store_path: Option<String>,
     pub integrity: Option<Integrity>,
+    pub duration_s: Option<f64>,
+}
+
+impl ClipOutcome {
+    pub fn failed(entry: &Entry, digests: Option<&Digests>, error: String) -> Self {
+        ClipOutcome {
+            source: entry.source.clone(),
+            sha256: digests.map(|d| d.sha256.clone()),
+            blake3: digests.map(|d| d.blake3.clone()),
+            bytes: entry.bytes,
+            outcome: "failed",
+            error: Some(error),
+            store_path: None,
+            integrity: None,
+            duration_s: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct IngestReport {
     pub camera: String,
     pub identity_source: &'static str,
+    pub profile: String,
     pub session: i64,
     pub volume: String,
     pub stored: usize,
@@ -77,193 +102,236 @@ pub struct IngestReport {
     pub other_files: Vec<String>,
     pub clock: Option<clock::ClockCheck>,
     pub clock_correction: Option<String>,
-    pub health: health::Health,
+    pub health: Health,
     pub attention: Vec<String>,
+    pub wiped: Vec<String>,
 }
 
-/// Where a read clip stands on its way into the store.
-enum Landing {
-    /// Read and hashed; waiting to be sealed into the store.
-    Staged(Staging),
-    Placed(Placement, MediaFacts),
-    /// The ledger already had this content: the staged copy was discarded.
-    AlreadyInStore,
-    Failed(StoreError),
-}
-
-struct Finished {
-    index: usize,
-    digests: Digests,
-    landing: Landing,
-}
-
-/// Facts of one clip that come from the camera side (file name, listing), for its recording row.
-struct ClipContext {
-    officer: Option<String>,
-    sequence: Option<u32>,
-    important: bool,
-    recorded_at: Option<DateTime<Utc>>,
-}
-
-fn lock(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {
+pub(super) fn lock(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {
     // A panic in another slot must not stop this one from recording its evidence.
     ledger.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn mtime_text(e: &Entry) -> Option<String> {
-    e.mtime.map(|t| stamp(DateTime::<Utc>::from(t)))
+/// What the clip loop found, for housekeeping and the report.
+struct ClipRun {
+    outcomes: Vec<ClipOutcome>,
+    interrupted: bool,
+    read_errors: u32,
+    read_bytes: u64,
+    read_secs: f64,
 }
 
 impl Ingestor<'_> {
-    fn actor(&self) -> &str {
+    pub(super) fn actor(&self) -> &str {
         &self.config.station.id
     }
 
     pub fn ingest(&self, volume: &Path, opts: &IngestOptions<'_>) -> anyhow::Result<IngestReport> {
-        let meta = std::fs::metadata(volume)
-            .map_err(|e| usage!("camera volume {} cannot be opened: {e}", volume.display()))?;
-        if !meta.is_dir() {
-            return Err(usage!(
-                "camera volume {} is not a folder (a mounted camera is a folder)",
-                volume.display()
-            ));
-        }
+        let zone = self.config.zone();
+        let facts = facts::gather(
+            volume,
+            &Inputs {
+                usb: opts.usb_id,
+                usb_serial: opts.usb_serial.as_deref(),
+                operator_camera: opts.camera.as_deref(),
+                zone: &zone,
+                tolerance_ms: self.config.policy.clock_tolerance.as_millis() as i64,
+                profiles: self.profiles,
+                key: self.key,
+            },
+        )?;
         let volume_text = volume.display().to_string();
-        let zone: StationZone = self.config.zone();
-        let listing = walk(volume)
-            .map_err(|e| usage!("camera volume {} cannot be listed: {e}", volume.display()))?;
-        let names: Vec<Option<filename::ClipName>> = listing
-            .clips
-            .iter()
-            .map(|e| filename::parse(&e.file_name))
-            .collect();
-        let status = status_file::read(volume);
-        let volume_name = volume
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let parsed: Vec<_> = names.iter().flatten().cloned().collect();
-        let ident = identity::identify(
-            opts.usb_serial.as_deref(),
-            status.as_ref(),
-            &parsed,
-            opts.camera.as_deref(),
-            &volume_name,
-        );
-        let camera = ident.camera.clone();
-        let officer = status
-            .as_ref()
-            .and_then(|s| s.officer.clone())
-            .or_else(|| parsed.first().map(|n| n.officer.clone()));
-
-        let tolerance_ms = self.config.policy.clock_tolerance.as_millis() as i64;
-        let clock_check = status
-            .as_ref()
-            .and_then(|s| s.clock)
-            .and_then(|w| clock::check(w, Utc::now(), &zone, tolerance_ms));
-        let offset_ms = clock_check.as_ref().map(|c| c.offset_ms);
-
-        // Docked: one transaction for the session, the camera, the clock reading and the listing's findings.
-        let superseded = lock(self.ledger).open_session_on(&volume_text)?;
-        let session = lock(self.ledger).write(|w| {
-            if let Some((old, _)) = superseded {
-                // A session left open by a shutdown or crash: this dock session takes over.
-                w.set_session_state(old, "superseded")?;
-                w.close_session(old)?;
-            }
-            let session = w.open_session(&camera, &volume_text)?;
-            w.camera_docked(&camera, officer.as_deref())?;
-            w.append(NewEvent::new(EventKind::CameraDocked, self.actor()).camera(&camera).detail(json!({
-                "session": session,
-                "volume": volume_text,
-                "identity_source": ident.source,
-                "identity_flags": ident.flags,
-                "officer": officer,
-                "usb_serial": opts.usb_serial,
-                "resumes_session": superseded.map(|s| s.0),
-                "clips_listed": listing.clips.len(),
-                "status_file": status.as_ref().map(|s| &s.raw),
-                "status_file_problems": status.as_ref().map(|s| &s.problems),
-            })))?;
-            if let Some(c) = &clock_check {
-                w.append(NewEvent::new(EventKind::ClockChecked, self.actor()).camera(&camera).detail(json!({
-                    "session": session, "check": c,
-                })))?;
-            }
-            if !listing.skipped.is_empty() || !listing.other.is_empty() {
-                w.append(NewEvent::new(EventKind::FilesSkipped, self.actor()).camera(&camera).detail(json!({
-                    "session": session,
-                    "skipped": listing.skipped,
-                    "other_files": listing.other.iter().map(|e| &e.source).collect::<Vec<_>>(),
-                })))?;
-            }
-            let previous = w.last_sequence(&camera)?;
-            let seqs = parsed.iter().filter(|n| n.serial == camera).map(|n| n.sequence).collect();
-            for (first, last) in filename::sequence_gaps(previous, seqs) {
-                w.append(NewEvent::new(EventKind::SequenceGap, self.actor()).camera(&camera).detail(json!({
-                    "session": session, "missing_from": first, "missing_to": last,
-                    "note": "clip numbers missing on the camera: a possible deletion the officer must explain",
-                })))?;
-            }
-            Ok(session)
-        })?;
-        tracing::info!(camera, session, volume = %volume_text, clips = listing.clips.len(), "camera docked");
+        let camera = facts.identity.camera.clone();
+        let session = self.open_session(&volume_text, &facts, opts)?;
+        tracing::info!(camera, session, volume = %volume_text, clips = facts.listing.clips.len(), profile = facts.profile.name, "camera docked");
 
         let meter = ProgressMeter::new(
             Progress {
                 camera: camera.clone(),
                 state: "ingesting",
-                clips_total: listing.clips.len(),
-                bytes_total: listing.clips.iter().map(|e| e.bytes).sum(),
+                clips_total: facts.listing.clips.len(),
+                bytes_total: facts.listing.clips.iter().map(|e| e.bytes).sum(),
                 ..Default::default()
             },
             opts.progress,
         );
         meter.report();
-        let on_read = |n: usize| meter.bytes_read(n as u64);
-
-        let contexts: Vec<ClipContext> = listing
-            .clips
-            .iter()
-            .zip(&names)
-            .map(|(e, n)| ClipContext {
-                officer: n
-                    .as_ref()
-                    .map(|n| n.officer.clone())
-                    .or_else(|| officer.clone()),
-                sequence: n.as_ref().map(|n| n.sequence),
-                important: n.as_ref().is_some_and(|n| n.important),
-                recorded_at: n
-                    .as_ref()
-                    .and_then(|n| zone.wall_to_utc(n.started))
-                    .or_else(|| e.mtime.map(DateTime::<Utc>::from)),
-            })
-            .collect();
-
         let no_cancel = Cancel::new();
         let cancel = opts.cancel.unwrap_or(&no_cancel);
-        let mut outcomes: Vec<Option<ClipOutcome>> = vec![None; listing.clips.len()];
-        let mut interrupted = false;
-        let mut read_errors = 0u32;
-        let (mut read_bytes, mut read_secs) = (0u64, 0f64);
+        let run = self.run_clips(volume, &facts, session, opts, cancel, &meter)?;
 
-        // This thread only reads from the camera; the finisher seals, probes and commits, so the
-        // card streams without waiting for disk flushes or ledger commits.
+        let count = |o: &str| run.outcomes.iter().filter(|c| c.outcome == o).count();
+        let (stored, already_stored, failed) =
+            (count("stored"), count("already-stored"), count("failed"));
+        let interrupted = run.interrupted || run.outcomes.len() < facts.listing.clips.len();
+
+        meter.set_state("housekeeping");
+        let stats = SessionStats {
+            camera: &camera,
+            session,
+            clips: &run.outcomes,
+            read_errors: run.read_errors,
+            read_bytes: run.read_bytes,
+            read_secs: run.read_secs,
+            failed,
+            interrupted,
+            usb_serial: opts.usb_serial.as_deref(),
+        };
+        let hk = self.housekeeping(volume, &facts, &stats)?;
+
+        let state = if interrupted {
+            "interrupted"
+        } else if failed > 0 {
+            "failed"
+        } else {
+            "done"
+        };
+        self.close_session(
+            session,
+            &camera,
+            &facts,
+            run.outcomes.len(),
+            state,
+            cancel,
+            opts,
+            [stored, already_stored, failed],
+        )?;
+        meter.finish(state);
+        tracing::info!(
+            camera,
+            session,
+            stored,
+            already_stored,
+            failed,
+            interrupted,
+            "dock session finished"
+        );
+
+        Ok(IngestReport {
+            camera,
+            identity_source: facts.identity.source,
+            profile: facts.profile.name.clone(),
+            session,
+            volume: volume_text,
+            stored,
+            already_stored,
+            failed,
+            interrupted,
+            clips: run.outcomes,
+            skipped: facts.listing.skipped.clone(),
+            other_files: facts
+                .listing
+                .other
+                .iter()
+                .map(|e| e.source.clone())
+                .collect(),
+            clock: facts.clock.clone(),
+            clock_correction: hk.clock_correction.map(|r| r.unwrap_or_else(|e| e)),
+            health: hk.health,
+            attention: hk.attention,
+            wiped: hk.wiped,
+        })
+    }
+
+    /// Docked: one transaction for the session, the camera, the clock reading and the card's findings.
+    fn open_session(
+        &self,
+        volume_text: &str,
+        facts: &DockFacts,
+        opts: &IngestOptions<'_>,
+    ) -> anyhow::Result<i64> {
+        let camera = &facts.identity.camera;
+        let superseded = lock(self.ledger).open_session_on(volume_text)?;
+        let last_timeset = lock(self.ledger).last_timeset(camera)?;
+        lock(self.ledger).write(|w| {
+            if let Some((old, _)) = superseded {
+                // A session left open by a shutdown or crash: this dock session takes over.
+                w.set_session_state(old, "superseded")?;
+                w.close_session(old)?;
+            }
+            let session = w.open_session(camera, volume_text)?;
+            w.camera_docked(camera, facts.officer.as_deref())?;
+            let ev = |kind| NewEvent::new(kind, self.actor()).camera(camera);
+            w.append(ev(EventKind::CameraDocked).detail(json!({
+                "session": session,
+                "volume": volume_text,
+                "profile": facts.profile.name,
+                "driver": facts.profile.driver,
+                "identity_source": facts.identity.source,
+                "identity_flags": facts.identity.flags,
+                "binding": facts.binding,
+                "officer": facts.officer,
+                "usb_serial": opts.usb_serial,
+                "resumes_session": superseded.map(|s| s.0),
+                "clips_listed": facts.listing.clips.len(),
+                "status_file": facts.status.as_ref().map(|s| &s.raw),
+                "status_file_problems": facts.status.as_ref().map(|s| &s.problems),
+            })))?;
+            // Our last correction is verified now: a status-file camera by its new offset, a
+            // timeset-file camera by having consumed the file.
+            let previous_correction = last_timeset.as_ref().map(|t| json!({
+                "timeset": t,
+                "applied": facts.timeset_on_card.as_deref() != Some(t.as_str()),
+            }));
+            if facts.clock.is_some() || previous_correction.is_some() {
+                w.append(ev(EventKind::ClockChecked).detail(json!({
+                    "session": session, "check": facts.clock, "previous_correction": previous_correction,
+                })))?;
+            }
+            if !facts.listing.skipped.is_empty() || !facts.listing.other.is_empty() {
+                w.append(ev(EventKind::FilesSkipped).detail(json!({
+                    "session": session,
+                    "skipped": facts.listing.skipped,
+                    "other_files": facts.listing.other.iter().map(|e| &e.source).collect::<Vec<_>>(),
+                })))?;
+            }
+            let previous = w.last_sequence(camera)?;
+            let seqs = facts.names.iter().filter(|n| &n.serial == camera).map(|n| n.sequence).collect();
+            for (first, last) in filename::sequence_gaps(previous, seqs) {
+                w.append(ev(EventKind::SequenceGap).detail(json!({
+                    "session": session, "missing_from": first, "missing_to": last,
+                    "note": "clip numbers missing on the camera: a possible deletion the officer must explain",
+                })))?;
+            }
+            Ok(session)
+        })
+    }
+
+    /// Reads every clip once (this thread) and hands it to the finisher (another thread).
+    fn run_clips(
+        &self,
+        volume: &Path,
+        facts: &DockFacts,
+        session: i64,
+        opts: &IngestOptions<'_>,
+        cancel: &Cancel,
+        meter: &ProgressMeter<'_>,
+    ) -> anyhow::Result<ClipRun> {
+        let camera = facts.identity.camera.as_str();
+        let offset_ms = facts.clock.as_ref().map(|c| c.offset_ms);
+        let clips = &facts.listing.clips;
+        let on_read = |n: usize| meter.bytes_read(n as u64);
+        let mut outcomes: Vec<Option<ClipOutcome>> = vec![None; clips.len()];
+        let mut run = ClipRun {
+            outcomes: Vec::new(),
+            interrupted: false,
+            read_errors: 0,
+            read_bytes: 0,
+            read_secs: 0.0,
+        };
+
         std::thread::scope(|scope| -> anyhow::Result<()> {
             let (job_tx, job_rx) = sync_channel::<Finished>(1);
             let (done_tx, done_rx) = channel::<anyhow::Result<(usize, ClipOutcome)>>();
-            let clips = &listing.clips;
             let finish = |f: Finished| -> anyhow::Result<(usize, ClipOutcome)> {
-                let entry = &clips[f.index];
-                let outcome = self.commit_landing(
-                    &camera,
+                let site = ClipSite {
+                    camera,
                     session,
-                    entry,
-                    &contexts[f.index],
+                    entry: &clips[f.index],
+                    ctx: &facts.contexts[f.index],
                     offset_ms,
-                    f.digests,
-                    f.landing,
-                )?;
+                };
+                let outcome = self.commit_landing(&site, f.digests, f.landing)?;
                 meter.clip_done();
                 Ok((f.index, outcome))
             };
@@ -287,40 +355,42 @@ impl Ingestor<'_> {
                     let _ = done_tx.send(finish(Finished { landing, ..job }));
                 }
             });
+            let hand_over =
+                |f: Finished| job_tx.send(f).expect("the finisher outlives the clip loop");
 
             for (index, entry) in clips.iter().enumerate() {
                 if cancel.reason().is_some() {
-                    interrupted = true;
+                    run.interrupted = true;
                     break;
                 }
                 let mtime = mtime_text(entry);
+                // Bound first: the ledger lock must not be held while handing over to the finisher.
                 let known = lock(self.ledger).known_recording(
-                    &camera,
+                    camera,
                     &entry.source,
                     entry.bytes,
                     mtime.as_deref(),
                 )?;
                 if let Some(k) = known {
+                    // The same file as at an earlier dock: no need to read it again.
                     on_read(entry.bytes as usize);
                     let digests = Digests {
                         sha256: k.sha256,
                         blake3: k.blake3,
                         bytes: k.bytes,
                     };
-                    job_tx
-                        .send(Finished {
-                            index,
-                            digests,
-                            landing: Landing::AlreadyInStore,
-                        })
-                        .expect("the finisher outlives the clip loop");
+                    hand_over(Finished {
+                        index,
+                        digests,
+                        landing: Landing::AlreadyInStore,
+                    });
                     continue;
                 }
-                let started = Instant::now();
-                if read_bytes == 0 && read_secs == 0.0 {
+                if run.read_bytes == 0 && run.read_secs == 0.0 {
                     // The moment the card is first read: dock latency is measured from this line.
                     tracing::info!(camera, source = entry.source, "reading the first clip");
                 }
+                let started = Instant::now();
                 match copy_clip(
                     self.store,
                     entry,
@@ -329,35 +399,33 @@ impl Ingestor<'_> {
                     &on_read,
                 ) {
                     Ok((digests, staging)) => {
-                        read_secs += started.elapsed().as_secs_f64();
-                        read_bytes += digests.bytes;
+                        run.read_secs += started.elapsed().as_secs_f64();
+                        run.read_bytes += digests.bytes;
                         let landing = if lock(self.ledger).has_clip(&digests.sha256)? {
                             let _ = std::fs::remove_file(&staging.path);
                             Landing::AlreadyInStore
                         } else {
                             Landing::Staged(staging)
                         };
-                        job_tx
-                            .send(Finished {
-                                index,
-                                digests,
-                                landing,
-                            })
-                            .expect("the finisher outlives the clip loop");
+                        hand_over(Finished {
+                            index,
+                            digests,
+                            landing,
+                        });
                     }
                     Err(CopyError::Stopped(_)) => {
-                        interrupted = true;
+                        run.interrupted = true;
                         break;
                     }
                     Err(e) => {
                         if e.is_camera_fault() {
-                            read_errors += 1;
+                            run.read_errors += 1;
                         }
                         let gone = !volume.exists();
                         outcomes[index] =
-                            Some(self.record_copy_failure(&camera, session, entry, &e)?);
+                            Some(self.record_copy_failure(camera, session, entry, &e)?);
                         if gone {
-                            interrupted = true;
+                            run.interrupted = true;
                             break;
                         }
                     }
@@ -371,68 +439,28 @@ impl Ingestor<'_> {
             }
             Ok(())
         })?;
+        run.outcomes = outcomes.into_iter().flatten().collect();
+        Ok(run)
+    }
 
-        let clips: Vec<ClipOutcome> = outcomes.into_iter().flatten().collect();
-        let count = |o: &str| clips.iter().filter(|c| c.outcome == o).count();
-        let (stored, already_stored, failed) =
-            (count("stored"), count("already-stored"), count("failed"));
-        interrupted |= clips.len() < listing.clips.len();
-
-        // Health, then (only with every clip committed) clock correction, then close.
-        meter.set_state("housekeeping");
-        let storage = health::storage(volume);
-        let health = health::Health {
-            battery_percent: status.as_ref().and_then(|s| s.battery_percent),
-            storage_total_bytes: storage.map(|s| s.0),
-            storage_free_bytes: storage.map(|s| s.1),
-            firmware: status.as_ref().and_then(|s| s.firmware.clone()),
-            read_errors,
-            read_mb_per_s: (read_secs > 0.0 && read_bytes > 0)
-                .then(|| read_bytes as f64 / read_secs / 1e6),
-        };
-        let attention = health::attention(&self.config.policy, &health, offset_ms, &ident.flags);
-        let clock_correction = match &clock_check {
-            Some(c) if !c.within_tolerance => {
-                Some(if failed > 0 || interrupted {
-                    Err("deferred: not every clip is committed, so nothing is written to the camera".to_string())
-                } else {
-                    let line = clock::timeset_line(Utc::now(), &zone);
-                    clock::write_timeset(volume, &line)
-                        .map(|_| line)
-                        .map_err(|e| format!("writing TIMESET.TXT failed: {e}"))
-                })
-            }
-            _ => None,
-        };
-        let state = if interrupted {
-            "interrupted"
-        } else if failed > 0 {
-            "failed"
-        } else {
-            "done"
-        };
+    #[allow(clippy::too_many_arguments)]
+    fn close_session(
+        &self,
+        session: i64,
+        camera: &str,
+        facts: &DockFacts,
+        handled: usize,
+        state: &str,
+        cancel: &Cancel,
+        opts: &IngestOptions<'_>,
+        [stored, already_stored, failed]: [usize; 3],
+    ) -> anyhow::Result<()> {
+        let interrupted = state == "interrupted";
         lock(self.ledger).write(|w| {
-            w.append(NewEvent::new(EventKind::HealthRead, self.actor()).camera(&camera).detail(json!({
-                "session": session, "health": health, "attention": attention,
-            })))?;
-            w.camera_health(&camera, &health, offset_ms, &attention)?;
-            match &clock_correction {
-                Some(Ok(line)) => {
-                    w.append(NewEvent::new(EventKind::ClockCorrected, self.actor()).camera(&camera).detail(json!({
-                        "session": session, "driver": "timeset-file", "timeset": line, "offset_ms_before": offset_ms,
-                        "note": "applied by the camera at next power-on; verified at the next dock",
-                    })))?;
-                }
-                Some(Err(why)) => {
-                    w.append(NewEvent::new(EventKind::ClockCorrectionFailed, self.actor()).camera(&camera).detail(json!({
-                        "session": session, "reason": why, "offset_ms": offset_ms,
-                    })))?;
-                }
-                None => {}
-            }
+            let ev = |kind| NewEvent::new(kind, self.actor()).camera(camera);
             if interrupted {
-                w.append(NewEvent::new(EventKind::SessionInterrupted, self.actor()).camera(&camera).detail(json!({
-                    "session": session, "clips_listed": listing.clips.len(), "clips_handled": clips.len(),
+                w.append(ev(EventKind::SessionInterrupted).detail(json!({
+                    "session": session, "clips_listed": facts.listing.clips.len(), "clips_handled": handled,
                     "why": match cancel.reason() {
                         Some(StopReason::Undocked) => "the camera left the dock",
                         Some(StopReason::Shutdown) => "the station shut down",
@@ -444,202 +472,14 @@ impl Ingestor<'_> {
             // A shutdown leaves the camera in its dock and the session open: the restart resumes it.
             let left_dock = cancel.reason() == Some(StopReason::Undocked) || (interrupted && cancel.reason().is_none());
             if !opts.keep_docked || left_dock {
-                w.append(NewEvent::new(EventKind::CameraUndocked, self.actor()).camera(&camera).detail(json!({
+                w.append(ev(EventKind::CameraUndocked).detail(json!({
                     "session": session, "state": state, "stored": stored, "already_stored": already_stored, "failed": failed,
+                    "at": crate::time::stamp(Utc::now()),
                 })))?;
                 w.close_session(session)?;
-                w.camera_undocked(&camera)?;
+                w.camera_undocked(camera)?;
             }
             Ok(())
-        })?;
-        meter.finish(if interrupted {
-            "interrupted"
-        } else if failed > 0 {
-            "failed"
-        } else {
-            "done"
-        });
-        tracing::info!(
-            camera,
-            session,
-            stored,
-            already_stored,
-            failed,
-            interrupted,
-            "dock session finished"
-        );
-
-        Ok(IngestReport {
-            camera,
-            identity_source: ident.source,
-            session,
-            volume: volume_text,
-            stored,
-            already_stored,
-            failed,
-            interrupted,
-            clips,
-            skipped: listing.skipped,
-            other_files: listing.other.iter().map(|e| e.source.clone()).collect(),
-            clock: clock_check,
-            clock_correction: clock_correction.map(|r| r.unwrap_or_else(|e| e)),
-            health,
-            attention,
-        })
-    }
-
-    /// Commits one clip's landing: clip-stored (with its probe), clip-already-stored, or clip-failed.
-    #[allow(clippy::too_many_arguments)]
-    fn commit_landing(
-        &self,
-        camera: &str,
-        session: i64,
-        entry: &Entry,
-        ctx: &ClipContext,
-        offset_ms: Option<i64>,
-        digests: Digests,
-        landing: Landing,
-    ) -> anyhow::Result<ClipOutcome> {
-        let (placement, media) = match landing {
-            Landing::Failed(e) => {
-                let error = format!("{}: {e}", entry.source);
-                lock(self.ledger).append(NewEvent::new(EventKind::ClipFailed, self.actor()).camera(camera).clip(&digests.sha256).detail(json!({
-                    "session": session, "source": entry.source, "stage": "store", "error": e.to_string(),
-                })))?;
-                tracing::warn!(camera, source = entry.source, error = %e, "clip failed");
-                return Ok(ClipOutcome {
-                    source: entry.source.clone(),
-                    sha256: Some(digests.sha256),
-                    blake3: Some(digests.blake3),
-                    bytes: digests.bytes,
-                    outcome: "failed",
-                    error: Some(error),
-                    store_path: None,
-                    integrity: None,
-                });
-            }
-            Landing::Placed(p, m) => (Some(p), Some(m)),
-            Landing::AlreadyInStore => (None, None),
-            Landing::Staged(_) => {
-                unreachable!("the finisher seals staged clips before committing them")
-            }
-        };
-        let recorded_at = ctx.recorded_at;
-        let corrected = recorded_at
-            .zip(offset_ms)
-            .map(|(t, off)| clock::corrected(t, off));
-        let duration = media.as_ref().and_then(|m| m.duration_s).unwrap_or(0.0);
-        let ended = corrected
-            .or(recorded_at)
-            .map(|t| t + chrono::Duration::milliseconds((duration * 1000.0) as i64));
-
-        lock(self.ledger).write(|w| {
-            let late = ended.is_some_and(|e| {
-                (w.now() - e)
-                    .to_std()
-                    .is_ok_and(|d| d > self.config.policy.late_after)
-            });
-            let newly = placement.is_some() && !w.has_clip(&digests.sha256)?;
-            let kind = if newly {
-                EventKind::ClipStored
-            } else {
-                EventKind::ClipAlreadyStored
-            };
-            let store_path = match &placement {
-                Some(p) => p.store_path.clone(),
-                None => w.tx().query_row(
-                    "SELECT store_path FROM clips WHERE sha256 = ?1",
-                    [&digests.sha256],
-                    |r| r.get(0),
-                )?,
-            };
-            let seq = w.append(
-                NewEvent::new(kind, self.actor())
-                    .camera(camera)
-                    .clip(&digests.sha256)
-                    .detail(json!({
-                        "session": session,
-                        "source": entry.source,
-                        "bytes": digests.bytes,
-                        "blake3": digests.blake3,
-                        "store_path": store_path,
-                        "immutable": placement.as_ref().map(|p| &p.immutable),
-                        "officer": ctx.officer,
-                        "sequence": ctx.sequence,
-                        "recorded_at": recorded_at.map(stamp),
-                        "recorded_at_corrected": corrected.map(stamp),
-                    })),
-            )?;
-            if newly {
-                let p = placement.as_ref().expect("newly placed");
-                w.insert_clip(&ClipRow {
-                    sha256: &digests.sha256,
-                    blake3: &digests.blake3,
-                    bytes: digests.bytes,
-                    store_path: &store_path,
-                    stored_seq: seq,
-                    immutable: p.immutable == Immutability::Set,
-                    media_json: media.as_ref().map(serde_json::to_string).transpose()?,
-                })?;
-                if let Some(m) = &media {
-                    w.append(
-                        NewEvent::new(EventKind::ClipProbed, self.actor())
-                            .camera(camera)
-                            .clip(&digests.sha256)
-                            .detail(json!({
-                                "session": session, "media": m,
-                            })),
-                    )?;
-                }
-            }
-            w.insert_recording(&RecordingRow {
-                sha256: &digests.sha256,
-                camera,
-                session_id: session,
-                source: &entry.source,
-                source_bytes: entry.bytes,
-                source_mtime: mtime_text(entry),
-                officer: ctx.officer.as_deref(),
-                sequence: ctx.sequence,
-                important: ctx.important,
-                recorded_at: recorded_at.map(stamp),
-                recorded_at_corrected: corrected.map(stamp),
-                late,
-                seq,
-            })?;
-            Ok(ClipOutcome {
-                source: entry.source.clone(),
-                sha256: Some(digests.sha256.clone()),
-                blake3: Some(digests.blake3.clone()),
-                bytes: digests.bytes,
-                outcome: if newly { "stored" } else { "already-stored" },
-                error: None,
-                store_path: Some(store_path),
-                integrity: media.as_ref().map(|m| m.integrity),
-            })
-        })
-    }
-
-    fn record_copy_failure(
-        &self,
-        camera: &str,
-        session: i64,
-        entry: &Entry,
-        e: &CopyError,
-    ) -> anyhow::Result<ClipOutcome> {
-        lock(self.ledger).append(NewEvent::new(EventKind::ClipFailed, self.actor()).camera(camera).detail(json!({
-            "session": session, "source": entry.source, "stage": if e.is_camera_fault() { "read" } else { "write" }, "error": e.to_string(),
-        })))?;
-        tracing::warn!(camera, source = entry.source, error = %e, "clip failed");
-        Ok(ClipOutcome {
-            source: entry.source.clone(),
-            sha256: None,
-            blake3: None,
-            bytes: entry.bytes,
-            outcome: "failed",
-            error: Some(format!("{}: {e}", entry.source)),
-            store_path: None,
-            integrity: None,
         })
     }
 }

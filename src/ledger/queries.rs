@@ -331,6 +331,36 @@ impl Ledger {
             .optional()
     }
 
+    /// The median read rate of a camera over its last docks with a measured rate (MB/s), once
+    /// there are at least three: the baseline a slowing card is compared with.
+    pub fn usual_read_rate(&self, camera: &str) -> rusqlite::Result<Option<f64>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT json_extract(detail_json, '$.health.read_mb_per_s') AS rate FROM events
+             WHERE camera = ?1 AND kind = 'health-read' AND rate IS NOT NULL ORDER BY seq DESC LIMIT 10",
+        )?;
+        let mut rates: Vec<f64> = stmt
+            .query_map([camera], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if rates.len() < 3 {
+            return Ok(None);
+        }
+        rates.sort_by(f64::total_cmp);
+        Ok(Some(rates[rates.len() / 2]))
+    }
+
+    /// The TIMESET.TXT line written at this camera's last clock correction.
+    pub fn last_timeset(&self, camera: &str) -> rusqlite::Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT json_extract(detail_json, '$.timeset') FROM events WHERE camera = ?1 AND kind = 'clock-corrected'
+                 ORDER BY seq DESC LIMIT 1",
+                [camera],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+    }
+
     /// Every dock session still open (for recovery at start-up).
     pub fn open_sessions(&self) -> rusqlite::Result<Vec<(i64, String, String)>> {
         let mut stmt = self.conn().prepare(

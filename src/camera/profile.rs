@@ -1,0 +1,140 @@
+//! Camera profiles: which driver reads a camera's status and sets its clock, chosen by USB id or
+//! by a marker file on the card.
+
+use serde::Deserialize;
+use std::path::Path;
+
+pub const BUILTIN: &str = include_str!("../../config/profiles.toml");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Driver {
+    /// Any mass-storage camera: no status, no clock setting (drift is recorded only).
+    Generic,
+    /// DEVICE.TXT gives serial, battery and clock; the clock is set with TIMESET.TXT.
+    StatusFile,
+    /// Consumer firmware: no clock reading; TIMESET.TXT applied at next power-on.
+    TimesetFile,
+    /// The vendor bulk protocol over USB: device id and clock setting frames.
+    AmbaUsb,
+}
+
+impl Driver {
+    /// Drivers whose correction is a TIMESET.TXT on the card.
+    pub fn writes_timeset(self) -> bool {
+        matches!(self, Driver::StatusFile | Driver::TimesetFile)
+    }
+
+    /// Drivers that set the clock although they cannot read it (so every dock sets it).
+    pub fn sets_blind(self) -> bool {
+        matches!(self, Driver::TimesetFile | Driver::AmbaUsb)
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    #[serde(default)]
+    pub usb: Vec<String>,
+    pub marker: Option<String>,
+    pub driver: Driver,
+    #[serde(default)]
+    pub keep_other: bool,
+}
+
+#[derive(Deserialize)]
+struct File {
+    profile: Vec<Profile>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Profiles(Vec<Profile>);
+
+impl Profiles {
+    /// The station's own profiles (if any) before the shipped ones.
+    pub fn load(extra: Option<&str>) -> Result<Profiles, String> {
+        let mut all = Vec::new();
+        if let Some(text) = extra {
+            all.extend(
+                toml::from_str::<File>(text)
+                    .map_err(|e| e.message().to_string())?
+                    .profile,
+            );
+        }
+        all.extend(
+            toml::from_str::<File>(BUILTIN)
+                .expect("shipped profiles parse")
+                .profile,
+        );
+        for p in &all {
+            for id in &p.usb {
+                parse_usb_id(id).ok_or_else(|| {
+                    format!("profile {}: usb id '{id}' is not VID:PID in hex", p.name)
+                })?;
+            }
+        }
+        Ok(Profiles(all))
+    }
+
+    /// The profile for a camera: by USB id first, then by marker, else the catch-all.
+    pub fn select(&self, usb: Option<(u16, u16)>, volume: &Path) -> &Profile {
+        let by_usb = usb.and_then(|id| {
+            self.0
+                .iter()
+                .find(|p| p.usb.iter().any(|u| parse_usb_id(u) == Some(id)))
+        });
+        let by_marker = || {
+            self.0.iter().find(|p| {
+                p.marker
+                    .as_deref()
+                    .is_some_and(|m| std::fs::symlink_metadata(volume.join(m)).is_ok())
+            })
+        };
+        let catch_all = || {
+            self.0
+                .iter()
+                .find(|p| p.usb.is_empty() && p.marker.is_none())
+                .expect("a catch-all profile ships")
+        };
+        by_usb.or_else(by_marker).unwrap_or_else(catch_all)
+    }
+}
+
+fn parse_usb_id(id: &str) -> Option<(u16, u16)> {
+    let (v, p) = id.split_once(':')?;
+    Some((
+        u16::from_str_radix(v, 16).ok()?,
+        u16::from_str_radix(p, 16).ok()?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selects_by_usb_then_marker_then_generic() {
+        let profiles = Profiles::load(Some("[[profile]]\nname = \"ours\"\nmarker = \"OURS.TXT\"\ndriver = \"timeset-file\"\nkeep_other = true\n")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            profiles.select(Some((0x4255, 1)), dir.path()).driver,
+            Driver::AmbaUsb
+        );
+        assert_eq!(profiles.select(None, dir.path()).name, "generic");
+        std::fs::write(dir.path().join("DEVICE.TXT"), "serial=1").unwrap();
+        assert_eq!(profiles.select(None, dir.path()).driver, Driver::StatusFile);
+        std::fs::write(dir.path().join("OURS.TXT"), "").unwrap();
+        let ours = profiles.select(None, dir.path());
+        assert!(
+            ours.name == "ours" && ours.keep_other,
+            "station profiles come first"
+        );
+        assert!(
+            Profiles::load(Some(
+                "[[profile]]\nname = \"x\"\nusb = [\"zz\"]\ndriver = \"generic\"\n"
+            ))
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Committing one clip's outcome to the ledger: clip-stored (with its probe), clip-already-stored,
+//! or clip-failed, with the recording row in the same transaction.
+
+use super::facts::ClipContext;
+use super::session::{ClipOutcome, Ingestor, lock};
+use super::walk::Entry;
+use crate::camera::clock;
+use crate::hash::Digests;
+use crate::ledger::projections::{ClipRow, RecordingRow};
+use crate::ledger::{EventKind, NewEvent};
+use crate::media::MediaFacts;
+use crate::store::{Immutability, Placement, Staging, StoreError};
+use crate::time::stamp;
+use chrono::{DateTime, Utc};
+use rusqlite::OptionalExtension;
+use serde_json::json;
+
+/// Where a read clip stands on its way into the store.
+pub enum Landing {
+    /// Read and hashed; waiting to be sealed into the store.
+    Staged(Staging),
+    Placed(Placement, MediaFacts),
+    /// The ledger already had this content: the staged copy was discarded.
+    AlreadyInStore,
+    Failed(StoreError),
+}
+
+pub struct Finished {
+    pub index: usize,
+    pub digests: Digests,
+    pub landing: Landing,
+}
+
+pub fn mtime_text(e: &Entry) -> Option<String> {
+    e.mtime.map(|t| stamp(DateTime::<Utc>::from(t)))
+}
+
+pub struct ClipSite<'a> {
+    pub camera: &'a str,
+    pub session: i64,
+    pub entry: &'a Entry,
+    pub ctx: &'a ClipContext,
+    pub offset_ms: Option<i64>,
+}
+
+impl Ingestor<'_> {
+    pub(super) fn commit_landing(
+        &self,
+        site: &ClipSite<'_>,
+        digests: Digests,
+        landing: Landing,
+    ) -> anyhow::Result<ClipOutcome> {
+        let ClipSite {
+            camera,
+            session,
+            entry,
+            ctx,
+            offset_ms,
+        } = *site;
+        let (placement, media) = match landing {
+            Landing::Failed(e) => {
+                lock(self.ledger).append(NewEvent::new(EventKind::ClipFailed, self.actor()).camera(camera).clip(&digests.sha256).detail(json!({
+                    "session": session, "source": entry.source, "stage": "store", "error": e.to_string(),
+                })))?;
+                tracing::warn!(camera, source = entry.source, error = %e, "clip failed");
+                return Ok(ClipOutcome::failed(
+                    entry,
+                    Some(&digests),
+                    format!("{}: {e}", entry.source),
+                ));
+            }
+            Landing::Placed(p, m) => (Some(p), Some(m)),
+            Landing::AlreadyInStore => (None, None),
+            Landing::Staged(_) => {
+                unreachable!("the finisher seals staged clips before committing them")
+            }
+        };
+        let recorded_at = ctx.recorded_at;
+        let corrected = recorded_at
+            .zip(offset_ms)
+            .map(|(t, off)| clock::corrected(t, off));
+
+        lock(self.ledger).write(|w| {
+            let newly = placement.is_some() && !w.has_clip(&digests.sha256)?;
+            let (store_path, stored_media): (String, Option<String>) = match &placement {
+                Some(p) => (p.store_path.clone(), None),
+                None => w
+                    .tx()
+                    .query_row(
+                        "SELECT store_path, media_json FROM clips WHERE sha256 = ?1",
+                        [&digests.sha256],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "clip {} is in neither the store nor the ledger",
+                            digests.sha256
+                        )
+                    })?,
+            };
+            let media = media
+                .clone()
+                .or_else(|| stored_media.and_then(|m| serde_json::from_str::<MediaFacts>(&m).ok()));
+            let duration = media.as_ref().and_then(|m| m.duration_s);
+            let ended = corrected.or(recorded_at).map(|t| {
+                t + chrono::Duration::milliseconds((duration.unwrap_or(0.0) * 1000.0) as i64)
+            });
+            let late = ended.is_some_and(|e| {
+                (w.now() - e)
+                    .to_std()
+                    .is_ok_and(|d| d > self.config.policy.late_after)
+            });
+            let kind = if newly {
+                EventKind::ClipStored
+            } else {
+                EventKind::ClipAlreadyStored
+            };
+            let seq = w.append(
+                NewEvent::new(kind, self.actor())
+                    .camera(camera)
+                    .clip(&digests.sha256)
+                    .detail(json!({
+                        "session": session,
+                        "source": entry.source,
+                        "bytes": digests.bytes,
+                        "blake3": digests.blake3,
+                        "store_path": store_path,
+                        "immutable": placement.as_ref().map(|p| &p.immutable),
+                        "officer": ctx.officer,
+                        "sequence": ctx.sequence,
+                        "recorded_at": recorded_at.map(stamp),
+                        "recorded_at_corrected": corrected.map(stamp),
+                        "late": late,
+                    })),
+            )?;
+            if newly {
+                let p = placement.as_ref().expect("newly placed");
+                w.insert_clip(&ClipRow {
+                    sha256: &digests.sha256,
+                    blake3: &digests.blake3,
+                    bytes: digests.bytes,
+                    store_path: &store_path,
+                    stored_seq: seq,
+                    immutable: p.immutable == Immutability::Set,
+                    media_json: media.as_ref().map(serde_json::to_string).transpose()?,
+                })?;
+                if let Some(m) = &media {
+                    w.append(
+                        NewEvent::new(EventKind::ClipProbed, self.actor())
+                            .camera(camera)
+                            .clip(&digests.sha256)
+                            .detail(json!({
+                                "session": session, "media": m,
+                            })),
+                    )?;
+                }
+            }
+            w.insert_recording(&RecordingRow {
+                sha256: &digests.sha256,
+                camera,
+                session_id: session,
+                source: &entry.source,
+                source_bytes: entry.bytes,
+                source_mtime: mtime_text(entry),
+                officer: ctx.officer.as_deref(),
+                sequence: ctx.sequence,
+                important: ctx.important,
+                recorded_at: recorded_at.map(stamp),
+                recorded_at_corrected: corrected.map(stamp),
+                late,
+                seq,
+            })?;
+            Ok(ClipOutcome {
+                source: entry.source.clone(),
+                sha256: Some(digests.sha256.clone()),
+                blake3: Some(digests.blake3.clone()),
+                bytes: digests.bytes,
+                outcome: if newly { "stored" } else { "already-stored" },
+                error: None,
+                store_path: Some(store_path),
+                integrity: media.as_ref().map(|m| m.integrity),
+                duration_s: duration,
+            })
+        })
+    }
+
+    pub(super) fn record_copy_failure(
+        &self,
+        camera: &str,
+        session: i64,
+        entry: &Entry,
+        e: &super::copy::CopyError,
+    ) -> anyhow::Result<ClipOutcome> {
+        lock(self.ledger).append(NewEvent::new(EventKind::ClipFailed, self.actor()).camera(camera).detail(json!({
+            "session": session, "source": entry.source, "stage": if e.is_camera_fault() { "read" } else { "write" }, "error": e.to_string(),
+        })))?;
+        tracing::warn!(camera, source = entry.source, error = %e, "clip failed");
+        Ok(ClipOutcome::failed(
+            entry,
+            None,
+            format!("{}: {e}", entry.source),
+        ))
+    }
+}

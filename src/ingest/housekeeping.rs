@@ -1,0 +1,258 @@
+//! After the clips: health and attention, recording gaps, the wipe policy, clock correction.
+//!
+//! Everything here that writes to the camera (wipe, TIMESET.TXT, USB clock frames) runs only when
+//! every clip of the session is committed: a failed or interrupted session touches nothing.
+
+use super::facts::DockFacts;
+use super::session::{ClipOutcome, Ingestor, lock};
+use crate::camera::clock;
+use crate::camera::health::{self, Health};
+use crate::camera::profile::Driver;
+use crate::camera::sysfs;
+use crate::ledger::{EventKind, NewEvent};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+use std::path::Path;
+
+pub struct SessionStats<'a> {
+    pub camera: &'a str,
+    pub session: i64,
+    pub clips: &'a [ClipOutcome],
+    pub read_errors: u32,
+    pub read_bytes: u64,
+    pub read_secs: f64,
+    pub failed: usize,
+    pub interrupted: bool,
+    pub usb_serial: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Gap {
+    pub after: String,
+    pub before: String,
+    /// Seconds between the end of one recording and the start of the next; negative = overlap.
+    pub seconds: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Housekeeping {
+    pub health: Health,
+    pub attention: Vec<String>,
+    pub gaps: Vec<Gap>,
+    pub wiped: Vec<String>,
+    pub wipe_refused: Option<String>,
+    /// The correction written (Ok) or why none could be (Err); None when none was due.
+    pub clock_correction: Option<Result<String, String>>,
+}
+
+/// A recording that starts this much before the previous one ended is an overlap, not a gap.
+const OVERLAP_SLACK_S: f64 = 1.0;
+
+impl Ingestor<'_> {
+    pub(super) fn housekeeping(
+        &self,
+        volume: &Path,
+        facts: &DockFacts,
+        s: &SessionStats<'_>,
+    ) -> anyhow::Result<Housekeeping> {
+        let storage = health::storage(volume);
+        let health = Health {
+            battery_percent: facts.status.as_ref().and_then(|st| st.battery_percent),
+            storage_total_bytes: storage.map(|x| x.0),
+            storage_free_bytes: storage.map(|x| x.1),
+            firmware: facts.status.as_ref().and_then(|st| st.firmware.clone()),
+            fs_dirty: card_dirty_flag(volume),
+            read_errors: s.read_errors,
+            read_mb_per_s: (s.read_secs > 0.0 && s.read_bytes >= 1 << 20)
+                .then(|| s.read_bytes as f64 / s.read_secs / 1e6),
+        };
+        let offset_ms = facts.clock.as_ref().map(|c| c.offset_ms);
+        let mut attention = health::attention(
+            &self.config.policy,
+            &health,
+            offset_ms,
+            &facts.identity.flags,
+        );
+        if let (Some(now), Some(usual)) = (
+            health.read_mb_per_s,
+            lock(self.ledger).usual_read_rate(s.camera)?,
+        ) {
+            if now < usual * 0.5 {
+                attention.push(format!(
+                    "reads slowing: {now:.1} MB/s against a usual {usual:.1} MB/s (a failing card?)"
+                ));
+            }
+        }
+        if facts.timeset_on_card.is_some()
+            && facts.timeset_on_card == lock(self.ledger).last_timeset(s.camera)?
+        {
+            attention.push("clock correction from the last dock was not applied (TIMESET.TXT still on the card)".into());
+        }
+        let gaps = gaps(facts, s.clips);
+        if gaps.iter().any(|g| g.seconds < -OVERLAP_SLACK_S) {
+            attention.push(
+                "recordings overlap in time: the camera clock jumped, or clips were altered".into(),
+            );
+        }
+
+        let complete = s.failed == 0 && !s.interrupted;
+        let (wiped, wipe_refused) = if self.config.policy.wipe_after_ingest {
+            self.wipe(volume, facts, s, complete)
+        } else {
+            (Vec::new(), None)
+        };
+        let clock_correction = self.correct_clock(volume, facts, s, complete);
+
+        lock(self.ledger).write(|w| {
+            let ev = |kind| NewEvent::new(kind, self.actor()).camera(s.camera);
+            w.append(ev(EventKind::HealthRead).detail(json!({ "session": s.session, "health": health, "attention": attention })))?;
+            w.camera_health(s.camera, &health, offset_ms, &attention)?;
+            if !gaps.is_empty() {
+                w.append(ev(EventKind::RecordingGaps).detail(json!({
+                    "session": s.session, "gaps": gaps,
+                    "note": "interruptions between recordings; the rules ask officers to explain them",
+                })))?;
+            }
+            for (source, sha) in &wiped {
+                w.append(ev(EventKind::CameraWiped).clip(sha).detail(json!({ "session": s.session, "source": source })))?;
+            }
+            if let Some(why) = &wipe_refused {
+                w.append(ev(EventKind::CameraWipeRefused).detail(json!({ "session": s.session, "reason": why })))?;
+            }
+            match &clock_correction {
+                Some(Ok(line)) => w.append(ev(EventKind::ClockCorrected).detail(json!({
+                    "session": s.session, "driver": facts.profile.driver, "timeset": line, "offset_ms_before": offset_ms,
+                    "note": "applied by the camera at next power-on; verified at the next dock",
+                })))?,
+                Some(Err(why)) => w.append(ev(EventKind::ClockCorrectionFailed).detail(json!({
+                    "session": s.session, "driver": facts.profile.driver, "reason": why, "offset_ms": offset_ms,
+                })))?,
+                None => 0,
+            };
+            Ok(())
+        })?;
+        Ok(Housekeeping {
+            health,
+            attention,
+            gaps,
+            wiped: wiped.into_iter().map(|(src, _)| src).collect(),
+            wipe_refused,
+            clock_correction,
+        })
+    }
+
+    /// Deletes committed clips from the camera, one by one; refuses unless every clip is committed.
+    fn wipe(
+        &self,
+        volume: &Path,
+        facts: &DockFacts,
+        s: &SessionStats<'_>,
+        complete: bool,
+    ) -> (Vec<(String, String)>, Option<String>) {
+        if !complete {
+            return (
+                Vec::new(),
+                Some("not every clip is committed; nothing is deleted from the camera".into()),
+            );
+        }
+        if rustix::fs::statvfs(volume)
+            .is_ok_and(|v| v.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY))
+        {
+            return (
+                Vec::new(),
+                Some("the camera is mounted read-only; wiping needs a writable mount".into()),
+            );
+        }
+        let mut wiped = Vec::new();
+        for (entry, outcome) in facts.listing.clips.iter().zip(s.clips) {
+            let committed = matches!(outcome.outcome, "stored" | "already-stored")
+                && outcome.source == entry.source;
+            let (true, Some(sha)) = (committed, &outcome.sha256) else {
+                continue;
+            };
+            // Re-check the ledger: the clip must be there before its only other copy goes.
+            if lock(self.ledger).has_clip(sha).unwrap_or(false)
+                && std::fs::remove_file(&entry.path).is_ok()
+            {
+                wiped.push((entry.source.clone(), sha.clone()));
+            }
+        }
+        (wiped, None)
+    }
+
+    fn correct_clock(
+        &self,
+        volume: &Path,
+        facts: &DockFacts,
+        s: &SessionStats<'_>,
+        complete: bool,
+    ) -> Option<Result<String, String>> {
+        let driver = facts.profile.driver;
+        let due = match &facts.clock {
+            Some(c) => !c.within_tolerance,
+            None => driver.sets_blind(),
+        };
+        if !due || driver == Driver::Generic {
+            return None;
+        }
+        if !complete {
+            return Some(Err(
+                "deferred: not every clip is committed, so nothing is written to the camera".into(),
+            ));
+        }
+        let zone = self.config.zone();
+        if driver.writes_timeset() {
+            let line = clock::timeset_line(Utc::now(), &zone);
+            return Some(
+                clock::write_timeset(volume, &line)
+                    .map(|_| line)
+                    .map_err(|e| format!("writing TIMESET.TXT failed: {e}")),
+            );
+        }
+        let wall = zone.utc_to_wall(Utc::now());
+        Some(match s.usb_serial {
+            Some(serial) => crate::camera::amba_usb::set_clock_over_usb(serial, wall).map(|_| wall.format("%Y-%m-%d %H:%M:%S").to_string()),
+            None => Err("the camera is not on USB here, so its clock cannot be set over the vendor protocol".into()),
+        })
+    }
+}
+
+/// Gaps and overlaps between consecutive recordings of this dock, by corrected start time.
+fn gaps(facts: &DockFacts, clips: &[ClipOutcome]) -> Vec<Gap> {
+    let offset = facts.clock.as_ref().map_or(0, |c| c.offset_ms);
+    let mut spans: Vec<(DateTime<Utc>, f64, &str)> = facts
+        .listing
+        .clips
+        .iter()
+        .zip(&facts.contexts)
+        .filter_map(|(e, ctx)| {
+            let dur = clips.iter().find(|c| c.source == e.source)?.duration_s?;
+            Some((
+                clock::corrected(ctx.recorded_at?, offset),
+                dur,
+                e.source.as_str(),
+            ))
+        })
+        .collect();
+    spans.sort_by_key(|s| s.0);
+    spans
+        .windows(2)
+        .filter_map(|w| {
+            let end = w[0].0 + chrono::Duration::milliseconds((w[0].1 * 1000.0) as i64);
+            let seconds = (w[1].0 - end).num_milliseconds() as f64 / 1000.0;
+            (seconds.abs() >= OVERLAP_SLACK_S).then(|| Gap {
+                after: w[0].2.to_string(),
+                before: w[1].2.to_string(),
+                seconds,
+            })
+        })
+        .collect()
+}
+
+/// The FAT/exFAT dirty flag of the card mounted at `volume`, when it is a mount we can read.
+fn card_dirty_flag(volume: &Path) -> Option<bool> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let dev = sysfs::device_of_mount(&mountinfo, volume)?;
+    crate::camera::fat::read_dirty_flag(&Path::new("/dev/block").join(dev))
+}

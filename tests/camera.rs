@@ -1,0 +1,451 @@
+//! Camera knowledge end to end: time zones, sequence gaps, bindings, drivers, damaged media, wipe.
+
+mod common;
+
+use camdock::ingest::IngestOptions;
+use camdock::station::Station;
+use chrono::{Duration, Utc};
+use common::*;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+fn events(station: &Station, kind: &str) -> Vec<serde_json::Value> {
+    let ledger = station.ledger();
+    let mut stmt = ledger
+        .conn()
+        .prepare("SELECT detail_json FROM events WHERE kind = ?1 ORDER BY seq")
+        .unwrap();
+    stmt.query_map([kind], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_camera_keeping_utc_plus_8_wall_time_is_read_in_the_station_zone() {
+    let s = Scratch::new();
+    let vol = s.join("cam");
+    let started_utc = Utc::now() - Duration::hours(3);
+    let shanghai = chrono_tz::Asia::Shanghai;
+    let wall = |t: chrono::DateTime<Utc>| t.with_timezone(&shanghai).naive_local();
+    let name = format!(
+        "3333333_100555_{}_0001.MP4",
+        wall(started_utc).format("%Y%m%d%H%M%S")
+    );
+    fs::create_dir_all(vol.join("DCIM")).unwrap();
+    camdock::simulate::encode_clip(&vol.join("DCIM").join(&name), 1, &[], 1).unwrap();
+    fs::write(
+        vol.join("DEVICE.TXT"),
+        format!(
+            "serial=3333333\nclock={}\n",
+            wall(Utc::now()).format("%Y-%m-%d %H:%M:%S")
+        ),
+    )
+    .unwrap();
+
+    let station = Station::open(
+        config("[station]\ntimezone = \"Asia/Shanghai\"\n"),
+        Some(&s.join("data")),
+    )
+    .unwrap();
+    let report = station.ingest(&vol, &IngestOptions::default()).unwrap();
+    let offset = report.clock.as_ref().unwrap().offset_ms;
+    assert!(
+        offset.abs() < 3000,
+        "a camera on Shanghai time is not 8 h off in a Shanghai station: {offset} ms"
+    );
+    let clip = &station.ledger().clips(None).unwrap()[0];
+    let recorded = camdock::time::parse_stamp(clip.recorded_at.as_deref().unwrap()).unwrap();
+    assert!(
+        (recorded - started_utc).num_seconds().abs() <= 1,
+        "recorded_at {recorded} is the UTC instant {started_utc}"
+    );
+    assert!(
+        !s.join("cam/TIMESET.TXT").exists(),
+        "a clock within tolerance is not corrected"
+    );
+
+    // The same camera read by a station that wrongly assumes UTC: the zone error is visible as offset.
+    let s2 = Scratch::new();
+    let station = Station::open(
+        config("[station]\ntimezone = \"UTC\"\n"),
+        Some(&s2.join("data")),
+    )
+    .unwrap();
+    let report = station.ingest(&vol, &IngestOptions::default()).unwrap();
+    let hours = report.clock.unwrap().offset_ms as f64 / 3_600_000.0;
+    assert!((hours - 8.0).abs() < 0.01, "offset {hours} h");
+}
+
+#[test]
+fn a_gap_in_clip_numbers_is_a_sequence_gap_event() {
+    let s = Scratch::new();
+    let clips = camera(&s.join("cam"), "1234567", 4);
+    fs::remove_file(&clips[1]).unwrap(); // clip 0002 deleted on the camera
+    let station = station(&s.join("data"));
+    station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    let gaps = events(&station, "sequence-gap");
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(
+        (
+            gaps[0]["missing_from"].as_u64(),
+            gaps[0]["missing_to"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+
+    // Next dock: numbering continues at 7 after 4: 5 and 6 are missing.
+    let next = s.join("cam2");
+    let spec = camdock::simulate::CameraSpec {
+        serial: "1234567".into(),
+        clips: 1,
+        seconds: 1,
+        first_sequence: 7,
+        ..Default::default()
+    };
+    camdock::simulate::write_volume(&next, &spec).unwrap();
+    station.ingest(&next, &IngestOptions::default()).unwrap();
+    let gaps = events(&station, "sequence-gap");
+    assert_eq!(
+        (
+            gaps[1]["missing_from"].as_u64(),
+            gaps[1]["missing_to"].as_u64()
+        ),
+        (Some(5), Some(6))
+    );
+}
+
+#[test]
+fn bound_cameras_check_out_and_tampered_or_unbound_ones_are_flagged() {
+    let s = Scratch::new();
+    let data = s.join("data");
+    camera(&s.join("cam"), "1234567", 1);
+    let data_s = data.to_str().unwrap();
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        data_s,
+        "bind",
+        s.join("cam").to_str().unwrap(),
+        "--serial",
+        "1234567",
+        "--officer",
+        "100234",
+        "--unit",
+        "Traffic-3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let ini = fs::read_to_string(s.join("cam/CAMDOCK.INI")).unwrap();
+    assert!(ini.contains("unit=Traffic-3") && ini.contains("mac="));
+
+    let attention = |vol: &Path| {
+        station(&data)
+            .ingest(vol, &IngestOptions::default())
+            .unwrap()
+            .attention
+    };
+    let bound = attention(&s.join("cam"));
+    assert!(
+        !bound
+            .iter()
+            .any(|a| a.contains("unbound") || a.contains("tampered")),
+        "{bound:?}"
+    );
+
+    fs::write(
+        s.join("cam/CAMDOCK.INI"),
+        ini.replace("officer=100234", "officer=100999"),
+    )
+    .unwrap();
+    let tampered = attention(&s.join("cam"));
+    assert!(
+        tampered.iter().any(|a| a.contains("binding tampered")),
+        "{tampered:?}"
+    );
+
+    camera(&s.join("other"), "7777777", 1);
+    assert!(
+        attention(&s.join("other"))
+            .iter()
+            .any(|a| a.contains("unbound"))
+    );
+    // A card bound to another camera, moved into this one: the serials disagree.
+    fs::write(s.join("other/CAMDOCK.INI"), &ini).unwrap();
+    let swapped = attention(&s.join("other"));
+    assert!(
+        swapped
+            .iter()
+            .any(|a| a.contains("identity conflict: binding file says 1234567")),
+        "{swapped:?}"
+    );
+}
+
+#[test]
+fn a_timeset_file_camera_gets_timeset_every_dock_and_the_next_dock_verifies_it() {
+    let s = Scratch::new();
+    let vol = s.join("cam");
+    fs::create_dir_all(vol.join("CARDV/MOVIE")).unwrap();
+    camdock::simulate::encode_clip(&vol.join("CARDV/MOVIE/2026_1123_090000_001.MP4"), 1, &[], 3)
+        .unwrap();
+    let station = station(&s.join("data"));
+    let report = station
+        .ingest(
+            &vol,
+            &IngestOptions {
+                camera: Some("NVT0001".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(report.profile, "novatek");
+    let line = fs::read_to_string(vol.join("TIMESET.TXT")).unwrap();
+    let t = chrono::NaiveDateTime::parse_from_str(line.trim(), "%Y-%m-%d %H:%M:%S").unwrap();
+    assert_ne!(chrono::Timelike::second(&t), 0, "never :00");
+    let ahead = (t - chrono::Local::now().naive_local()).num_seconds();
+    assert!((1..=10).contains(&ahead), "a few seconds ahead: {ahead}");
+
+    // The camera never powered on: TIMESET.TXT is still there at the next dock.
+    let again = station
+        .ingest(
+            &vol,
+            &IngestOptions {
+                camera: Some("NVT0001".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(
+        again.attention.iter().any(|a| a.contains("not applied")),
+        "{:?}",
+        again.attention
+    );
+    // It powered on and consumed the file: the next dock records the correction as applied.
+    let written = fs::read_to_string(vol.join("TIMESET.TXT")).unwrap();
+    fs::remove_file(vol.join("TIMESET.TXT")).unwrap();
+    station
+        .ingest(
+            &vol,
+            &IngestOptions {
+                camera: Some("NVT0001".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let checks = events(&station, "clock-checked");
+    let last = &checks.last().unwrap()["previous_correction"];
+    assert_eq!(
+        (last["timeset"].as_str(), last["applied"].as_bool()),
+        (Some(written.trim()), Some(true))
+    );
+}
+
+#[test]
+fn damaged_media_is_stored_and_flagged_for_faststart_and_fragmented_mp4() {
+    let s = Scratch::new();
+    let dir = s.join("cam/DCIM");
+    fs::create_dir_all(&dir).unwrap();
+    let make = |name: &str, flags: &str| {
+        let out = s.join(name);
+        let st = Command::new("ffmpeg")
+            .args([
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=duration=8:size=320x240:rate=25",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=duration=8",
+            ])
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-g",
+                "25",
+                "-c:a",
+                "aac",
+                "-shortest",
+                "-movflags",
+                flags,
+            ])
+            .arg(&out)
+            .status()
+            .expect("ffmpeg is installed (./dev installs it)");
+        assert!(st.success());
+        fs::read(out).unwrap()
+    };
+    for (i, (flags, label)) in [
+        ("+faststart", "faststart"),
+        ("frag_keyframe+empty_moov", "fragmented"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let bytes = make(&format!("{label}.mp4"), flags);
+        fs::write(
+            dir.join(format!(
+                "8888888_100001_20261123090{i}00_{:04}.MP4",
+                2 * i + 1
+            )),
+            &bytes,
+        )
+        .unwrap();
+        fs::write(
+            dir.join(format!(
+                "8888888_100001_20261123091{i}00_{:04}.MP4",
+                2 * i + 2
+            )),
+            &bytes[..bytes.len() * 6 / 10],
+        )
+        .unwrap();
+    }
+    let station = station(&s.join("data"));
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!(
+        (report.stored, report.failed),
+        (4, 0),
+        "damaged clips are evidence too"
+    );
+    let integrity = |seq: u32| {
+        report
+            .clips
+            .iter()
+            .find(|c| c.source.ends_with(&format!("_{seq:04}.MP4")))
+            .unwrap()
+            .integrity
+            .unwrap()
+    };
+    use camdock::media::Integrity::*;
+    assert_eq!(
+        [integrity(1), integrity(2), integrity(3), integrity(4)],
+        [Ok, Damaged, Ok, Damaged]
+    );
+}
+
+#[test]
+fn the_wipe_policy_waits_for_every_commit_and_refuses_a_read_only_mount() {
+    let wipe = "[policy]\nwipe_after_ingest = true\n";
+    // Every clip committed: each is deleted from the camera, one event each.
+    let s = Scratch::new();
+    let clips = camera(&s.join("cam"), "1234567", 3);
+    let station = Station::open(config(wipe), Some(&s.join("data"))).unwrap();
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!(report.wiped.len(), 3);
+    assert!(clips.iter().all(|c| !c.exists()));
+    assert_eq!(events(&station, "camera-wiped").len(), 3);
+    assert!(camdock::audit::verify::verify(&station).unwrap().ok);
+
+    // A clip that could not be stored: nothing at all is deleted.
+    let s = Scratch::new();
+    let clips = camera(&s.join("cam"), "1234567", 2);
+    let data = s.join("data");
+    let store = FailingFirstStore(
+        camdock::store::LocalStore::open(&{
+            fs::create_dir_all(&data).unwrap();
+            data.clone()
+        })
+        .unwrap(),
+        Default::default(),
+    );
+    let station = Station::with_store(config(wipe), &data, Box::new(store)).unwrap();
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!(report.failed, 1);
+    assert!(
+        report.wiped.is_empty() && clips.iter().all(|c| c.exists()),
+        "a failed session deletes nothing"
+    );
+    assert!(
+        events(&station, "camera-wipe-refused")[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not every clip")
+    );
+
+    // A read-only mount: refused with a clear reason (bind mount in a private namespace).
+    let s = Scratch::new();
+    camera(&s.join("cam"), "1234567", 1);
+    let cfg = s.join("wipe.toml");
+    fs::write(&cfg, wipe).unwrap();
+    let vol = s.join("cam");
+    let script = format!(
+        "mount --bind {v} {v} && mount -o remount,ro,bind {v} && {bin} --config {c} --data-dir {d} ingest {v} --json",
+        v = vol.display(),
+        bin = bin(),
+        c = cfg.display(),
+        d = s.join("data").display()
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let report = json(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        report["stored"],
+        1,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(report["wiped"].as_array().unwrap().len(), 0);
+    assert!(
+        fs::read_dir(vol.join("DCIM/100MEDIA")).unwrap().count() == 1,
+        "the clip is still on the camera"
+    );
+    let after = common::station(&s.join("data"));
+    assert!(
+        events(&after, "camera-wipe-refused")[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("read-only")
+    );
+}
+
+/// A store whose first placement fails (a disk error), to make one clip of a session fail.
+struct FailingFirstStore(camdock::store::LocalStore, std::sync::atomic::AtomicBool);
+
+impl camdock::store::ClipStore for FailingFirstStore {
+    fn stage(&self) -> std::io::Result<camdock::store::Staging> {
+        self.0.stage()
+    }
+    fn place(
+        &self,
+        staging: camdock::store::Staging,
+        d: &camdock::hash::Digests,
+        ext: &str,
+    ) -> Result<camdock::store::Placement, camdock::store::StoreError> {
+        if !self.1.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let _ = fs::remove_file(&staging.path);
+            return Err(camdock::store::StoreError::Io(std::io::Error::other(
+                "injected disk error",
+            )));
+        }
+        self.0.place(staging, d, ext)
+    }
+    fn open(&self, p: &str) -> std::io::Result<fs::File> {
+        self.0.open(p)
+    }
+    fn locate(&self, p: &str) -> std::path::PathBuf {
+        self.0.locate(p)
+    }
+    fn is_immutable(&self, p: &str) -> Option<bool> {
+        self.0.is_immutable(p)
+    }
+    fn list(&self) -> std::io::Result<Vec<camdock::store::StoredObject>> {
+        self.0.list()
+    }
+    fn clean_abandoned_staging(&self) -> std::io::Result<Vec<String>> {
+        self.0.clean_abandoned_staging()
+    }
+}
