@@ -39,8 +39,29 @@ pub struct Profile {
     pub usb: Vec<String>,
     pub marker: Option<String>,
     pub driver: Driver,
+    /// Folders (from the volume root) where recordings live; empty: anywhere on the card.
+    #[serde(default)]
+    pub clip_roots: Vec<String>,
+    /// How file names encode facts: "police" (`<serial>_<officer>_<time>_<seq>`) or "none".
+    #[serde(default = "police")]
+    pub file_names: String,
     #[serde(default)]
     pub keep_other: bool,
+}
+
+fn police() -> String {
+    "police".into()
+}
+
+impl Profile {
+    /// Whether a clip found at `source` (relative to the volume root) lies where this camera records.
+    pub fn in_clip_roots(&self, source: &str) -> bool {
+        self.clip_roots.is_empty()
+            || self
+                .clip_roots
+                .iter()
+                .any(|r| source.starts_with(&format!("{}/", r.trim_end_matches('/'))))
+    }
 }
 
 #[derive(Deserialize)]
@@ -68,6 +89,12 @@ impl Profiles {
                 .profile,
         );
         for p in &all {
+            if !matches!(p.file_names.as_str(), "police" | "none") {
+                return Err(format!(
+                    "profile {}: file_names must be \"police\" or \"none\"",
+                    p.name
+                ));
+            }
             for id in &p.usb {
                 parse_usb_id(id).ok_or_else(|| {
                     format!("profile {}: usb id '{id}' is not VID:PID in hex", p.name)
@@ -115,7 +142,10 @@ mod tests {
 
     #[test]
     fn selects_by_usb_then_marker_then_generic() {
-        let profiles = Profiles::load(Some("[[profile]]\nname = \"ours\"\nmarker = \"OURS.TXT\"\ndriver = \"timeset-file\"\nkeep_other = true\n")).unwrap();
+        let profiles = Profiles::load(Some(
+            "[[profile]]\nname = \"ours\"\nmarker = \"OURS.TXT\"\ndriver = \"timeset-file\"\nkeep_other = true\nclip_roots = [\"DCIM\"]\n",
+        ))
+        .unwrap();
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(
             profiles.select(Some((0x4255, 1)), dir.path()).driver,
@@ -129,6 +159,11 @@ mod tests {
         assert!(
             ours.name == "ours" && ours.keep_other,
             "station profiles come first"
+        );
+        assert!(
+            ours.in_clip_roots("DCIM/100MEDIA/a.mp4")
+                && !ours.in_clip_roots("DCIMX/a.mp4")
+                && !ours.in_clip_roots("MISC/a.mp4")
         );
         assert!(
             Profiles::load(Some(

@@ -60,6 +60,12 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
     let mut listing = walk(volume)
         .map_err(|e| usage!("camera volume {} cannot be listed: {e}", volume.display()))?;
     let profile = inp.profiles.select(inp.usb, volume).clone();
+    // Media outside the camera's clip folders is listed, not taken for its recordings.
+    let (inside, outside): (Vec<_>, Vec<_>) = std::mem::take(&mut listing.clips)
+        .into_iter()
+        .partition(|e| profile.in_clip_roots(&e.source));
+    listing.clips = inside;
+    listing.other.extend(outside);
     if profile.keep_other {
         // This camera family keeps evidence in non-media files too (logs, GPS tracks).
         listing.clips.append(&mut listing.other);
@@ -67,7 +73,13 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
     let parsed: Vec<Option<ClipName>> = listing
         .clips
         .iter()
-        .map(|e| filename::parse(&e.file_name))
+        .map(|e| {
+            if profile.file_names == "police" {
+                filename::parse(&e.file_name)
+            } else {
+                None
+            }
+        })
         .collect();
     let names: Vec<ClipName> = parsed.iter().flatten().cloned().collect();
     let status = if profile.driver == crate::camera::profile::Driver::StatusFile {
