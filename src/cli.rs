@@ -45,6 +45,26 @@ pub enum Command {
     Demo(commands::daemon::DemoArgs),
     /// What the running daemon is doing at each dock slot.
     Status(commands::status::Args),
+    /// Assign a camera to an officer (the usage ledger's holder).
+    Assign(commands::handover::AssignArgs),
+    /// Who had which camera, from when to when.
+    Handovers(commands::handover::HistoryArgs),
+    /// Show a clip and where to play it (on the access register).
+    View(commands::access::ViewArgs),
+    /// Copy a clip out of the store, verified (on the access register).
+    Copy(commands::access::CopyArgs),
+    /// The access register: views, copies and exports.
+    AccessLog(commands::access::LogArgs),
+    /// Classify a clip by case, party and matter.
+    Tag(commands::retention::TagArgs),
+    /// Place a hold: the clip is never purged while held.
+    Hold(commands::retention::HoldArgs),
+    /// Release a hold.
+    Release(commands::retention::HoldArgs),
+    /// Remove clips whose retention has ended and that no hold keeps.
+    Purge(commands::retention::PurgeArgs),
+    /// Sign a checkpoint of the ledger head.
+    Checkpoint(commands::checkpoint::Args),
     /// Bind a camera to an officer and unit: writes CAMDOCK.INI, sealed with the station key.
     Bind(commands::bind::Args),
     /// Write a realistic camera volume (real MP4s and DEVICE.TXT).
@@ -83,6 +103,16 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Export(a) => commands::export::run(config, data_dir, a),
         Command::Run(a) => commands::daemon::run(config, data_dir, a),
         Command::Demo(a) => commands::daemon::demo(config, data_dir, a),
+        Command::Assign(a) => commands::handover::assign(config, data_dir, a),
+        Command::Handovers(a) => commands::handover::history(config, data_dir, a),
+        Command::View(a) => commands::access::view(config, data_dir, a),
+        Command::Copy(a) => commands::access::copy(config, data_dir, a),
+        Command::AccessLog(a) => commands::access::log(config, data_dir, a),
+        Command::Tag(a) => commands::retention::tag(config, data_dir, a),
+        Command::Hold(a) => commands::retention::hold(config, data_dir, a, true),
+        Command::Release(a) => commands::retention::hold(config, data_dir, a, false),
+        Command::Purge(a) => commands::retention::purge(config, data_dir, a),
+        Command::Checkpoint(a) => commands::checkpoint::run(config, data_dir, a),
         Command::Bind(a) => commands::bind::run(config, data_dir, a),
         Command::Status(a) => commands::status::run(config, data_dir, a),
         Command::SimulateCamera(a) => commands::simulate::run(a),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Keys with no default value (absent means "none"), so they are not in the defaults file.
-const OPTIONAL_KEYS: &[&str] = &["camera.profiles_file"];
+const OPTIONAL_KEYS: &[&str] = &["camera.profiles_file", "notify.webhook"];
 
 /// The defaults, embedded so that a station runs with no config file at all.
 pub const DEFAULTS: &str = include_str!("../config/defaults.toml");
@@ -20,6 +20,33 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub web: WebConfig,
     pub camera: CameraConfig,
+    pub notify: NotifyConfig,
+    pub audit: AuditConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// A program and its arguments, run for each notification (no shell); `{kind}`, `{camera}`,
+    /// `{clip}`, `{detail}` are filled in.
+    pub command: Vec<String>,
+    /// A URL that receives each notification as a JSON POST.
+    pub webhook: Option<String>,
+    /// How often the daemon looks for newly overdue cameras.
+    #[serde(with = "humantime_serde")]
+    pub check_every: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// How often the daemon signs a checkpoint of the ledger head.
+    #[serde(with = "humantime_serde")]
+    pub checkpoint_every: Duration,
+    /// How often the daemon re-hashes a sample of stored clips, and how many.
+    #[serde(with = "humantime_serde")]
+    pub scrub_every: Duration,
+    pub scrub_sample: usize,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

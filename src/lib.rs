@@ -8,6 +8,7 @@ pub mod camera;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod custody;
 pub mod dock;
 pub mod error;
 pub mod hash;

@@ -1,12 +1,16 @@
 //! One file per command: arguments, the call into the station, and the output (human or `--json`).
 
+pub mod access;
 pub mod bind;
+pub mod checkpoint;
 pub mod clips;
 pub mod custody;
 pub mod daemon;
 pub mod export;
 pub mod fleet;
+pub mod handover;
 pub mod ingest;
+pub mod retention;
 pub mod simulate;
 pub mod status;
 pub mod verify;

@@ -1,18 +1,36 @@
 use super::{OK, PROBLEM, emit, open};
-use crate::audit::verify::verify;
+use crate::audit::verify::{Scope, verify_scope};
 use crate::config::Config;
 use std::fmt::Write;
 use std::path::Path;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Re-hash only a random sample of this many clips (a scrub).
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// Re-hash only clips stored at or after this RFC 3339 instant.
+    #[arg(long)]
+    pub since: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
-    let report = verify(&station)?;
+    let since = match &a.since {
+        Some(t) => Some(crate::time::stamp(crate::time::parse_stamp(t).ok_or_else(
+            || crate::usage!("--since '{t}' is not an RFC 3339 time"),
+        )?)),
+        None => None,
+    };
+    let report = verify_scope(
+        &station,
+        &Scope {
+            sample: a.sample,
+            since,
+        },
+    )?;
     emit(a.json, &report, |r| {
         let mut s = String::new();
         let _ = writeln!(

@@ -52,10 +52,22 @@ pub async fn serve(
 
     let limiter = Arc::new(Semaphore::new(station.config.dock.parallel));
     let mut sessions: JoinSet<PathBuf> = JoinSet::new();
+    let every = |d: Duration| {
+        let mut i = tokio::time::interval(d.max(Duration::from_secs(1)));
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    };
+    let mut overdue_tick = every(station.config.notify.check_every);
+    let mut checkpoint_tick = every(station.config.audit.checkpoint_every);
+    let mut scrub_tick = every(station.config.audit.scrub_every);
+    scrub_tick.reset(); // the first scrub waits a full period; a fresh start has just been verified by recovery
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
+            _ = overdue_tick.tick() => housekeeping(&station, Chore::Overdue),
+            _ = checkpoint_tick.tick() => housekeeping(&station, Chore::Checkpoint),
+            _ = scrub_tick.tick() => housekeeping(&station, Chore::Scrub),
             Some(event) = rx.recv() => match event {
                 DockEvent::Appeared(volume) => {
                     if let Some(cancel) = slots.add(&volume) {
@@ -214,4 +226,59 @@ async fn wait_for_mount(volume: &Path) -> bool {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     false
+}
+
+/// The station's periodic duties besides docking.
+#[derive(Clone, Copy, Debug)]
+enum Chore {
+    /// Record and notify newly overdue cameras.
+    Overdue,
+    /// Sign a checkpoint of the ledger head.
+    Checkpoint,
+    /// Re-hash a random sample of stored clips.
+    Scrub,
+}
+
+/// Runs a chore on a blocking thread; its failure is logged and never stops the docks.
+fn housekeeping(station: &Arc<Station>, chore: Chore) {
+    let station = station.clone();
+    tokio::task::spawn_blocking(move || {
+        let result = match chore {
+            Chore::Overdue => {
+                crate::custody::overdue::record_episodes(&station, chrono::Utc::now())
+                    .map(|c| format!("{} newly overdue", c.len()))
+            }
+            Chore::Checkpoint => crate::custody::checkpoint::write(&station)
+                .map(|(cp, _)| format!("checkpoint at event {}", cp.seq)),
+            Chore::Scrub => {
+                let scope = crate::audit::verify::Scope {
+                    sample: Some(station.config.audit.scrub_sample),
+                    since: None,
+                };
+                crate::audit::verify::verify_scope(&station, &scope).map(|r| {
+                    if !r.ok {
+                        let detail = serde_json::json!({ "problems": r.problems });
+                        for failure in crate::custody::notify::send(
+                            &station.config.notify,
+                            "verify-problem",
+                            None,
+                            None,
+                            &detail,
+                        ) {
+                            tracing::error!("{failure}");
+                        }
+                    }
+                    format!(
+                        "scrub of {} clip(s): {}",
+                        r.clips_checked,
+                        if r.ok { "ok" } else { "PROBLEMS" }
+                    )
+                })
+            }
+        };
+        match result {
+            Ok(what) => tracing::debug!(?chore, "{what}"),
+            Err(e) => tracing::error!(?chore, "{e:#}"),
+        }
+    });
 }

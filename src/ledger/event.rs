@@ -28,6 +28,12 @@ pub enum EventKind {
     StagingCleaned,
     LedgerGuardRestored,
     VerifyRun,
+    ClipTagged,
+    HoldPlaced,
+    HoldReleased,
+    ClipPurged,
+    Checkpoint,
+    NotificationFailed,
 }
 
 impl EventKind {
@@ -58,6 +64,12 @@ impl EventKind {
             StagingCleaned => "staging-cleaned",
             LedgerGuardRestored => "ledger-guard-restored",
             VerifyRun => "verify-run",
+            ClipTagged => "clip-tagged",
+            HoldPlaced => "hold-placed",
+            HoldReleased => "hold-released",
+            ClipPurged => "clip-purged",
+            Checkpoint => "checkpoint",
+            NotificationFailed => "notification-failed",
         }
     }
 }

@@ -90,12 +90,13 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// The camera is in a dock now.
+    /// The camera is in a dock now. The holder is the station's assignment; what the camera
+    /// reports only fills in a camera never assigned.
     pub fn camera_docked(&self, camera: &str, officer: Option<&str>) -> anyhow::Result<()> {
         let now = stamp(self.now());
         self.tx().execute(
             "INSERT INTO cameras(camera, first_seen_at, docked, last_docked_at, officer) VALUES (?1, ?2, 1, ?2, ?3)
-             ON CONFLICT(camera) DO UPDATE SET docked = 1, last_docked_at = ?2, officer = coalesce(?3, officer)",
+             ON CONFLICT(camera) DO UPDATE SET docked = 1, last_docked_at = ?2, officer = coalesce(officer, ?3)",
             params![camera, now, officer],
         )?;
         Ok(())

@@ -28,6 +28,8 @@ pub struct ClipView {
     /// How many times this content was docked (cameras or sources).
     pub recordings: u64,
     pub media: Value,
+    /// The case of the clip's latest tag.
+    pub case: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -77,7 +79,8 @@ pub struct KnownRecording {
 
 const CLIP_COLUMNS: &str = "c.sha256, c.blake3, c.bytes, r.camera, r.source, r.officer, r.sequence, r.important, c.store_path,
     c.immutable, r.ingested_at, r.recorded_at, r.recorded_at_corrected, r.late,
-    (SELECT count(*) FROM recordings r2 WHERE r2.sha256 = c.sha256), c.media_json";
+    (SELECT count(*) FROM recordings r2 WHERE r2.sha256 = c.sha256), c.media_json,
+    (SELECT case_name FROM tags t WHERE t.sha256 = c.sha256 ORDER BY t.seq DESC LIMIT 1)";
 
 fn clip_row(row: &Row<'_>) -> rusqlite::Result<ClipView> {
     let media: Option<String> = row.get(15)?;
@@ -100,10 +103,11 @@ fn clip_row(row: &Row<'_>) -> rusqlite::Result<ClipView> {
         media: media
             .and_then(|m| serde_json::from_str(&m).ok())
             .unwrap_or(Value::Null),
+        case: row.get(16)?,
     })
 }
 
-fn event_row(row: &Row<'_>) -> rusqlite::Result<EventView> {
+pub fn event_row(row: &Row<'_>) -> rusqlite::Result<EventView> {
     let detail: String = row.get(6)?;
     Ok(EventView {
         seq: row.get(0)?,
@@ -123,11 +127,11 @@ impl Ledger {
         let sql = match camera {
             Some(_) => format!(
                 "SELECT {CLIP_COLUMNS} FROM recordings r JOIN clips c ON c.sha256 = r.sha256
-                 WHERE r.id IN (SELECT min(id) FROM recordings WHERE camera = ?1 GROUP BY sha256) ORDER BY c.stored_seq, r.id"
+                 WHERE r.id IN (SELECT min(id) FROM recordings WHERE camera = ?1 GROUP BY sha256) AND c.purged_seq IS NULL ORDER BY c.stored_seq, r.id"
             ),
             None => format!(
                 "SELECT {CLIP_COLUMNS} FROM recordings r JOIN clips c ON c.sha256 = r.sha256
-                 WHERE r.id IN (SELECT min(id) FROM recordings GROUP BY sha256) ORDER BY c.stored_seq, r.id"
+                 WHERE r.id IN (SELECT min(id) FROM recordings GROUP BY sha256) AND c.purged_seq IS NULL ORDER BY c.stored_seq, r.id"
             ),
         };
         let mut stmt = self.conn().prepare(&sql)?;
@@ -142,7 +146,7 @@ impl Ledger {
     pub fn stored_objects(&self) -> rusqlite::Result<Vec<KnownRecording>> {
         let mut stmt = self
             .conn()
-            .prepare("SELECT sha256, blake3, bytes, store_path FROM clips ORDER BY stored_seq")?;
+            .prepare("SELECT sha256, blake3, bytes, store_path FROM clips WHERE purged_seq IS NULL ORDER BY stored_seq")?;
         let rows = stmt.query_map([], |r| {
             Ok(KnownRecording {
                 sha256: r.get(0)?,

@@ -83,6 +83,30 @@ const MIGRATIONS: &[&str] = &[
         attention_json    TEXT NOT NULL DEFAULT '[]'
     );
     "#,
+    // 2: custody workflows: case tags, holds, purges, handovers.
+    r#"
+    CREATE TABLE tags (
+        sha256    TEXT NOT NULL REFERENCES clips(sha256),
+        case_name TEXT,
+        party     TEXT,
+        matter    TEXT,
+        seq       INTEGER NOT NULL REFERENCES events(seq)
+    );
+    CREATE INDEX tags_by_clip ON tags(sha256, seq);
+    CREATE INDEX tags_by_case ON tags(case_name);
+
+    CREATE TABLE holds (
+        id           INTEGER PRIMARY KEY,
+        sha256       TEXT NOT NULL REFERENCES clips(sha256),
+        reason       TEXT NOT NULL,
+        placed_seq   INTEGER NOT NULL REFERENCES events(seq),
+        released_seq INTEGER REFERENCES events(seq)
+    );
+    CREATE INDEX holds_active ON holds(sha256) WHERE released_seq IS NULL;
+
+    ALTER TABLE clips ADD COLUMN purged_seq INTEGER REFERENCES events(seq);
+    CREATE INDEX events_by_kind ON events(kind, seq);
+    "#,
 ];
 
 /// The guard that makes `events` append-only. Re-created at every open, so a dropped trigger is

@@ -165,6 +165,22 @@ impl ClipStore for LocalStore {
         Ok(found)
     }
 
+    fn purge(&self, store_path: &str) -> io::Result<()> {
+        let path = self.locate(store_path);
+        if let Ok(f) = File::open(&path) {
+            // Lifting the immutable flag needs the same capability that set it.
+            if let Ok(flags) = rustix::fs::ioctl_getflags(&f) {
+                rustix::fs::ioctl_setflags(&f, flags - IFlags::IMMUTABLE)?;
+            }
+        }
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        fsync_dir(path.parent().expect("object paths have a parent"))
+    }
+
     fn clean_abandoned_staging(&self) -> io::Result<Vec<String>> {
         let mut removed = Vec::new();
         for entry in fs::read_dir(self.data_dir.join("store/staging"))? {

@@ -80,6 +80,14 @@ pub trait ClipStore: Send + Sync {
     /// Every object in the store (for `verify`: missing and unexpected files).
     fn list(&self) -> io::Result<Vec<StoredObject>>;
 
+    /// Deletes a stored clip whose retention has ended: the one deletion the store allows, and only
+    /// at the ledger's request (a `clip-purged` event).
+    fn purge(&self, store_path: &str) -> io::Result<()> {
+        Err(io::Error::other(format!(
+            "this store cannot purge {store_path}"
+        )))
+    }
+
     /// Removes staging files left by a process that died; returns what was removed.
     fn clean_abandoned_staging(&self) -> io::Result<Vec<String>>;
 }

@@ -1,0 +1,827 @@
+//! Writer for an ASC MHL v2.0 history (the `ascmhl/` folder) of a package folder.
+//!
+//! Produces the same layout as the reference tool `ascmhl create <root> -h xxh128`
+//! (PyPI `ascmhl` 1.2):
+//!
+//! ```text
+//! <root>/ascmhl/0001_<foldername>_<YYYY-MM-DD_HHMMSS>Z.mhl   manifest (urn:ASC:MHL:v2.0)
+//! <root>/ascmhl/ascmhl_chain.xml                           chain    (urn:ASC:MHL:DIRECTORY:v2.0)
+//! ```
+//!
+//! The manifest lists every file with `action="original"` xxh128 hashes, plus
+//! directory (content + structure) hashes for every folder and the root hash,
+//! computed exactly like ascmhl does, so both `ascmhl-debug verify <root>` and
+//! `ascmhl-debug verify -dh <root>` pass. The chain file references the
+//! manifest by its C4 id (SHA-512, base58, "c4" prefix, 90 chars).
+//!
+//! Rules that ascmhl's verifier enforces and that this module checks up front:
+//! * every regular file below the root (except `ascmhl/` and `.DS_Store`, the
+//!   default ignore patterns written into the manifest) must be listed, or
+//!   verify fails with "New files not referenced in the ASC MHL history";
+//! * hashes are compared as strings, so they are written as lowercase hex.
+//!
+//! Dependencies: `chrono`, `sha2` (C4 ids), `xxhash-rust` with feature `xxh3`
+//! (directory hashes, and the [`xxh128_file`] helper).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sha2::{Digest, Sha512};
+use xxhash_rust::xxh3::{Xxh3, xxh3_128};
+
+/// One file of the package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MhlFile {
+    /// Relative to the package root, '/' separated, e.g. "clips/abc.mp4".
+    pub rel_path: String,
+    /// File size in bytes; must match the file on disk.
+    pub bytes: u64,
+    /// XXH3-128 as 32 hex digits, canonical (big-endian) order, i.e.
+    /// `format!("{:032x}", xxh3_128(data))` == Python `xxhash.xxh3_128(data).hexdigest()`.
+    /// Uppercase is accepted and written as lowercase.
+    pub xxh128: String,
+    /// Last modification time (informational; ascmhl does not check it).
+    pub modified: DateTime<Utc>,
+}
+
+/// Who/what created the generation (`<creatorinfo>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MhlCreator {
+    pub tool_name: String,
+    pub tool_version: String,
+    pub host_name: String,
+    pub author: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Name of the history folder inside the package root.
+pub const ASCMHL_DIR: &str = "ascmhl";
+/// Name of the chain file inside [`ASCMHL_DIR`].
+pub const CHAIN_FILE: &str = "ascmhl_chain.xml";
+/// ascmhl's default ignore patterns (gitwildmatch). Written into the manifest.
+const IGNORE_PATTERNS: [&str; 3] = [".DS_Store", "ascmhl", "ascmhl/"];
+/// Names that the ignore patterns match at any depth.
+const IGNORED_NAMES: [&str; 2] = [".DS_Store", "ascmhl"];
+
+/// Writes `<package_root>/ascmhl/0001_<foldername>_<timestamp>.mhl` and
+/// `<package_root>/ascmhl/ascmhl_chain.xml`; returns the path of the `.mhl` file.
+///
+/// `files` must list every regular file below `package_root` (outside
+/// `ascmhl/`, ignoring `.DS_Store`) with its size and xxh128; this is checked
+/// against the disk (sizes and the set of names, not the hashes) and an
+/// `InvalidInput`/`InvalidData` error is returned otherwise. Fails with
+/// `AlreadyExists` if `ascmhl/` already exists and is not empty (only a first
+/// generation is written). Symbolic links in the package are rejected.
+pub fn write_generation(
+    package_root: &Path,
+    files: &[MhlFile],
+    creator: &MhlCreator,
+    now: DateTime<Utc>,
+) -> io::Result<PathBuf> {
+    let entries = normalize_entries(files)?;
+    let disk_dirs = check_against_disk(package_root, &entries)?;
+
+    let ascmhl_dir = package_root.join(ASCMHL_DIR);
+    if ascmhl_dir.exists() && fs::read_dir(&ascmhl_dir)?.next().is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} already exists and is not empty", ascmhl_dir.display()),
+        ));
+    }
+
+    let canonical = package_root.canonicalize()?;
+    let folder_name = canonical
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "root".to_string());
+    let file_name = format!(
+        "0001_{}_{}.mhl",
+        folder_name,
+        now.format("%Y-%m-%d_%H%M%SZ")
+    );
+
+    let manifest = render_manifest(package_root, &entries, &disk_dirs, creator, now)?;
+    let chain = render_chain(&file_name, &c4_id(manifest.as_bytes()))?;
+
+    fs::create_dir_all(&ascmhl_dir)?;
+    let mhl_path = ascmhl_dir.join(&file_name);
+    write_new_file(&mhl_path, manifest.as_bytes())?;
+    write_new_file(&ascmhl_dir.join(CHAIN_FILE), chain.as_bytes())?;
+    Ok(mhl_path)
+}
+
+/// XXH3-128 of a file's content as ascmhl writes it (lowercase hex, 32 chars).
+pub fn xxh128_file(path: &Path) -> io::Result<String> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(format!("{:032x}", hasher.digest128()))
+}
+
+/// C4 id (SMPTE ST 2114) of `data`: SHA-512 read as a big-endian integer,
+/// base58 (C4 alphabet), left-padded with '1' to 88 digits, prefixed "c4".
+pub fn c4_id(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let digest = Sha512::digest(data);
+    let mut num: Vec<u8> = digest.to_vec();
+    let mut digits: Vec<u8> = Vec::with_capacity(88);
+    while num.iter().any(|&b| b != 0) {
+        let mut rem: u32 = 0;
+        for byte in num.iter_mut() {
+            let acc = (rem << 8) | u32::from(*byte);
+            *byte = (acc / 58) as u8;
+            rem = acc % 58;
+        }
+        digits.push(ALPHABET[rem as usize]);
+    }
+    while digits.len() < 88 {
+        digits.push(b'1');
+    }
+    digits.reverse();
+    let mut out = String::with_capacity(90);
+    out.push_str("c4");
+    out.push_str(std::str::from_utf8(&digits).expect("alphabet is ASCII"));
+    out
+}
+
+// ---------------------------------------------------------------------------
+
+struct Entry<'a> {
+    rel_path: &'a str,
+    bytes: u64,
+    hex: String,
+    hash: [u8; 16],
+    modified: DateTime<Utc>,
+}
+
+fn invalid_input(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+fn normalize_entries(files: &[MhlFile]) -> io::Result<Vec<Entry<'_>>> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let p = f.rel_path.as_str();
+        let bad_component = p
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == ".." || IGNORED_NAMES.contains(&c));
+        if bad_component || p.chars().any(|c| c.is_control()) {
+            return Err(invalid_input(format!(
+                "invalid manifest path {p:?} (must be relative, '/'-separated, without \
+                 '.', '..', empty, control-character, 'ascmhl' or '.DS_Store' components)"
+            )));
+        }
+        if !seen.insert(p) {
+            return Err(invalid_input(format!("duplicate manifest path {p:?}")));
+        }
+        let hex = f.xxh128.to_ascii_lowercase();
+        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid_input(format!(
+                "invalid xxh128 {:?} for {p:?}",
+                f.xxh128
+            )));
+        }
+        let hash = u128::from_str_radix(&hex, 16)
+            .map_err(|e| invalid_input(format!("invalid xxh128 for {p:?}: {e}")))?
+            .to_be_bytes();
+        out.push(Entry {
+            rel_path: p,
+            bytes: f.bytes,
+            hex,
+            hash,
+            modified: f.modified,
+        });
+    }
+    out.sort_by(|a, b| a.rel_path.cmp(b.rel_path));
+    Ok(out)
+}
+
+/// Checks sizes and that the listed files are exactly the files on disk (as
+/// ascmhl's verify sees them). Returns the directories found on disk (relative
+/// paths), so that empty folders get directory hashes like ascmhl makes them.
+fn check_against_disk(root: &Path, entries: &[Entry<'_>]) -> io::Result<Vec<String>> {
+    for e in entries {
+        let meta = fs::symlink_metadata(root.join(e.rel_path))?;
+        if !meta.is_file() {
+            return Err(invalid_input(format!(
+                "{} is not a regular file",
+                e.rel_path
+            )));
+        }
+        if meta.len() != e.bytes {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{}: size on disk {} != listed {}",
+                    e.rel_path,
+                    meta.len(),
+                    e.bytes
+                ),
+            ));
+        }
+    }
+    let mut on_disk = Vec::new();
+    let mut dirs = Vec::new();
+    walk(root, "", &mut on_disk, &mut dirs)?;
+    let listed: BTreeSet<&str> = entries.iter().map(|e| e.rel_path).collect();
+    let unlisted: Vec<&String> = on_disk
+        .iter()
+        .filter(|p| !listed.contains(p.as_str()))
+        .collect();
+    if !unlisted.is_empty() {
+        return Err(invalid_input(format!(
+            "files in the package are missing from the manifest (ascmhl verify would \
+             report them as new files): {unlisted:?}"
+        )));
+    }
+    Ok(dirs)
+}
+
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    files: &mut Vec<String>,
+    dirs: &mut Vec<String>,
+) -> io::Result<()> {
+    for item in fs::read_dir(dir)? {
+        let item = item?;
+        let name = item.file_name().into_string().map_err(|n| {
+            invalid_input(format!("non-UTF-8 file name {n:?} in {}", dir.display()))
+        })?;
+        if IGNORED_NAMES.contains(&name.as_str()) {
+            continue;
+        }
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let ft = item.file_type()?;
+        if ft.is_symlink() {
+            return Err(invalid_input(format!("symbolic link in package: {rel}")));
+        } else if ft.is_dir() {
+            walk(&item.path(), &rel, files, dirs)?;
+            dirs.push(rel);
+        } else {
+            files.push(rel);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct DirNode<'a> {
+    files: BTreeMap<String, &'a Entry<'a>>,
+    dirs: BTreeMap<String, DirNode<'a>>,
+}
+
+fn build_tree<'a>(entries: &'a [Entry<'a>], extra_dirs: &[String]) -> io::Result<DirNode<'a>> {
+    let mut root = DirNode::default();
+    for d in extra_dirs {
+        let mut node = &mut root;
+        for comp in d.split('/') {
+            node = node.dirs.entry(comp.to_string()).or_default();
+        }
+    }
+    for e in entries {
+        let mut comps: Vec<&str> = e.rel_path.split('/').collect();
+        let name = comps.pop().expect("split yields at least one item");
+        let mut node = &mut root;
+        for comp in comps {
+            node = node.dirs.entry(comp.to_string()).or_default();
+        }
+        node.files.insert(name.to_string(), e);
+    }
+    fn check(node: &DirNode<'_>) -> io::Result<()> {
+        for (name, sub) in &node.dirs {
+            if node.files.contains_key(name) {
+                return Err(invalid_input(format!(
+                    "{name:?} is listed both as file and folder"
+                )));
+            }
+            check(sub)?;
+        }
+        Ok(())
+    }
+    check(&root)?;
+    Ok(root)
+}
+
+fn xxh128_bytes(data: &[u8]) -> [u8; 16] {
+    xxh3_128(data).to_be_bytes()
+}
+
+/// ascmhl `hash_of_hash_list`: sort the hex strings (== sorting the bytes),
+/// hash the concatenated raw bytes.
+fn hash_of_hash_list(mut hashes: Vec<[u8; 16]>) -> [u8; 16] {
+    hashes.sort_unstable();
+    let mut h = Xxh3::new();
+    for x in &hashes {
+        h.update(x);
+    }
+    h.digest128().to_be_bytes()
+}
+
+fn hex(h: &[u8; 16]) -> String {
+    format!("{:032x}", u128::from_be_bytes(*h))
+}
+
+/// Emits `<hash>`/`<directoryhash>` elements in ascmhl's post-order
+/// (sub-folders first, then this folder's files, then this folder) and returns
+/// (content hash, structure hash) of `node`.
+fn emit_dir(
+    root: &Path,
+    rel: &str,
+    node: &DirNode<'_>,
+    hashdate: &str,
+    out: &mut String,
+) -> io::Result<([u8; 16], [u8; 16])> {
+    let mut content = Vec::new();
+    let mut structure = Vec::new();
+    for (name, sub) in &node.dirs {
+        let sub_rel = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let (c, s) = emit_dir(root, &sub_rel, sub, hashdate, out)?;
+        content.push(c);
+        structure.push(xxh128_bytes(&[name.as_bytes(), &s[..]].concat()));
+    }
+    for (name, e) in &node.files {
+        content.push(e.hash);
+        structure.push(xxh128_bytes(&[name.as_bytes(), &e.hash[..]].concat()));
+        out.push_str(&format!(
+            "    <hash>\n      <path size=\"{}\" lastmodificationdate=\"{}\">{}</path>\n      \
+             <xxh128 action=\"original\" hashdate=\"{}\">{}</xxh128>\n    </hash>\n",
+            e.bytes,
+            iso(e.modified),
+            escape(e.rel_path, false)?,
+            hashdate,
+            e.hex
+        ));
+    }
+    let c = hash_of_hash_list(content);
+    let s = hash_of_hash_list(structure);
+    if !rel.is_empty() {
+        let mtime = fs::metadata(root.join(rel))
+            .and_then(|m| m.modified())
+            .map(|t| {
+                format!(
+                    " lastmodificationdate=\"{}\"",
+                    iso(DateTime::<Utc>::from(t))
+                )
+            })
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "    <directoryhash>\n      <path{mtime}>{}</path>\n{}    </directoryhash>\n",
+            escape(rel, false)?,
+            content_structure(&c, &s, hashdate, "      ")
+        ));
+    }
+    Ok((c, s))
+}
+
+fn content_structure(c: &[u8; 16], s: &[u8; 16], hashdate: &str, indent: &str) -> String {
+    format!(
+        "{indent}<content>\n{indent}  <xxh128 hashdate=\"{hashdate}\">{}</xxh128>\n{indent}</content>\n\
+         {indent}<structure>\n{indent}  <xxh128 hashdate=\"{hashdate}\">{}</xxh128>\n{indent}</structure>\n",
+        hex(c),
+        hex(s)
+    )
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    // Same shape as ascmhl: 2026-11-24T09:15:04+00:00
+    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+fn render_manifest(
+    root: &Path,
+    entries: &[Entry<'_>],
+    extra_dirs: &[String],
+    creator: &MhlCreator,
+    now: DateTime<Utc>,
+) -> io::Result<String> {
+    let now_s = iso(now);
+    let tree = build_tree(entries, extra_dirs)?;
+    let mut hashes = String::new();
+    let (root_c, root_s) = emit_dir(root, "", &tree, &now_s, &mut hashes)?;
+
+    let mut x = String::new();
+    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    x.push_str("<hashlist version=\"2.0\" xmlns=\"urn:ASC:MHL:v2.0\">\n");
+    x.push_str("  <creatorinfo>\n");
+    x.push_str(&format!("    <creationdate>{now_s}</creationdate>\n"));
+    x.push_str(&format!(
+        "    <hostname>{}</hostname>\n",
+        escape(&creator.host_name, false)?
+    ));
+    x.push_str(&format!(
+        "    <tool version=\"{}\">{}</tool>\n",
+        escape(&creator.tool_version, true)?,
+        escape(&creator.tool_name, false)?
+    ));
+    if let Some(author) = &creator.author {
+        x.push_str(&format!(
+            "    <author>{}</author>\n",
+            escape(author, false)?
+        ));
+    }
+    if let Some(comment) = &creator.comment {
+        x.push_str(&format!(
+            "    <comment>{}</comment>\n",
+            escape(comment, false)?
+        ));
+    }
+    x.push_str("  </creatorinfo>\n");
+    x.push_str("  <processinfo>\n    <process>in-place</process>\n    <roothash>\n");
+    x.push_str(&content_structure(&root_c, &root_s, &now_s, "      "));
+    x.push_str("    </roothash>\n    <ignore>\n");
+    for p in IGNORE_PATTERNS {
+        x.push_str(&format!("      <pattern>{p}</pattern>\n"));
+    }
+    x.push_str("    </ignore>\n  </processinfo>\n");
+    // The XSD requires at least one entry inside <hashes>; omit it when empty.
+    if !hashes.is_empty() {
+        x.push_str("  <hashes>\n");
+        x.push_str(&hashes);
+        x.push_str("  </hashes>\n");
+    }
+    x.push_str("</hashlist>\n");
+    Ok(x)
+}
+
+fn render_chain(mhl_file_name: &str, c4: &str) -> io::Result<String> {
+    Ok(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <ascmhldirectory xmlns=\"urn:ASC:MHL:DIRECTORY:v2.0\">\n  \
+         <hashlist sequencenr=\"1\">\n    <path>{}</path>\n    <c4>{c4}</c4>\n  </hashlist>\n\
+         </ascmhldirectory>\n",
+        escape(mhl_file_name, false)?
+    ))
+}
+
+/// XML 1.0 escaping for text (`attr == false`) or double-quoted attribute
+/// values. Characters XML 1.0 cannot carry at all are an error.
+fn escape(s: &str, attr: bool) -> io::Result<String> {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attr => out.push_str("&quot;"),
+            '\r' => out.push_str("&#13;"),
+            '\n' if attr => out.push_str("&#10;"),
+            '\t' if attr => out.push_str("&#9;"),
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                return Err(invalid_input(format!(
+                    "character {c:?} cannot be written to XML"
+                )));
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+fn write_new_file(path: &Path, data: &[u8]) -> io::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+// ---------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    //! The ascmhl tests need the reference tool: `pip install ascmhl` (1.2)
+    //! provides `ascmhl` (create/diff/flatten/info) and `ascmhl-debug`
+    //! (verify/xsd-schema-check/hash). Override the executables with the
+    //! env vars ASCMHL / ASCMHL_DEBUG. The tests fail if the tool is missing.
+    use super::*;
+    use std::process::{Command, Output};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct TempDir(PathBuf);
+    impl TempDir {
+        fn new(tag: &str) -> TempDir {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "camdock-ascmhl-{}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst),
+                tag
+            ));
+            let _ = fs::remove_dir_all(&p);
+            fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn run(tool_env: &str, default: &str, args: &[&str]) -> Output {
+        let exe = std::env::var(tool_env).unwrap_or_else(|_| default.to_string());
+        let out = Command::new(&exe).args(args).output().unwrap_or_else(|e| {
+            panic!("cannot run {exe} ({e}); install it with `pip install ascmhl`")
+        });
+        eprintln!(
+            "$ {exe} {}\n[exit {:?}]\n{}{}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+    fn ascmhl(args: &[&str]) -> Output {
+        run("ASCMHL", "ascmhl", args)
+    }
+    fn ascmhl_debug(args: &[&str]) -> Output {
+        run("ASCMHL_DEBUG", "ascmhl-debug", args)
+    }
+    fn text(o: &Output) -> String {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    }
+
+    fn creator() -> MhlCreator {
+        MhlCreator {
+            tool_name: "camdock".into(),
+            tool_version: "0.1.0 \"test\"".into(),
+            host_name: "host<1>".into(),
+            author: Some("Jane & John".into()),
+            comment: Some("evidence export\nline 2 <ok>".into()),
+        }
+    }
+
+    /// A package like camdock's: clips plus checksum/custody files at the root.
+    fn make_package(root: &Path) -> Vec<MhlFile> {
+        let mut big = Vec::with_capacity(2_500_000);
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        while big.len() < 2_500_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            big.extend_from_slice(&x.to_le_bytes());
+        }
+        let content: Vec<(&str, Vec<u8>)> = vec![
+            ("clips/abc.mp4", big),
+            ("clips/cam 2 & <b>.mp4", b"second clip".to_vec()),
+            ("clips/night/ü-übung.mov", b"third clip, nested".to_vec()),
+            ("SHA256SUMS", b"deadbeef  clips/abc.mp4\n".to_vec()),
+            ("B3SUMS", b"cafebabe  clips/abc.mp4\n".to_vec()),
+            ("custody.json", b"{\"custody\":[]}\n".to_vec()),
+            ("LABEL.txt", b"CASE 42\n".to_vec()),
+        ];
+        let mut files = Vec::new();
+        for (rel, data) in content {
+            let p = root.join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, &data).unwrap();
+            let meta = fs::metadata(&p).unwrap();
+            files.push(MhlFile {
+                rel_path: rel.to_string(),
+                bytes: meta.len(),
+                xxh128: xxh128_file(&p).unwrap(),
+                modified: meta.modified().unwrap().into(),
+            });
+        }
+        files
+    }
+
+    fn extract_roothash(mhl: &str) -> (String, String) {
+        let start = mhl.find("<roothash>").expect("roothash");
+        let end = mhl.find("</roothash>").unwrap();
+        let vals: Vec<String> = mhl[start..end]
+            .split("<xxh128")
+            .skip(1)
+            .map(|s| s[s.find('>').unwrap() + 1..s.find("</xxh128>").unwrap()].to_string())
+            .collect();
+        assert_eq!(vals.len(), 2);
+        (vals[0].clone(), vals[1].clone())
+    }
+
+    #[test]
+    fn xxh128_hex_matches_python_xxhash() {
+        // python: xxhash.xxh3_128(b"hello world\n").hexdigest()
+        assert_eq!(
+            format!("{:032x}", xxh3_128(b"hello world\n")),
+            "eefac9d87100cd1336b2e733a5484425"
+        );
+    }
+
+    #[test]
+    fn c4_matches_ascmhl() {
+        // `ascmhl-debug hash -h c4` of a file containing "hello world\n"
+        assert_eq!(
+            c4_id(b"hello world\n"),
+            "c45PDQdgo41nG9RopnFaMCwBng3fnziEXcJEdPpFh8JeTeLXkHHAji8Zx8fwbwtBV5paRGPUZyrN5yhWLMrmfGyUNN"
+        );
+        assert_eq!(c4_id(b"").len(), 90);
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            escape("a&b<c>\"d\"", false).unwrap(),
+            "a&amp;b&lt;c&gt;\"d\""
+        );
+        assert_eq!(escape("a\"b\nc", true).unwrap(), "a&quot;b&#10;c");
+        assert!(escape("bell\u{7}", false).is_err());
+    }
+
+    #[test]
+    fn ascmhl_verify_accepts_and_detects_tampering() {
+        let tmp = TempDir::new("verify");
+        let pkg = tmp.0.join("pkg-0001");
+        let files = make_package(&pkg);
+        let now = Utc::now();
+        let mhl = write_generation(&pkg, &files, &creator(), now).unwrap();
+        let name = mhl.file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.starts_with("0001_pkg-0001_") && name.ends_with("Z.mhl"),
+            "{name}"
+        );
+        assert!(pkg.join("ascmhl/ascmhl_chain.xml").is_file());
+        let pkg_s = pkg.to_str().unwrap();
+
+        // files + chain (C4) verification
+        let out = ascmhl_debug(&["verify", pkg_s]);
+        assert!(
+            out.status.success(),
+            "ascmhl-debug verify rejected the package:\n{}",
+            text(&out)
+        );
+        assert!(!text(&out).contains("ERROR"));
+
+        // directory hashes (a root mismatch is only logged, so check the log)
+        let out = ascmhl_debug(&["verify", "-dh", "-v", pkg_s]);
+        let t = text(&out);
+        assert!(out.status.success(), "verify -dh failed:\n{t}");
+        assert!(!t.contains("ERROR") && !t.contains("mismatch"), "{t}");
+        assert!(t.contains("verification of root folder   OK"), "{t}");
+        assert!(
+            t.contains("verification of folder        clips/night OK"),
+            "{t}"
+        );
+        assert!(t.contains("verification of folder        clips OK"), "{t}");
+
+        // diff (presence only) and info
+        let out = ascmhl(&["diff", pkg_s]);
+        assert!(out.status.success(), "ascmhl diff failed:\n{}", text(&out));
+        let out = ascmhl(&["info", "-v", pkg_s]);
+        let t = text(&out);
+        assert!(out.status.success(), "ascmhl info failed:\n{t}");
+        assert!(t.contains("Generation 1 ("), "{t}");
+        assert!(t.contains("camdock 0.1.0"), "{t}");
+
+        // a second generation is refused
+        let err = write_generation(&pkg, &files, &creator(), now).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+
+        // tamper: flip one byte (same size) -> exit 11
+        let victim = pkg.join("clips/abc.mp4");
+        let mut data = fs::read(&victim).unwrap();
+        data[1000] ^= 0x01;
+        fs::write(&victim, &data).unwrap();
+        let out = ascmhl_debug(&["verify", pkg_s]);
+        assert_eq!(
+            out.status.code(),
+            Some(11),
+            "tampered file not detected:\n{}",
+            text(&out)
+        );
+        assert!(
+            text(&out).contains("hash mismatch        for clips/abc.mp4"),
+            "{}",
+            text(&out)
+        );
+        data[1000] ^= 0x01;
+        fs::write(&victim, &data).unwrap();
+        assert!(ascmhl_debug(&["verify", pkg_s]).status.success());
+
+        // an extra, unlisted file -> exit 21
+        fs::write(pkg.join("NOTES.txt"), b"late addition").unwrap();
+        let out = ascmhl_debug(&["verify", pkg_s]);
+        assert_eq!(out.status.code(), Some(21), "{}", text(&out));
+        fs::remove_file(pkg.join("NOTES.txt")).unwrap();
+
+        // a missing file -> exit 10
+        fs::remove_file(pkg.join("LABEL.txt")).unwrap();
+        let out = ascmhl_debug(&["verify", pkg_s]);
+        assert_eq!(out.status.code(), Some(10), "{}", text(&out));
+        fs::write(pkg.join("LABEL.txt"), b"CASE 42\n").unwrap();
+
+        // a modified manifest -> exit 31 (C4 in the chain no longer matches)
+        let mut m = fs::read_to_string(&mhl).unwrap();
+        m = m.replace("evidence export", "evidence exporT");
+        fs::write(&mhl, m).unwrap();
+        let out = ascmhl_debug(&["verify", pkg_s]);
+        assert_eq!(out.status.code(), Some(31), "{}", text(&out));
+    }
+
+    #[test]
+    fn hashes_match_ascmhl_create() {
+        // Same content, generated by ascmhl itself: root content/structure
+        // hashes and per-file hashes must be identical to ours.
+        let tmp = TempDir::new("create");
+        let ours = tmp.0.join("ours");
+        let theirs = tmp.0.join("theirs");
+        let files = make_package(&ours);
+        make_package(&theirs);
+        fs::create_dir_all(ours.join("empty/dir")).unwrap();
+        fs::create_dir_all(theirs.join("empty/dir")).unwrap();
+        let mhl = write_generation(&ours, &files, &creator(), Utc::now()).unwrap();
+        let out = ascmhl(&["create", "-h", "xxh128", theirs.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "ascmhl create failed:\n{}",
+            text(&out)
+        );
+        let their_mhl = fs::read_dir(theirs.join("ascmhl"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "mhl"))
+            .unwrap();
+        let ours_xml = fs::read_to_string(&mhl).unwrap();
+        let theirs_xml = fs::read_to_string(&their_mhl).unwrap();
+        assert_eq!(extract_roothash(&ours_xml), extract_roothash(&theirs_xml));
+        for f in &files {
+            let needle = format!(">{}</xxh128>", f.xxh128);
+            assert!(
+                theirs_xml.contains(&needle) && ours_xml.contains(&needle),
+                "{}",
+                f.rel_path
+            );
+        }
+        let out = ascmhl_debug(&["verify", "-dh", "-v", ours.to_str().unwrap()]);
+        assert!(
+            out.status.success() && !text(&out).contains("ERROR"),
+            "{}",
+            text(&out)
+        );
+        assert!(text(&out).contains("verification of folder        empty/dir OK"));
+    }
+
+    #[test]
+    fn rejects_unlisted_and_inconsistent_files() {
+        let tmp = TempDir::new("reject");
+        let pkg = tmp.0.join("pkg");
+        let mut files = make_package(&pkg);
+        let now = Utc::now();
+
+        let last = files.pop().unwrap(); // LABEL.txt not listed
+        let err = write_generation(&pkg, &files, &creator(), now).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("LABEL.txt"), "{err}");
+        files.push(last);
+
+        let mut wrong = files.clone();
+        wrong[0].bytes += 1;
+        let err = write_generation(&pkg, &wrong, &creator(), now).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+
+        let mut wrong = files.clone();
+        wrong[0].rel_path = "../escape".into();
+        assert!(write_generation(&pkg, &wrong, &creator(), now).is_err());
+
+        let mut dup = files.clone();
+        dup.push(files[0].clone());
+        assert!(write_generation(&pkg, &dup, &creator(), now).is_err());
+
+        assert!(!pkg.join(ASCMHL_DIR).exists(), "nothing written on error");
+
+        // uppercase hex is accepted and normalised
+        let mut upper = files.clone();
+        for f in &mut upper {
+            f.xxh128 = f.xxh128.to_uppercase();
+        }
+        write_generation(&pkg, &upper, &creator(), now).unwrap();
+        let out = ascmhl_debug(&["verify", pkg.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}

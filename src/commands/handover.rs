@@ -1,0 +1,57 @@
+use super::{OK, emit, open};
+use crate::config::Config;
+use crate::custody::handover;
+use std::fmt::Write;
+use std::path::Path;
+
+#[derive(clap::Args, Debug)]
+pub struct AssignArgs {
+    pub camera: String,
+    #[arg(long)]
+    pub officer: String,
+    /// Who hands the camera over (default: the station).
+    #[arg(long)]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct HistoryArgs {
+    #[arg(long)]
+    pub camera: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn assign(config: Config, data_dir: Option<&Path>, a: AssignArgs) -> anyhow::Result<i32> {
+    let station = open(config, data_dir)?;
+    let by = a.by.unwrap_or_else(|| station.actor().to_string());
+    let seq = handover::assign(&station, &a.camera, &a.officer, &by)?;
+    emit(
+        a.json,
+        &serde_json::json!({ "camera": a.camera, "officer": a.officer, "seq": seq }),
+        |_| format!("camera {} assigned to officer {}\n", a.camera, a.officer),
+    )?;
+    Ok(OK)
+}
+
+pub fn history(config: Config, data_dir: Option<&Path>, a: HistoryArgs) -> anyhow::Result<i32> {
+    let station = open(config, data_dir)?;
+    let periods = handover::history(&station, a.camera.as_deref())?;
+    emit(a.json, &periods, |ps| {
+        let mut s = String::new();
+        for p in ps {
+            let _ = writeln!(
+                s,
+                "{:<12} {:<10} out {}  in {}",
+                p.camera,
+                p.officer.as_deref().unwrap_or("-"),
+                p.checked_out_at,
+                p.checked_in_at.as_deref().unwrap_or("(still out)")
+            );
+        }
+        s
+    })?;
+    Ok(OK)
+}

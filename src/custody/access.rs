@@ -1,0 +1,94 @@
+//! The access register: every view, copy and export of a clip names who, why and when.
+
+use crate::hash::fan_out;
+use crate::ledger::queries::EventView;
+use crate::ledger::{EventKind, NewEvent};
+use crate::station::Station;
+use crate::usage;
+use serde_json::json;
+use std::path::Path;
+
+/// Who is looking, and why: required for every access.
+pub struct Access<'a> {
+    pub actor: &'a str,
+    pub reason: &'a str,
+}
+
+pub fn require(actor: Option<&str>, reason: Option<&str>) -> anyhow::Result<(String, String)> {
+    match (
+        actor.map(str::trim).filter(|s| !s.is_empty()),
+        reason.map(str::trim).filter(|s| !s.is_empty()),
+    ) {
+        (Some(a), Some(r)) => Ok((a.to_string(), r.to_string())),
+        _ => Err(usage!(
+            "access to evidence needs --actor WHO and --reason WHY (the access register rules)"
+        )),
+    }
+}
+
+/// Records that `sha256` was viewed (its facts or its content shown to someone).
+pub fn record_view(
+    station: &Station,
+    sha256: &str,
+    access: &Access<'_>,
+    via: &str,
+) -> anyhow::Result<()> {
+    station.ledger().append(
+        NewEvent::new(EventKind::ClipAccessed, access.actor)
+            .clip(sha256)
+            .detail(json!({
+                "action": "view", "reason": access.reason, "via": via, "station": station.actor(),
+            })),
+    )?;
+    Ok(())
+}
+
+/// Copies a clip out of the store to `to`, verified on the way, and records it.
+pub fn copy(
+    station: &Station,
+    sha256: &str,
+    to: &Path,
+    access: &Access<'_>,
+    approved_by: &str,
+) -> anyhow::Result<()> {
+    let clip = station
+        .ledger()
+        .stored_objects()?
+        .into_iter()
+        .find(|c| c.sha256 == sha256)
+        .ok_or_else(|| usage!("no stored clip {sha256}"))?;
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| usage!("cannot create {}: {e}", to.display()))?;
+    let d = fan_out(station.store.open(&clip.store_path)?, Some(&mut out))?;
+    out.sync_all()?;
+    if d.sha256 != clip.sha256 {
+        let _ = std::fs::remove_file(to);
+        anyhow::bail!("clip {sha256} failed verification on the way out; run `camdock verify`");
+    }
+    station.ledger().append(NewEvent::new(EventKind::ClipAccessed, access.actor).clip(sha256).detail(json!({
+        "action": "copy", "reason": access.reason, "approved_by": approved_by, "to": to.display().to_string(),
+    })))?;
+    Ok(())
+}
+
+/// Views, copies and exports, newest last, optionally for one clip and/or since an instant.
+pub fn log(
+    station: &Station,
+    clip: Option<&str>,
+    since: Option<&str>,
+) -> anyhow::Result<Vec<EventView>> {
+    let ledger = station.ledger();
+    let mut stmt = ledger.conn().prepare(
+        "SELECT seq, at, kind, camera, clip_sha256, actor, detail_json, hash FROM events
+         WHERE kind IN ('clip-accessed', 'clip-exported') AND (?1 IS NULL OR clip_sha256 = ?1) AND (?2 IS NULL OR at >= ?2)
+         ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(
+        rusqlite::params![clip, since],
+        crate::ledger::queries::event_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

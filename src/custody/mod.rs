@@ -1,0 +1,10 @@
+//! Custody workflows over the ledger: overdue cameras and notifications, handovers, the access
+//! register, case tags, holds and retention, and signed checkpoints of the chain head.
+
+pub mod access;
+pub mod checkpoint;
+pub mod handover;
+pub mod notify;
+pub mod overdue;
+pub mod retention;
+pub mod tags;

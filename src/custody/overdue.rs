@@ -1,0 +1,55 @@
+//! Overdue cameras: out of the dock longer than `policy.overdue_after`. Each episode (from an
+//! undock until the next dock) is recorded once as `camera-overdue` and notified once.
+
+use super::notify;
+use crate::ledger::{EventKind, NewEvent};
+use crate::station::Station;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// Records and notifies every overdue episode not yet on the record; returns the cameras.
+pub fn record_episodes(station: &Station, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
+    let overdue = station
+        .ledger()
+        .overdue_at(now, station.config.policy.overdue_after)?;
+    let mut recorded = Vec::new();
+    for o in overdue {
+        // One event per episode: skip if one was written after this undock.
+        let already: bool = station.ledger().conn().query_row(
+            "SELECT count(*) > 0 FROM events WHERE camera = ?1 AND kind = 'camera-overdue' AND at >= ?2",
+            rusqlite::params![o.camera, o.out_since],
+            |r| r.get(0),
+        )?;
+        if already {
+            continue;
+        }
+        let detail = json!({
+            "out_since": o.out_since, "hours_out": o.hours_out, "officer": o.officer,
+            "limit_hours": station.config.policy.overdue_after.as_secs() / 3600,
+        });
+        station.ledger().append(
+            NewEvent::new(EventKind::CameraOverdue, station.actor())
+                .camera(&o.camera)
+                .detail(detail.clone()),
+        )?;
+        tracing::warn!(camera = o.camera, hours_out = o.hours_out, "camera overdue");
+        for failure in notify::send(
+            &station.config.notify,
+            "camera-overdue",
+            Some(&o.camera),
+            None,
+            &detail,
+        ) {
+            tracing::error!("{failure}");
+            station.ledger().append(
+                NewEvent::new(EventKind::NotificationFailed, station.actor())
+                    .camera(&o.camera)
+                    .detail(json!({
+                        "about": "camera-overdue", "error": failure,
+                    })),
+            )?;
+        }
+        recorded.push(o.camera);
+    }
+    Ok(recorded)
+}

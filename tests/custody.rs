@@ -1,0 +1,447 @@
+//! Custody workflows: overdue episodes and notifications, handovers, holds and purges, the access
+//! register, evidence packages checked by the ASC MHL reference tool, and signed checkpoints.
+
+mod common;
+
+use camdock::custody::{checkpoint, handover, overdue, retention};
+use camdock::ingest::IngestOptions;
+use camdock::station::Station;
+use chrono::{Duration, Utc};
+use common::*;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn count(station: &Station, kind: &str) -> i64 {
+    station
+        .ledger()
+        .conn()
+        .query_row("SELECT count(*) FROM events WHERE kind = ?1", [kind], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+#[test]
+fn an_overdue_episode_is_recorded_and_notified_once() {
+    let s = Scratch::new();
+    let log = s.join("notified.txt");
+    let recorder = s.join("record-args.sh");
+    fs::write(
+        &recorder,
+        format!(
+            "#!/bin/sh\nprintf '%s|' \"$@\" >> {}\necho >> {}\n",
+            log.display(),
+            log.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(
+        &recorder,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    // An argument with shell metacharacters must arrive as one literal argument.
+    let cfg = format!(
+        "[notify]\ncommand = [\"{}\", \"{{kind}}\", \"{{camera}}\", \"$(touch {}/pwned); x\"]\n",
+        recorder.display(),
+        s.path().display()
+    );
+    let station = Station::open(config(&cfg), Some(&s.join("data"))).unwrap();
+    camera(&s.join("cam"), "3456789", 1);
+    station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+
+    assert!(
+        overdue::record_episodes(&station, Utc::now() + Duration::hours(1))
+            .unwrap()
+            .is_empty()
+    );
+    let later = Utc::now() + Duration::hours(25);
+    assert_eq!(
+        overdue::record_episodes(&station, later).unwrap(),
+        vec!["3456789".to_string()]
+    );
+    assert!(
+        overdue::record_episodes(&station, later + Duration::hours(5))
+            .unwrap()
+            .is_empty(),
+        "one event per episode"
+    );
+    assert_eq!(count(&station, "camera-overdue"), 1);
+    let lines = fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        lines.lines().collect::<Vec<_>>(),
+        vec![format!(
+            "camera-overdue|3456789|$(touch {}/pwned); x|",
+            s.path().display()
+        )]
+    );
+    assert!(
+        !s.join("pwned").exists(),
+        "arguments never pass through a shell"
+    );
+
+    // Back in the dock, out again, overdue again: a second episode.
+    station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!(
+        overdue::record_episodes(&station, Utc::now() + Duration::hours(30))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(count(&station, "camera-overdue"), 2);
+}
+
+#[test]
+fn handovers_show_who_had_which_camera_when() {
+    let s = Scratch::new();
+    let station = station(&s.join("data"));
+    camera(&s.join("cam"), "5550001", 1);
+    handover::assign(&station, "5550001", "100777", "Sgt. Wu").unwrap();
+    station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap(); // docked then out
+    handover::assign(&station, "5550001", "100888", "Sgt. Wu").unwrap();
+    station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap(); // back, then out again
+    let periods = handover::history(&station, Some("5550001")).unwrap();
+    assert_eq!(periods.len(), 2);
+    assert_eq!(periods[0].officer.as_deref(), Some("100777"));
+    assert!(
+        periods[0].checked_in_at.is_some(),
+        "the first period ended when the camera came back"
+    );
+    assert_eq!(periods[1].officer.as_deref(), Some("100888"));
+    assert!(periods[1].checked_in_at.is_none(), "still out");
+    let fleet = station
+        .ledger()
+        .fleet(Utc::now(), std::time::Duration::from_secs(86400))
+        .unwrap();
+    assert_eq!(
+        fleet[0].officer.as_deref(),
+        Some("100888"),
+        "fleet shows the current holder"
+    );
+}
+
+#[test]
+fn holds_block_purge_and_expired_clips_are_purged_on_the_record() {
+    let s = Scratch::new();
+    let station = station(&s.join("data"));
+    camera(&s.join("cam"), "1234567", 2);
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    let (held, free) = (
+        report.clips[0].sha256.clone().unwrap(),
+        report.clips[1].sha256.clone().unwrap(),
+    );
+    retention::hold(&station, &held, "complaint 2026-17", "auditor").unwrap();
+
+    let not_yet =
+        retention::purge(&station, Utc::now() + Duration::days(300), false, "admin").unwrap();
+    assert!(not_yet.purged.is_empty(), "nothing expires before 365 days");
+    let dry = retention::purge(&station, Utc::now() + Duration::days(400), true, "admin").unwrap();
+    assert_eq!(dry.purged.len(), 1);
+    assert!(
+        station.store.locate(&dry.purged[0].store_path).exists(),
+        "a dry run deletes nothing"
+    );
+
+    let done =
+        retention::purge(&station, Utc::now() + Duration::days(400), false, "admin").unwrap();
+    assert_eq!(
+        done.purged
+            .iter()
+            .map(|p| p.sha256.clone())
+            .collect::<Vec<_>>(),
+        vec![free.clone()]
+    );
+    assert_eq!(done.held, vec![held.clone()]);
+    assert!(!station.store.locate(&done.purged[0].store_path).exists());
+    assert_eq!(count(&station, "clip-purged"), 1);
+    let v = camdock::audit::verify::verify(&station).unwrap();
+    assert!(v.ok, "a purged clip is not missing: {:?}", v.problems);
+    assert_eq!(v.clips_checked, 1);
+
+    retention::release(&station, &held, "complaint closed", "auditor").unwrap();
+    let after =
+        retention::purge(&station, Utc::now() + Duration::days(400), false, "admin").unwrap();
+    assert_eq!(after.purged.len(), 1, "released, the held clip expires too");
+}
+
+fn ascmhl_debug() -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/pytools/bin/ascmhl-debug");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("ascmhl-debug")
+    }
+}
+
+#[test]
+fn an_export_by_case_in_two_copies_verifies_with_standard_and_ascmhl_tools() {
+    let s = Scratch::new();
+    let data = s.join("data");
+    let d = data.to_str().unwrap();
+    camera(&s.join("cam"), "4567890", 3);
+    let (code, out, _) = camdock(&[
+        "--data-dir",
+        d,
+        "ingest",
+        s.join("cam").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let clips: Vec<String> = json(&out)["clips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha256"].as_str().unwrap().to_string())
+        .collect();
+    for sha in &clips[..2] {
+        let (code, _, err) = camdock(&[
+            "--data-dir",
+            d,
+            "tag",
+            sha,
+            "--case",
+            "CASE-118",
+            "--party",
+            "Zhang",
+            "--matter",
+            "traffic",
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let pkg = s.join("pkg");
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        d,
+        "export",
+        "--case",
+        "CASE-118",
+        "--out",
+        pkg.to_str().unwrap(),
+        "--copies",
+        "2",
+        "--approved-by",
+        "Auditor Li",
+        "--reason",
+        "court",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for copy in ["copy-1", "copy-2"] {
+        let dir = pkg.join(copy);
+        for (tool, sums) in [("sha256sum", "SHA256SUMS"), ("b3sum", "B3SUMS")] {
+            let st = Command::new(tool)
+                .args(["--quiet", "-c", sums])
+                .current_dir(&dir)
+                .status()
+                .unwrap();
+            assert!(st.success(), "{tool} -c in {copy}");
+        }
+        assert_eq!(
+            fs::read_to_string(dir.join("SHA256SUMS"))
+                .unwrap()
+                .lines()
+                .count(),
+            2,
+            "exactly the case's clips"
+        );
+        let label = fs::read_to_string(dir.join("LABEL.txt")).unwrap();
+        assert!(
+            label.contains("CASE-118")
+                && label.contains("Auditor Li")
+                && label.contains("2 identical")
+        );
+        let out = Command::new(ascmhl_debug())
+            .arg("verify")
+            .arg(&dir)
+            .output()
+            .expect("ascmhl-debug (pip ascmhl; ./dev test installs it)");
+        assert!(
+            out.status.success(),
+            "ascmhl verify {copy}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        fs::read(pkg.join("copy-1/custody.json")).unwrap(),
+        fs::read(pkg.join("copy-2/custody.json")).unwrap()
+    );
+    // A changed byte in a copy is caught by the MHL tool too.
+    let clip_file = fs::read_dir(pkg.join("copy-2/clips"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = fs::read(&clip_file).unwrap();
+    bytes[500] ^= 1;
+    fs::write(&clip_file, bytes).unwrap();
+    assert!(
+        !Command::new(ascmhl_debug())
+            .arg("verify")
+            .arg(pkg.join("copy-2"))
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        d,
+        "export",
+        "--clip",
+        &clips[0],
+        "--out",
+        s.join("nope").to_str().unwrap(),
+        "--reason",
+        "no approver",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!s.join("nope").exists());
+}
+
+#[test]
+fn every_access_is_on_the_register() {
+    let s = Scratch::new();
+    let data = s.join("data");
+    let d = data.to_str().unwrap();
+    camera(&s.join("cam"), "4567891", 1);
+    let (_, out, _) = camdock(&[
+        "--data-dir",
+        d,
+        "ingest",
+        s.join("cam").to_str().unwrap(),
+        "--json",
+    ]);
+    let sha = json(&out)["clips"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, _, err) = camdock(&["--data-dir", d, "view", &sha[..12]]);
+    assert_eq!(code, 2, "a view without actor and reason is refused: {err}");
+    assert_eq!(
+        camdock(&[
+            "--data-dir",
+            d,
+            "view",
+            &sha[..12],
+            "--actor",
+            "Insp. Ma",
+            "--reason",
+            "complaint review"
+        ])
+        .0,
+        0
+    );
+    let copy = s.join("copy.mp4");
+    assert_eq!(
+        camdock(&[
+            "--data-dir",
+            d,
+            "copy",
+            &sha,
+            "--to",
+            copy.to_str().unwrap(),
+            "--actor",
+            "Insp. Ma",
+            "--reason",
+            "court",
+            "--approved-by",
+            "Chief Sun"
+        ])
+        .0,
+        0
+    );
+    assert_eq!(tool_digest("sha256sum", &copy), sha);
+    let (_, out, _) = camdock(&["--data-dir", d, "access-log", "--clip", &sha, "--json"]);
+    let log = json(&out);
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["view", "copy"]);
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"] == "Insp. Ma")
+    );
+}
+
+#[test]
+fn a_signed_checkpoint_detects_a_truncated_or_rewritten_ledger_tail() {
+    for attack in [
+        "DELETE FROM events WHERE seq > (SELECT max(seq) - 3 FROM events)",
+        "rewrite",
+    ] {
+        let s = Scratch::new();
+        let data = s.join("data");
+        camera(&s.join("cam"), "1234567", 2);
+        {
+            let station = station(&data);
+            station
+                .ingest(&s.join("cam"), &IngestOptions::default())
+                .unwrap();
+            checkpoint::write(&station).unwrap();
+            assert!(camdock::audit::verify::verify(&station).unwrap().ok);
+        }
+        let db = rusqlite::Connection::open(data.join(camdock::station::LEDGER_FILE)).unwrap();
+        db.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
+            .unwrap();
+        if attack == "rewrite" {
+            // Rewrite the whole chain consistently from event 2 on: the chain alone cannot tell.
+            let rows: Vec<(i64, String, String, Option<String>, Option<String>, String, String)> = db
+                .prepare("SELECT seq, at, kind, camera, clip_sha256, actor, detail_json FROM events ORDER BY seq").unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))).unwrap()
+                .map(Result::unwrap).collect();
+            let mut prev = camdock::ledger::chain::GENESIS.to_string();
+            for (seq, at, kind, cam, clip, actor, detail) in rows {
+                let actor = if seq == 2 {
+                    "someone-else".to_string()
+                } else {
+                    actor
+                };
+                let f = camdock::ledger::chain::EventFields {
+                    seq,
+                    at: &at,
+                    kind: &kind,
+                    camera: cam.as_deref(),
+                    clip: clip.as_deref(),
+                    actor: &actor,
+                    detail_json: &detail,
+                };
+                let hash = camdock::ledger::chain::event_hash(&f, &prev);
+                db.execute(
+                    "UPDATE events SET actor = ?2, prev_hash = ?3, hash = ?4 WHERE seq = ?1",
+                    rusqlite::params![seq, actor, prev, hash],
+                )
+                .unwrap();
+                prev = hash;
+            }
+        } else {
+            db.execute(attack, []).unwrap();
+        }
+        drop(db);
+        let station = station(&data);
+        let v = camdock::audit::verify::verify(&station).unwrap();
+        assert!(v.ledger.chain_ok, "{attack}: the chain itself still links");
+        assert!(
+            !v.ok && v.problems.iter().any(|p| p.kind == "checkpoint"),
+            "{attack}: {:?}",
+            v.problems
+        );
+    }
+}
