@@ -36,6 +36,10 @@ impl Checkpoint {
 pub fn write(station: &Station) -> anyhow::Result<(Checkpoint, PathBuf)> {
     let chain = station.ledger().verify_chain()?;
     anyhow::ensure!(
+        chain.head_seq > 0,
+        "the ledger is empty: there is nothing to vouch for yet"
+    );
+    anyhow::ensure!(
         chain.chain_ok,
         "the ledger chain is broken ({}); a checkpoint would vouch for it",
         chain.detail.unwrap_or_default()
@@ -60,6 +64,23 @@ pub fn write(station: &Station) -> anyhow::Result<(Checkpoint, PathBuf)> {
         "seq": cp.seq, "head_hash": cp.head_hash, "public_key": cp.public_key, "file": path.display().to_string(),
     })))?;
     Ok((cp, path))
+}
+
+/// The daemon's periodic checkpoint: only when events were added since the last one.
+pub fn write_if_new(station: &Station) -> anyhow::Result<Option<Checkpoint>> {
+    let last_kind: Option<String> = station
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT kind FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    match last_kind.as_deref() {
+        None | Some("checkpoint") => Ok(None),
+        Some(_) => write(station).map(|(cp, _)| Some(cp)),
+    }
 }
 
 /// Problems found checking every checkpoint file against the ledger (empty: all hold).

@@ -248,8 +248,8 @@ fn housekeeping(station: &Arc<Station>, chore: Chore) {
                 crate::custody::overdue::record_episodes(&station, chrono::Utc::now())
                     .map(|c| format!("{} newly overdue", c.len()))
             }
-            Chore::Checkpoint => crate::custody::checkpoint::write(&station)
-                .map(|(cp, _)| format!("checkpoint at event {}", cp.seq)),
+            Chore::Checkpoint => crate::custody::checkpoint::write_if_new(&station)
+                .map(|cp| format!("checkpoint: {:?}", cp.map(|c| c.seq))),
             Chore::Scrub => {
                 let scope = crate::audit::verify::Scope {
                     sample: Some(station.config.audit.scrub_sample),
