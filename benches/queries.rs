@@ -1,0 +1,84 @@
+//! Ledger views at station scale: 1,000 cameras and 1,000,000 clips.
+//!
+//! `cargo bench --bench queries -- [--cameras N] [--clips-per-camera N]` builds a real ledger
+//! (hash-chained events, projections, the same code path as ingest) once under target/, then times
+//! `fleet`, `overdue --at` and `clips --camera` (median of 15 runs each). Goal: under 100 ms each.
+
+use camdock::ledger::projections::{ClipRow, RecordingRow};
+use camdock::ledger::{EventKind, Ledger, NewEvent};
+use chrono::{Duration, Utc};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn median_ms(mut f: impl FnMut() -> usize) -> (f64, usize) {
+    let mut times = Vec::new();
+    let mut n = 0;
+    for _ in 0..15 {
+        let t = Instant::now();
+        n = f();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], n)
+}
+
+fn main() {
+    let cameras = arg("--cameras", 1000);
+    let per = arg("--clips-per-camera", 1000);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-queries-{cameras}x{per}"));
+    let path = dir.join("ledger.sqlite3");
+    if !path.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = dir.join("building.sqlite3");
+        let _ = std::fs::remove_file(&tmp);
+        let built = Instant::now();
+        let mut ledger = Ledger::open(&tmp, "bench").unwrap();
+        for cam in 0..cameras {
+            let camera = format!("{:07}", 1_000_000 + cam);
+            ledger
+                .write(|w| {
+                    let session = w.open_session(&camera, &format!("/media/{camera}"))?;
+                    w.camera_docked(&camera, Some("100001"))?;
+                    w.append(NewEvent::new(EventKind::CameraDocked, "bench").camera(&camera).detail(json!({ "session": session })))?;
+                    for i in 0..per {
+                        let sha = format!("{:064x}", cam * per + i);
+                        let seq = w.append(NewEvent::new(EventKind::ClipStored, "bench").camera(&camera).clip(&sha).detail(json!({ "session": session, "bytes": 1000 })))?;
+                        let store_path = format!("store/sha256/{}/{}/{sha}.mp4", &sha[..2], &sha[2..4]);
+                        w.insert_clip(&ClipRow { sha256: &sha, blake3: &sha, bytes: 1000, store_path: &store_path, stored_seq: seq, immutable: true, media_json: Some("{\"integrity\":\"ok\"}".into()) })?;
+                        w.insert_recording(&RecordingRow {
+                            sha256: &sha, camera: &camera, session_id: session, source: &format!("DCIM/{i:06}.MP4"), source_bytes: 1000,
+                            source_mtime: None, officer: Some("100001"), sequence: Some(i as u32), important: false,
+                            recorded_at: None, recorded_at_corrected: None, late: false, seq,
+                        })?;
+                    }
+                    w.append(NewEvent::new(EventKind::CameraUndocked, "bench").camera(&camera).detail(json!({ "session": session })))?;
+                    w.close_session(session)?;
+                    w.camera_undocked(&camera)
+                })
+                .unwrap();
+        }
+        drop(ledger);
+        std::fs::rename(&tmp, &path).unwrap();
+        for ext in ["-wal", "-shm"] {
+            let _ = std::fs::rename(dir.join(format!("building.sqlite3{ext}")), dir.join(format!("ledger.sqlite3{ext}")));
+        }
+        println!("built a ledger of {cameras} cameras x {per} clips in {:.0} s", built.elapsed().as_secs_f64());
+    }
+    let ledger = Ledger::open(&path, "bench").unwrap();
+    let events = ledger.event_count().unwrap();
+    println!("ledger: {events} events, {} clips, {cameras} cameras", cameras * per);
+    let limit = std::time::Duration::from_secs(24 * 3600);
+    let (fleet, n) = median_ms(|| ledger.fleet(Utc::now(), limit).unwrap().len());
+    println!("  fleet                 {fleet:>8.2} ms  ({n} cameras)   goal < 100 ms");
+    let at = Utc::now() + Duration::hours(25);
+    let (overdue, n) = median_ms(|| ledger.overdue_at(at, limit).unwrap().len());
+    println!("  overdue --at          {overdue:>8.2} ms  ({n} overdue)   goal < 100 ms");
+    let (clips, n) = median_ms(|| ledger.clips(Some(&format!("{:07}", 1_000_000 + cameras / 2))).unwrap().len());
+    println!("  clips --camera        {clips:>8.2} ms  ({n} clips)     goal < 100 ms");
+}
