@@ -13,7 +13,11 @@ use std::time::Instant;
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn median_ms(mut f: impl FnMut() -> usize) -> (f64, usize) {
@@ -31,7 +35,8 @@ fn median_ms(mut f: impl FnMut() -> usize) -> (f64, usize) {
 fn main() {
     let cameras = arg("--cameras", 1000);
     let per = arg("--clips-per-camera", 1000);
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-queries-{cameras}x{per}"));
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-queries-{cameras}x{per}"));
     let path = dir.join("ledger.sqlite3");
     if !path.exists() {
         std::fs::create_dir_all(&dir).unwrap();
@@ -45,19 +50,51 @@ fn main() {
                 .write(|w| {
                     let session = w.open_session(&camera, &format!("/media/{camera}"))?;
                     w.camera_docked(&camera, Some("100001"))?;
-                    w.append(NewEvent::new(EventKind::CameraDocked, "bench").camera(&camera).detail(json!({ "session": session })))?;
+                    w.append(
+                        NewEvent::new(EventKind::CameraDocked, "bench")
+                            .camera(&camera)
+                            .detail(json!({ "session": session })),
+                    )?;
                     for i in 0..per {
                         let sha = format!("{:064x}", cam * per + i);
-                        let seq = w.append(NewEvent::new(EventKind::ClipStored, "bench").camera(&camera).clip(&sha).detail(json!({ "session": session, "bytes": 1000 })))?;
-                        let store_path = format!("store/sha256/{}/{}/{sha}.mp4", &sha[..2], &sha[2..4]);
-                        w.insert_clip(&ClipRow { sha256: &sha, blake3: &sha, bytes: 1000, store_path: &store_path, stored_seq: seq, immutable: true, media_json: Some("{\"integrity\":\"ok\"}".into()) })?;
+                        let seq = w.append(
+                            NewEvent::new(EventKind::ClipStored, "bench")
+                                .camera(&camera)
+                                .clip(&sha)
+                                .detail(json!({ "session": session, "bytes": 1000 })),
+                        )?;
+                        let store_path =
+                            format!("store/sha256/{}/{}/{sha}.mp4", &sha[..2], &sha[2..4]);
+                        w.insert_clip(&ClipRow {
+                            sha256: &sha,
+                            blake3: &sha,
+                            bytes: 1000,
+                            store_path: &store_path,
+                            stored_seq: seq,
+                            immutable: true,
+                            media_json: Some("{\"integrity\":\"ok\"}".into()),
+                        })?;
                         w.insert_recording(&RecordingRow {
-                            sha256: &sha, camera: &camera, session_id: session, source: &format!("DCIM/{i:06}.MP4"), source_bytes: 1000,
-                            source_mtime: None, officer: Some("100001"), sequence: Some(i as u32), important: false,
-                            recorded_at: None, recorded_at_corrected: None, late: false, seq,
+                            sha256: &sha,
+                            camera: &camera,
+                            session_id: session,
+                            source: &format!("DCIM/{i:06}.MP4"),
+                            source_bytes: 1000,
+                            source_mtime: None,
+                            officer: Some("100001"),
+                            sequence: Some(i as u32),
+                            important: false,
+                            recorded_at: None,
+                            recorded_at_corrected: None,
+                            late: false,
+                            seq,
                         })?;
                     }
-                    w.append(NewEvent::new(EventKind::CameraUndocked, "bench").camera(&camera).detail(json!({ "session": session })))?;
+                    w.append(
+                        NewEvent::new(EventKind::CameraUndocked, "bench")
+                            .camera(&camera)
+                            .detail(json!({ "session": session })),
+                    )?;
                     w.close_session(session)?;
                     w.camera_undocked(&camera)
                 })
@@ -66,19 +103,33 @@ fn main() {
         drop(ledger);
         std::fs::rename(&tmp, &path).unwrap();
         for ext in ["-wal", "-shm"] {
-            let _ = std::fs::rename(dir.join(format!("building.sqlite3{ext}")), dir.join(format!("ledger.sqlite3{ext}")));
+            let _ = std::fs::rename(
+                dir.join(format!("building.sqlite3{ext}")),
+                dir.join(format!("ledger.sqlite3{ext}")),
+            );
         }
-        println!("built a ledger of {cameras} cameras x {per} clips in {:.0} s", built.elapsed().as_secs_f64());
+        println!(
+            "built a ledger of {cameras} cameras x {per} clips in {:.0} s",
+            built.elapsed().as_secs_f64()
+        );
     }
     let ledger = Ledger::open(&path, "bench").unwrap();
     let events = ledger.event_count().unwrap();
-    println!("ledger: {events} events, {} clips, {cameras} cameras", cameras * per);
+    println!(
+        "ledger: {events} events, {} clips, {cameras} cameras",
+        cameras * per
+    );
     let limit = std::time::Duration::from_secs(24 * 3600);
     let (fleet, n) = median_ms(|| ledger.fleet(Utc::now(), limit).unwrap().len());
     println!("  fleet                 {fleet:>8.2} ms  ({n} cameras)   goal < 100 ms");
     let at = Utc::now() + Duration::hours(25);
     let (overdue, n) = median_ms(|| ledger.overdue_at(at, limit).unwrap().len());
     println!("  overdue --at          {overdue:>8.2} ms  ({n} overdue)   goal < 100 ms");
-    let (clips, n) = median_ms(|| ledger.clips(Some(&format!("{:07}", 1_000_000 + cameras / 2))).unwrap().len());
+    let (clips, n) = median_ms(|| {
+        ledger
+            .clips(Some(&format!("{:07}", 1_000_000 + cameras / 2)))
+            .unwrap()
+            .len()
+    });
     println!("  clips --camera        {clips:>8.2} ms  ({n} clips)     goal < 100 ms");
 }

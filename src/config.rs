@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Keys with no default value (absent means "none"), so they are not in the defaults file.
-const OPTIONAL_KEYS: &[&str] = &["camera.profiles_file", "notify.webhook"];
+const OPTIONAL_KEYS: &[&str] = &["camera.profiles_file", "notify.webhook", "web.token"];
 
 /// The defaults, embedded so that a station runs with no config file at all.
 pub const DEFAULTS: &str = include_str!("../config/defaults.toml");
@@ -111,7 +111,10 @@ pub struct PolicyConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebConfig {
+    /// Dashboard, /api/v1 and /metrics; empty to run without them.
     pub listen: String,
+    /// Required on every request when listening beyond loopback.
+    pub token: Option<String>,
 }
 
 /// Durations written the way people write them: "24h", "2s", "365days".

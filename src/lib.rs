@@ -20,3 +20,4 @@ pub mod simulate;
 pub mod station;
 pub mod store;
 pub mod time;
+pub mod web;

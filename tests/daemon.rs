@@ -20,7 +20,7 @@ impl Daemon {
         let cfg = s.join("camdock.toml");
         std::fs::write(
             &cfg,
-            format!("[station]\nid = \"daemon-test\"\n[dock]\nmedia_root = \"{}\"\nusb = false\n{extra_dock_config}\n", media.display()),
+            format!("[station]\nid = \"daemon-test\"\n[web]\nlisten = \"\"\n[dock]\nmedia_root = \"{}\"\nusb = false\n{extra_dock_config}\n", media.display()),
         )
         .unwrap();
         let data = s.join("data");

@@ -1,7 +1,9 @@
 use super::OK;
 use crate::config::Config;
+use crate::dock::slots::Slots;
 use crate::dock::{self, simulated};
 use crate::station::Station;
+use crate::web;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,9 +45,45 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// The docks and, beside them, the dashboard; both stop on the same signal.
+async fn run_station(
+    station: Arc<Station>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let addr = web::listen_addr(&station.config.web)?;
+    let slots = Arc::new(Slots::new(Some(
+        station.data_dir.join(dock::daemon::STATUS_FILE),
+    )));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let web_task = addr.map(|addr| {
+        let state = web::AppState {
+            station: station.clone(),
+            slots: slots.clone(),
+        };
+        let mut rx = stop_rx.clone();
+        tokio::spawn(async move {
+            // The docks matter more than the dashboard: a failed web server is logged, not fatal.
+            if let Err(e) = web::serve(state, addr, async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await
+            {
+                tracing::error!("dashboard unavailable: {e:#}");
+            }
+        })
+    });
+    let docks = dock::serve(station, slots, shutdown).await;
+    let _ = stop_tx.send(true);
+    if let Some(task) = web_task {
+        // Open event streams end with the server; give them a moment, not forever.
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
+    docks
+}
+
 pub fn run(config: Config, data_dir: Option<&Path>, _a: RunArgs) -> anyhow::Result<i32> {
     let station = Arc::new(Station::open(config, data_dir)?);
-    runtime()?.block_on(dock::serve(station, shutdown_signal(None)))?;
+    runtime()?.block_on(run_station(station, shutdown_signal(None)))?;
     Ok(OK)
 }
 
@@ -76,7 +114,7 @@ pub fn demo(mut config: Config, data_dir: Option<&Path>, a: DemoArgs) -> anyhow:
             }
         })
     };
-    let result = runtime()?.block_on(dock::serve(
+    let result = runtime()?.block_on(run_station(
         station,
         shutdown_signal(a.for_seconds.map(Duration::from_secs)),
     ));

@@ -22,6 +22,7 @@ pub const STATUS_FILE: &str = "status.json";
 /// Runs the daemon until `shutdown` resolves.
 pub async fn serve(
     station: Arc<Station>,
+    slots: Arc<Slots>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let media_root = station.config.dock.media_root.clone();
@@ -31,7 +32,6 @@ pub async fn serve(
             media_root.display()
         )
     })?;
-    let slots = Arc::new(Slots::new(Some(station.data_dir.join(STATUS_FILE))));
     slots.publish(true);
 
     let (tx, mut rx) = unbounded_channel::<DockEvent>();

@@ -1,0 +1,113 @@
+//! The station dashboard, the JSON API and /metrics, served by the daemon (axum).
+//!
+//! The pages are static files embedded in the binary (no CDN); they read `/api/v1/…` — the same
+//! views the CLI prints with `--json` — and follow the docks live over Server-Sent Events.
+
+pub mod api;
+pub mod auth;
+pub mod metrics;
+pub mod stream;
+
+use crate::dock::slots::Slots;
+use crate::station::Station;
+use crate::usage;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub station: Arc<Station>,
+    pub slots: Arc<Slots>,
+}
+
+const INDEX: &str = include_str!("assets/index.html");
+const APP_JS: &str = include_str!("assets/static/app.js");
+const STYLE: &str = include_str!("assets/static/style.css");
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    r
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/",
+            get(|| async { asset(INDEX, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/style.css",
+            get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
+        )
+        .route("/api/v1/slots", get(api::slots))
+        .route("/api/v1/fleet", get(api::fleet))
+        .route("/api/v1/clips", get(api::clips))
+        .route("/api/v1/clips/{sha}/custody", get(api::custody))
+        .route("/api/v1/audit", get(api::audit))
+        .route("/api/v1/stream", get(stream::stream))
+        .route("/metrics", get(metrics::metrics))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ))
+        .with_state(state)
+}
+
+/// Checks the listen address against the token rule before anything binds.
+pub fn listen_addr(config: &crate::config::WebConfig) -> anyhow::Result<Option<SocketAddr>> {
+    if config.listen.trim().is_empty() {
+        return Ok(None);
+    }
+    let addr: SocketAddr = config.listen.parse().map_err(|_| {
+        usage!(
+            "web.listen '{}' is not an address such as 127.0.0.1:8600",
+            config.listen
+        )
+    })?;
+    if !addr.ip().is_loopback() && config.token.as_deref().is_none_or(|t| t.len() < 16) {
+        return Err(usage!(
+            "web.listen {addr} is beyond loopback: set web.token (16 characters or more) so that only the station's people can see evidence"
+        ));
+    }
+    Ok(Some(addr))
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    state: AppState,
+    addr: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| usage!("cannot listen on {addr} (web.listen): {e}"))?;
+    tracing::info!("dashboard on http://{}/", listener.local_addr()?);
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! The dashboard server from outside: /metrics, the token rule, and the pages in a real headless
+//! Chromium (Debian's) driven by playwright-core, in English and in Chinese.
+
+mod common;
+
+use common::*;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let started = Instant::now();
+        while self.0.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(s: &Scratch, command: &str, config: &str) -> Running {
+    let cfg = s.join("camdock.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let log = std::fs::File::create(s.join("daemon.log")).unwrap();
+    Running(
+        Command::new(bin())
+            .args([
+                "--config",
+                cfg.to_str().unwrap(),
+                "--data-dir",
+                s.join("data").to_str().unwrap(),
+                command,
+            ])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn get(url: &str, token: Option<&str>) -> (u16, String, Option<String>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut req = agent.get(url);
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut resp = req.call().unwrap();
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_string());
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+        cookie,
+    )
+}
+
+fn wait_http(url: &str) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        if std::net::TcpStream::connect(
+            url.trim_start_matches("http://").split('/').next().unwrap(),
+        )
+        .is_ok()
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("nothing listens at {url}");
+}
+
+#[test]
+fn metrics_are_prometheus_text_with_the_stations_numbers() {
+    let s = Scratch::new();
+    let port = free_port();
+    camera(&s.join("cam"), "1234567", 3);
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        s.join("data").to_str().unwrap(),
+        "ingest",
+        s.join("cam").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let _d = start(
+        &s,
+        "run",
+        &format!(
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
+            s.join("media").display()
+        ),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_http(&base);
+    let (status, body, _) = get(&format!("{base}/metrics"), None);
+    assert_eq!(status, 200);
+    let mut samples = std::collections::HashMap::new();
+    for line in body
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (name, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("not a sample: {line}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {line}"));
+        assert!(
+            name.chars().next().unwrap().is_ascii_alphabetic() && !name.contains(' '),
+            "bad name: {line}"
+        );
+        samples.insert(name.to_string(), value);
+    }
+    assert_eq!(samples["camdock_clips_stored_total"], 3.0);
+    assert!(samples["camdock_bytes_stored_total"] > 30_000.0);
+    assert_eq!(samples["camdock_cameras{state=\"out\"}"], 1.0);
+    assert!(samples["camdock_ledger_events"] >= 8.0);
+    for help in [
+        "# TYPE camdock_clips_stored_total counter",
+        "# TYPE camdock_cameras gauge",
+    ] {
+        assert!(body.contains(help), "{help}");
+    }
+}
+
+#[test]
+fn beyond_loopback_the_token_is_required() {
+    let s = Scratch::new();
+    let media = s.join("media");
+    // No token: refused at start, with the key named.
+    let cfg = s.join("open.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"0.0.0.0:{}\"\n",
+            media.display(),
+            free_port()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(bin())
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data-dir",
+            s.join("data").to_str().unwrap(),
+            "run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("web.token"));
+
+    let port = free_port();
+    let token = "s3cret-station-token-01";
+    let _d = start(
+        &s,
+        "run",
+        &format!(
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"0.0.0.0:{port}\"\ntoken = \"{token}\"\n",
+            media.display()
+        ),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_http(&base);
+    assert_eq!(get(&format!("{base}/api/v1/fleet"), None).0, 401);
+    assert_eq!(
+        get(&format!("{base}/metrics"), Some("wrong-token-wrong-token")).0,
+        401
+    );
+    assert_eq!(get(&format!("{base}/api/v1/fleet"), Some(token)).0, 200);
+    let (status, _, cookie) = get(&format!("{base}/?token={token}"), None);
+    assert_eq!(status, 200);
+    assert!(
+        cookie
+            .unwrap()
+            .starts_with(&format!("camdock_token={token}")),
+        "the page keeps the token for its event stream"
+    );
+}
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// The demo daemon on simulated docks, read slowly enough to watch, with a 5 s overdue limit so an
+/// undocked camera turns overdue during the test; the browser test must see both live.
+#[test]
+fn the_dashboard_shows_live_progress_and_overdue_cameras_in_a_real_browser() {
+    assert!(
+        browser_dir().join("node_modules/playwright-core").exists(),
+        "run `npm ci` in tests/browser (./dev test does)"
+    );
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "Debian's chromium is needed (./dev test installs it)"
+    );
+    let s = Scratch::new();
+    let port = free_port();
+    let _demo = start(
+        &s,
+        "demo",
+        &format!(
+            "[dock]\nread_limit_mb_per_s = 0.08\n[policy]\noverdue_after = \"5s\"\n[web]\nlisten = \"127.0.0.1:{port}\"\n"
+        ),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_http(&base);
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .args(["--test", "--test-concurrency=1", "dashboard.test.mjs"])
+        .current_dir(browser_dir())
+        .env("BASE_URL", &base)
+        .env("SHOTS_DIR", &shots)
+        .env("PROGRESS_TIMEOUT_MS", "120000")
+        .output()
+        .expect("node runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{report}\ndaemon log:\n{}",
+        std::fs::read_to_string(s.join("daemon.log")).unwrap_or_default()
+    );
+    assert!(report.contains("# fail 0"), "{report}");
+    for shot in ["dock-en.png", "dock-zh.png", "fleet-en.png", "fleet-zh.png"] {
+        assert!(shots.join(shot).exists(), "screenshot {shot}");
+    }
+}
