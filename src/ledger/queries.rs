@@ -253,8 +253,8 @@ impl Ledger {
                 attention.insert(
                     0,
                     format!(
-                        "overdue: out {hours:.1} h (limit {} h)",
-                        overdue_after.as_secs() / 3600
+                        "overdue: out {hours:.1} h (limit {})",
+                        humantime::format_duration(overdue_after)
                     ),
                 );
             }
