@@ -59,15 +59,7 @@ impl Ingestor<'_> {
         } = *site;
         let (placement, media) = match landing {
             Landing::Failed(e) => {
-                lock(self.ledger).append(NewEvent::new(EventKind::ClipFailed, self.actor()).camera(camera).clip(&digests.sha256).detail(json!({
-                    "session": session, "source": entry.source, "stage": "store", "error": e.to_string(),
-                })))?;
-                tracing::warn!(camera, source = entry.source, error = %e, "clip failed");
-                return Ok(ClipOutcome::failed(
-                    entry,
-                    Some(&digests),
-                    format!("{}: {e}", entry.source),
-                ));
+                return self.record_failure(site, Some(&digests), "store", &e.to_string());
             }
             Landing::Placed(p, m) => (Some(p), Some(m)),
             Landing::AlreadyInStore => (None, None),
@@ -192,14 +184,65 @@ impl Ingestor<'_> {
         entry: &Entry,
         e: &super::copy::CopyError,
     ) -> anyhow::Result<ClipOutcome> {
-        lock(self.ledger).append(NewEvent::new(EventKind::ClipFailed, self.actor()).camera(camera).detail(json!({
-            "session": session, "source": entry.source, "stage": if e.is_camera_fault() { "read" } else { "write" }, "error": e.to_string(),
-        })))?;
-        tracing::warn!(camera, source = entry.source, error = %e, "clip failed");
-        Ok(ClipOutcome::failed(
-            entry,
+        let stage = if e.is_camera_fault() { "read" } else { "write" };
+        self.record_failure(
+            &ClipSite {
+                camera,
+                session,
+                entry,
+                ctx: &NO_CONTEXT,
+                offset_ms: None,
+            },
             None,
-            format!("{}: {e}", entry.source),
+            stage,
+            &e.to_string(),
+        )
+    }
+
+    /// A clip that could not be stored: on the record, notified, and reported naming the clip.
+    fn record_failure(
+        &self,
+        site: &ClipSite<'_>,
+        digests: Option<&Digests>,
+        stage: &str,
+        error: &str,
+    ) -> anyhow::Result<ClipOutcome> {
+        let detail = json!({ "session": site.session, "source": site.entry.source, "stage": stage, "error": error });
+        let mut event = NewEvent::new(EventKind::ClipFailed, self.actor())
+            .camera(site.camera)
+            .detail(detail.clone());
+        if let Some(d) = digests {
+            event = event.clip(&d.sha256);
+        }
+        lock(self.ledger).append(event)?;
+        tracing::warn!(
+            camera = site.camera,
+            source = site.entry.source,
+            error,
+            "clip failed"
+        );
+        let clip = digests.map(|d| d.sha256.as_str());
+        for failure in crate::custody::notify::send(
+            &self.config.notify,
+            "clip-failed",
+            Some(site.camera),
+            clip,
+            &detail,
+        ) {
+            tracing::error!("{failure}");
+        }
+        Ok(ClipOutcome::failed(
+            site.entry,
+            digests,
+            format!("{}: {error}", site.entry.source),
         ))
     }
 }
+
+/// Clip facts for a failure before any were gathered.
+const NO_CONTEXT: ClipContext = ClipContext {
+    officer: None,
+    sequence: None,
+    important: false,
+    recorded_at: None,
+};
