@@ -190,15 +190,18 @@ fn a_timeset_file_camera_gets_timeset_every_dock_and_the_next_dock_verifies_it()
     camdock::simulate::encode_clip(&vol.join("CARDV/MOVIE/2026_1123_090000_001.MP4"), 1, &[], 3)
         .unwrap();
     let station = station(&s.join("data"));
-    let report = station
-        .ingest(
-            &vol,
-            &IngestOptions {
-                camera: Some("NVT0001".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let dock = || {
+        station
+            .ingest(
+                &vol,
+                &IngestOptions {
+                    camera: Some("NVT0001".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+    };
+    let report = dock();
     assert_eq!(report.profile, "novatek");
     let line = fs::read_to_string(vol.join("TIMESET.TXT")).unwrap();
     let t = chrono::NaiveDateTime::parse_from_str(line.trim(), "%Y-%m-%d %H:%M:%S").unwrap();
@@ -207,15 +210,7 @@ fn a_timeset_file_camera_gets_timeset_every_dock_and_the_next_dock_verifies_it()
     assert!((1..=10).contains(&ahead), "a few seconds ahead: {ahead}");
 
     // The camera never powered on: TIMESET.TXT is still there at the next dock.
-    let again = station
-        .ingest(
-            &vol,
-            &IngestOptions {
-                camera: Some("NVT0001".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let again = dock();
     assert!(
         again.attention.iter().any(|a| a.contains("not applied")),
         "{:?}",
@@ -224,15 +219,7 @@ fn a_timeset_file_camera_gets_timeset_every_dock_and_the_next_dock_verifies_it()
     // It powered on and consumed the file: the next dock records the correction as applied.
     let written = fs::read_to_string(vol.join("TIMESET.TXT")).unwrap();
     fs::remove_file(vol.join("TIMESET.TXT")).unwrap();
-    station
-        .ingest(
-            &vol,
-            &IngestOptions {
-                camera: Some("NVT0001".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    dock();
     let checks = events(&station, "clock-checked");
     let last = &checks.last().unwrap()["previous_correction"];
     assert_eq!(

@@ -75,6 +75,18 @@ impl Daemon {
         }
     }
 
+    /// `camdock verify --json` on the daemon's data, which must pass; returns the report.
+    fn verify_ok(&self) -> String {
+        let (code, out, _) = camdock(&[
+            "--data-dir",
+            self.data.to_str().unwrap(),
+            "verify",
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{out}");
+        out
+    }
+
     fn status(&self) -> serde_json::Value {
         let (_, out, _) = camdock(&[
             "--data-dir",
@@ -206,13 +218,7 @@ fn a_camera_pulled_mid_copy_leaves_no_half_clip_and_the_redock_completes_it() {
         || daemon.clips() == 3,
     );
     assert_eq!(daemon.terminate().0, Some(0));
-    let (code, out, _) = camdock(&[
-        "--data-dir",
-        daemon.data.to_str().unwrap(),
-        "verify",
-        "--json",
-    ]);
-    assert_eq!(code, 0, "{out}");
+    let out = daemon.verify_ok();
 }
 
 #[test]
@@ -242,13 +248,7 @@ fn sigterm_mid_ingest_stops_within_10_s_and_a_restart_loses_nothing() {
         || daemon.clips() == 3,
     );
     assert_eq!(daemon.terminate().0, Some(0));
-    let (code, out, _) = camdock(&[
-        "--data-dir",
-        daemon.data.to_str().unwrap(),
-        "verify",
-        "--json",
-    ]);
-    assert_eq!(code, 0, "{out}");
+    let out = daemon.verify_ok();
     assert_eq!(json(&out)["clips_checked"], 3);
     assert!(staged_files(&daemon.data).is_empty());
 }

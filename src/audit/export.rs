@@ -61,15 +61,11 @@ pub fn require_approval(
     approved_by: Option<&str>,
     reason: Option<&str>,
 ) -> anyhow::Result<(String, String)> {
-    match (
-        approved_by.map(str::trim).filter(|s| !s.is_empty()),
-        reason.map(str::trim).filter(|s| !s.is_empty()),
-    ) {
-        (Some(a), Some(r)) => Ok((a.to_string(), r.to_string())),
-        _ => Err(usage!(
-            "an export needs --approved-by WHO and --reason WHY: copies of evidence require recorded approval"
-        )),
-    }
+    crate::custody::access::who_and_why(
+        approved_by,
+        reason,
+        "an export needs --approved-by WHO and --reason WHY: copies of evidence require recorded approval",
+    )
 }
 
 fn empty_or_new(dir: &Path) -> anyhow::Result<()> {

@@ -3,7 +3,7 @@
 //! A swapped card or an edited identity no longer matches its MAC.
 
 use crate::keys::StationKey;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 pub const FILE_NAME: &str = "CAMDOCK.INI";
@@ -102,17 +102,10 @@ pub fn parse(text: &str, key: &StationKey) -> BindingCheck {
 
 /// Reads and checks the binding file on a volume, if there is one (never following a symlink).
 pub fn read(volume: &Path, key: &StationKey) -> Option<BindingCheck> {
-    let path = volume.join(FILE_NAME);
-    if !std::fs::symlink_metadata(&path).ok()?.is_file() {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(&path)
-        .ok()?
-        .take(MAX_BYTES)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    Some(parse(&String::from_utf8_lossy(&bytes), key))
+    Some(parse(
+        &super::read_control_file(volume, FILE_NAME, MAX_BYTES)?,
+        key,
+    ))
 }
 
 #[cfg(test)]

@@ -12,6 +12,23 @@ pub mod profile;
 pub mod status_file;
 pub mod sysfs;
 
+/// Reads a small control file at the volume root: never through a symlink, never more than
+/// `max` bytes (a hostile card can make any file huge), invalid UTF-8 replaced.
+pub fn read_control_file(volume: &std::path::Path, name: &str, max: u64) -> Option<String> {
+    use std::io::Read;
+    let path = volume.join(name);
+    if !std::fs::symlink_metadata(&path).ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .ok()?
+        .take(max)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Files the camera or the station keep at the volume root that are not recordings.
 pub const CONTROL_FILES: &[&str] = &[
     status_file::FILE_NAME,

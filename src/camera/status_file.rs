@@ -3,7 +3,6 @@
 
 use chrono::NaiveDateTime;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 pub const FILE_NAME: &str = "DEVICE.TXT";
@@ -72,18 +71,9 @@ pub fn valid_id(v: &str) -> bool {
 
 /// Reads `DEVICE.TXT` from a volume root, if there is one. Never follows a symlink.
 pub fn read(volume: &Path) -> Option<StatusFile> {
-    let path = volume.join(FILE_NAME);
-    let meta = std::fs::symlink_metadata(&path).ok()?;
-    if !meta.is_file() {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(&path)
-        .ok()?
-        .take(MAX_BYTES)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    Some(parse(&String::from_utf8_lossy(&bytes)))
+    Some(parse(&super::read_control_file(
+        volume, FILE_NAME, MAX_BYTES,
+    )?))
 }
 
 #[cfg(test)]

@@ -15,14 +15,27 @@ pub struct Access<'a> {
 }
 
 pub fn require(actor: Option<&str>, reason: Option<&str>) -> anyhow::Result<(String, String)> {
-    match (
-        actor.map(str::trim).filter(|s| !s.is_empty()),
-        reason.map(str::trim).filter(|s| !s.is_empty()),
-    ) {
-        (Some(a), Some(r)) => Ok((a.to_string(), r.to_string())),
-        _ => Err(usage!(
-            "access to evidence needs --actor WHO and --reason WHY (the access register rules)"
-        )),
+    who_and_why(
+        actor,
+        reason,
+        "access to evidence needs --actor WHO and --reason WHY (the access register rules)",
+    )
+}
+
+/// Both a person and a reason, non-blank, or the one-sentence refusal `refusal`.
+pub fn who_and_why(
+    who: Option<&str>,
+    why: Option<&str>,
+    refusal: &str,
+) -> anyhow::Result<(String, String)> {
+    let given = |s: Option<&str>| {
+        s.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    match (given(who), given(why)) {
+        (Some(a), Some(r)) => Ok((a, r)),
+        _ => Err(usage!("{refusal}")),
     }
 }
 

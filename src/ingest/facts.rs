@@ -115,10 +115,7 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
         .as_ref()
         .and_then(|s| s.clock)
         .and_then(|w| clock::check(w, Utc::now(), inp.zone, inp.tolerance_ms));
-    let timeset_on_card = std::fs::symlink_metadata(volume.join(clock::TIMESET_FILE))
-        .ok()
-        .filter(|m| m.is_file() && m.len() < 256)
-        .and_then(|_| std::fs::read_to_string(volume.join(clock::TIMESET_FILE)).ok())
+    let timeset_on_card = crate::camera::read_control_file(volume, clock::TIMESET_FILE, 256)
         .map(|t| t.trim().to_string());
     let contexts = listing
         .clips

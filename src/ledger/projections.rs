@@ -2,7 +2,7 @@
 
 use super::Writer;
 use crate::time::stamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 /// A recording of a clip on one camera, as the `recordings` table keeps it.
 pub struct RecordingRow<'a> {
@@ -33,15 +33,7 @@ pub struct ClipRow<'a> {
 
 impl Writer<'_> {
     pub fn has_clip(&self, sha256: &str) -> anyhow::Result<bool> {
-        Ok(self
-            .tx()
-            .query_row(
-                "SELECT 1 FROM clips WHERE sha256 = ?1",
-                [sha256],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        Ok(super::queries::has_clip(self.tx(), sha256)?)
     }
 
     pub fn open_session(&self, camera: &str, volume: &str) -> anyhow::Result<i64> {

@@ -107,6 +107,18 @@ fn clip_row(row: &Row<'_>) -> rusqlite::Result<ClipView> {
     })
 }
 
+/// Whether the ledger records this content as stored (inside or outside a write transaction).
+pub fn has_clip(conn: &rusqlite::Connection, sha256: &str) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM clips WHERE sha256 = ?1",
+            [sha256],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 pub fn event_row(row: &Row<'_>) -> rusqlite::Result<EventView> {
     let detail: String = row.get(6)?;
     Ok(EventView {
@@ -215,15 +227,7 @@ impl Ledger {
     }
 
     pub fn has_clip(&self, sha256: &str) -> rusqlite::Result<bool> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT 1 FROM clips WHERE sha256 = ?1",
-                [sha256],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        has_clip(self.conn(), sha256)
     }
 
     /// Every camera with its state at `now` and why it needs attention.
