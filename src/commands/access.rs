@@ -112,13 +112,7 @@ pub fn log(config: Config, data_dir: Option<&Path>, a: LogArgs) -> anyhow::Resul
         ),
         None => None,
     };
-    let since = match &a.since {
-        Some(t) => Some(crate::time::stamp(
-            crate::time::parse_stamp(t)
-                .ok_or_else(|| usage!("--since '{t}' is not an RFC 3339 time"))?,
-        )),
-        None => None,
-    };
+    let since = super::instant_arg("--since", a.since.as_deref())?.map(crate::time::stamp);
     let events = access::log(&station, clip.as_deref(), since.as_deref())?;
     emit(a.json, &events, |evs| {
         let mut s = String::new();

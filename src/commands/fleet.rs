@@ -1,6 +1,5 @@
 use super::{OK, emit, open};
 use crate::config::Config;
-use crate::usage;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 use std::path::Path;
@@ -48,12 +47,7 @@ pub fn run_fleet(config: Config, data_dir: Option<&Path>, a: FleetArgs) -> anyho
 }
 
 pub fn run_overdue(config: Config, data_dir: Option<&Path>, a: OverdueArgs) -> anyhow::Result<i32> {
-    let at: DateTime<Utc> = match &a.at {
-        Some(t) => crate::time::parse_stamp(t).ok_or_else(|| {
-            usage!("--at '{t}' is not an RFC 3339 time such as 2026-11-24T08:00:00Z")
-        })?,
-        None => Utc::now(),
-    };
+    let at: DateTime<Utc> = super::instant_arg("--at", a.at.as_deref())?.unwrap_or_else(Utc::now);
     let overdue_after = config.policy.overdue_after;
     let station = open(config, data_dir)?;
     let list = station.ledger().overdue_at(at, overdue_after)?;

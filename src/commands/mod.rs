@@ -38,6 +38,20 @@ pub fn open(config: Config, data_dir: Option<&Path>) -> anyhow::Result<Station> 
     Station::open(config, data_dir)
 }
 
+/// An optional RFC 3339 argument, or the usage error that names the flag.
+pub fn instant_arg(
+    flag: &str,
+    value: Option<&str>,
+) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    value
+        .map(|t| {
+            crate::time::parse_stamp(t).ok_or_else(|| {
+                crate::usage!("{flag} '{t}' is not an RFC 3339 time such as 2026-11-24T08:00:00Z")
+            })
+        })
+        .transpose()
+}
+
 /// Exit codes of the command-line contract.
 pub const OK: i32 = 0;
 pub const PROBLEM: i32 = 1;

@@ -18,12 +18,7 @@ pub struct Args {
 
 pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
-    let since = match &a.since {
-        Some(t) => Some(crate::time::stamp(crate::time::parse_stamp(t).ok_or_else(
-            || crate::usage!("--since '{t}' is not an RFC 3339 time"),
-        )?)),
-        None => None,
-    };
+    let since = super::instant_arg("--since", a.since.as_deref())?.map(crate::time::stamp);
     let report = verify_scope(
         &station,
         &Scope {
