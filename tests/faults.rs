@@ -189,17 +189,21 @@ fn a_full_store_disk_fails_clearly_and_recovers_when_space_is_freed() {
         cfg = cfg.display(),
         vol = vol.display()
     );
-    let out = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &ingest])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a failed clip is exit 1: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = json(&String::from_utf8_lossy(&out.stdout));
+    // Mounts the image in a private namespace, ingests, unmounts; the exit code must be `want`.
+    let dock = |want: i32| {
+        let out = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", &ingest])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json(&String::from_utf8_lossy(&out.stdout))
+    };
+    let r = dock(1); // a failed clip is exit 1
     assert_eq!(
         (r["stored"].as_u64(), r["failed"].as_u64()),
         (Some(1), Some(1))
@@ -227,17 +231,7 @@ fn a_full_store_disk_fails_clearly_and_recovers_when_space_is_freed() {
         "truncate -s 64M {0} && e2fsck -fy {0} >/dev/null 2>&1; resize2fs {0} >/dev/null 2>&1",
         image.display()
     ));
-    let out = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &ingest])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = json(&String::from_utf8_lossy(&out.stdout));
+    let r = dock(0);
     assert_eq!(
         (r["stored"].as_u64(), r["already_stored"].as_u64()),
         (Some(1), Some(1))
