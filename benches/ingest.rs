@@ -197,11 +197,34 @@ fn main() {
             ))
         },
     );
-    let b3 = timed("    b3sum of the source (reference)", || {
+    let b3 = timed("(d) b3sum of the source", || {
         sh(&format!(
             "b3sum {0}/camera/DCIM/100MEDIA/* >/dev/null",
             o.dir.display()
         ))
+    });
+    let have = |tool: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool} >/dev/null"))
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let rsync = have("rsync").then(|| {
+        timed("(e) rsync -a --checksum + sync", || {
+            sh(&format!(
+                "rsync -a --checksum {0}/camera/ {0}/rs/ && sync",
+                o.dir.display()
+            ))
+        })
+    });
+    let dcfldd = have("dcfldd").then(|| {
+        timed("(f) dcfldd hash=sha256 of each clip + sync", || {
+            sh(&format!(
+                "mkdir -p {0}/dd && for f in {0}/camera/DCIM/100MEDIA/*; do dcfldd if=\"$f\" of={0}/dd/$(basename \"$f\") hash=sha256 status=off 2>/dev/null >/dev/null; done && sync",
+                o.dir.display()
+            ))
+        })
     });
     let ours = timed(
         "camdock ingest (read once, SHA-256 + BLAKE3, fsync, read-back)",
@@ -209,7 +232,6 @@ fn main() {
             ingest(&src, &o.dir.join("data1"), None);
         },
     );
-    let _ = b3;
 
     println!("\nsource throttled to {} MB/s (USB 2.0):", o.throttle_mb);
     let source = timed("(c) reading the source alone at that rate", || {
@@ -220,6 +242,34 @@ fn main() {
     });
 
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    // Several cameras at once, each throttled: does the station keep every card at its own pace?
+    let per_camera = total / 4;
+    let cams: Vec<PathBuf> = (0..4)
+        .map(|i| {
+            let v = o.dir.join(format!("multi{i}"));
+            let media = v.join("DCIM/100MEDIA");
+            std::fs::create_dir_all(&media).unwrap();
+            random_file(
+                &media.join(format!("900000{i}_100001_20261123080000_0001.MP4")),
+                per_camera,
+                1000 + i as u64,
+            );
+            v
+        })
+        .collect();
+    let one_cam = timed("one camera, throttled", || {
+        ingest(&cams[0], &o.dir.join("data-one"), Some(o.throttle_mb));
+    });
+    let four_cams = timed("four cameras at once, each throttled", || {
+        let data = o.dir.join("data-four");
+        std::thread::scope(|s| {
+            for c in &cams {
+                let data = data.clone();
+                s.spawn(move || ingest(c, &data, Some(o.throttle_mb)));
+            }
+        });
+    });
+
     println!("\nratios (camdock time / other):");
     println!(
         "  (a) vs cp + sync:                         {:.2}x",
@@ -234,6 +284,38 @@ fn main() {
         ratio(ours_slow, source)
     );
 
+    if let Some(r) = rsync {
+        println!(
+            "  (e) vs rsync --checksum + sync:           {:.2}x",
+            ratio(ours, r)
+        );
+    }
+    if let Some(d) = dcfldd {
+        println!(
+            "  (f) vs dcfldd hash=sha256 + sync:         {:.2}x",
+            ratio(ours, d)
+        );
+    }
+    println!(
+        "  (d) vs b3sum of the source alone:         {:.2}x",
+        ratio(ours, b3)
+    );
+    println!(
+        "  4 throttled cameras at once vs one:       {:.3}x  (goal <= 1.1x)",
+        ratio(four_cams, one_cam)
+    );
+    for d in [
+        "data-one",
+        "data-four",
+        "multi0",
+        "multi1",
+        "multi2",
+        "multi3",
+        "rs",
+        "dd",
+    ] {
+        unlock_and_remove(&o.dir.join(d));
+    }
     unlock_and_remove(&o.dir.join("data1"));
     unlock_and_remove(&o.dir.join("data2"));
     for d in ["cp1", "cp2", "camera"] {
