@@ -436,3 +436,66 @@ impl camdock::store::ClipStore for FailingFirstStore {
         self.0.clean_abandoned_staging()
     }
 }
+
+#[test]
+fn absurd_clocks_and_malformed_control_files_never_stop_an_ingest() {
+    for (device, binding) in [
+        (
+            "serial=1111111\nclock=1980-01-01 00:00:00\nbattery=50\n",
+            "garbage",
+        ),
+        (
+            "serial=1111111\nclock=2099-12-31 23:59:59\nbattery=-5\n",
+            "[camdock]\nserial=1111111\nmac=00\n",
+        ),
+        (
+            "\u{feff}serial=1111111\nclock=2026-02-30 25:61:00\n\0\0\u{7f}binary",
+            "serial=\nofficer=\u{0}\n",
+        ),
+    ] {
+        let s = Scratch::new();
+        let clips = camera(&s.join("cam"), "1111111", 1);
+        fs::write(s.join("cam/DEVICE.TXT"), device).unwrap();
+        fs::write(s.join("cam/CAMDOCK.INI"), binding).unwrap();
+        let before = tool_digest("sha256sum", &clips[0]);
+        let station = station(&s.join("data"));
+        let report = station
+            .ingest(&s.join("cam"), &IngestOptions::default())
+            .unwrap();
+        assert_eq!((report.stored, report.failed), (1, 0), "{device:?}");
+        assert_eq!(report.camera, "1111111");
+        assert_eq!(tool_digest("sha256sum", &clips[0]), before);
+        if let Some(c) = &report.clock {
+            // 1980 or 2099: decades off, corrected, and flagged.
+            assert!(
+                c.offset_ms.abs() > 10 * 365 * 86_400_000,
+                "{device:?}: {}",
+                c.offset_ms
+            );
+            assert!(s.join("cam/TIMESET.TXT").exists());
+            assert!(
+                report
+                    .attention
+                    .iter()
+                    .any(|a| a.starts_with("clock off by"))
+            );
+        } else {
+            assert!(
+                report
+                    .attention
+                    .iter()
+                    .any(|a| a.starts_with("clock unknown")),
+                "{:?}",
+                report.attention
+            );
+        }
+        assert!(
+            report
+                .attention
+                .iter()
+                .any(|a| a.contains("binding tampered") || a.contains("unbound")),
+            "{:?}",
+            report.attention
+        );
+    }
+}
