@@ -366,3 +366,46 @@ fn kill_9_mid_ingest_then_redock_loses_nothing_and_duplicates_nothing() {
     assert_eq!(code, 0, "{out}");
     assert!(staged_files(&data).is_empty());
 }
+
+#[test]
+fn cameras_docking_at_once_on_a_fresh_station_share_one_ledger() {
+    let s = Scratch::new();
+    let data = s.join("data");
+    let vols: Vec<PathBuf> = (0..4)
+        .map(|i| {
+            let v = s.join(&format!("cam{i}"));
+            camera(&v, &format!("600000{i}"), 2);
+            v
+        })
+        .collect();
+    // Four processes open the not-yet-existing ledger at the same moment.
+    let handles: Vec<_> = vols
+        .iter()
+        .map(|v| {
+            let (data, v) = (data.clone(), v.clone());
+            std::thread::spawn(move || {
+                std::process::Command::new(bin())
+                    .args([
+                        "--data-dir",
+                        data.to_str().unwrap(),
+                        "ingest",
+                        v.to_str().unwrap(),
+                        "--json",
+                    ])
+                    .output()
+                    .unwrap()
+            })
+        })
+        .collect();
+    for h in handles {
+        let out = h.join().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (code, out, _) = camdock(&["--data-dir", data.to_str().unwrap(), "verify", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(json(&out)["clips_checked"], 8);
+}

@@ -114,19 +114,23 @@ const MIGRATIONS: &[&str] = &[
 pub const GUARD_TRIGGERS: &[(&str, &str)] = &[
     (
         "events_no_update",
-        "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only: events cannot be changed'); END",
+        "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only: events cannot be changed'); END",
     ),
     (
         "events_no_delete",
-        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only: events cannot be deleted'); END",
+        "CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'the custody ledger is append-only: events cannot be deleted'); END",
     ),
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let applied: usize =
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-        let tx = conn.transaction()?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        // Several processes may open a fresh ledger at once (the daemon and a CLI, or parallel
+        // ingests): take the write lock first, then look again at what is applied.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let applied = tx.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+        if applied > i {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
