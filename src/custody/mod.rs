@@ -4,7 +4,6 @@
 pub mod access;
 pub mod checkpoint;
 pub mod handover;
-pub mod notify;
 pub mod overdue;
 pub mod retention;
 pub mod tags;

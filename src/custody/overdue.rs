@@ -1,8 +1,8 @@
 //! Overdue cameras: out of the dock longer than `policy.overdue_after`. Each episode (from an
 //! undock until the next dock) is recorded once as `camera-overdue` and notified once.
 
-use super::notify;
 use crate::ledger::{EventKind, NewEvent};
+use crate::notification;
 use crate::station::Station;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -33,7 +33,7 @@ pub fn record_episodes(station: &Station, now: DateTime<Utc>) -> anyhow::Result<
                 .detail(detail.clone()),
         )?;
         tracing::warn!(camera = o.camera, hours_out = o.hours_out, "camera overdue");
-        for failure in notify::send(
+        for failure in notification::send(
             &station.config.notify,
             "camera-overdue",
             Some(&o.camera),

@@ -258,7 +258,7 @@ fn housekeeping(station: &Arc<Station>, chore: Chore) {
                 crate::audit::verify::verify_scope(&station, &scope).map(|r| {
                     if !r.ok {
                         let detail = serde_json::json!({ "problems": r.problems });
-                        for failure in crate::custody::notify::send(
+                        for failure in crate::notification::send(
                             &station.config.notify,
                             "verify-problem",
                             None,

@@ -222,7 +222,7 @@ impl Ingestor<'_> {
             "clip failed"
         );
         let clip = digests.map(|d| d.sha256.as_str());
-        for failure in crate::custody::notify::send(
+        for failure in crate::notification::send(
             &self.config.notify,
             "clip-failed",
             Some(site.camera),
