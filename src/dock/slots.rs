@@ -157,13 +157,13 @@ impl Slots {
         let Some(path) = &self.status_file else {
             return;
         };
-        {
-            let mut last = self.last_write.lock().unwrap_or_else(|p| p.into_inner());
-            if !force && last.is_some_and(|t| t.elapsed().as_millis() < 250) {
-                return;
-            }
-            *last = Some(Instant::now());
+        // One writer at a time, snapshot taken under the lock: slots finishing together on
+        // different threads must not leave an older snapshot as the last one written.
+        let mut last = self.last_write.lock().unwrap_or_else(|p| p.into_inner());
+        if !force && last.is_some_and(|t| t.elapsed().as_millis() < 250) {
+            return;
         }
+        *last = Some(Instant::now());
         let slots = self.snapshot();
         let doc = StatusDoc {
             pid: std::process::id(),
