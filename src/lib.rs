@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod keys;
 pub mod ledger;
 pub mod media;
+pub mod replica;
 pub mod simulate;
 pub mod station;
 pub mod store;
