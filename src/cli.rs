@@ -63,6 +63,8 @@ pub enum Command {
     Release(commands::retention::HoldArgs),
     /// Remove clips whose retention has ended and that no hold keeps.
     Purge(commands::retention::PurgeArgs),
+    /// One replication pass to the S3 bucket: queued clips, then the ledger.
+    Replicate(commands::replicate::Args),
     /// Sign a checkpoint of the ledger head.
     Checkpoint(commands::checkpoint::Args),
     /// Bind a camera to an officer and unit: writes CAMDOCK.INI, sealed with the station key.
@@ -112,6 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Hold(a) => commands::retention::hold(config, data_dir, a, true),
         Command::Release(a) => commands::retention::hold(config, data_dir, a, false),
         Command::Purge(a) => commands::retention::purge(config, data_dir, a),
+        Command::Replicate(a) => commands::replicate::run(config, data_dir, a),
         Command::Checkpoint(a) => commands::checkpoint::run(config, data_dir, a),
         Command::Bind(a) => commands::bind::run(config, data_dir, a),
         Command::Status(a) => commands::status::run(config, data_dir, a),

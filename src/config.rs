@@ -7,7 +7,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Keys with no default value (absent means "none"), so they are not in the defaults file.
-const OPTIONAL_KEYS: &[&str] = &["camera.profiles_file", "notify.webhook", "web.token"];
+const OPTIONAL_KEYS: &[&str] = &[
+    "camera.profiles_file",
+    "notify.webhook",
+    "web.token",
+    "replica.access_key",
+    "replica.secret_key",
+];
 
 /// The defaults, embedded so that a station runs with no config file at all.
 pub const DEFAULTS: &str = include_str!("../config/defaults.toml");
@@ -22,6 +28,7 @@ pub struct Config {
     pub camera: CameraConfig,
     pub notify: NotifyConfig,
     pub audit: AuditConfig,
+    pub replica: ReplicaConfig,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -47,6 +54,37 @@ pub struct AuditConfig {
     #[serde(with = "humantime_serde")]
     pub scrub_every: Duration,
     pub scrub_sample: usize,
+}
+
+/// Replication to S3-compatible object storage with Object Lock (MinIO, Ceph RGW, AWS S3).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaConfig {
+    pub enabled: bool,
+    /// The S3 endpoint URL; empty for AWS S3 itself.
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    /// Path-style addressing (`endpoint/bucket/key`), which MinIO and Ceph RGW expect.
+    pub path_style: bool,
+    /// Static credentials; absent means the SDK's usual sources (environment, profile).
+    pub access_key: Option<String>,
+    #[serde(skip_serializing)]
+    pub secret_key: Option<String>,
+    /// Replicate to a bucket without Object Lock: the copy could then be deleted or overwritten.
+    pub allow_without_object_lock: bool,
+    pub multipart_threshold_mb: u64,
+    pub part_size_mb: u64,
+    /// How often the daemon runs a replication pass.
+    #[serde(with = "humantime_serde")]
+    pub every: Duration,
+    #[serde(with = "humantime_serde")]
+    pub retry_base: Duration,
+    #[serde(with = "humantime_serde")]
+    pub retry_max: Duration,
+    pub breaker_failures: u32,
+    #[serde(with = "humantime_serde")]
+    pub breaker_cooldown: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -199,6 +237,15 @@ impl Config {
         }
         if self.policy.retention < Duration::from_secs(180 * 86400) {
             return Err("policy.retention is below the 6 months the regulations require".into());
+        }
+        if self.replica.enabled && self.replica.bucket.trim().is_empty() {
+            return Err("replica.bucket must name a bucket when replica.enabled is true".into());
+        }
+        if self.replica.part_size_mb < 5 {
+            return Err("replica.part_size_mb must be at least 5 (an S3 rule for parts)".into());
+        }
+        if self.replica.access_key.is_some() != self.replica.secret_key.is_some() {
+            return Err("replica.access_key and replica.secret_key go together".into());
         }
         Ok(())
     }

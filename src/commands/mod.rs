@@ -10,6 +10,7 @@ pub mod export;
 pub mod fleet;
 pub mod handover;
 pub mod ingest;
+pub mod replicate;
 pub mod retention;
 pub mod simulate;
 pub mod status;

@@ -15,7 +15,7 @@ pub struct Args {
 pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i32> {
     let data_dir = data_dir
         .map(Path::to_path_buf)
-        .unwrap_or(config.station.data_dir);
+        .unwrap_or_else(|| config.station.data_dir.clone());
     let path = data_dir.join(STATUS_FILE);
     let mut doc: Value = match std::fs::read_to_string(&path) {
         Ok(text) => serde_json::from_str(&text)?,
@@ -26,8 +26,14 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         .and_then(Value::as_u64)
         .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
     doc["running"] = Value::Bool(running);
+    doc["replication_backlog"] = replication_backlog(&data_dir, &config.station.id)
+        .map(Value::from)
+        .unwrap_or(Value::Null);
     emit(a.json, &doc, |d| {
         let mut s = String::new();
+        if let Some(n) = d["replication_backlog"].as_i64().filter(|n| *n > 0) {
+            let _ = writeln!(s, "{n} clip(s) waiting to be replicated");
+        }
         if !running {
             let _ = writeln!(
                 s,
@@ -60,4 +66,14 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         s
     })?;
     Ok(if running { OK } else { PROBLEM })
+}
+
+/// Clips not yet confirmed in the S3 replica (None: no ledger here yet).
+fn replication_backlog(data_dir: &Path, station: &str) -> Option<i64> {
+    let path = data_dir.join(crate::station::LEDGER_FILE);
+    if !path.exists() {
+        return None;
+    }
+    let ledger = crate::ledger::Ledger::open(&path, station).ok()?;
+    crate::replica::queue::backlog(ledger.conn()).ok()
 }

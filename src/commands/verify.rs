@@ -12,12 +12,19 @@ pub struct Args {
     /// Re-hash only clips stored at or after this RFC 3339 instant.
     #[arg(long)]
     pub since: Option<String>,
+    /// Check the S3 replica instead: the ledger replayed from the bucket, its checkpoints, and
+    /// every replicated clip's object, checksum and retention.
+    #[arg(long, conflicts_with_all = ["sample", "since"])]
+    pub replica: bool,
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
+    if a.replica {
+        return replica(&station, a.json);
+    }
     let since = super::instant_arg("--since", a.since.as_deref())?.map(crate::time::stamp);
     let report = verify_scope(
         &station,
@@ -50,4 +57,28 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         s
     })?;
     Ok(if report.ok { OK } else { PROBLEM })
+}
+
+fn replica(station: &crate::station::Station, json: bool) -> anyhow::Result<i32> {
+    let r = crate::replica::verify::verify(station)?;
+    emit(json, &r, |r| {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{}: bucket {}: {} segment(s), {} events, chain {}; {} checkpoint(s); {} clip object(s) checked, {} not yet replicated",
+            if r.ok { "ok" } else { "PROBLEMS FOUND" },
+            r.bucket,
+            r.segments,
+            r.events,
+            if r.chain_ok { "intact" } else { "BROKEN" },
+            r.checkpoints,
+            r.clips_checked,
+            r.not_yet_replicated
+        );
+        for p in &r.problems {
+            let _ = writeln!(s, "  {p}");
+        }
+        s
+    })?;
+    Ok(if r.ok { OK } else { PROBLEM })
 }

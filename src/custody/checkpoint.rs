@@ -27,6 +27,18 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// The key that signed this checkpoint, when its signature holds (an auditor with only the
+    /// replica checks that every checkpoint names the same key).
+    pub fn signer(&self) -> Option<VerifyingKey> {
+        let signed = Checkpoint::signed_text(&self.station, self.seq, &self.head_hash, &self.at);
+        let sig = hex::decode(&self.signature)
+            .ok()
+            .and_then(|s| Signature::from_slice(&s).ok())?;
+        let key: [u8; 32] = hex::decode(&self.public_key).ok()?.try_into().ok()?;
+        let key = VerifyingKey::from_bytes(&key).ok()?;
+        key.verify(signed.as_bytes(), &sig).is_ok().then_some(key)
+    }
+
     fn signed_text(station: &str, seq: i64, head_hash: &str, at: &str) -> String {
         format!("camdock-checkpoint\n{station}\n{seq}\n{head_hash}\n{at}\n")
     }

@@ -60,6 +60,8 @@ pub async fn serve(
     let mut overdue_tick = every(station.config.notify.check_every);
     let mut checkpoint_tick = every(station.config.audit.checkpoint_every);
     let mut scrub_tick = every(station.config.audit.scrub_every);
+    let mut replicate_tick = every(station.config.replica.every);
+    let replicating = station.config.replica.enabled;
     scrub_tick.reset(); // the first scrub waits a full period; a fresh start has just been verified by recovery
     tokio::pin!(shutdown);
     loop {
@@ -68,6 +70,7 @@ pub async fn serve(
             _ = overdue_tick.tick() => housekeeping(&station, Chore::Overdue),
             _ = checkpoint_tick.tick() => housekeeping(&station, Chore::Checkpoint),
             _ = scrub_tick.tick() => housekeeping(&station, Chore::Scrub),
+            _ = replicate_tick.tick(), if replicating => housekeeping(&station, Chore::Replicate),
             Some(event) = rx.recv() => match event {
                 DockEvent::Appeared(volume) => {
                     if let Some(cancel) = slots.add(&volume) {
@@ -237,6 +240,8 @@ enum Chore {
     Checkpoint,
     /// Re-hash a random sample of stored clips.
     Scrub,
+    /// A replication pass to the S3 bucket.
+    Replicate,
 }
 
 /// Runs a chore on a blocking thread; its failure is logged and never stops the docks.
@@ -250,6 +255,17 @@ fn housekeeping(station: &Arc<Station>, chore: Chore) {
             }
             Chore::Checkpoint => crate::custody::checkpoint::write_if_new(&station)
                 .map(|cp| format!("checkpoint: {:?}", cp.map(|c| c.seq))),
+            Chore::Replicate => crate::replica::pass(&station, chrono::Utc::now()).map(|r| {
+                format!(
+                    "replication: {} replicated, {} failed, backlog {}{}",
+                    r.replicated.len(),
+                    r.failed.len(),
+                    r.backlog,
+                    r.endpoint_error
+                        .map(|e| format!(", {e}"))
+                        .unwrap_or_default()
+                )
+            }),
             Chore::Scrub => {
                 let scope = crate::audit::verify::Scope {
                     sample: Some(station.config.audit.scrub_sample),

@@ -34,6 +34,7 @@ pub enum EventKind {
     ClipPurged,
     Checkpoint,
     NotificationFailed,
+    ClipReplicated,
 }
 
 impl EventKind {
@@ -70,6 +71,7 @@ impl EventKind {
             ClipPurged => "clip-purged",
             Checkpoint => "checkpoint",
             NotificationFailed => "notification-failed",
+            ClipReplicated => "clip-replicated",
         }
     }
 }

@@ -107,6 +107,32 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE clips ADD COLUMN purged_seq INTEGER REFERENCES events(seq);
     CREATE INDEX events_by_kind ON events(kind, seq);
     "#,
+    // 3: replication to object storage. Working state, not custody facts: what the bucket holds
+    // is on the record as `clip-replicated` events and in the replicated ledger itself.
+    r#"
+    CREATE TABLE replication_queue (
+        sha256          TEXT PRIMARY KEY REFERENCES clips(sha256),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error      TEXT,
+        done_seq        INTEGER REFERENCES events(seq)
+    );
+    CREATE INDEX replication_pending ON replication_queue(next_attempt_at) WHERE done_seq IS NULL;
+
+    -- Ledger objects already in the bucket: segments (with the last event each holds) and checkpoints.
+    CREATE TABLE replica_objects (
+        key         TEXT PRIMARY KEY,
+        last_seq    INTEGER,
+        uploaded_at TEXT NOT NULL
+    );
+
+    -- The circuit breaker, kept across restarts so a restart does not hammer a failing endpoint.
+    CREATE TABLE replica_breaker (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        failures   INTEGER NOT NULL,
+        open_until TEXT
+    );
+    "#,
 ];
 
 /// The guard that makes `events` append-only. Re-created at every open, so a dropped trigger is

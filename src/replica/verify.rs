@@ -1,0 +1,214 @@
+//! `verify --replica`: the station's custody trail checked from the bucket alone. The ledger
+//! segments are replayed and every hash recomputed, the checkpoints' signatures and the heads they
+//! vouch for are checked, and every clip the replicated ledger says was replicated must be in the
+//! bucket, at the recorded version, with the recorded checksum and its retention.
+
+use super::ledger_export::{EventLine, checkpoints_prefix, segments_prefix};
+use super::s3::{Bucket, S3Error, b64_of_hex};
+use crate::custody::checkpoint::Checkpoint;
+use crate::ledger::chain::{EventFields, GENESIS, event_hash};
+use crate::station::Station;
+use crate::time::parse_stamp;
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReplicaReport {
+    pub ok: bool,
+    pub bucket: String,
+    pub segments: usize,
+    pub events: i64,
+    pub chain_ok: bool,
+    pub checkpoints: usize,
+    pub clips_checked: usize,
+    /// Clips the replicated ledger shows stored but not (yet) replicated.
+    pub not_yet_replicated: usize,
+    pub problems: Vec<String>,
+}
+
+pub fn verify(station: &Station) -> anyhow::Result<ReplicaReport> {
+    super::block_on(|| verify_async(station))
+}
+
+async fn verify_async(station: &Station) -> anyhow::Result<ReplicaReport> {
+    let bucket = Bucket::connect(&station.config.replica).await;
+    let fail = |e: S3Error| anyhow::anyhow!("replica bucket {}: {e}", bucket.name);
+    let mut r = ReplicaReport {
+        bucket: bucket.name.clone(),
+        chain_ok: true,
+        ..Default::default()
+    };
+
+    // The chain, replayed from the segments in order.
+    let mut hashes: BTreeMap<i64, String> = BTreeMap::new();
+    let mut events: Vec<EventLine> = Vec::new();
+    let (mut head_seq, mut head_hash) = (0i64, GENESIS.to_string());
+    for key in bucket
+        .list(&segments_prefix(station.actor()))
+        .await
+        .map_err(fail)?
+    {
+        r.segments += 1;
+        let body = bucket.get(&key).await.map_err(fail)?;
+        for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let Ok(e) = serde_json::from_slice::<EventLine>(line) else {
+                r.problems
+                    .push(format!("segment {key} holds a line that is not an event"));
+                r.chain_ok = false;
+                continue;
+            };
+            if r.chain_ok {
+                let fields = EventFields {
+                    seq: e.seq,
+                    at: &e.at,
+                    kind: &e.kind,
+                    camera: e.camera.as_deref(),
+                    clip: e.clip_sha256.as_deref(),
+                    actor: &e.actor,
+                    detail_json: &e.detail_json,
+                };
+                let problem = if e.seq != head_seq + 1 {
+                    Some(format!(
+                        "event {} follows event {head_seq} in {key}: events are missing",
+                        e.seq
+                    ))
+                } else if e.prev_hash != head_hash {
+                    Some(format!("event {} does not link to event {head_seq}", e.seq))
+                } else if event_hash(&fields, &e.prev_hash) != e.hash {
+                    Some(format!("event {} ({}) in {key} was changed", e.seq, e.kind))
+                } else {
+                    None
+                };
+                if let Some(p) = problem {
+                    r.chain_ok = false;
+                    r.problems.push(p);
+                }
+            }
+            head_seq = e.seq;
+            head_hash = e.hash.clone();
+            hashes.insert(e.seq, e.hash.clone());
+            r.events += 1;
+            events.push(e);
+        }
+    }
+    if r.segments == 0 {
+        r.problems
+            .push("the bucket holds no ledger segments for this station".into());
+    }
+
+    // The replica against this station's own ledger: it must be a prefix of it.
+    if head_seq > 0 {
+        let local: Option<String> = station
+            .ledger()
+            .conn()
+            .query_row("SELECT hash FROM events WHERE seq = ?1", [head_seq], |x| {
+                x.get(0)
+            })
+            .ok();
+        match local {
+            Some(h) if h == head_hash => {}
+            Some(_) => r.problems.push(format!(
+                "event {head_seq} in the replica differs from the station's ledger"
+            )),
+            None => r.problems.push(format!(
+                "the replica holds events up to {head_seq}, beyond the station's own ledger"
+            )),
+        }
+    }
+
+    // Checkpoints: signed, all by one key (this station's), vouching for heads the replica holds.
+    let ours = station.key.signing_key().verifying_key();
+    for key in bucket
+        .list(&checkpoints_prefix(station.actor()))
+        .await
+        .map_err(fail)?
+    {
+        r.checkpoints += 1;
+        let body = bucket.get(&key).await.map_err(fail)?;
+        let Ok(cp) = serde_json::from_slice::<Checkpoint>(&body) else {
+            r.problems.push(format!("checkpoint {key} is unreadable"));
+            continue;
+        };
+        match cp.signer() {
+            Some(k) if k == ours => {}
+            Some(_) => r.problems.push(format!(
+                "checkpoint {key} is signed by another key than this station's"
+            )),
+            None => r
+                .problems
+                .push(format!("checkpoint {key} has no valid signature")),
+        }
+        match hashes.get(&cp.seq) {
+            Some(h) if *h == cp.head_hash => {}
+            Some(_) => r.problems.push(format!(
+                "event {} in the replica is not the one checkpoint {key} signed",
+                cp.seq
+            )),
+            None => r.problems.push(format!(
+                "the replicated ledger ends before event {} that checkpoint {key} vouches for",
+                cp.seq
+            )),
+        }
+    }
+
+    // Clips: the newest clip-replicated event of each clip names its object.
+    let mut replicated: BTreeMap<String, Value> = BTreeMap::new();
+    let mut stored: BTreeSet<String> = BTreeSet::new();
+    for e in &events {
+        match (e.kind.as_str(), &e.clip_sha256) {
+            ("clip-stored", Some(sha)) => {
+                stored.insert(sha.clone());
+            }
+            ("clip-replicated", Some(sha)) => {
+                let detail = serde_json::from_str(&e.detail_json).unwrap_or(Value::Null);
+                replicated.insert(sha.clone(), detail);
+            }
+            _ => {}
+        }
+    }
+    r.not_yet_replicated = stored
+        .difference(&replicated.keys().cloned().collect())
+        .count();
+    for (sha, d) in &replicated {
+        r.clips_checked += 1;
+        let key = d["key"].as_str().unwrap_or_default();
+        let version = d["version_id"].as_str();
+        let recorded = d["checksum_sha256"].as_str().unwrap_or_default();
+        let retention_over = d["retain_until"]
+            .as_str()
+            .and_then(parse_stamp)
+            .is_some_and(|t| t < Utc::now());
+        let Some(head) = bucket.head(key, version).await.map_err(fail)? else {
+            if !retention_over {
+                r.problems.push(format!(
+                    "clip {sha} is missing from the bucket ({key}, version {})",
+                    version.unwrap_or("-")
+                ));
+            }
+            continue;
+        };
+        if head.checksum_sha256.as_deref() != Some(recorded) {
+            r.problems.push(format!(
+                "clip {sha} in the bucket has checksum {:?}, the ledger recorded {recorded}",
+                head.checksum_sha256
+            ));
+        }
+        // A single-part object's checksum is the clip's own SHA-256: the bytes are the ledger's.
+        if d["parts"].is_null() && b64_of_hex(sha).as_deref() != Some(recorded) {
+            r.problems.push(format!(
+                "clip {sha} was recorded with checksum {recorded}, which is not its SHA-256"
+            ));
+        }
+        if d["object_lock"].as_str() == Some("COMPLIANCE")
+            && head.lock_mode.as_deref() != Some("COMPLIANCE")
+        {
+            r.problems.push(format!(
+                "clip {sha} in the bucket has lost its COMPLIANCE retention"
+            ));
+        }
+    }
+    r.ok = r.problems.is_empty();
+    Ok(r)
+}

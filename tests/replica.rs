@@ -1,0 +1,474 @@
+//! Replication against a real S3 server on loopback: LocalStack (S3 only, no Docker), started
+//! here from the venv `./dev test` installs under target/localstack. LocalStack enforces Object
+//! Lock and checks `x-amz-checksum-sha256`.
+//! Without that venv the tests fail: install it with `./dev test`.
+
+mod common;
+
+use camdock::config::Config;
+use camdock::replica::s3::{Bucket, b64_of_hex};
+use camdock::replica::{block_on, composite_of};
+use common::*;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A LocalStack process of this test, stopped (its whole process group) when dropped.
+struct LocalStack {
+    child: Child,
+    port: u16,
+}
+
+fn venv_python() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/localstack/bin/python")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl LocalStack {
+    fn start(dir: &Path) -> LocalStack {
+        let python = venv_python();
+        assert!(
+            python.exists(),
+            "LocalStack is not installed under target/localstack (./dev test installs it)"
+        );
+        let port = free_port();
+        let root = dir.join("localstack");
+        std::fs::create_dir_all(&root).unwrap();
+        let log = std::fs::File::create(dir.join("localstack.log")).unwrap();
+        let listen = format!("127.0.0.1:{port}");
+        use std::os::unix::process::CommandExt;
+        let child = Command::new(&python)
+            .args(["-m", "localstack.runtime.main"])
+            .env("SERVICES", "s3")
+            .env("EAGER_SERVICE_LOADING", "1")
+            .env("GATEWAY_LISTEN", &listen)
+            .env("LOCALSTACK_HOST", &listen)
+            .env("GATEWAY_SERVER", "hypercorn")
+            .env("DNS_ADDRESS", "0")
+            .env("DISABLE_EVENTS", "1")
+            .env("LOCALSTACK_TELEMETRY_DISABLED", "1")
+            .env("SKIP_SSL_CERT_DOWNLOAD", "1")
+            .env("PERSISTENCE", "0")
+            .env("FILESYSTEM_ROOT", &root)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("LocalStack starts");
+        let mut ls = LocalStack { child, port };
+        let url = format!("http://{listen}/_localstack/health");
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(90) {
+            let health = ureq::get(&url)
+                .call()
+                .ok()
+                .and_then(|mut r| r.body_mut().read_to_string().ok())
+                .unwrap_or_default();
+            if health.contains("\"s3\": \"running\"") || health.contains("\"s3\": \"available\"") {
+                return ls;
+            }
+            if let Ok(Some(status)) = ls.child.try_wait() {
+                panic!(
+                    "LocalStack exited ({status}): {}",
+                    std::fs::read_to_string(dir.join("localstack.log")).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!(
+            "LocalStack was not ready after 90 s: {}",
+            std::fs::read_to_string(dir.join("localstack.log")).unwrap_or_default()
+        );
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        let pgid = self.child.id() as i32;
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+fn replica_toml(endpoint: &str, bucket: &str, extra: &str) -> String {
+    format!(
+        "[station]\nid = \"test-station\"\n\n[replica]\nenabled = true\nendpoint = \"{endpoint}\"\nbucket = \"{bucket}\"\naccess_key = \"test\"\nsecret_key = \"test\"\nretry_base = \"1ms\"\n{extra}"
+    )
+}
+
+/// Writes a config file and returns its path.
+fn config_file(dir: &Path, name: &str, toml: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, toml).unwrap();
+    config(toml); // it must be valid
+    path.display().to_string()
+}
+
+fn create_bucket(endpoint: &str, bucket: &str, lock: bool) {
+    let cfg = config(&replica_toml(endpoint, bucket, "")).replica;
+    block_on(|| async {
+        let b = Bucket::connect(&cfg).await;
+        b.client()
+            .create_bucket()
+            .bucket(bucket)
+            .object_lock_enabled_for_bucket(lock)
+            .send()
+            .await
+            .expect("bucket created");
+    });
+}
+
+fn bucket_of(cfg_toml: &str) -> camdock::config::ReplicaConfig {
+    config(cfg_toml).replica
+}
+
+/// Ingests a simulated camera with `clips` clips into `data`; returns the clips' SHA-256s.
+fn ingest(scratch: &Scratch, cfg: &str, data: &Path, clips: u32) -> Vec<String> {
+    let vol = scratch.join("cam");
+    camera(&vol, "CAM-R1", clips);
+    let (code, out, err) = camdock(&[
+        "--config",
+        cfg,
+        "--data-dir",
+        data.to_str().unwrap(),
+        "ingest",
+        vol.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "ingest: {out}{err}");
+    let data_dir = data.to_path_buf();
+    let st = Station::open(Config::defaults(), Some(&data_dir)).unwrap();
+    let conn = st.ledger();
+    let mut stmt = conn
+        .conn()
+        .prepare("SELECT sha256 FROM clips ORDER BY sha256")
+        .unwrap();
+    let shas: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(shas.len(), clips as usize);
+    shas
+}
+
+use camdock::station::Station;
+
+fn run(cfg: &str, data: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["--config", cfg, "--data-dir", data.to_str().unwrap()];
+    all.extend_from_slice(args);
+    camdock(&all)
+}
+
+fn replicated_events(data: &Path) -> Vec<(String, serde_json::Value)> {
+    let st = Station::open(Config::defaults(), Some(data)).unwrap();
+    let l = st.ledger();
+    let mut stmt = l
+        .conn()
+        .prepare("SELECT clip_sha256, detail_json FROM events WHERE kind = 'clip-replicated'")
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            serde_json::from_str(&r.get::<_, String>(1)?).unwrap(),
+        ))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+/// Versions stored under `key` (a duplicate upload would make two).
+fn versions(cfg: &camdock::config::ReplicaConfig, key: &str) -> usize {
+    block_on(|| async {
+        let b = Bucket::connect(cfg).await;
+        b.client()
+            .list_object_versions()
+            .bucket(&b.name)
+            .prefix(key)
+            .send()
+            .await
+            .unwrap()
+            .versions()
+            .len()
+    })
+}
+
+#[test]
+fn clips_replicate_locked_with_their_checksum_and_the_replica_verifies() {
+    let s = Scratch::new();
+    let ls = LocalStack::start(s.path());
+    create_bucket(&ls.endpoint(), "evidence", true);
+    let toml = replica_toml(&ls.endpoint(), "evidence", "");
+    let cfg = config_file(s.path(), "camdock.toml", &toml);
+    let data = s.join("data");
+    let shas = ingest(&s, &cfg, &data, 3);
+
+    let (code, out, err) = run(&cfg, &data, &["status", "--json"]);
+    assert_eq!(json(&out)["replication_backlog"], 3, "{out}{err}");
+    let _ = code;
+
+    let (code, out, err) = run(&cfg, &data, &["replicate", "--json"]);
+    assert_eq!(code, 0, "replicate: {out}{err}");
+    let r = json(&out);
+    assert_eq!(r["replicated"].as_array().unwrap().len(), 3, "{out}");
+    assert_eq!(r["object_lock"], true);
+    assert_eq!(r["backlog"], 0);
+    assert!(r["ledger"]["segments"].as_u64().unwrap() >= 1, "{out}");
+
+    // Each object: the clip's SHA-256 as the server computed it, COMPLIANCE, retained a year.
+    let rc = bucket_of(&toml);
+    let events = replicated_events(&data);
+    assert_eq!(events.len(), 3);
+    for (sha, d) in &events {
+        assert!(shas.contains(sha));
+        let key = d["key"].as_str().unwrap().to_string();
+        let version = d["version_id"].as_str().unwrap().to_string();
+        let head = block_on(|| async {
+            Bucket::connect(&rc)
+                .await
+                .head(&key, Some(&version))
+                .await
+                .unwrap()
+                .expect("object present")
+        });
+        assert_eq!(head.checksum_sha256, b64_of_hex(sha), "{key}");
+        assert_eq!(head.lock_mode.as_deref(), Some("COMPLIANCE"));
+        let until =
+            chrono::DateTime::parse_from_rfc3339(head.retain_until.as_deref().unwrap()).unwrap();
+        let days = (until.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
+        assert!((363..=366).contains(&days), "retained {days} days");
+
+        // The server refuses to delete a locked version.
+        let deleted = block_on(|| async {
+            let b = Bucket::connect(&rc).await;
+            b.client()
+                .delete_object()
+                .bucket(&b.name)
+                .key(&key)
+                .version_id(&version)
+                .send()
+                .await
+        });
+        assert!(deleted.is_err(), "a locked version was deleted");
+    }
+
+    // A second pass finds nothing to do and uploads nothing twice.
+    let (code, out, err) = run(&cfg, &data, &["replicate", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(json(&out)["replicated"].as_array().unwrap().len(), 0);
+    assert_eq!(replicated_events(&data).len(), 3);
+
+    let (code, out, err) = run(&cfg, &data, &["verify", "--replica", "--json"]);
+    assert_eq!(code, 0, "verify --replica: {out}{err}");
+    let v = json(&out);
+    assert_eq!(v["clips_checked"], 3);
+    assert_eq!(v["chain_ok"], true);
+    assert!(v["checkpoints"].as_u64().unwrap() >= 1);
+    let (_, out, _) = run(&cfg, &data, &["status", "--json"]);
+    assert_eq!(json(&out)["replication_backlog"], 0);
+}
+
+#[test]
+fn wrong_checksum_is_rejected_and_large_clips_go_in_checked_parts() {
+    let s = Scratch::new();
+    let ls = LocalStack::start(s.path());
+    create_bucket(&ls.endpoint(), "parts", true);
+    let rc = bucket_of(&replica_toml(
+        &ls.endpoint(),
+        "parts",
+        "multipart_threshold_mb = 5\npart_size_mb = 5\n",
+    ));
+    let file = s.join("big.bin");
+    random_file(&file, 11 * 1024 * 1024 + 123, 7);
+    let sha = tool_digest("sha256sum", &file);
+    let lock = Some(camdock::replica::s3::Lock {
+        retain_until: chrono::Utc::now() + chrono::Duration::days(2),
+    });
+    let small = s.join("small.bin");
+    random_file(&small, 100_000, 8);
+    let wrong = tool_digest("sha256sum", &file); // the big file's hash, not the small one's
+    let (refused, up, present) = block_on(|| async {
+        let b = Bucket::connect(&rc).await;
+        let refused = b.put_file("clips/wrong", &small, &wrong, lock).await;
+        let up = b.put_file("clips/big", &file, &sha, lock).await.unwrap();
+        let present = b.head("clips/wrong", None).await.unwrap();
+        (refused, up, present)
+    });
+    let e = refused.expect_err("a wrong checksum is rejected");
+    assert!(!e.is_endpoint(), "{e}");
+    assert!(
+        present.is_none(),
+        "nothing is stored under a rejected upload"
+    );
+    assert_eq!(up.parts, Some(3));
+    assert_eq!(
+        up.checksum_sha256,
+        composite_of(&file, 5 * 1024 * 1024).unwrap()
+    );
+}
+
+#[test]
+fn an_outage_loses_nothing_and_duplicates_nothing() {
+    let s = Scratch::new();
+    // The endpoint down: nothing listens on this port.
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let dead_cfg = config_file(s.path(), "dead.toml", &replica_toml(&dead, "evidence", ""));
+    let data = s.join("data");
+    let shas = ingest(&s, &dead_cfg, &data, 3);
+    let (code, out, err) = run(&dead_cfg, &data, &["replicate", "--json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let r = json(&out);
+    assert!(r["endpoint_error"].is_string(), "{out}");
+    assert_eq!(r["backlog"], 3);
+
+    // Repeated failures open the breaker: the next passes do not call the endpoint at all.
+    let breaker = replica_toml(
+        &dead,
+        "evidence",
+        "breaker_failures = 2\nbreaker_cooldown = \"1h\"\n",
+    );
+    let breaker_cfg = config_file(s.path(), "breaker.toml", &breaker);
+    let (_, out, _) = run(&breaker_cfg, &data, &["replicate", "--json"]);
+    assert!(json(&out)["breaker_open_until"].is_string(), "{out}");
+    let (code, out, _) = run(&breaker_cfg, &data, &["replicate", "--json"]);
+    assert_eq!(code, 1);
+    assert!(
+        json(&out)["endpoint_error"].is_null(),
+        "the open breaker skipped the endpoint: {out}"
+    );
+
+    let ls = LocalStack::start(s.path());
+    create_bucket(&ls.endpoint(), "evidence", true);
+    let toml = replica_toml(&ls.endpoint(), "evidence", "breaker_cooldown = \"1ms\"\n");
+    let cfg = config_file(s.path(), "live.toml", &toml);
+    // The breaker opened above holds for an hour; let that hour pass.
+    {
+        let st = Station::open(Config::defaults(), Some(&data)).unwrap();
+        st.ledger()
+            .conn()
+            .execute(
+                "UPDATE replica_breaker SET open_until = '2000-01-01T00:00:00.000Z'",
+                [],
+            )
+            .unwrap();
+    }
+
+    // A pass that died after uploading a clip but before recording it: the object is there.
+    let st = Station::open(Config::defaults(), Some(&data)).unwrap();
+    let (first_path, first_sha): (String, String) = st
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT store_path, sha256 FROM clips ORDER BY stored_seq LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let rc = bucket_of(&toml);
+    let local = st.store.locate(&first_path);
+    drop(st);
+    block_on(|| async {
+        Bucket::connect(&rc)
+            .await
+            .put_file(
+                &camdock::replica::clip_key(&first_path),
+                &local,
+                &first_sha,
+                Some(camdock::replica::s3::Lock {
+                    retain_until: chrono::Utc::now() + chrono::Duration::days(400),
+                }),
+            )
+            .await
+            .unwrap()
+    });
+
+    let (code, out, err) = run(&cfg, &data, &["replicate", "--json"]);
+    assert_eq!(code, 0, "after the outage: {out}{err}");
+    let r = json(&out);
+    assert_eq!(r["replicated"].as_array().unwrap().len(), 3, "{out}");
+    assert_eq!(r["already_present"], 1);
+    let (code, out, _) = run(&cfg, &data, &["replicate", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(json(&out)["replicated"].as_array().unwrap().len(), 0);
+
+    let events = replicated_events(&data);
+    assert_eq!(events.len(), 3, "one clip-replicated event per clip");
+    for sha in &shas {
+        assert_eq!(events.iter().filter(|(s, _)| s == sha).count(), 1);
+    }
+    for (_, d) in &events {
+        assert_eq!(versions(&rc, d["key"].as_str().unwrap()), 1, "{d}");
+    }
+    let (code, out, err) = run(&cfg, &data, &["verify", "--replica"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn refuses_a_bucket_without_object_lock_and_verify_finds_a_missing_object() {
+    let s = Scratch::new();
+    let ls = LocalStack::start(s.path());
+    create_bucket(&ls.endpoint(), "plain", false);
+    let cfg = config_file(
+        s.path(),
+        "a.toml",
+        &replica_toml(&ls.endpoint(), "plain", ""),
+    );
+    let data = s.join("data");
+    ingest(&s, &cfg, &data, 2);
+    let (code, out, err) = run(&cfg, &data, &["replicate"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("Object Lock"), "{err}");
+
+    let toml = replica_toml(
+        &ls.endpoint(),
+        "plain",
+        "allow_without_object_lock = true\n",
+    );
+    let cfg = config_file(s.path(), "b.toml", &toml);
+    let (code, out, err) = run(&cfg, &data, &["replicate", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(json(&out)["object_lock"], false);
+    let (code, out, err) = run(&cfg, &data, &["verify", "--replica"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Someone removes a clip's object from the unlocked bucket: verify --replica names it.
+    let events = replicated_events(&data);
+    let (sha, d) = &events[0];
+    let rc = bucket_of(&toml);
+    block_on(|| async {
+        let b = Bucket::connect(&rc).await;
+        b.client()
+            .delete_object()
+            .bucket(&b.name)
+            .key(d["key"].as_str().unwrap())
+            .set_version_id(d["version_id"].as_str().map(str::to_string))
+            .send()
+            .await
+            .unwrap()
+    });
+    let (code, out, err) = run(&cfg, &data, &["verify", "--replica"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains(&format!("clip {sha} is missing")), "{out}");
+}
