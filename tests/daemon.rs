@@ -218,7 +218,7 @@ fn a_camera_pulled_mid_copy_leaves_no_half_clip_and_the_redock_completes_it() {
         || daemon.clips() == 3,
     );
     assert_eq!(daemon.terminate().0, Some(0));
-    let out = daemon.verify_ok();
+    daemon.verify_ok();
 }
 
 #[test]

@@ -9,7 +9,6 @@ use camdock::config::Config;
 use camdock::replica::s3::{Bucket, b64_of_hex};
 use camdock::replica::{block_on, composite_of};
 use common::*;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,14 +21,6 @@ struct LocalStack {
 
 fn venv_python() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/localstack/bin/python")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl LocalStack {

@@ -130,3 +130,12 @@ pub fn staged_files(data: &Path) -> Vec<PathBuf> {
     }
     found
 }
+
+/// A TCP port on loopback that nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
