@@ -173,6 +173,8 @@ fn four_cameras_docking_at_once_are_all_ingested() {
             .is_some_and(|a| a.len() == 4 && a.iter().all(|s| s["safe_to_undock"] == true))
     });
     assert_eq!(daemon.events_of_kind("camera-docked"), 4);
+    // Every slot's way to "safe to undock" is on the record: mounted, ingesting, housekeeping, done.
+    assert_eq!(daemon.events_of_kind("slot-state"), 16);
     assert_eq!(daemon.terminate().0, Some(0));
 }
 

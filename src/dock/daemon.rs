@@ -123,10 +123,17 @@ async fn run_slot(
     cancel: Arc<crate::ingest::Cancel>,
     usb_serial: Option<String>,
 ) {
+    let moved = |from: Option<&'static str>, to: &'static str| {
+        if let Some(from) = from {
+            let (st, vol) = (station.clone(), volume.clone());
+            tokio::task::spawn_blocking(move || record_transition(&st, &vol, None, from, to));
+        }
+    };
+    moved(Some("appeared"), "mounted");
     tokio::time::sleep(station.config.dock.settle).await;
     if station.config.dock.mounts_only && !wait_for_mount(&volume).await {
         tracing::warn!(volume = %volume.display(), "a folder under the media root that is not a mount: ignored");
-        slots.set_state(&volume, "ignored");
+        moved(slots.set_state(&volume, "ignored"), "ignored");
         return;
     }
     let Ok(_permit) = limiter.acquire_owned().await else {
@@ -135,10 +142,14 @@ async fn run_slot(
     if cancel.reason().is_some() || !volume.is_dir() {
         return;
     }
-    slots.set_state(&volume, "ingesting");
+    moved(slots.set_state(&volume, "ingesting"), "ingesting");
     let (st, sl, vol) = (station.clone(), slots.clone(), volume.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let progress = |p: &crate::ingest::Progress| sl.progress(&vol, p);
+        let progress = |p: &crate::ingest::Progress| {
+            if let Some(from) = sl.progress(&vol, p) {
+                record_transition(&st, &vol, Some(&p.camera), from, p.state);
+            }
+        };
         let opts = IngestOptions {
             keep_docked: true,
             cancel: Some(&cancel),
@@ -166,12 +177,27 @@ async fn run_slot(
         ),
         Ok(Err(e)) => {
             tracing::error!(volume = %volume.display(), "dock session failed: {e:#}");
-            slots.set_state(&volume, "failed");
+            moved(slots.set_state(&volume, "failed"), "failed");
         }
         Err(e) => {
             tracing::error!(volume = %volume.display(), "dock session crashed: {e}");
-            slots.set_state(&volume, "failed");
+            moved(slots.set_state(&volume, "failed"), "failed");
         }
+    }
+}
+
+/// Each slot transition (mounted → ingesting → housekeeping → done / failed / interrupted) is a
+/// `slot-state` event, so the ledger shows what the officer at the dock was shown.
+fn record_transition(station: &Station, volume: &Path, camera: Option<&str>, from: &str, to: &str) {
+    let mut event =
+        crate::ledger::NewEvent::new(crate::ledger::EventKind::SlotState, station.actor()).detail(
+            serde_json::json!({ "slot": volume.display().to_string(), "from": from, "to": to }),
+        );
+    if let Some(c) = camera {
+        event = event.camera(c);
+    }
+    if let Err(e) = station.ledger().append(event) {
+        tracing::error!(volume = %volume.display(), "recording the slot state failed: {e:#}");
     }
 }
 

@@ -109,12 +109,12 @@ impl Slots {
         removed
     }
 
-    pub fn progress(&self, volume: &Path, p: &Progress) {
-        {
+    /// Takes a session's progress; returns the slot's previous state when this changed it.
+    pub fn progress(&self, volume: &Path, p: &Progress) -> Option<&'static str> {
+        let previous = {
             let mut slots = self.lock();
-            let Some(slot) = slots.get_mut(volume) else {
-                return;
-            };
+            let slot = slots.get_mut(volume)?;
+            let previous = slot.view.state;
             let secs = slot.started.elapsed().as_secs_f64();
             let v = &mut slot.view;
             v.camera = Some(p.camera.clone());
@@ -130,16 +130,22 @@ impl Slots {
                 .filter(|r| *r > 0.0)
                 .map(|r| (p.bytes_total - p.bytes_done) as f64 / 1e6 / r);
             v.safe_to_undock = p.state == "done";
-        }
+            previous
+        };
         self.publish(p.state != "ingesting");
+        (previous != p.state).then_some(previous)
     }
 
-    pub fn set_state(&self, volume: &Path, state: &'static str) {
-        if let Some(slot) = self.lock().get_mut(volume) {
+    /// Sets a slot's state; returns the previous one when this changed it.
+    pub fn set_state(&self, volume: &Path, state: &'static str) -> Option<&'static str> {
+        let previous = self.lock().get_mut(volume).map(|slot| {
+            let previous = slot.view.state;
             slot.view.state = state;
             slot.view.safe_to_undock = state == "done";
-        }
+            previous
+        });
         self.publish(true);
+        previous.filter(|p| *p != state)
     }
 
     pub fn snapshot(&self) -> Vec<SlotView> {
