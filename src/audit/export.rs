@@ -141,17 +141,16 @@ pub fn export(station: &Station, req: &ExportRequest) -> anyhow::Result<ExportRe
 
 fn resolve(station: &Station, ids: &[String]) -> anyhow::Result<Vec<ClipView>> {
     let ledger = station.ledger();
-    let all = ledger.clips(None)?;
     let mut chosen: Vec<ClipView> = Vec::new();
     for id in ids {
         let sha = ledger.resolve_clip(id).map_err(|e| usage!("{e}"))?;
-        let clip = all
-            .iter()
-            .find(|c| c.sha256 == sha)
-            .ok_or_else(|| usage!("clip {sha} was purged and cannot be exported"))?;
-        if !chosen.iter().any(|c| c.sha256 == sha) {
-            chosen.push(clip.clone());
+        if chosen.iter().any(|c| c.sha256 == sha) {
+            continue;
         }
+        let clip = ledger
+            .clip(&sha)?
+            .ok_or_else(|| usage!("clip {sha} was purged and cannot be exported"))?;
+        chosen.push(clip);
     }
     Ok(chosen)
 }

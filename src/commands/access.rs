@@ -50,9 +50,7 @@ pub fn view(config: Config, data_dir: Option<&Path>, a: ViewArgs) -> anyhow::Res
         .map_err(|e| usage!("{e}"))?;
     let mut clip = station
         .ledger()
-        .clips(None)?
-        .into_iter()
-        .find(|c| c.sha256 == sha)
+        .clip(&sha)?
         .ok_or_else(|| usage!("clip {sha} was purged"))?;
     clip.store_path = station.locate(&clip.store_path);
     access::record_view(

@@ -66,10 +66,8 @@ pub fn copy(
 ) -> anyhow::Result<()> {
     let clip = station
         .ledger()
-        .stored_objects()?
-        .into_iter()
-        .find(|c| c.sha256 == sha256)
-        .ok_or_else(|| usage!("no stored clip {sha256}"))?;
+        .clip(sha256)?
+        .ok_or_else(|| usage!("clip {sha256} was purged and cannot be copied"))?;
     let mut out = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

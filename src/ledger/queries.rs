@@ -154,6 +154,16 @@ impl Ledger {
         rows
     }
 
+    /// One stored (not purged) clip with its first recording: what a view, copy or export of a
+    /// single clip needs, without listing the whole store.
+    pub fn clip(&self, sha256: &str) -> rusqlite::Result<Option<ClipView>> {
+        let sql = format!(
+            "SELECT {CLIP_COLUMNS} FROM recordings r JOIN clips c ON c.sha256 = r.sha256
+             WHERE r.id = (SELECT min(id) FROM recordings WHERE sha256 = ?1) AND c.purged_seq IS NULL"
+        );
+        self.conn().query_row(&sql, [sha256], clip_row).optional()
+    }
+
     /// The stored clips as the store should hold them: (sha256, blake3, bytes, store_path).
     pub fn stored_objects(&self) -> rusqlite::Result<Vec<KnownRecording>> {
         let mut stmt = self
