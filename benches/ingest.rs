@@ -244,7 +244,7 @@ fn main() {
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     // Several cameras at once, each throttled: does the station keep every card at its own pace?
     let per_camera = total / 4;
-    let cams: Vec<PathBuf> = (0..4)
+    let cams: Vec<PathBuf> = (0..8)
         .map(|i| {
             let v = o.dir.join(format!("multi{i}"));
             let media = v.join("DCIM/100MEDIA");
@@ -257,17 +257,61 @@ fn main() {
             v
         })
         .collect();
-    let one_cam = timed("one camera, throttled", || {
-        ingest(&cams[0], &o.dir.join("data-one"), Some(o.throttle_mb));
+    let at_once = |n: usize| {
+        let data = o.dir.join(format!("data-{n}-cameras"));
+        let took = timed(
+            &format!(
+                "{n} camera(s) at once, one {} MiB clip each, each throttled",
+                per_camera >> 20
+            ),
+            || {
+                std::thread::scope(|s| {
+                    for c in &cams[..n] {
+                        let data = data.clone();
+                        s.spawn(move || ingest(c, &data, Some(o.throttle_mb)));
+                    }
+                });
+            },
+        );
+        unlock_and_remove(&data);
+        took
+    };
+    let one_cam = at_once(1);
+    let four_cams = at_once(4);
+    let eight_cams = at_once(8);
+
+    // verify re-reads every stored clip and re-hashes it: how close is it to reading the store raw?
+    println!(
+        "\nverify (the store of the unthrottled ingest, {:.2} GiB):",
+        o.gib
+    );
+    let stored = o.dir.join("data1/store/sha256");
+    let raw_read = timed("(g) cat of every stored clip > /dev/null", || {
+        sh(&format!(
+            "find {} -type f -print0 | xargs -0 cat >/dev/null",
+            stored.display()
+        ))
     });
-    let four_cams = timed("four cameras at once, each throttled", || {
-        let data = o.dir.join("data-four");
-        std::thread::scope(|s| {
-            for c in &cams {
-                let data = data.clone();
-                s.spawn(move || ingest(c, &data, Some(o.throttle_mb)));
-            }
-        });
+    let verify = timed(
+        "camdock verify (SHA-256 + BLAKE3 of every clip, chain)",
+        || {
+            let st = Command::new(camdock())
+                .args([
+                    "--data-dir",
+                    o.dir.join("data1").to_str().unwrap(),
+                    "verify",
+                ])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success(), "camdock verify failed");
+        },
+    );
+    let sums = timed("(h) sha256sum + b3sum of every stored clip", || {
+        sh(&format!(
+            "find {0} -type f -print0 | xargs -0 sha256sum >/dev/null && find {0} -type f -print0 | xargs -0 b3sum >/dev/null",
+            stored.display()
+        ))
     });
 
     println!("\nratios (camdock time / other):");
@@ -304,16 +348,22 @@ fn main() {
         "  4 throttled cameras at once vs one:       {:.3}x  (goal <= 1.1x)",
         ratio(four_cams, one_cam)
     );
-    for d in [
-        "data-one",
-        "data-four",
-        "multi0",
-        "multi1",
-        "multi2",
-        "multi3",
-        "rs",
-        "dd",
-    ] {
+    println!(
+        "  8 throttled cameras at once vs one:       {:.3}x",
+        ratio(eight_cams, one_cam)
+    );
+    println!(
+        "  verify vs (g) raw read of the store:      {:.2}x",
+        ratio(verify, raw_read)
+    );
+    println!(
+        "  verify vs (h) sha256sum + b3sum:          {:.2}x",
+        ratio(verify, sums)
+    );
+    for c in &cams {
+        unlock_and_remove(c);
+    }
+    for d in ["rs", "dd"] {
         unlock_and_remove(&o.dir.join(d));
     }
     unlock_and_remove(&o.dir.join("data1"));

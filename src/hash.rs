@@ -152,6 +152,36 @@ fn read_full<R: Read>(source: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// Both digests fed piece by piece, for a copy that is read back window by window as it reaches
+/// the disk (one thread: the pieces arrive at disk speed, far slower than the hashes run).
+#[derive(Default)]
+pub struct RunningDigests {
+    sha256: Sha256,
+    blake3: blake3::Hasher,
+    bytes: u64,
+}
+
+impl RunningDigests {
+    pub fn update(&mut self, data: &[u8]) {
+        self.sha256.update(data);
+        self.blake3.update(data);
+        self.bytes += data.len() as u64;
+    }
+
+    /// How many bytes have been fed so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    pub fn finish(self) -> Digests {
+        Digests {
+            sha256: hex::encode(self.sha256.finalize()),
+            blake3: self.blake3.finalize().to_hex().to_string(),
+            bytes: self.bytes,
+        }
+    }
+}
+
 /// Hashes a reader with no copy (verify, read-back, export).
 pub fn digest_of<R: Read>(source: R) -> Result<Digests, FanOutError> {
     fan_out::<R, io::Sink>(source, None)
@@ -172,6 +202,11 @@ mod tests {
         assert_eq!(d.bytes, data.len() as u64);
         assert_eq!(d.sha256, hex::encode(Sha256::digest(&data)));
         assert_eq!(d.blake3, blake3::hash(&data).to_hex().to_string());
+        let mut running = RunningDigests::default();
+        for piece in data.chunks(1000) {
+            running.update(piece);
+        }
+        assert_eq!(running.finish(), d);
         let empty = digest_of(&b""[..]).unwrap();
         assert_eq!(
             empty.sha256,

@@ -254,3 +254,99 @@ fn sigterm_mid_ingest_stops_within_10_s_and_a_restart_loses_nothing() {
     assert_eq!(json(&out)["clips_checked"], 3);
     assert!(staged_files(&daemon.data).is_empty());
 }
+
+/// A small ext4 disk mounted over a folder for the life of a test (unmounted on drop).
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount_at(s: &Scratch, at: &Path, mib: u32) -> SmallDisk {
+        let image = s.join("store.img");
+        std::fs::create_dir_all(at).unwrap();
+        let cmd = format!(
+            "truncate -s {mib}M {img} && mkfs.ext4 -q -F {img} && mount -o loop {img} {at}",
+            img = image.display(),
+            at = at.display()
+        );
+        let st = Command::new("sh").arg("-c").arg(&cmd).status().unwrap();
+        assert!(st.success(), "{cmd}");
+        SmallDisk(at.to_path_buf())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr")
+            .args(["-R", "-i"])
+            .arg(&self.0)
+            .output();
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// The store's disk fills while two cameras copy at once: whichever clip meets the full disk fails
+/// by name, nothing half-written is counted, and the daemon goes on serving the next camera.
+#[test]
+fn a_store_disk_filling_up_fails_the_clip_by_name_and_the_daemon_serves_the_next_camera() {
+    let s = Scratch::new();
+    let _disk = SmallDisk::mount_at(&s, &s.join("data"), 24);
+    let mut daemon = Daemon::start(&s, "parallel = 2\nread_limit_mb_per_s = 20.0");
+    // Each large clip fits the free space alone (so both start), the two together do not.
+    let a = volume_with_large_clip(&s, "cam-a", "1212121", 12);
+    let b = volume_with_large_clip(&s, "cam-b", "3434343", 12);
+    dock(&s, &a);
+    dock(&s, &b);
+    let settled = |d: &Daemon| {
+        d.status()["slots"].as_array().is_some_and(|a| {
+            a.len() == 2
+                && a.iter()
+                    .all(|s| s["state"] == "done" || s["state"] == "failed")
+        })
+    };
+    wait_for("both sessions to end", Duration::from_secs(60), || {
+        settled(&daemon)
+    });
+    let db = rusqlite::Connection::open(daemon.data.join(camdock::station::LEDGER_FILE)).unwrap();
+    let failures: Vec<String> = db
+        .prepare("SELECT detail_json FROM events WHERE kind = 'clip-failed'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!failures.is_empty(), "the disk never filled");
+    for f in &failures {
+        assert!(
+            f.contains("_0003.MP4")
+                && (f.contains("No space left on device")
+                    || f.contains("not enough for this clip")),
+            "{f}"
+        );
+    }
+    // Every clip that did not fail is stored whole; the short ones of both cameras among them.
+    assert_eq!(daemon.clips() + failures.len(), 6);
+    assert!(
+        staged_files(&daemon.data).is_empty(),
+        "no half file counted or left"
+    );
+    assert!(
+        daemon.child.try_wait().unwrap().is_none(),
+        "the daemon is still up"
+    );
+
+    let c = s.join("staging").join("cam-c");
+    camera(&c, "5656565", 2);
+    dock(&s, &c);
+    wait_for(
+        "the next camera to be served",
+        Duration::from_secs(30),
+        || {
+            daemon.status()["slots"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["camera"] == "5656565" && s["safe_to_undock"] == true)
+        },
+    );
+    assert_eq!(daemon.terminate().0, Some(0));
+    daemon.verify_ok();
+}

@@ -218,7 +218,7 @@ fn a_full_store_disk_fails_clearly_and_recovers_when_space_is_freed() {
         .unwrap();
     let error = failed["error"].as_str().unwrap();
     assert!(
-        error.contains("0002.MP4") && error.contains("writing the clip to the store failed"),
+        error.contains("0002.MP4") && error.contains("not enough for this clip"),
         "{error}"
     );
     assert_eq!(
@@ -243,4 +243,137 @@ fn a_full_store_disk_fails_clearly_and_recovers_when_space_is_freed() {
         2,
         "now every clip is committed, the wipe policy runs"
     );
+}
+
+/// Runs a shell command; panics with the command when it fails.
+fn sh(cmd: &str) {
+    let out = Command::new("sh").arg("-c").arg(cmd).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Damages one file of an exFAT image the way a failing card does: from `good_clusters` on, its
+/// cluster chain leads to a cluster marked bad, so the exFAT driver answers reads there with EIO.
+fn break_exfat_file(image: &Path, name: &str, good_clusters: u32) {
+    let mut img = std::fs::read(image).unwrap();
+    let u32_at = |img: &[u8], at: usize| u32::from_le_bytes(img[at..at + 4].try_into().unwrap());
+    let sector = 1usize << img[108];
+    let fat = u32_at(&img, 80) as usize * sector;
+    // The name is spread, 15 UTF-16 units at a time, over the 0xC1 entries after the stream entry.
+    let utf16: Vec<u8> = name.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let name_at = |at: usize| -> Vec<u8> {
+        (0..utf16.len().div_ceil(30))
+            .flat_map(|k| img[at + 32 * k + 2..at + 32 * k + 32].to_vec())
+            .take(utf16.len())
+            .collect()
+    };
+    let name_entry = (0..img.len() / 32 - 8)
+        .map(|i| i * 32)
+        .find(|&at| img[at] == 0xC1 && img[at - 32] == 0xC0 && name_at(at) == utf16)
+        .unwrap_or_else(|| panic!("{name} not found in the image"));
+    let (stream, file) = (name_entry - 32, name_entry - 64);
+    assert_eq!(
+        (img[stream], img[file]),
+        (0xC0, 0x85),
+        "entry set of {name}"
+    );
+    // Follow the FAT chain (not "contiguous") and write that chain: good clusters, then a bad one.
+    img[stream + 1] &= !0x02;
+    let first = u32_at(&img, stream + 20);
+    for c in first..first + good_clusters {
+        let next = if c + 1 == first + good_clusters {
+            0xFFFF_FFF7
+        } else {
+            c + 1
+        };
+        img[fat + 4 * c as usize..][..4].copy_from_slice(&u32::to_le_bytes(next));
+    }
+    // The entry set's checksum covers every byte of the set but the checksum itself.
+    let set_len = (img[file + 1] as usize + 1) * 32;
+    let mut sum: u16 = 0;
+    for (i, b) in img[file..file + set_len].iter().enumerate() {
+        if i != 2 && i != 3 {
+            sum = sum.rotate_right(1).wrapping_add(*b as u16);
+        }
+    }
+    img[file + 2..file + 4].copy_from_slice(&sum.to_le_bytes());
+    std::fs::write(image, img).unwrap();
+}
+
+/// A real exFAT card image, mounted read-only through the FUSE exFAT driver over a read-only loop
+/// device, with one clip whose second half cannot be read (EIO): that clip fails with the error
+/// and its name, the others are stored, and the camera is flagged for attention.
+#[test]
+fn a_card_that_answers_eio_fails_that_clip_and_the_others_are_stored() {
+    let s = Scratch::new();
+    let staged = s.join("card-files");
+    camera(&staged, "7070707", 2);
+    let broken = "7070707_100234_20261123120000_0003.MP4";
+    random_file(&staged.join("DCIM/100MEDIA").join(broken), 8 << 20, 3);
+    let image = s.join("card.img");
+    let mnt = s.join("card");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let (img, m) = (image.display(), mnt.display());
+    // Filled through the driver itself, in a private mount namespace that keeps the host clean.
+    sh(&format!(
+        "truncate -s 64M {img} && mkfs.exfat {img} >/dev/null"
+    ));
+    sh(&format!(
+        "unshare --mount --propagation private sh -ec 'dev=$(losetup -f --show {img}); \
+         mount.exfat-fuse $dev {m} >/dev/null; cp -r {staged}/. {m}/; umount {m}; losetup -d $dev'",
+        staged = staged.display()
+    ));
+    break_exfat_file(&image, broken, 1024); // 4 MiB readable, then EIO
+
+    let data = s.join("data");
+    let ingest = format!(
+        "dev=$(losetup -r -f --show {img}); mount.exfat-fuse -o ro $dev {m} >/dev/null; \
+         {bin} --data-dir {data} ingest {m} --json; rc=$?; umount {m}; losetup -d $dev; exit $rc",
+        bin = bin(),
+        data = data.display()
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &ingest])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed clip is exit 1: {stderr}"
+    );
+    let r = json(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        (r["stored"].as_u64(), r["failed"].as_u64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+    let failed = r["clips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["outcome"] == "failed")
+        .unwrap();
+    let error = failed["error"].as_str().unwrap();
+    assert!(
+        error.contains(broken)
+            && error.contains("reading the clip from the camera failed")
+            && error.contains("Input/output error"),
+        "{error}"
+    );
+    let attention = r["attention"].to_string();
+    assert!(attention.contains("1 read error(s)"), "{attention}");
+    // The clips that were readable are stored byte for byte as they are on the card.
+    for c in r["clips"].as_array().unwrap() {
+        if c["outcome"] == "stored" {
+            let source = c["source"].as_str().unwrap();
+            let on_card = tool_digest("sha256sum", &staged.join(source));
+            assert_eq!(c["sha256"].as_str(), Some(on_card.as_str()), "{source}");
+        }
+    }
+    let (code, out, _) = camdock(&["--data-dir", data.to_str().unwrap(), "verify"]);
+    assert_eq!(code, 0, "{out}");
 }

@@ -20,6 +20,12 @@ pub enum CopyError {
     Read(io::Error),
     #[error("writing the clip to the store failed: {0}")]
     Write(io::Error),
+    #[error(
+        "the store has {} free, not enough for this clip of {}",
+        bytesize::ByteSize(*free).display().iec(),
+        bytesize::ByteSize(*needed).display().iec()
+    )]
+    NoSpace { needed: u64, free: u64 },
     #[error("copy stopped: {0}")]
     Stopped(io::Error),
 }
@@ -57,6 +63,14 @@ pub fn copy_clip(
     on_read: &dyn Fn(usize),
 ) -> Result<(Digests, Staging), CopyError> {
     let source = open_listed(entry)?;
+    if let Some(free) = store.free_bytes()
+        && entry.bytes > free
+    {
+        return Err(CopyError::NoSpace {
+            needed: entry.bytes,
+            free,
+        });
+    }
     let mut staging = store.stage().map_err(CopyError::Write)?;
     let source: Box<dyn Read> = match throttle_bytes_per_s {
         Some(rate) => Box::new(Throttled::new(source, rate)),
@@ -68,7 +82,9 @@ pub fn copy_clip(
         on_read,
     };
     let mut sink = EagerWriteback::new(&mut staging.file);
-    match fan_out(reader, Some(&mut sink)) {
+    let copied = fan_out(reader, Some(&mut sink));
+    staging.read_back = sink.into_read_back();
+    match copied {
         Ok(d) => Ok((d, staging)),
         Err(e) => {
             let _ = std::fs::remove_file(&staging.path);

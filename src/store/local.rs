@@ -5,8 +5,8 @@
 //! recovery removes only what a dead process left and never a live neighbour's half-written clip.
 
 use super::{ClipStore, Immutability, Placement, Staging, StoreError, StoredObject};
-use crate::hash::{Digests, digest_of};
-use rustix::fs::{Advice, FlockOperation, IFlags};
+use crate::hash::Digests;
+use rustix::fs::{FlockOperation, IFlags};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -69,14 +69,6 @@ fn unique_suffix() -> u64 {
         .unwrap_or(0)
 }
 
-/// Reads a file back from the disk rather than the page cache: after fsync the cached pages are
-/// clean, so DONTNEED drops them and the next read goes to the device.
-pub fn read_back(path: &Path) -> io::Result<Digests> {
-    let file = File::open(path)?;
-    rustix::fs::fadvise(&file, 0, None, Advice::DontNeed)?;
-    digest_of(&file).map_err(|e| io::Error::other(e.to_string()))
-}
-
 fn fsync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
@@ -100,11 +92,16 @@ impl ClipStore for LocalStore {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let path = self.staging_dir.join(format!("{n}.partial"));
         let file = OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&path)?;
-        Ok(Staging { file, path })
+        Ok(Staging {
+            file,
+            path,
+            read_back: Default::default(),
+        })
     }
 
     fn place(
@@ -113,8 +110,9 @@ impl ClipStore for LocalStore {
         expected: &Digests,
         ext: &str,
     ) -> Result<Placement, StoreError> {
-        let result = self.place_inner(&staging, expected, ext);
-        let _ = fs::remove_file(&staging.path);
+        let staging_path = staging.path.clone();
+        let result = self.place_inner(staging, expected, ext);
+        let _ = fs::remove_file(&staging_path);
         result
     }
 
@@ -181,6 +179,11 @@ impl ClipStore for LocalStore {
         fsync_dir(path.parent().expect("object paths have a parent"))
     }
 
+    fn free_bytes(&self) -> Option<u64> {
+        let s = rustix::fs::statvfs(&self.staging_dir).ok()?;
+        Some(s.f_bavail.saturating_mul(s.f_frsize))
+    }
+
     fn clean_abandoned_staging(&self) -> io::Result<Vec<String>> {
         let mut removed = Vec::new();
         for entry in fs::read_dir(self.data_dir.join("store/staging"))? {
@@ -214,12 +217,18 @@ impl ClipStore for LocalStore {
 impl LocalStore {
     fn place_inner(
         &self,
-        staging: &Staging,
+        staging: Staging,
         expected: &Digests,
         ext: &str,
     ) -> Result<Placement, StoreError> {
-        staging.file.sync_all()?;
-        let actual = read_back(&staging.path)?;
+        let Staging {
+            file,
+            path: staging_path,
+            read_back,
+        } = staging;
+        file.sync_all()?;
+        let actual = read_back.finish(&file)?;
+        drop(file);
         if actual.sha256 != expected.sha256
             || actual.blake3 != expected.blake3
             || actual.bytes != expected.bytes
@@ -229,19 +238,19 @@ impl LocalStore {
                 actual: actual.sha256,
             });
         }
-        fs::set_permissions(&staging.path, fs::Permissions::from_mode(0o444))?;
+        fs::set_permissions(&staging_path, fs::Permissions::from_mode(0o444))?;
 
         let store_path = Self::object_path(&expected.sha256, ext);
         let target = self.locate(&store_path);
         let dir = target.parent().expect("object paths have a parent");
         fs::create_dir_all(dir)?;
         // link() never replaces an existing name: a clip already in the store is left untouched.
-        let newly_placed = match fs::hard_link(&staging.path, &target) {
+        let newly_placed = match fs::hard_link(&staging_path, &target) {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
             Err(e) => return Err(e.into()),
         };
-        fs::remove_file(&staging.path)?;
+        fs::remove_file(&staging_path)?;
         // A run that crashed after link() may have left the object without its protections.
         if fs::metadata(&target)?.permissions().mode() & 0o222 != 0
             && self.is_immutable(&store_path) != Some(true)

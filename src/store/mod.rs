@@ -15,8 +15,11 @@ use std::path::PathBuf;
 
 /// A file being written on the store's own filesystem, not yet part of the store.
 pub struct Staging {
+    /// Open for reading too: the copy is read back through it.
     pub file: File,
     pub path: PathBuf,
+    /// What was already read back from the disk while the copy was written.
+    pub read_back: writeback::ReadBack,
 }
 
 /// Whether the immutable flag could be set: an auditor must know when only 0444 protects a clip.
@@ -86,6 +89,12 @@ pub trait ClipStore: Send + Sync {
         Err(io::Error::other(format!(
             "this store cannot purge {store_path}"
         )))
+    }
+
+    /// Bytes a new clip may still take (None: this store cannot tell), so that a clip too large for
+    /// the disk fails at once, by name, instead of after filling the disk for everyone.
+    fn free_bytes(&self) -> Option<u64> {
+        None
     }
 
     /// Removes staging files left by a process that died; returns what was removed.
