@@ -225,7 +225,7 @@ fn a_hostile_card_is_walked_safely() {
         report.clips
     );
     let sources: Vec<&str> = report.clips.iter().map(|c| c.source.as_str()).collect();
-    assert!(sources.contains(&"DCIM/100MEDIA/line\nbreak.mp4"));
+    assert!(sources.contains(&"DCIM/100MEDIA/line\\x0Abreak.mp4"));
     assert!(
         sources.contains(&"DCIM/100MEDIA/bad\\xFF\\xFEname.wav"),
         "{sources:?}"

@@ -16,16 +16,19 @@ pub mod sysfs;
 /// `max` bytes (a hostile card can make any file huge), invalid UTF-8 replaced.
 pub fn read_control_file(volume: &std::path::Path, name: &str, max: u64) -> Option<String> {
     use std::io::Read;
-    let path = volume.join(name);
-    if !std::fs::symlink_metadata(&path).ok()?.is_file() {
+    use std::os::unix::fs::OpenOptionsExt;
+    // Checked on the open file itself, so a link or fifo swapped in after a check cannot be opened
+    // through (O_NOFOLLOW) or block the dock (O_NONBLOCK).
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(volume.join(name))
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
         return None;
     }
     let mut bytes = Vec::new();
-    std::fs::File::open(&path)
-        .ok()?
-        .take(max)
-        .read_to_end(&mut bytes)
-        .ok()?;
+    file.take(max).read_to_end(&mut bytes).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
