@@ -94,7 +94,8 @@ fn kill_9_at_random_moments_loses_nothing_and_stores_nothing_twice() {
             killed_mid_way += 1;
         }
         // The invariant: nothing is written to the camera before every clip is committed. (A kill
-        // between writing TIMESET.TXT and recording it can leave the file without its event.)
+        // between writing TIMESET.TXT and recording it leaves the file without its event; the
+        // re-dock records it as found, checked below.)
         let committed = data.join(camdock::station::LEDGER_FILE).exists()
             && count_events(&data, "clip-stored") == 6;
         assert!(
@@ -107,6 +108,7 @@ fn kill_9_at_random_moments_loses_nothing_and_stores_nothing_twice() {
             "run {run}: the clips on the camera changed"
         );
 
+        let timeset_before = std::fs::read_to_string(vol.join("TIMESET.TXT")).ok();
         // Restart and re-dock: the job finishes, nothing doubled.
         let (code, out, err) =
             camdock(&["--data-dir", d, "ingest", vol.to_str().unwrap(), "--json"]);
@@ -128,6 +130,20 @@ fn kill_9_at_random_moments_loses_nothing_and_stores_nothing_twice() {
             6,
             "run {run}: one clip-stored per clip"
         );
+        if let Some(line) = timeset_before {
+            let db = rusqlite::Connection::open(data.join(camdock::station::LEDGER_FILE)).unwrap();
+            let recorded: i64 = db
+                .query_row(
+                    "SELECT count(*) FROM events WHERE instr(detail_json, ?1) > 0",
+                    [line.trim()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert!(
+                recorded > 0,
+                "run {run}: TIMESET.TXT {line:?} on the card is in the ledger"
+            );
+        }
         let (code, out, _) = camdock(&["--data-dir", d, "verify", "--json"]);
         assert_eq!(code, 0, "run {run}: verify after recovery: {out}");
         assert!(

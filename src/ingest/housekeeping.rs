@@ -84,10 +84,13 @@ impl Ingestor<'_> {
                 ));
             }
         }
-        if facts.timeset_on_card.is_some()
-            && facts.timeset_on_card == lock(self.ledger).last_timeset(s.camera)?
-        {
-            attention.push("clock correction from the last dock was not applied (TIMESET.TXT still on the card)".into());
+        if let Some(on_card) = &facts.timeset_on_card {
+            // Read before this session's own correction is committed: the last one recorded.
+            if Some(on_card) == lock(self.ledger).last_timeset(s.camera)?.as_ref() {
+                attention.push("clock correction from the last dock was not applied (TIMESET.TXT still on the card)".into());
+            } else {
+                attention.push("TIMESET.TXT on the card is not in the ledger: written by a session that was cut off, or by another tool".into());
+            }
         }
         let gaps = gaps(facts, s.clips);
         if gaps.iter().any(|g| g.seconds < -OVERLAP_SLACK_S) {

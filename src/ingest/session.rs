@@ -273,9 +273,13 @@ impl Ingestor<'_> {
                 "timeset": t,
                 "applied": facts.timeset_on_card.as_deref() != Some(t.as_str()),
             }));
-            if facts.clock.is_some() || previous_correction.is_some() {
+            // A TIMESET.TXT the ledger never recorded: written by a session killed between writing
+            // it and committing `clock-corrected`, or by another tool. Recorded now, as found.
+            let unrecorded_timeset = facts.timeset_on_card.as_ref().filter(|t| last_timeset.as_ref() != Some(*t));
+            if facts.clock.is_some() || previous_correction.is_some() || unrecorded_timeset.is_some() {
                 w.append(ev(EventKind::ClockChecked).detail(json!({
                     "session": session, "check": facts.clock, "previous_correction": previous_correction,
+                    "unrecorded_timeset_on_card": unrecorded_timeset,
                 })))?;
             }
             if !facts.listing.skipped.is_empty() || !facts.listing.other.is_empty() {

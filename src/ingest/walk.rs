@@ -182,7 +182,11 @@ mod tests {
     fn names_print_unambiguously_and_cannot_drive_a_terminal() {
         let p = |b: &[u8]| printable(OsStr::from_bytes(b));
         assert_eq!(p(b"a\xffb"), "a\\xFFb");
-        assert_eq!(p(b"a\\xFFb"), "a\\\\xFFb", "a literal backslash is not an escape");
+        assert_eq!(
+            p(b"a\\xFFb"),
+            "a\\\\xFFb",
+            "a literal backslash is not an escape"
+        );
         assert_eq!(p(b"\x1b[2Jx\ny\t"), "\\x1B[2Jx\\x0Ay\\x09");
         assert_eq!(p("\u{202e}4pm.exe".as_bytes()), "\\u{202E}4pm.exe");
         assert_eq!(p("证据 1.MP4".as_bytes()), "证据 1.MP4");
