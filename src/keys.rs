@@ -18,6 +18,10 @@ pub struct StationKey {
 
 impl StationKey {
     /// Loads the key, creating it (0400, from the kernel's random source) on first use.
+    ///
+    /// Several processes may start on a fresh station at once (cameras docked together): the key
+    /// is written whole under a private name and then linked into place, so a reader never sees
+    /// half a key and exactly one writer's key wins.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<StationKey> {
         let path = data_dir.join(KEY_FILE);
         let mut secret = [0u8; 32];
@@ -25,13 +29,25 @@ impl StationKey {
             Ok(mut f) => f.read_exact(&mut secret)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::File::open("/dev/urandom")?.read_exact(&mut secret)?;
+                let private = data_dir.join(format!("{KEY_FILE}.{}.new", std::process::id()));
                 let mut f = std::fs::OpenOptions::new()
                     .write(true)
-                    .create_new(true)
+                    .create(true)
+                    .truncate(true)
                     .mode(0o400)
-                    .open(&path)?;
+                    .open(&private)?;
                 f.write_all(&secret)?;
                 f.sync_all()?;
+                let linked = std::fs::hard_link(&private, &path);
+                std::fs::remove_file(&private)?;
+                match linked {
+                    Ok(()) => std::fs::File::open(data_dir)?.sync_all()?,
+                    // Another process placed its key first: that one is the station's.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        std::fs::File::open(&path)?.read_exact(&mut secret)?
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Err(e) => return Err(e),
         }

@@ -27,12 +27,34 @@ pub struct Writer<'a> {
     now: DateTime<Utc>,
 }
 
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Ledger {
     /// Opens (creating if needed) the ledger at `path`, applies migrations and re-arms the
     /// append-only guard.
     pub fn open(path: &Path, station: &str) -> anyhow::Result<Ledger> {
+        // Processes opening a fresh ledger together (cameras docked at once) can meet SQLITE_BUSY
+        // where SQLite does not wait (switching to WAL while another connection sets it up):
+        // try again for as long as the busy timeout would have waited.
+        let started = std::time::Instant::now();
+        loop {
+            match Self::open_once(path, station) {
+                Err(e)
+                    if started.elapsed() < BUSY_TIMEOUT
+                        && e.downcast_ref::<rusqlite::Error>()
+                            .and_then(|e| e.sqlite_error_code())
+                            == Some(rusqlite::ErrorCode::DatabaseBusy) =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn open_once(path: &Path, station: &str) -> anyhow::Result<Ledger> {
         let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a committed event survives power loss, which is the point of committing it.
         conn.pragma_update(None, "synchronous", "FULL")?;
