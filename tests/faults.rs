@@ -185,17 +185,6 @@ fn a_full_store_disk_fails_clearly_and_recovers_when_space_is_freed() {
     let image = s.join("store.img");
     let mnt = s.join("store");
     std::fs::create_dir_all(&mnt).unwrap();
-    let sh = |cmd: &str| {
-        assert!(
-            Command::new("sh")
-                .arg("-c")
-                .arg(cmd)
-                .status()
-                .unwrap()
-                .success(),
-            "{cmd}"
-        )
-    };
     // 16 MiB of filesystem for a 24 MiB clip; a private mount namespace keeps the host clean.
     sh(&format!(
         "truncate -s 16M {0} && mkfs.ext4 -q -F {0}",
@@ -230,13 +219,7 @@ fn a_full_store_disk_fails_clearly_and_recovers_when_space_is_freed() {
         (r["stored"].as_u64(), r["failed"].as_u64()),
         (Some(1), Some(1))
     );
-    let failed = r["clips"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["outcome"] == "failed")
-        .unwrap();
-    let error = failed["error"].as_str().unwrap();
+    let error = failed_clip_error(&r);
     assert!(
         error.contains("0002.MP4") && error.contains("not enough for this clip"),
         "{error}"
@@ -371,13 +354,7 @@ fn a_card_that_answers_eio_fails_that_clip_and_the_others_are_stored() {
         (Some(2), Some(1)),
         "{r}"
     );
-    let failed = r["clips"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["outcome"] == "failed")
-        .unwrap();
-    let error = failed["error"].as_str().unwrap();
+    let error = failed_clip_error(&r);
     assert!(
         error.contains(broken)
             && error.contains("reading the clip from the camera failed")

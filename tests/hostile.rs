@@ -277,13 +277,7 @@ fn huge_sparse_and_empty_files_fail_or_store_without_filling_the_disk() {
     fs::File::create(&huge).unwrap().set_len(8 << 40).unwrap();
     fs::write(media.join("6660666_100001_20261123090000_0006.MP4"), b"").unwrap();
     let d = dock_and_check(&s, &vol, &[], Duration::from_secs(60));
-    let failed = d.report["clips"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["outcome"] == "failed")
-        .expect("the 8 TiB clip fails");
-    let error = failed["error"].as_str().unwrap();
+    let error = failed_clip_error(&d.report);
     assert!(
         error.contains("0005.MP4") && error.contains("not enough for this clip"),
         "{error}"

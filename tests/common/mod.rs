@@ -139,3 +139,15 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The error of the first failed clip in an `ingest --json` report (panics if none failed).
+pub fn failed_clip_error(report: &serde_json::Value) -> String {
+    report["clips"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["outcome"] == "failed")
+        .and_then(|c| c["error"].as_str())
+        .unwrap_or_else(|| panic!("no failed clip in {report}"))
+        .to_string()
+}
