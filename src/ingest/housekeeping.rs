@@ -89,7 +89,7 @@ impl Ingestor<'_> {
             if Some(on_card) == lock(self.ledger).last_timeset(s.camera)?.as_ref() {
                 attention.push("clock correction from the last dock was not applied (TIMESET.TXT still on the card)".into());
             } else {
-                attention.push("TIMESET.TXT on the card is not in the ledger: written by a session that was cut off, or by another tool".into());
+                attention.push("TIMESET.TXT on the card matches no recorded correction: written by a session that was cut off, or by another tool (recorded as found)".into());
             }
         }
         let gaps = gaps(facts, s.clips);
