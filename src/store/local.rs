@@ -30,6 +30,9 @@ impl LocalStore {
         let staging_root = data_dir.join("store/staging");
         fs::create_dir_all(&staging_root)?;
         let staging_dir = staging_root.join(format!("{}-{}", std::process::id(), unique_suffix()));
+        // Folder and lock appear together under the root's lock, so a neighbour's clean-up never
+        // finds this folder between its creation and its lock and takes it for a dead one.
+        let _creating = lock_staging_root(&staging_root)?;
         fs::create_dir(&staging_dir)?;
         let lock = File::create(staging_dir.join(".lock"))?;
         rustix::fs::flock(&lock, FlockOperation::NonBlockingLockExclusive)?;
@@ -67,6 +70,13 @@ fn unique_suffix() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
+}
+
+/// Held while a staging folder is created or the folders are scanned for dead ones.
+fn lock_staging_root(root: &Path) -> io::Result<File> {
+    let lock = File::create(root.join(".lock"))?;
+    rustix::fs::flock(&lock, FlockOperation::LockExclusive)?;
+    Ok(lock)
 }
 
 fn fsync_dir(dir: &Path) -> io::Result<()> {
@@ -186,9 +196,12 @@ impl ClipStore for LocalStore {
 
     fn clean_abandoned_staging(&self) -> io::Result<Vec<String>> {
         let mut removed = Vec::new();
-        for entry in fs::read_dir(self.data_dir.join("store/staging"))? {
-            let dir = entry?.path();
-            if dir == self.staging_dir {
+        let root = self.data_dir.join("store/staging");
+        let _scanning = lock_staging_root(&root)?;
+        for entry in fs::read_dir(&root)? {
+            let entry = entry?;
+            let dir = entry.path();
+            if dir == self.staging_dir || !entry.file_type()?.is_dir() {
                 continue;
             }
             // A live process holds the lock; taking it proves its owner is gone.
