@@ -226,6 +226,24 @@ fn a_timeset_file_camera_gets_timeset_every_dock_and_the_next_dock_verifies_it()
         (last["timeset"].as_str(), last["applied"].as_bool()),
         (Some(written.trim()), Some(true))
     );
+
+    // A TIMESET.TXT no recorded correction wrote (a session cut off before recording it, or
+    // another tool): flagged, and recorded as found.
+    fs::write(vol.join("TIMESET.TXT"), "2031-01-01 00:00:07\n").unwrap();
+    let found = dock();
+    assert!(
+        found
+            .attention
+            .iter()
+            .any(|a| a.contains("matches no recorded correction")),
+        "{:?}",
+        found.attention
+    );
+    let checks = events(&station, "clock-checked");
+    assert_eq!(
+        checks.last().unwrap()["unrecorded_timeset_on_card"].as_str(),
+        Some("2031-01-01 00:00:07")
+    );
 }
 
 #[test]

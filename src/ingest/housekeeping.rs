@@ -15,8 +15,20 @@ use serde::Serialize;
 use serde_json::json;
 use std::path::Path;
 
+/// A TIMESET.TXT found on the card at dock, judged once against the ledger when the session opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimesetOnCard {
+    Absent,
+    /// Our last recorded correction, still there: the camera has not applied it.
+    NotApplied,
+    /// Matches no recorded correction: a session cut off between writing and recording it, or
+    /// another tool. Recorded as found in `clock-checked`.
+    Unrecorded,
+}
+
 pub struct SessionStats<'a> {
     pub camera: &'a str,
+    pub timeset_on_card: TimesetOnCard,
     pub session: i64,
     pub clips: &'a [ClipOutcome],
     pub read_errors: u32,
@@ -84,13 +96,10 @@ impl Ingestor<'_> {
                 ));
             }
         }
-        if let Some(on_card) = &facts.timeset_on_card {
-            // Read before this session's own correction is committed: the last one recorded.
-            if Some(on_card) == lock(self.ledger).last_timeset(s.camera)?.as_ref() {
-                attention.push("clock correction from the last dock was not applied (TIMESET.TXT still on the card)".into());
-            } else {
-                attention.push("TIMESET.TXT on the card matches no recorded correction: written by a session that was cut off, or by another tool (recorded as found)".into());
-            }
+        match s.timeset_on_card {
+            TimesetOnCard::NotApplied => attention.push("clock correction from the last dock was not applied (TIMESET.TXT still on the card)".into()),
+            TimesetOnCard::Unrecorded => attention.push("TIMESET.TXT on the card matches no recorded correction: written by a session that was cut off, or by another tool (recorded as found)".into()),
+            TimesetOnCard::Absent => {}
         }
         let gaps = gaps(facts, s.clips);
         if gaps.iter().any(|g| g.seconds < -OVERLAP_SLACK_S) {

@@ -9,7 +9,7 @@ use super::cancel::{Cancel, StopReason};
 use super::commit::{ClipSite, Finished, Landing, mtime_text};
 use super::copy::{CopyError, copy_clip};
 use super::facts::{self, DockFacts, Inputs};
-use super::housekeeping::SessionStats;
+use super::housekeeping::{SessionStats, TimesetOnCard};
 use super::progress::{Progress, ProgressMeter};
 use super::walk::{Entry, Skipped};
 use crate::camera::clock;
@@ -142,7 +142,7 @@ impl Ingestor<'_> {
         )?;
         let volume_text = volume.display().to_string();
         let camera = facts.identity.camera.clone();
-        let session = self.open_session(&volume_text, &facts, opts)?;
+        let (session, timeset_on_card) = self.open_session(&volume_text, &facts, opts)?;
         tracing::info!(camera, session, volume = %volume_text, clips = facts.listing.clips.len(), profile = facts.profile.name, "camera docked");
 
         let meter = ProgressMeter::new(
@@ -168,6 +168,7 @@ impl Ingestor<'_> {
         meter.set_state("housekeeping");
         let stats = SessionStats {
             camera: &camera,
+            timeset_on_card,
             session,
             clips: &run.outcomes,
             read_errors: run.read_errors,
@@ -239,10 +240,15 @@ impl Ingestor<'_> {
         volume_text: &str,
         facts: &DockFacts,
         opts: &IngestOptions<'_>,
-    ) -> anyhow::Result<i64> {
+    ) -> anyhow::Result<(i64, TimesetOnCard)> {
         let camera = &facts.identity.camera;
         let superseded = lock(self.ledger).open_session_on(volume_text)?;
         let last_timeset = lock(self.ledger).last_timeset(camera)?;
+        let timeset_on_card = match &facts.timeset_on_card {
+            None => TimesetOnCard::Absent,
+            Some(t) if last_timeset.as_ref() == Some(t) => TimesetOnCard::NotApplied,
+            Some(_) => TimesetOnCard::Unrecorded,
+        };
         lock(self.ledger).write(|w| {
             if let Some((old, _)) = superseded {
                 // A session left open by a shutdown or crash: this dock session takes over.
@@ -273,9 +279,7 @@ impl Ingestor<'_> {
                 "timeset": t,
                 "applied": facts.timeset_on_card.as_deref() != Some(t.as_str()),
             }));
-            // A TIMESET.TXT the ledger never recorded: written by a session killed between writing
-            // it and committing `clock-corrected`, or by another tool. Recorded now, as found.
-            let unrecorded_timeset = facts.timeset_on_card.as_ref().filter(|t| last_timeset.as_ref() != Some(*t));
+            let unrecorded_timeset = facts.timeset_on_card.as_ref().filter(|_| timeset_on_card == TimesetOnCard::Unrecorded);
             if facts.clock.is_some() || previous_correction.is_some() || unrecorded_timeset.is_some() {
                 w.append(ev(EventKind::ClockChecked).detail(json!({
                     "session": session, "check": facts.clock, "previous_correction": previous_correction,
@@ -297,7 +301,7 @@ impl Ingestor<'_> {
                     "note": "clip numbers missing on the camera: a possible deletion the officer must explain",
                 })))?;
             }
-            Ok(session)
+            Ok((session, timeset_on_card))
         })
     }
 
