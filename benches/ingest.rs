@@ -1,34 +1,42 @@
-//! Ingest throughput and memory against the tools a station admin would use instead.
+//! Ingest throughput and memory on real video, against the tools a station admin would use instead.
 //!
-//! `cargo bench --bench ingest -- [--gib N] [--clips N] [--throttle-mb N] [--big-gib N] [--dir DIR]`
+//! `cargo bench --bench ingest -- [--gib N] [--clips N] [--throttle-mb N] [--big-gib N] [--docks N] [--dir DIR]`
 //!
-//! From one run it prints camdock's time as a ratio to
+//! Every clip is a real 1080p H.264 + AAC MP4 made with ffmpeg (`support::real_clip`), so the
+//! media probe and every real cost are in the figures. From one run it prints camdock's time as a
+//! ratio to
 //!   (a) `cp` + `sync` of the same files,
 //!   (b) the manual verified procedure: `cp` + `sync` + `sha256sum` of the source and of the copy,
 //!   (c) the source's own read time when throttled to USB 2.0 speed (camdock reads it through the
 //!       same throttle with `--throttle`),
-//! and camdock's peak RSS while ingesting one large clip. Page caches are dropped before each
-//! measured run when the bench may (root), so every run starts from a cold card.
+//! and, for memory and disk: the peak RSS of a one-shot ingest (of the card, and of one large
+//! clip), the daemon's RSS before and after a series of docks, and the bytes read from disk per
+//! byte ingested. Page caches are dropped before each measured run when the bench may (root), so
+//! every run starts from a cold card.
+
+mod support;
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
+use support::*;
 
 struct Opts {
     gib: f64,
     clips: u32,
     throttle_mb: f64,
     big_gib: f64,
+    docks: u32,
     dir: PathBuf,
 }
 
 fn opts() -> Opts {
     let mut o = Opts {
         gib: 1.0,
-        clips: 8,
+        clips: 4,
         throttle_mb: 40.0,
         big_gib: 4.0,
+        docks: 4,
         dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-ingest"),
     };
     let args: Vec<String> = std::env::args()
@@ -47,6 +55,7 @@ fn opts() -> Opts {
             "--clips" => o.clips = val().parse().unwrap(),
             "--throttle-mb" => o.throttle_mb = val().parse().unwrap(),
             "--big-gib" => o.big_gib = val().parse().unwrap(),
+            "--docks" => o.docks = val().parse().unwrap(),
             "--dir" => o.dir = PathBuf::from(val()),
             other => panic!("unknown option {other}"),
         }
@@ -54,33 +63,9 @@ fn opts() -> Opts {
     o
 }
 
-fn camdock() -> PathBuf {
-    // The release binary next to this bench's own target directory.
-    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let bin = target.join("release/camdock");
-    assert!(
-        bin.exists(),
-        "build the release binary first: cargo build --release"
-    );
-    bin
-}
-
-fn sh(cmd: &str) {
-    let st = Command::new("bash").arg("-c").arg(cmd).status().unwrap();
-    assert!(st.success(), "failed: {cmd}");
-}
-
-fn drop_caches() -> bool {
-    sh("sync");
-    std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok()
-}
-
 fn timed(what: &str, f: impl FnOnce()) -> Duration {
     let cold = drop_caches();
-    let t = Instant::now();
+    let t = std::time::Instant::now();
     f();
     let d = t.elapsed();
     println!(
@@ -89,65 +74,6 @@ fn timed(what: &str, f: impl FnOnce()) -> Duration {
         if cold { "" } else { "  (warm cache: not root)" }
     );
     d
-}
-
-fn random_file(path: &Path, bytes: u64, seed: u64) {
-    use std::io::Write;
-    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
-    let mut x = seed.wrapping_mul(6364136223846793005) | 1;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut left = bytes;
-    while left > 0 {
-        for c in buf.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            c.copy_from_slice(&x.to_le_bytes());
-        }
-        let n = left.min(buf.len() as u64) as usize;
-        f.write_all(&buf[..n]).unwrap();
-        left -= n as u64;
-    }
-}
-
-fn volume(dir: &Path, total: u64, clips: u32) -> Vec<PathBuf> {
-    let media = dir.join("DCIM/100MEDIA");
-    std::fs::create_dir_all(&media).unwrap();
-    (0..clips)
-        .map(|i| {
-            let p = media.join(format!(
-                "9000001_100001_20261123{:02}0000_{:04}.MP4",
-                8 + i % 12,
-                i + 1
-            ));
-            random_file(&p, total / clips as u64, i as u64 + 1);
-            p
-        })
-        .collect()
-}
-
-fn ingest(volume: &Path, data: &Path, throttle: Option<f64>) -> libc::rusage {
-    let mut cmd = Command::new(camdock());
-    cmd.args([
-        "--data-dir",
-        data.to_str().unwrap(),
-        "ingest",
-        volume.to_str().unwrap(),
-        "--camera",
-        "9000001",
-    ]);
-    if let Some(mb) = throttle {
-        cmd.args(["--throttle", &mb.to_string()]);
-    }
-    let child = cmd.stdout(std::process::Stdio::null()).spawn().unwrap();
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "camdock ingest failed"
-    );
-    usage
 }
 
 /// Reads every clip through the same 40 MB/s throttle camdock uses: the card's own read time.
@@ -162,24 +88,28 @@ fn throttled_read(files: &[PathBuf], mb: f64) {
     }
 }
 
-fn unlock_and_remove(p: &Path) {
-    let _ = Command::new("chattr").args(["-R", "-i"]).arg(p).output();
-    let _ = std::fs::remove_dir_all(p);
+fn total_bytes(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum()
 }
 
 fn main() {
     let o = opts();
     unlock_and_remove(&o.dir);
     std::fs::create_dir_all(&o.dir).unwrap();
-    let total = (o.gib * (1u64 << 30) as f64) as u64;
-    let src = o.dir.join("camera");
+    let clip_mib = ((o.gib * 1024.0) / o.clips as f64) as u64;
     println!(
-        "camdock ingest benchmark: {} clips, {:.2} GiB, in {}",
+        "camdock ingest benchmark on real video: {} clips of ~{clip_mib} MiB (1080p30 H.264 60 Mbit/s + AAC), in {}",
         o.clips,
-        total as f64 / (1u64 << 30) as f64,
         o.dir.display()
     );
-    let files = volume(&src, total, o.clips);
+    let sources: Vec<PathBuf> = (0..o.clips).map(|i| real_clip(i + 1, clip_mib)).collect();
+    let src = o.dir.join("camera");
+    let files = card(&src, "9000001", &sources);
+    let total = total_bytes(&files);
+    println!("  the card: {:.2} GiB", total as f64 / (1u64 << 30) as f64);
 
     println!("\nunthrottled source (local disk):");
     let cp = timed("(a) cp -r + sync", || {
@@ -204,7 +134,7 @@ fn main() {
         ))
     });
     let have = |tool: &str| {
-        Command::new("sh")
+        std::process::Command::new("sh")
             .arg("-c")
             .arg(format!("command -v {tool} >/dev/null"))
             .status()
@@ -226,12 +156,12 @@ fn main() {
             ))
         })
     });
+    let mut one_shot = None;
     let ours = timed(
-        "camdock ingest (read once, SHA-256 + BLAKE3, fsync, read-back)",
-        || {
-            ingest(&src, &o.dir.join("data1"), None);
-        },
+        "camdock ingest (read once, SHA-256 + BLAKE3, fsync, read-back, probe)",
+        || one_shot = Some(ingest(&src, &o.dir.join("data1"), None)),
     );
+    let one_shot = one_shot.unwrap();
 
     println!("\nsource throttled to {} MB/s (USB 2.0):", o.throttle_mb);
     let source = timed("(c) reading the source alone at that rate", || {
@@ -243,27 +173,23 @@ fn main() {
 
     let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     // Several cameras at once, each throttled: does the station keep every card at its own pace?
-    let per_camera = total / 4;
+    // Each camera holds one clip of a quarter of the card: a distinct variant of a real clip.
+    let per_camera_mib = clip_mib * o.clips as u64 / 4;
+    let quarter = real_clip(50, per_camera_mib);
     let cams: Vec<PathBuf> = (0..8)
         .map(|i| {
             let v = o.dir.join(format!("multi{i}"));
-            let media = v.join("DCIM/100MEDIA");
-            std::fs::create_dir_all(&media).unwrap();
-            random_file(
-                &media.join(format!("900000{i}_100001_20261123080000_0001.MP4")),
-                per_camera,
-                1000 + i as u64,
-            );
+            let clip = o.dir.join(format!("multi{i}.mp4"));
+            variant_of(&quarter, &format!("camera {i}"), &clip);
+            card(&v, &format!("900000{i}"), &[clip.clone()]);
+            std::fs::remove_file(&clip).unwrap();
             v
         })
         .collect();
     let at_once = |n: usize| {
         let data = o.dir.join(format!("data-{n}-cameras"));
         let took = timed(
-            &format!(
-                "{n} camera(s) at once, one {} MiB clip each, each throttled",
-                per_camera >> 20
-            ),
+            &format!("{n} camera(s) at once, one {per_camera_mib} MiB clip each, each throttled"),
             || {
                 std::thread::scope(|s| {
                     for c in &cams[..n] {
@@ -283,7 +209,7 @@ fn main() {
     // verify re-reads every stored clip and re-hashes it: how close is it to reading the store raw?
     println!(
         "\nverify (the store of the unthrottled ingest, {:.2} GiB):",
-        o.gib
+        total as f64 / (1u64 << 30) as f64
     );
     let stored = o.dir.join("data1/store/sha256");
     let raw_read = timed("(g) cat of every stored clip > /dev/null", || {
@@ -295,7 +221,7 @@ fn main() {
     let verify = timed(
         "camdock verify (SHA-256 + BLAKE3 of every clip, chain)",
         || {
-            let st = Command::new(camdock())
+            let st = std::process::Command::new(camdock())
                 .args([
                     "--data-dir",
                     o.dir.join("data1").to_str().unwrap(),
@@ -327,7 +253,6 @@ fn main() {
         "  (c) vs the throttled source's read time:  {:.3}x  (goal <= 1.05x)",
         ratio(ours_slow, source)
     );
-
     if let Some(r) = rsync {
         println!(
             "  (e) vs rsync --checksum + sync:           {:.2}x",
@@ -360,31 +285,49 @@ fn main() {
         "  verify vs (h) sha256sum + b3sum:          {:.2}x",
         ratio(verify, sums)
     );
+
+    println!("\nmemory and disk reads:");
+    println!(
+        "  one-shot ingest of the card ({:.2} GiB): peak RSS {:.1} MiB; disk bytes read per byte ingested {:.2} (1.00 is the card itself)",
+        total as f64 / (1u64 << 30) as f64,
+        one_shot.peak_rss_mib,
+        one_shot.read_bytes as f64 / total as f64
+    );
     for c in &cams {
         unlock_and_remove(c);
     }
-    for d in ["rs", "dd"] {
-        unlock_and_remove(&o.dir.join(d));
-    }
-    unlock_and_remove(&o.dir.join("data1"));
-    unlock_and_remove(&o.dir.join("data2"));
-    for d in ["cp1", "cp2", "camera"] {
+    for d in ["rs", "dd", "data1", "data2", "cp1", "cp2", "camera"] {
         unlock_and_remove(&o.dir.join(d));
     }
     if o.big_gib > 0.0 {
+        let base = real_clip(1, clip_mib);
+        let times =
+            ((o.big_gib * 1024.0) / mib(std::fs::metadata(&base).unwrap().len())).ceil() as u32;
+        let big_clip = long_clip(&base, times.max(1));
         let big = o.dir.join("big");
-        let media = big.join("DCIM/100MEDIA");
-        std::fs::create_dir_all(&media).unwrap();
-        let bytes = (o.big_gib * (1u64 << 30) as f64) as u64;
-        random_file(&media.join("BIG.MP4"), bytes, 99);
+        card(&big, "9000009", &[big_clip.clone()]);
+        let bytes = std::fs::metadata(&big_clip).unwrap().len();
         drop_caches();
-        let usage = ingest(&big, &o.dir.join("data3"), None);
+        let run = ingest(&big, &o.dir.join("data3"), None);
         println!(
-            "\npeak RSS ingesting one {:.1} GiB clip: {:.1} MiB   (goal < 64 MiB)",
-            o.big_gib,
-            usage.ru_maxrss as f64 / 1024.0
+            "  one-shot ingest of one {:.2} GiB real clip: peak RSS {:.1} MiB (goal < 64 MiB); disk bytes read per byte {:.2}",
+            bytes as f64 / (1u64 << 30) as f64,
+            run.peak_rss_mib,
+            run.read_bytes as f64 / bytes as f64
         );
         unlock_and_remove(&o.dir.join("data3"));
         unlock_and_remove(&big);
+    }
+    if o.docks > 0 {
+        println!(
+            "  the daemon, {} docks of 2 real clips of ~{clip_mib} MiB (cards on tmpfs):",
+            o.docks
+        );
+        let (first, last, reads) = daemon_series(&o.dir.join("daemon"), &sources, o.docks, 2);
+        println!(
+            "  daemon RSS after dock 1 {first:.1} MiB, after dock {} {last:.1} MiB; store disk bytes read per byte ingested {reads:.2}",
+            o.docks
+        );
+        unlock_and_remove(&o.dir.join("daemon"));
     }
 }

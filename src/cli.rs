@@ -14,10 +14,10 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// Config file (TOML); else $CAMDOCK_CONFIG; else built-in defaults.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", value_parser = crate::paths::arg)]
     pub config: Option<PathBuf>,
     /// Where the ledger and the store live (overrides station.data_dir).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", value_parser = crate::paths::arg)]
     pub data_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,

@@ -188,9 +188,25 @@ impl Config {
         let Some(path) = path else {
             return Ok(Config::defaults());
         };
+        let path = crate::paths::absolute(&path)
+            .map_err(|e| usage!("cannot locate config file {}: {e}", path.display()))?;
         let text = std::fs::read_to_string(&path)
             .map_err(|e| usage!("cannot read config file {}: {e}", path.display()))?;
-        Config::from_toml(&text).map_err(|e| usage!("config file {}: {e}", path.display()))
+        let mut config =
+            Config::from_toml(&text).map_err(|e| usage!("config file {}: {e}", path.display()))?;
+        config.resolve_paths(path.parent().unwrap_or(Path::new("/")));
+        Ok(config)
+    }
+
+    /// Makes every path in the config absolute: a relative one is taken relative to `base`, the
+    /// folder of the config file it came from (the embedded defaults are absolute already).
+    pub fn resolve_paths(&mut self, base: &Path) {
+        use crate::paths::against;
+        self.station.data_dir = against(base, &self.station.data_dir);
+        self.dock.media_root = against(base, &self.dock.media_root);
+        if let Some(p) = &self.camera.profiles_file {
+            self.camera.profiles_file = Some(against(base, p));
+        }
     }
 
     /// Parses a config text laid over the defaults, then validates it.
@@ -264,6 +280,22 @@ mod tests {
         let c = Config::from_toml("[policy]\noverdue_after = \"12h\"\n").unwrap();
         assert_eq!(c.policy.overdue_after, Duration::from_secs(12 * 3600));
         assert_eq!(c.policy.clock_tolerance, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn relative_paths_in_a_config_file_are_relative_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("station.toml");
+        std::fs::write(
+            &file,
+            "[station]\ndata_dir = \"data\"\n[dock]\nmedia_root = \"../media\"\n[camera]\nprofiles_file = \"p.toml\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(c.station.data_dir, dir.path().join("data"));
+        assert_eq!(c.dock.media_root, dir.path().join("../media"));
+        assert_eq!(c.camera.profiles_file, Some(dir.path().join("p.toml")));
+        assert!(Config::defaults().dock.media_root.is_absolute());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod ledger;
 pub mod media;
 pub mod notification;
+pub mod paths;
 pub mod replica;
 pub mod simulate;
 pub mod station;

@@ -28,12 +28,12 @@ pub struct CameraSpec {
     pub first_sequence: u32,
 }
 
+/// When the clips of a `CameraSpec::default()` were recorded: a fixed instant, so a fixture's
+/// file names and recording times never depend on the day a test runs.
+pub const FIXTURE_FIRST_START: &str = "2026-11-23T01:10:00Z";
+
 impl Default for CameraSpec {
     fn default() -> Self {
-        let yesterday_nine = (Local::now() - Duration::days(1))
-            .date_naive()
-            .and_hms_opt(9, 0, 0)
-            .expect("valid time");
         CameraSpec {
             serial: "1234567".into(),
             officer: "100234".into(),
@@ -42,15 +42,24 @@ impl Default for CameraSpec {
             clock_offset_s: 0,
             battery_percent: 87,
             firmware: "V2.3.1".into(),
-            first_start: Local
-                .from_local_datetime(&yesterday_nine)
-                .earliest()
-                .expect("local time")
-                .with_timezone(&Utc)
-                + Duration::minutes(10),
+            first_start: FIXTURE_FIRST_START.parse().expect("a valid instant"),
             first_sequence: 1,
         }
     }
+}
+
+/// Yesterday at 09:10 local time: when a realistic camera (the demo's, `simulate-camera`'s
+/// default) recorded its first clip of the shift.
+pub fn yesterday_morning(now: DateTime<Utc>) -> DateTime<Utc> {
+    let nine = (now.with_timezone(&Local) - Duration::days(1))
+        .date_naive()
+        .and_hms_opt(9, 10, 0)
+        .expect("valid time");
+    Local
+        .from_local_datetime(&nine)
+        .earliest()
+        .unwrap_or_else(|| Local.from_utc_datetime(&nine))
+        .with_timezone(&Utc)
 }
 
 const WIDTH: u32 = 320;

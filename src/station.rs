@@ -29,6 +29,12 @@ impl Station {
         let data_dir = data_dir
             .map(Path::to_path_buf)
             .unwrap_or_else(|| config.station.data_dir.clone());
+        let data_dir = crate::paths::absolute(&data_dir).map_err(|e| {
+            usage!(
+                "cannot locate the data directory {}: {e}",
+                data_dir.display()
+            )
+        })?;
         std::fs::create_dir_all(&data_dir).map_err(|e| {
             usage!(
                 "cannot create the data directory {}: {e}; pass --data-dir or set station.data_dir",
@@ -42,10 +48,16 @@ impl Station {
 
     /// Builds a station over any store (tests use a faulty one).
     pub fn with_store(
-        config: Config,
+        mut config: Config,
         data_dir: &Path,
         store: Box<dyn ClipStore>,
     ) -> anyhow::Result<Station> {
+        // A config built in code (tests, the demo) may still hold relative paths: the station
+        // works only with absolute ones, as a config file's are after `Config::load`.
+        let cwd = std::env::current_dir()
+            .map_err(|e| usage!("cannot read the current directory: {e}"))?;
+        config.resolve_paths(&cwd);
+        let data_dir = &crate::paths::against(&cwd, data_dir);
         let ledger_path = data_dir.join(LEDGER_FILE);
         let ledger = Ledger::open(&ledger_path, &config.station.id)
             .map_err(|e| usage!("cannot open the ledger {}: {e}", ledger_path.display()))?;

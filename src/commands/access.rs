@@ -19,7 +19,7 @@ pub struct ViewArgs {
 #[derive(clap::Args, Debug)]
 pub struct CopyArgs {
     pub clip: String,
-    #[arg(long)]
+    #[arg(long, value_parser = crate::paths::arg)]
     pub to: PathBuf,
     #[arg(long)]
     pub actor: Option<String>,

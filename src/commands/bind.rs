@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The camera volume, mounted writable for this one step.
+    #[arg(value_parser = crate::paths::arg)]
     pub volume: PathBuf,
     #[arg(long)]
     pub serial: String,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Also copy the signed checkpoint here (for an auditor, off the station).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::paths::arg)]
     pub out: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,

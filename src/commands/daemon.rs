@@ -12,6 +12,9 @@ use std::time::Duration;
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {}
 
+/// Where `camdock demo` keeps its station unless `--data-dir` says otherwise.
+const DEMO_DIR: &str = "camdock-demo";
+
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
     /// Stop by itself after this many seconds (default: run until Ctrl-C).
@@ -88,9 +91,11 @@ pub fn run(config: Config, data_dir: Option<&Path>, _a: RunArgs) -> anyhow::Resu
 }
 
 pub fn demo(mut config: Config, data_dir: Option<&Path>, a: DemoArgs) -> anyhow::Result<i32> {
-    let data_dir: PathBuf = data_dir
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("camdock-demo"));
+    // The demo's own folder, in the working directory, made absolute like every other path.
+    let data_dir: PathBuf = match data_dir {
+        Some(d) => d.to_path_buf(),
+        None => crate::paths::absolute(Path::new(DEMO_DIR))?,
+    };
     config.station.id = "demo-station".into();
     config.dock.media_root = data_dir.join("media");
     config.dock.usb = false;

@@ -14,7 +14,7 @@ pub struct Args {
     #[arg(long = "case", value_name = "NAME")]
     pub case_name: Option<String>,
     /// The folder to write the package into (new or empty).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::paths::arg)]
     pub out: PathBuf,
     /// Who approved this copy of evidence.
     #[arg(long)]

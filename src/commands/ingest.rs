@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The mounted camera volume (a folder).
+    #[arg(value_parser = crate::paths::arg)]
     pub volume: PathBuf,
     /// Camera id to use when the camera does not identify itself.
     #[arg(long)]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Folder to write the camera volume into.
+    #[arg(value_parser = crate::paths::arg)]
     pub dir: PathBuf,
     #[arg(long, default_value = "1234567")]
     pub serial: String,
@@ -23,6 +24,10 @@ pub struct Args {
     /// First clip sequence number (skip numbers to simulate a deletion).
     #[arg(long, default_value_t = 1)]
     pub first_sequence: u32,
+    /// When the first clip started, by the true clock (RFC 3339); clips follow every 10 minutes.
+    /// Default: yesterday at 09:10 local time.
+    #[arg(long, value_name = "TIME")]
+    pub recorded_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub fn run(a: Args) -> anyhow::Result<i32> {
@@ -34,6 +39,9 @@ pub fn run(a: Args) -> anyhow::Result<i32> {
         clock_offset_s: a.clock_offset,
         battery_percent: a.battery,
         first_sequence: a.first_sequence,
+        first_start: a
+            .recorded_at
+            .unwrap_or_else(|| crate::simulate::yesterday_morning(chrono::Utc::now())),
         ..CameraSpec::default()
     };
     let paths = write_volume(&a.dir, &spec)?;

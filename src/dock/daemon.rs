@@ -25,11 +25,19 @@ pub async fn serve(
     slots: Arc<Slots>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let media_root = station.config.dock.media_root.clone();
-    std::fs::create_dir_all(&media_root).map_err(|e| {
+    let configured = &station.config.dock.media_root;
+    std::fs::create_dir_all(configured).map_err(|e| {
         crate::usage!(
             "cannot create the media root {}: {e} (set dock.media_root)",
-            media_root.display()
+            configured.display()
+        )
+    })?;
+    // The kernel names mounts by their canonical path (mountinfo, /proc/self/mounts): a media
+    // root reached through a symlink (/var/run → /run) must be compared in the same terms.
+    let media_root = std::fs::canonicalize(configured).map_err(|e| {
+        crate::usage!(
+            "cannot resolve the media root {}: {e}",
+            configured.display()
         )
     })?;
     slots.publish(true);

@@ -16,6 +16,7 @@ fn fleet() -> Vec<CameraSpec> {
         seconds: 3,
         clock_offset_s: offset,
         battery_percent: battery,
+        first_start: crate::simulate::yesterday_morning(chrono::Utc::now()),
         ..CameraSpec::default()
     };
     vec![

@@ -56,6 +56,7 @@ struct StreamTally {
     index: usize,
     expected_frames: i64,
     packets: i64,
+    corrupt: i64,
     end_s: f64,
     time_base: f64,
 }
@@ -83,22 +84,22 @@ pub fn probe(path: &Path) -> MediaFacts {
             index: s.index(),
             expected_frames: s.frames(),
             packets: 0,
+            corrupt: 0,
             end_s: 0.0,
             time_base: f64::from(s.time_base()),
         })
         .collect();
 
-    let mut packet = ffmpeg::Packet::empty();
+    // One packet at a time, released before the next is read: `Packet::read` into a reused
+    // packet does not unreference the previous payload, so reusing one kept every byte of the
+    // clip alive. Memory is one packet, whatever the clip's size.
     loop {
+        let mut packet = ffmpeg::Packet::empty();
         match packet.read(&mut input) {
             Ok(()) => {
-                if packet.is_corrupt() {
-                    facts
-                        .problems
-                        .push(format!("corrupt packet in stream {}", packet.stream()));
-                }
                 if let Some(t) = tallies.iter_mut().find(|t| t.index == packet.stream()) {
                     t.packets += 1;
+                    t.corrupt += i64::from(packet.is_corrupt());
                     if let Some(pts) = packet.pts().or(packet.dts()) {
                         let end = (pts + packet.duration()) as f64 * t.time_base;
                         t.end_s = t.end_s.max(end);
@@ -116,6 +117,12 @@ pub fn probe(path: &Path) -> MediaFacts {
     }
 
     for t in &tallies {
+        if t.corrupt > 0 {
+            facts.problems.push(format!(
+                "stream {}: {} corrupt packet(s)",
+                t.index, t.corrupt
+            ));
+        }
         if t.expected_frames > 0 && t.packets < t.expected_frames {
             facts.problems.push(format!(
                 "stream {}: {} of {} frames present",
