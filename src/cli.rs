@@ -71,6 +71,10 @@ pub enum Command {
     Bind(commands::bind::Args),
     /// Write a realistic camera volume (real MP4s and DEVICE.TXT).
     SimulateCamera(commands::simulate::Args),
+    /// The privileged step that writes clock corrections to read-only cards (run by
+    /// camdock-clock.service as root; not for people).
+    #[command(hide = true)]
+    ClockWindow(commands::clock_window::Args),
 }
 
 /// Runs the process; returns its exit code.
@@ -119,6 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bind(a) => commands::bind::run(config, data_dir, a),
         Command::Status(a) => commands::status::run(config, data_dir, a),
         Command::SimulateCamera(a) => commands::simulate::run(a),
+        Command::ClockWindow(a) => commands::clock_window::run(config, a),
     }
 }
 

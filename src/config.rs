@@ -119,9 +119,24 @@ pub struct DockConfig {
     pub settle: Duration,
     /// Cap on the read rate from each camera, MB/s; 0 for none.
     pub read_limit_mb_per_s: f64,
-    /// Ingest only folders that are mount points; a mount point appears a moment before the
-    /// card is mounted on it, and an empty folder must not be taken for an empty camera.
-    pub mounts_only: bool,
+    /// What means "docked": a filesystem mounted under the media root (a station, where udev
+    /// mounts each card), or a folder appearing there (the demo, tests).
+    pub source: SourceKind,
+    /// Dock slot names by USB port path, as the kernel names ports: `"1-2.3" = "slot 3"`.
+    pub slots: std::collections::BTreeMap<String, String>,
+    /// Where the daemon asks the privileged step (`camdock clock-window`) to write a clock
+    /// correction to a card mounted read-only.
+    pub clock_spool: PathBuf,
+}
+
+/// `dock.source`: which events mean "docked".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// Filesystems mounted directly under the media root (a real station).
+    Mounts,
+    /// Folders under the media root (the demo, tests).
+    Folders,
 }
 
 impl DockConfig {
@@ -204,6 +219,7 @@ impl Config {
         use crate::paths::against;
         self.station.data_dir = against(base, &self.station.data_dir);
         self.dock.media_root = against(base, &self.dock.media_root);
+        self.dock.clock_spool = against(base, &self.dock.clock_spool);
         if let Some(p) = &self.camera.profiles_file {
             self.camera.profiles_file = Some(against(base, p));
         }

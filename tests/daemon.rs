@@ -350,3 +350,80 @@ fn a_store_disk_filling_up_fails_the_clip_by_name_and_the_daemon_serves_the_next
     assert_eq!(daemon.terminate().0, Some(0));
     daemon.verify_ok();
 }
+
+/// A bind mount of a card folder, as udev's systemd-mount would mount a card (read-only);
+/// unmounted when dropped.
+struct CardMount(PathBuf);
+
+impl CardMount {
+    fn new(card: &Path, at: &Path) -> CardMount {
+        let st = Command::new("mount")
+            .args(["--bind", "-o", "ro"])
+            .arg(card)
+            .arg(at)
+            .status()
+            .unwrap();
+        assert!(st.success(), "mount --bind {}", card.display());
+        CardMount(at.to_path_buf())
+    }
+}
+
+impl Drop for CardMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// With `dock.source = "mounts"` (a station), only a mount under the media root is a dock: the
+/// mount point folder that outlives an unmount is not, and the next mount on the same folder is
+/// a new dock of the same camera.
+#[test]
+fn a_mount_is_a_dock_and_its_unmount_an_undock_while_the_folder_stays() {
+    let s = Scratch::new();
+    let daemon = Daemon::start(&s, "source = \"mounts\"");
+    let card = s.join("card");
+    camera(&card, "7100001", 2);
+    let point = s.join("media/7100001-sdb1");
+    std::fs::create_dir_all(&point).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        daemon.events_of_kind("camera-docked"),
+        0,
+        "an empty mount point folder is not a camera"
+    );
+
+    let mounted = CardMount::new(&card, &point);
+    wait_for("the first dock's clips", Duration::from_secs(30), || {
+        daemon.clips() == 2
+    });
+    drop(mounted);
+    let pulled = Instant::now();
+    wait_for("the undock on the record", Duration::from_secs(5), || {
+        daemon.events_of_kind("camera-undocked") == 1
+    });
+    println!("unmount → camera-undocked: {:?}", pulled.elapsed());
+    assert!(
+        point.is_dir(),
+        "the folder stays, as systemd-mount leaves it"
+    );
+
+    // The officer records another clip; the camera docks again into the same folder.
+    let spec = camdock::simulate::CameraSpec {
+        serial: "7100001".into(),
+        clips: 1,
+        seconds: 1,
+        first_sequence: 3,
+        first_start: "2026-11-24T01:10:00Z".parse().unwrap(),
+        ..Default::default()
+    };
+    camdock::simulate::write_volume(&card, &spec).unwrap();
+    let mounted = CardMount::new(&card, &point);
+    wait_for("the re-dock's new clip", Duration::from_secs(30), || {
+        daemon.clips() == 3
+    });
+    assert_eq!(daemon.events_of_kind("camera-docked"), 2);
+    drop(mounted);
+    wait_for("the second undock", Duration::from_secs(5), || {
+        daemon.events_of_kind("camera-undocked") == 2
+    });
+}

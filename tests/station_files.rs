@@ -43,7 +43,7 @@ fn the_service_unit_verifies() {
 fn the_config_shipped_for_a_station_is_valid() {
     let text = std::fs::read_to_string(root().join("systemd/camdock.toml")).unwrap();
     let config = camdock::config::Config::from_toml(&text).unwrap();
-    assert!(config.dock.mounts_only && config.dock.usb);
+    assert!(config.dock.source == camdock::config::SourceKind::Mounts && config.dock.usb);
 }
 
 /// `udevadm test` in a private mount namespace (it would otherwise change /dev permissions):

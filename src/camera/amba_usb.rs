@@ -298,7 +298,9 @@ pub enum OpenError {
     },
     #[error("{count} devices {vid:04x}:{pid:04x} are attached; pass a serial number to pick one")]
     Ambiguous { vid: u16, pid: u16, count: usize },
-    #[error("the device has no interface with both a bulk IN and a bulk OUT endpoint")]
+    #[error(
+        "the device has no vendor interface with both a bulk IN and a bulk OUT endpoint (in storage mode?)"
+    )]
     NoBulkEndpoints,
 }
 
@@ -413,13 +415,25 @@ impl RusbTransport {
     }
 }
 
-/// The first interface setting that has both bulk directions; the camera exposes one.
-fn find_bulk_pair(device: &Device<Context>) -> Result<BulkPair, OpenError> {
+/// USB interface class "vendor specific": the protocol's interface. Mass storage (class 8) has
+/// bulk endpoints too, and claiming it would detach the kernel's storage driver from a card.
+const VENDOR_CLASS: u8 = 0xff;
+
+/// Whether the device shows the vendor interface (it is not yet in storage mode).
+pub fn in_vendor_mode<T: UsbContext>(device: &Device<T>) -> bool {
+    find_bulk_pair(device).is_ok()
+}
+
+/// The first vendor-class interface setting that has both bulk directions; the camera exposes one.
+fn find_bulk_pair<T: UsbContext>(device: &Device<T>) -> Result<BulkPair, OpenError> {
     let config = device
         .active_config_descriptor()
         .or_else(|_| device.config_descriptor(0))?;
     for interface in config.interfaces() {
         for setting in interface.descriptors() {
+            if setting.class_code() != VENDOR_CLASS {
+                continue;
+            }
             let mut ep_in = None;
             let mut ep_out = None;
             for ep in setting.endpoint_descriptors() {
@@ -854,6 +868,40 @@ impl<T: Transport> AmbaCamera<T> {
         self.rx.drain(..n);
         self.discarded += n;
     }
+}
+
+/// What the station did to a camera found in vendor mode, before its storage appeared.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Prepared {
+    pub port: String,
+    pub usb_serial: Option<String>,
+    pub device_id: String,
+    /// The wall time set on the camera (`YYYY-MM-DD HH:MM:SS`).
+    pub clock_set: String,
+}
+
+/// A camera that shows only its vendor interface until told: handshake, read its id, set its
+/// clock to `wall()` (read just before it is sent), switch it to storage mode. Its storage then
+/// appears as a USB disk on the same port, and is ingested like any other.
+pub fn prepare(
+    port: &str,
+    usb_serial: Option<&str>,
+    wall: impl Fn() -> NaiveDateTime,
+) -> Result<Prepared, String> {
+    let transport = RusbTransport::open(VENDOR_ID, PRODUCT_ID, usb_serial)
+        .map_err(|e| format!("opening the camera over USB failed: {e}"))?;
+    let mut camera = AmbaCamera::new(transport);
+    camera.handshake().map_err(|e| e.to_string())?;
+    let device_id = camera.device_id().map_err(|e| e.to_string())?;
+    let now = wall();
+    camera.set_clock(now).map_err(|e| e.to_string())?;
+    camera.storage_mode().map_err(|e| e.to_string())?;
+    Ok(Prepared {
+        port: port.to_string(),
+        usb_serial: usb_serial.map(str::to_string),
+        device_id,
+        clock_set: now.format("%Y-%m-%d %H:%M:%S").to_string(),
+    })
 }
 
 /// The `amba-usb` driver's clock correction: open the camera by its USB serial, handshake, and

@@ -4,6 +4,7 @@
 pub mod amba_usb;
 pub mod binding;
 pub mod clock;
+pub mod clock_window;
 pub mod fat;
 pub mod filename;
 pub mod health;

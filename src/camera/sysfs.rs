@@ -29,20 +29,99 @@ fn is_port_path(s: &str) -> bool {
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// One line of `/proc/self/mountinfo`: which device is mounted where, as what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    /// `MAJ:MIN` of the mounted filesystem's device.
+    pub dev: String,
+    pub point: PathBuf,
+    pub fs_type: String,
+    /// What was mounted (`/dev/sdb1`).
+    pub source: String,
+    /// Per-mount options (`ro,nosuid,…`).
+    pub options: String,
+}
+
+/// Every mount in a mountinfo text, in table order (a later mount on the same point hides an
+/// earlier one).
+pub fn mounts(mountinfo: &str) -> Vec<Mount> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            // Optional fields end at a lone "-"; the fs type and source follow it.
+            let dash = fields.iter().position(|f| *f == "-")?;
+            Some(Mount {
+                dev: fields.get(2)?.to_string(),
+                point: PathBuf::from(unescape(fields.get(4)?)),
+                options: fields.get(5)?.to_string(),
+                fs_type: fields.get(dash + 1)?.to_string(),
+                source: unescape(fields.get(dash + 2)?),
+            })
+        })
+        .collect()
+}
+
 /// The device number (`MAJ:MIN`) of the filesystem mounted at `mount_point`.
 pub fn device_of_mount(mountinfo: &str, mount_point: &Path) -> Option<String> {
-    mountinfo.lines().rev().find_map(|line| {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let (dev, point) = (fields.get(2)?, fields.get(4)?);
-        (Path::new(&unescape(point)) == mount_point).then(|| dev.to_string())
-    })
+    mounts(mountinfo)
+        .into_iter()
+        .rev()
+        .find(|m| m.point == mount_point)
+        .map(|m| m.dev)
 }
 
 /// The USB port a mounted volume's block device hangs off, if it is a USB device at all.
 pub fn port_of_mount(sys_root: &Path, mountinfo: &str, mount_point: &Path) -> Option<String> {
     let dev = device_of_mount(mountinfo, mount_point)?;
+    usb_device_of(sys_root, &dev).map(|d| d.port)
+}
+
+/// What the kernel knows of a USB device: its descriptor, as sysfs shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UsbDevice {
+    /// The port path (`1-2.3`): where it is plugged in, the stable name of a dock slot.
+    pub port: String,
+    pub vid: u16,
+    pub pid: u16,
+    /// iSerial, when the device has one.
+    pub serial: Option<String>,
+    pub product: Option<String>,
+}
+
+impl UsbDevice {
+    pub fn vid_pid(&self) -> String {
+        format!("{:04x}:{:04x}", self.vid, self.pid)
+    }
+}
+
+/// The USB device behind block device `dev` (`MAJ:MIN`), if it sits on USB.
+pub fn usb_device_of(sys_root: &Path, dev: &str) -> Option<UsbDevice> {
     let resolved = std::fs::canonicalize(sys_root.join("dev/block").join(dev)).ok()?;
-    port_of_device_path(&resolved)
+    let device = resolved
+        .ancestors()
+        .take_while(|d| d.starts_with(sys_root) && *d != sys_root)
+        .find(|d| d.join("idVendor").is_file())?;
+    let read = |name: &str| {
+        std::fs::read_to_string(device.join(name))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let hex = |name: &str| read(name).and_then(|s| u16::from_str_radix(&s, 16).ok());
+    Some(UsbDevice {
+        port: port_of_device_path(device)?,
+        vid: hex("idVendor")?,
+        pid: hex("idProduct")?,
+        serial: read("serial"),
+        product: read("product"),
+    })
+}
+
+/// Whether block device `dev` (`MAJ:MIN`) still exists: it goes the moment a USB camera is
+/// pulled, before its filesystem is unmounted.
+pub fn block_device_exists(sys_root: &Path, dev: &str) -> bool {
+    sys_root.join("dev/block").join(dev).exists()
 }
 
 /// Block devices (`sdb`, …) on the USB port `port`.
@@ -80,15 +159,10 @@ pub fn mounts_of(sys_root: &Path, mountinfo: &str, block_device: &str) -> Vec<Pa
             devs.push(dev.trim().to_string());
         }
     }
-    mountinfo
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split(' ').collect();
-            let (dev, point) = (fields.get(2)?, fields.get(4)?);
-            devs.iter()
-                .any(|d| d == dev)
-                .then(|| PathBuf::from(unescape(point)))
-        })
+    mounts(mountinfo)
+        .into_iter()
+        .filter(|m| devs.contains(&m.dev))
+        .map(|m| m.point)
         .collect()
 }
 
@@ -161,5 +235,37 @@ mod tests {
             None,
             "the root disk is not on USB"
         );
+    }
+
+    #[test]
+    fn reads_the_usb_descriptor_behind_a_mount() {
+        let (root, mountinfo) = fixture();
+        let dev = device_of_mount(&mountinfo, Path::new("/run/camdock/media/slot 1")).unwrap();
+        let usb = usb_device_of(&root, &dev).unwrap();
+        assert_eq!(usb.port, "1-2.3");
+        assert_eq!(usb.vid_pid(), "2e3b:0a01");
+        assert_eq!(usb.serial.as_deref(), Some("5555555"));
+        assert_eq!(usb.product.as_deref(), Some("Body Camera"));
+        let no_serial = usb_device_of(&root, "8:33").unwrap();
+        assert_eq!((no_serial.port.as_str(), no_serial.serial), ("1-4", None));
+        assert_eq!(
+            usb_device_of(&root, "254:0"),
+            None,
+            "the root disk is not on USB"
+        );
+        assert!(block_device_exists(&root, "8:17") && !block_device_exists(&root, "8:99"));
+    }
+
+    #[test]
+    fn mountinfo_lines_give_device_point_type_and_source() {
+        let (_, mountinfo) = fixture();
+        let all = mounts(&mountinfo);
+        let card = all.iter().find(|m| m.dev == "8:17").unwrap();
+        assert_eq!(card.point, Path::new("/run/camdock/media/slot 1"));
+        assert_eq!(
+            (card.fs_type.as_str(), card.source.as_str()),
+            ("vfat", "/dev/sdb1")
+        );
+        assert!(card.options.starts_with("ro,"));
     }
 }

@@ -4,6 +4,7 @@ pub mod access;
 pub mod bind;
 pub mod checkpoint;
 pub mod clips;
+pub mod clock_window;
 pub mod custody;
 pub mod daemon;
 pub mod export;

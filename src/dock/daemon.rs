@@ -1,8 +1,9 @@
 //! `camdock run`: watch the docks, run one session per docked camera, stop cleanly.
 
 use super::slots::Slots;
-use super::{DockEvent, usb, watcher};
-use crate::camera::sysfs;
+use super::source::{self, DockEvent, Docked};
+use super::usb;
+use crate::camera::amba_usb::Prepared;
 use crate::ingest::{IngestOptions, StopReason};
 use crate::station::Station;
 use std::future::Future;
@@ -42,21 +43,19 @@ pub async fn serve(
     })?;
     slots.publish(true);
 
+    let source = source::from_config(&station.config.dock, &media_root);
     let (tx, mut rx) = unbounded_channel::<DockEvent>();
-    let _watcher = watcher::watch(&media_root, tx.clone()).map_err(|e| {
-        anyhow::anyhow!("cannot watch the media root {}: {e}", media_root.display())
-    })?;
-    recover(&station, &media_root).await?;
-    for volume in watcher::present(&media_root)? {
-        let _ = tx.send(DockEvent::Appeared(volume));
-    }
-    let usb = if station.config.dock.usb {
-        usb::start()
+    recover(&station, &media_root, &source.present()?).await?;
+    let _watching = source.watch(tx)?;
+    let (prep_tx, mut prep_rx) = unbounded_channel::<usb::PrepareOutcome>();
+    let _usb = if station.config.dock.usb {
+        usb::start(prep_tx, station.config.zone())
     } else {
         None
     };
-    let attached = usb.as_ref().map(|u| u.attached.clone());
-    tracing::info!(media_root = %media_root.display(), station = station.actor(), "dock daemon running");
+    // Vendor-protocol cameras switched to storage mode, by port, until their card mounts.
+    let mut prepared: std::collections::BTreeMap<String, Prepared> = Default::default();
+    tracing::info!(media_root = %media_root.display(), source = ?station.config.dock.source, station = station.actor(), "dock daemon running");
 
     let limiter = Arc::new(Semaphore::new(station.config.dock.parallel));
     let mut sessions: JoinSet<PathBuf> = JoinSet::new();
@@ -79,13 +78,19 @@ pub async fn serve(
             _ = checkpoint_tick.tick() => housekeeping(&station, Chore::Checkpoint),
             _ = scrub_tick.tick() => housekeeping(&station, Chore::Scrub),
             _ = replicate_tick.tick(), if replicating => housekeeping(&station, Chore::Replicate),
+            Some(outcome) = prep_rx.recv() => {
+                if let Some(p) = record_prepared(&station, outcome).await {
+                    prepared.insert(p.port.clone(), p);
+                }
+            }
             Some(event) = rx.recv() => match event {
-                DockEvent::Appeared(volume) => {
-                    if let Some(cancel) = slots.add(&volume) {
-                        let (station, slots, limiter, attached) = (station.clone(), slots.clone(), limiter.clone(), attached.clone());
+                DockEvent::Appeared(docked) => {
+                    if let Some(cancel) = slots.add(&docked) {
+                        let prep = docked.usb.as_ref().and_then(|u| prepared.remove(&u.port));
+                        let (station, slots, limiter) = (station.clone(), slots.clone(), limiter.clone());
                         sessions.spawn(async move {
-                            let usb_serial = attached.and_then(|a| usb_serial_of(&a, &volume));
-                            run_slot(station, slots, limiter, volume.clone(), cancel, usb_serial).await;
+                            let volume = docked.volume.clone();
+                            run_slot(station, slots, limiter, docked, prep, cancel).await;
                             volume
                         });
                     }
@@ -97,10 +102,12 @@ pub async fn serve(
                 },
             },
             Some(done) = sessions.join_next() => {
-                if let Ok(volume) = done {
-                    if !volume.exists() {
-                        undock(&station, &slots, &volume).await;
-                    }
+                // A session that stopped because its volume went records that itself; a volume
+                // that went after the session ended is undocked here.
+                if let Ok(volume) = done
+                    && !still_docked(source.as_ref(), &volume)
+                {
+                    undock(&station, &slots, &volume).await;
                 }
             }
         }
@@ -122,15 +129,16 @@ pub async fn serve(
     Ok(())
 }
 
-/// One docked camera: wait for the mount to settle, take a parallelism permit, ingest.
+/// One docked camera: let the mount settle, take a parallelism permit, ingest.
 async fn run_slot(
     station: Arc<Station>,
     slots: Arc<Slots>,
     limiter: Arc<Semaphore>,
-    volume: PathBuf,
+    docked: Docked,
+    prepared: Option<Prepared>,
     cancel: Arc<crate::ingest::Cancel>,
-    usb_serial: Option<String>,
 ) {
+    let volume = docked.volume.clone();
     let moved = |from: Option<&'static str>, to: &'static str| {
         if let Some(from) = from {
             let (st, vol) = (station.clone(), volume.clone());
@@ -139,11 +147,6 @@ async fn run_slot(
     };
     moved(Some("appeared"), "mounted");
     tokio::time::sleep(station.config.dock.settle).await;
-    if station.config.dock.mounts_only && !wait_for_mount(&volume).await {
-        tracing::warn!(volume = %volume.display(), "a folder under the media root that is not a mount: ignored");
-        moved(slots.set_state(&volume, "ignored"), "ignored");
-        return;
-    }
     let Ok(_permit) = limiter.acquire_owned().await else {
         return;
     };
@@ -162,7 +165,9 @@ async fn run_slot(
             keep_docked: true,
             cancel: Some(&cancel),
             progress: Some(&progress),
-            usb_serial,
+            usb: docked.usb,
+            slot: Some(docked.slot),
+            prepared,
             throttle_bytes_per_s: st.config.dock.read_limit_bytes_per_s(),
             ..Default::default()
         };
@@ -224,45 +229,68 @@ async fn undock(station: &Arc<Station>, slots: &Slots, volume: &Path) {
     }
 }
 
-/// After a crash or stop: sessions whose volume is gone are closed as undocked; those whose
-/// volume is still there are resumed by the start-up scan.
-async fn recover(station: &Arc<Station>, media_root: &Path) -> anyhow::Result<()> {
+/// Records what was done to a vendor-protocol camera; returns it when it worked, to be joined
+/// with the card that mounts on its port next.
+async fn record_prepared(station: &Arc<Station>, outcome: usb::PrepareOutcome) -> Option<Prepared> {
+    use crate::ledger::{EventKind, NewEvent};
+    let event = match &outcome {
+        Ok(p) => NewEvent::new(EventKind::CameraPrepared, station.actor())
+            .camera(p.usb_serial.as_deref().unwrap_or(&p.device_id))
+            .detail(serde_json::json!({
+                "ok": true, "port": p.port, "usb_serial": p.usb_serial, "device_id": p.device_id,
+                "clock_set": p.clock_set, "storage_mode": true,
+                "note": "vendor protocol: logged in, read the device id, set the clock, switched to storage mode",
+            })),
+        Err((port, why)) => NewEvent::new(EventKind::CameraPrepared, station.actor())
+            .detail(serde_json::json!({ "ok": false, "port": port, "error": why })),
+    };
+    let st = station.clone();
+    match tokio::task::spawn_blocking(move || st.ledger().append(event)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!("recording a prepared camera failed: {e:#}"),
+        Err(e) => tracing::error!("recording a prepared camera failed: {e}"),
+    }
+    match outcome {
+        Ok(p) => {
+            tracing::info!(
+                port = p.port,
+                device_id = p.device_id,
+                "vendor camera switched to storage mode"
+            );
+            Some(p)
+        }
+        Err((port, why)) => {
+            tracing::error!(port, "vendor-protocol camera could not be prepared: {why}");
+            None
+        }
+    }
+}
+
+/// Whether `volume` is still docked; when the source cannot tell, it is taken to be (an undock
+/// recorded in error would start the overdue clock of a camera still in its slot).
+fn still_docked(source: &dyn source::DockSource, volume: &Path) -> bool {
+    source
+        .present()
+        .map(|p| p.iter().any(|d| d.volume == volume))
+        .unwrap_or(true)
+}
+
+/// After a crash or stop: sessions whose volume is no longer docked are closed as undocked;
+/// those whose volume is still docked are resumed by the source's first report.
+async fn recover(
+    station: &Arc<Station>,
+    media_root: &Path,
+    present: &[Docked],
+) -> anyhow::Result<()> {
     let open = station.ledger().open_sessions()?;
     for (_, camera, volume) in open {
-        if !Path::new(&volume).is_dir() || !Path::new(&volume).starts_with(media_root) {
+        let docked = present.iter().any(|d| d.volume == Path::new(&volume));
+        if !docked || !Path::new(&volume).starts_with(media_root) {
             station.record_undock(&volume, "volume gone while the station was stopped")?;
             tracing::info!(camera, volume, "closed a session left open by the last run");
         }
     }
     Ok(())
-}
-
-/// The iSerial of the USB camera whose block device is mounted at `volume`, via sysfs.
-fn usb_serial_of(attached: &usb::Attached, volume: &Path) -> Option<String> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    let port = sysfs::port_of_mount(Path::new("/sys"), &mountinfo, volume)?;
-    attached
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&port)?
-        .serial
-        .clone()
-}
-
-/// Waits (briefly) for `volume` to become a mount point: its device differs from its parent's.
-async fn wait_for_mount(volume: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let is_mount = || {
-        let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
-        matches!((dev(volume), volume.parent().and_then(dev)), (Some(a), Some(b)) if a != b)
-    };
-    for _ in 0..100 {
-        if is_mount() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }
 
 /// The station's periodic duties besides docking.

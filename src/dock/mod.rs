@@ -1,25 +1,17 @@
 //! The daemon: dock events in, dock sessions out.
 //!
-//! `watcher` turns the media root into volume-appeared / volume-vanished events (notify, no
-//! polling); `usb` reports cameras on the bus (`camera::sysfs` maps a USB port to its block device and
-//! mount); `slots` holds each docked camera's live state; `daemon` runs sessions for them with
-//! bounded parallelism and stops cleanly.
+//! `source` says where dock events come from (one trait): `mounts` reads the kernel's mount table
+//! (a station: udev mounts each card), `folders` watches folders (the demo, tests). `usb` reports
+//! cameras on the bus that need the vendor protocol; `slots` holds each docked camera's live state;
+//! `daemon` runs a session per docked volume with bounded parallelism and stops cleanly.
 
 pub mod daemon;
+pub mod folders;
+pub mod mounts;
 pub mod simulated;
 pub mod slots;
+pub mod source;
 pub mod usb;
-pub mod watcher;
 
 pub use daemon::serve;
-
-use std::path::PathBuf;
-
-/// Something happened at a dock.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DockEvent {
-    /// A camera volume appeared under the media root (a mount, or a folder moved in).
-    Appeared(PathBuf),
-    /// A camera volume went away (unmounted, camera pulled).
-    Vanished(PathBuf),
-}
+pub use source::{DockEvent, DockSource, Docked};

@@ -14,7 +14,11 @@ use std::time::Instant;
 /// a slot is removed when its volume goes.
 #[derive(Clone, Debug, Serialize)]
 pub struct SlotView {
+    /// The slot's name ("slot 3"; the USB port's path, or the folder's name, when unnamed).
+    pub slot: String,
     pub volume: String,
+    /// The USB device in the slot, when the kernel knows it.
+    pub usb: Option<crate::camera::sysfs::UsbDevice>,
     pub camera: Option<String>,
     pub state: &'static str,
     pub clips_total: usize,
@@ -60,18 +64,20 @@ impl Slots {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds a slot for a newly appeared volume; false if it is already known.
-    pub fn add(&self, volume: &Path) -> Option<Arc<Cancel>> {
+    /// Adds a slot for a newly docked volume; None if it is already known.
+    pub fn add(&self, docked: &crate::dock::Docked) -> Option<Arc<Cancel>> {
         let mut slots = self.lock();
-        if slots.contains_key(volume) {
+        if slots.contains_key(&docked.volume) {
             return None;
         }
         let cancel = Arc::new(Cancel::new());
         slots.insert(
-            volume.to_path_buf(),
+            docked.volume.clone(),
             Slot {
                 view: SlotView {
-                    volume: volume.display().to_string(),
+                    slot: docked.slot.clone(),
+                    volume: docked.volume.display().to_string(),
+                    usb: docked.usb.clone(),
                     camera: None,
                     state: "mounted",
                     clips_total: 0,

@@ -1,28 +1,24 @@
-//! USB hotplug through libusb (rusb): which camera is on which port (= dock slot).
+//! USB hotplug through libusb (rusb): cameras that must be spoken to before their storage appears.
 //!
-//! USB is optional at runtime: where there is no bus (a VM, a container) `Context::new()` fails,
-//! which is logged once, and the station finds cameras by their mounts alone.
+//! A mass-storage camera needs nothing from here: udev mounts its card and the mount is the dock
+//! (`mounts.rs`, with the USB facts from sysfs). A vendor-protocol camera (amba-usb) first shows
+//! only its vendor interface: the station logs in, reads its id, sets its clock and switches it to
+//! storage mode (`camera::amba_usb::prepare`), after which its card appears on the same port.
+//!
+//! USB is optional at runtime: where there is no bus (a container) `Context::new()` fails, which
+//! is logged once, and the station finds cameras by their mounts alone.
 
+use crate::camera::amba_usb::{self, Prepared};
 use rusb::{Context, Device, Hotplug, HotplugBuilder, Registration, UsbContext};
-use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
 
-/// What the bus said about a device on a port.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsbCamera {
-    pub port: String,
-    pub vid: u16,
-    pub pid: u16,
-    pub serial: Option<String>,
-}
-
-/// Devices currently on the bus, by port path.
-pub type Attached = Arc<Mutex<BTreeMap<String, UsbCamera>>>;
+/// A vendor-protocol camera was prepared (or could not be) on a USB port.
+pub type PrepareOutcome = Result<Prepared, (String, String)>;
 
 pub struct UsbWatch {
-    pub attached: Attached,
     stop: Arc<AtomicBool>,
     _registration: Registration<Context>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -43,48 +39,54 @@ pub fn port_path(bus: u8, ports: &[u8]) -> String {
     format!("{bus}-{}", ports.join("."))
 }
 
-fn describe<T: UsbContext>(device: &Device<T>) -> Option<UsbCamera> {
-    let desc = device.device_descriptor().ok()?;
-    let port = port_path(device.bus_number(), &device.port_numbers().ok()?);
-    let serial = device
-        .open()
-        .ok()
-        .and_then(|h| h.read_serial_number_string_ascii(&desc).ok());
-    Some(UsbCamera {
-        port,
-        vid: desc.vendor_id(),
-        pid: desc.product_id(),
-        serial,
-    })
+struct Handler {
+    prepared: UnboundedSender<PrepareOutcome>,
+    zone: crate::time::StationZone,
 }
-
-struct Handler(Attached);
 
 impl Hotplug<Context> for Handler {
     fn device_arrived(&mut self, device: Device<Context>) {
-        if let Some(cam) = describe(&device) {
-            tracing::info!(port = cam.port, vid = format!("{:04x}", cam.vid), pid = format!("{:04x}", cam.pid), serial = ?cam.serial, "USB device attached");
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(cam.port.clone(), cam);
+        let Ok(desc) = device.device_descriptor() else {
+            return;
+        };
+        let Ok(ports) = device.port_numbers() else {
+            return;
+        };
+        let port = port_path(device.bus_number(), &ports);
+        let id = (desc.vendor_id(), desc.product_id());
+        tracing::debug!(port, "USB device {:04x}:{:04x} attached", id.0, id.1);
+        if id != (amba_usb::VENDOR_ID, amba_usb::PRODUCT_ID) || !amba_usb::in_vendor_mode(&device) {
+            return;
         }
+        let serial = device
+            .open()
+            .ok()
+            .and_then(|h| h.read_serial_number_string_ascii(&desc).ok());
+        // No blocking I/O inside a libusb callback: the protocol runs on a thread of its own.
+        let (tx, zone) = (self.prepared.clone(), self.zone.clone());
+        std::thread::spawn(move || {
+            tracing::info!(port, serial = ?serial, "vendor-protocol camera: preparing it for ingest");
+            let wall = || zone.utc_to_wall(chrono::Utc::now());
+            let outcome = amba_usb::prepare(&port, serial.as_deref(), wall).map_err(|e| (port, e));
+            let _ = tx.send(outcome);
+        });
     }
 
     fn device_left(&mut self, device: Device<Context>) {
         if let Ok(ports) = device.port_numbers() {
-            let port = port_path(device.bus_number(), &ports);
-            tracing::info!(port, "USB device detached");
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&port);
+            tracing::debug!(
+                port = port_path(device.bus_number(), &ports),
+                "USB device detached"
+            );
         }
     }
 }
 
 /// Starts hotplug monitoring, or returns None (logged) where USB is unavailable.
-pub fn start() -> Option<UsbWatch> {
+pub fn start(
+    prepared: UnboundedSender<PrepareOutcome>,
+    zone: crate::time::StationZone,
+) -> Option<UsbWatch> {
     let context = match Context::new() {
         Ok(c) => c,
         Err(e) => {
@@ -98,10 +100,10 @@ pub fn start() -> Option<UsbWatch> {
         );
         return None;
     }
-    let attached: Attached = Default::default();
+    let handler = Handler { prepared, zone };
     let registration = match HotplugBuilder::new()
         .enumerate(true)
-        .register(&context, Box::new(Handler(attached.clone())))
+        .register(&context, Box::new(handler))
     {
         Ok(r) => r,
         Err(e) => {
@@ -124,7 +126,6 @@ pub fn start() -> Option<UsbWatch> {
             .ok()
     };
     Some(UsbWatch {
-        attached,
         stop,
         _registration: registration,
         thread,

@@ -5,10 +5,10 @@
 
 use super::facts::DockFacts;
 use super::session::{ClipOutcome, Ingestor, lock};
-use crate::camera::clock;
 use crate::camera::health::{self, Health};
 use crate::camera::profile::Driver;
 use crate::camera::sysfs;
+use crate::camera::{clock, clock_window};
 use crate::ledger::{EventKind, NewEvent};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -37,6 +37,7 @@ pub struct SessionStats<'a> {
     pub failed: usize,
     pub interrupted: bool,
     pub usb_serial: Option<&'a str>,
+    pub prepared: Option<&'a crate::camera::amba_usb::Prepared>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -55,7 +56,7 @@ pub struct Housekeeping {
     pub wiped: Vec<String>,
     pub wipe_refused: Option<String>,
     /// The correction written (Ok) or why none could be (Err); None when none was due.
-    pub clock_correction: Option<Result<String, String>>,
+    pub clock_correction: Option<Result<ClockFix, String>>,
 }
 
 /// A recording that starts this much before the previous one ended is an overlap, not a gap.
@@ -133,8 +134,12 @@ impl Ingestor<'_> {
                 w.append(ev(EventKind::CameraWipeRefused).detail(json!({ "session": s.session, "reason": why })))?;
             }
             match &clock_correction {
-                Some(Ok(line)) => w.append(ev(EventKind::ClockCorrected).detail(json!({
-                    "session": s.session, "driver": facts.profile.driver, "timeset": line, "offset_ms_before": offset_ms,
+                Some(Ok(fix)) => w.append(ev(EventKind::ClockCorrected).detail(json!({
+                    "session": s.session, "driver": facts.profile.driver, "timeset": fix.timeset, "offset_ms_before": offset_ms,
+                    "read_write_window": fix.window.as_ref().map(|w| json!({
+                        "opened_at": w.opened_at, "closed_at": w.closed_at,
+                        "by": "camdock clock-window (privileged step, after every clip was committed)",
+                    })),
                     "note": "applied by the camera at next power-on; verified at the next dock",
                 })))?,
                 Some(Err(why)) => w.append(ev(EventKind::ClockCorrectionFailed).detail(json!({
@@ -168,9 +173,7 @@ impl Ingestor<'_> {
                 Some("not every clip is committed; nothing is deleted from the camera".into()),
             );
         }
-        if rustix::fs::statvfs(volume)
-            .is_ok_and(|v| v.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY))
-        {
+        if read_only(volume) {
             return (
                 Vec::new(),
                 Some("the camera is mounted read-only; wiping needs a writable mount".into()),
@@ -199,7 +202,7 @@ impl Ingestor<'_> {
         facts: &DockFacts,
         s: &SessionStats<'_>,
         complete: bool,
-    ) -> Option<Result<String, String>> {
+    ) -> Option<Result<ClockFix, String>> {
         let driver = facts.profile.driver;
         let due = match &facts.clock {
             Some(c) => !c.within_tolerance,
@@ -215,19 +218,70 @@ impl Ingestor<'_> {
         }
         let zone = self.config.zone();
         if driver.writes_timeset() {
+            if read_only(volume) {
+                return Some(self.timeset_through_window(volume, s.camera));
+            }
             let line = clock::timeset_line(Utc::now(), &zone);
             return Some(
                 clock::write_timeset(volume, &line)
-                    .map(|_| line)
+                    .map(|_| ClockFix {
+                        timeset: line,
+                        window: None,
+                    })
                     .map_err(|e| format!("writing TIMESET.TXT failed: {e}")),
             );
         }
+        if let Some(p) = s.prepared {
+            // Set over the vendor protocol when the camera arrived, before it switched to
+            // storage mode (its vendor interface is gone now).
+            return Some(Ok(ClockFix {
+                timeset: p.clock_set.clone(),
+                window: None,
+            }));
+        }
         let wall = zone.utc_to_wall(Utc::now());
         Some(match s.usb_serial {
-            Some(serial) => crate::camera::amba_usb::set_clock_over_usb(serial, wall).map(|_| wall.format("%Y-%m-%d %H:%M:%S").to_string()),
+            Some(serial) => crate::camera::amba_usb::set_clock_over_usb(serial, wall).map(|_| ClockFix {
+                timeset: wall.format("%Y-%m-%d %H:%M:%S").to_string(),
+                window: None,
+            }),
             None => Err("the camera is not on USB here, so its clock cannot be set over the vendor protocol".into()),
         })
     }
+
+    /// A card mounted read-only (every card on a station) gets its TIMESET.TXT through the
+    /// privileged step's short read-write window.
+    fn timeset_through_window(&self, volume: &Path, camera: &str) -> Result<ClockFix, String> {
+        let spool = &self.config.dock.clock_spool;
+        if !clock_window::available(spool) {
+            return Err(format!(
+                "the card is mounted read-only and no clock window is installed ({} missing; see camdock-clock.path)",
+                spool.display()
+            ));
+        }
+        let reply = clock_window::request(spool, volume, camera)?;
+        match (reply.timeset.clone(), reply.error.clone()) {
+            (Some(timeset), None) => Ok(ClockFix {
+                timeset,
+                window: Some(reply),
+            }),
+            (_, Some(e)) => Err(e),
+            (None, None) => Err("the clock window wrote nothing".into()),
+        }
+    }
+}
+
+/// A clock correction written to the camera: the line, and the read-write window it went
+/// through when the card is mounted read-only.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClockFix {
+    pub timeset: String,
+    pub window: Option<clock_window::Reply>,
+}
+
+fn read_only(volume: &Path) -> bool {
+    rustix::fs::statvfs(volume)
+        .is_ok_and(|v| v.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY))
 }
 
 /// Gaps and overlaps between consecutive recordings of this dock, by corrected start time.

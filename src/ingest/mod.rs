@@ -8,6 +8,7 @@ pub mod commit;
 pub mod copy;
 pub mod facts;
 pub mod housekeeping;
+pub mod presence;
 pub mod progress;
 pub mod session;
 pub mod throttle;

@@ -10,6 +10,7 @@ use super::commit::{ClipSite, Finished, Landing, mtime_text};
 use super::copy::{CopyError, copy_clip};
 use super::facts::{self, DockFacts, Inputs};
 use super::housekeeping::{SessionStats, TimesetOnCard};
+use super::presence::{PULL_GRACE, Presence};
 use super::progress::{Progress, ProgressMeter};
 use super::walk::{Entry, Skipped};
 use crate::camera::clock;
@@ -43,9 +44,12 @@ pub struct Ingestor<'a> {
 pub struct IngestOptions<'a> {
     /// The operator's `--camera`, used when the camera does not say who it is.
     pub camera: Option<String>,
-    /// iSerial and VID:PID when the camera came in over USB.
-    pub usb_serial: Option<String>,
-    pub usb_id: Option<(u16, u16)>,
+    /// The USB device the card is on (iSerial, VID:PID, port), when the kernel knows it.
+    pub usb: Option<crate::camera::sysfs::UsbDevice>,
+    /// The dock slot's name, as the station's staff know it.
+    pub slot: Option<String>,
+    /// What the station did over the vendor protocol before this camera's storage appeared.
+    pub prepared: Option<crate::camera::amba_usb::Prepared>,
     /// Cap the read rate (bytes/s), as a USB 2.0 card would.
     pub throttle_bytes_per_s: Option<u64>,
     /// The daemon keeps the session open until the volume disappears; a one-shot ingest closes it.
@@ -131,8 +135,8 @@ impl Ingestor<'_> {
         let facts = facts::gather(
             volume,
             &Inputs {
-                usb: opts.usb_id,
-                usb_serial: opts.usb_serial.as_deref(),
+                usb: opts.usb.as_ref().map(|u| (u.vid, u.pid)),
+                usb_serial: opts.usb.as_ref().and_then(|u| u.serial.as_deref()),
                 operator_camera: opts.camera.as_deref(),
                 zone: &zone,
                 tolerance_ms: self.config.policy.clock_tolerance.as_millis() as i64,
@@ -176,7 +180,8 @@ impl Ingestor<'_> {
             read_secs: run.read_secs,
             failed,
             interrupted,
-            usb_serial: opts.usb_serial.as_deref(),
+            usb_serial: opts.usb.as_ref().and_then(|u| u.serial.as_deref()),
+            prepared: opts.prepared.as_ref(),
         };
         let hk = self.housekeeping(volume, &facts, &stats)?;
 
@@ -227,7 +232,9 @@ impl Ingestor<'_> {
                 .map(|e| e.source.clone())
                 .collect(),
             clock: facts.clock.clone(),
-            clock_correction: hk.clock_correction.map(|r| r.unwrap_or_else(|e| e)),
+            clock_correction: hk
+                .clock_correction
+                .map(|r| r.map_or_else(|e| e, |fix| fix.timeset)),
             health: hk.health,
             attention: hk.attention,
             wiped: hk.wiped,
@@ -267,7 +274,10 @@ impl Ingestor<'_> {
                 "identity_flags": facts.identity.flags,
                 "binding": facts.binding,
                 "officer": facts.officer,
-                "usb_serial": opts.usb_serial,
+                "slot": opts.slot,
+                "usb_serial": opts.usb.as_ref().and_then(|u| u.serial.as_ref()),
+                "usb_id": opts.usb.as_ref().map(|u| u.vid_pid()),
+                "usb_port": opts.usb.as_ref().map(|u| &u.port),
                 "resumes_session": superseded.map(|s| s.0),
                 "clips_listed": facts.listing.clips.len(),
                 "status_file": facts.status.as_ref().map(|s| &s.raw),
@@ -320,6 +330,7 @@ impl Ingestor<'_> {
         let clips = &facts.listing.clips;
         let on_read = |n: usize| meter.bytes_read(n as u64);
         let mut outcomes: Vec<Option<ClipOutcome>> = vec![None; clips.len()];
+        let presence = Presence::of(volume);
         let mut run = ClipRun {
             outcomes: Vec::new(),
             interrupted: false,
@@ -426,16 +437,23 @@ impl Ingestor<'_> {
                         break;
                     }
                     Err(e) => {
-                        if e.is_camera_fault() {
-                            run.read_errors += 1;
-                        }
-                        let gone = !volume.exists();
-                        outcomes[index] =
-                            Some(self.record_copy_failure(camera, session, entry, &e)?);
-                        if gone {
+                        // A camera pulled mid-copy fails its read before it is unmounted: that is
+                        // an interruption (the clip stays on the camera for the next dock), not a
+                        // failed clip. A read error while the card stays docked is a failing card.
+                        if e.is_camera_fault() && presence.left_within(PULL_GRACE) {
+                            tracing::info!(
+                                camera,
+                                source = entry.source,
+                                "the camera left its dock mid-copy: {e}"
+                            );
                             run.interrupted = true;
                             break;
                         }
+                        if e.is_camera_fault() {
+                            run.read_errors += 1;
+                        }
+                        outcomes[index] =
+                            Some(self.record_copy_failure(camera, session, entry, &e)?);
                     }
                 }
             }
@@ -472,7 +490,7 @@ impl Ingestor<'_> {
                     "why": match cancel.reason() {
                         Some(StopReason::Undocked) => "the camera left the dock",
                         Some(StopReason::Shutdown) => "the station shut down",
-                        None => "the volume could not be read to the end",
+                        None => "the camera left the dock mid-copy",
                     },
                 })))?;
             }

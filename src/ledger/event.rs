@@ -36,6 +36,7 @@ pub enum EventKind {
     Checkpoint,
     NotificationFailed,
     ClipReplicated,
+    CameraPrepared,
 }
 
 impl EventKind {
@@ -74,6 +75,7 @@ impl EventKind {
             Checkpoint => "checkpoint",
             NotificationFailed => "notification-failed",
             ClipReplicated => "clip-replicated",
+            CameraPrepared => "camera-prepared",
         }
     }
 }

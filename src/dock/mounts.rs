@@ -1,0 +1,165 @@
+//! Dock events from the kernel's mount table: a filesystem mounted directly under the media root
+//! is a docked camera (udev mounts each card there, `udev/90-camdock.rules`), its unmount an undock.
+//!
+//! The mount point folder may outlive the mount (systemd-mount leaves it), and the next dock of
+//! the same camera mounts on the same folder: so a folder means nothing here, only the mount does.
+//! The kernel wakes a poll on `/proc/self/mountinfo` (POLLPRI) at every mount change; the table is
+//! then read again and compared with the last one. The USB device behind each mount (serial,
+//! VID:PID, port = slot) comes from sysfs.
+
+use super::source::{DockEvent, DockSource, Docked, SlotNames};
+use crate::camera::sysfs;
+use std::collections::BTreeMap;
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::mpsc::UnboundedSender;
+
+const MOUNTINFO: &str = "/proc/self/mountinfo";
+
+pub struct MountWatch {
+    root: PathBuf,
+    sys_root: PathBuf,
+    names: SlotNames,
+}
+
+impl MountWatch {
+    pub fn new(root: &Path, names: SlotNames) -> Self {
+        MountWatch {
+            root: root.to_path_buf(),
+            sys_root: PathBuf::from("/sys"),
+            names,
+        }
+    }
+
+    /// Mounts directly under the media root: mount point → device (`MAJ:MIN`).
+    fn docked_mounts(&self, mountinfo: &str) -> BTreeMap<PathBuf, String> {
+        // A later mount on the same point hides an earlier one: table order, last wins.
+        sysfs::mounts(mountinfo)
+            .into_iter()
+            .filter(|m| m.point.parent() == Some(self.root.as_path()))
+            .map(|m| (m.point, m.dev))
+            .collect()
+    }
+
+    fn describe(&self, volume: &Path, dev: &str) -> Docked {
+        let usb = sysfs::usb_device_of(&self.sys_root, dev);
+        Docked {
+            slot: self.names.name(volume, usb.as_ref()),
+            volume: volume.to_path_buf(),
+            usb,
+        }
+    }
+}
+
+/// Stops the watching thread when dropped.
+struct Watching {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl DockSource for MountWatch {
+    fn watch(&self, events: UnboundedSender<DockEvent>) -> anyhow::Result<Box<dyn Send>> {
+        let mut table = std::fs::File::open(MOUNTINFO)
+            .map_err(|e| anyhow::anyhow!("cannot read the mount table {MOUNTINFO}: {e}"))?;
+        let watch = MountWatch {
+            root: self.root.clone(),
+            sys_root: self.sys_root.clone(),
+            names: self.names.clone(),
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("mount-watch".into())
+            .spawn(move || {
+                let mut known: BTreeMap<PathBuf, String> = BTreeMap::new();
+                let mut text = String::new();
+                while !stopping.load(Ordering::SeqCst) {
+                    text.clear();
+                    if table
+                        .rewind()
+                        .and_then(|_| table.read_to_string(&mut text))
+                        .is_err()
+                    {
+                        tracing::error!("reading {MOUNTINFO} failed; dock events stop");
+                        return;
+                    }
+                    let now = watch.docked_mounts(&text);
+                    for (point, dev) in &known {
+                        if now.get(point) != Some(dev) {
+                            let _ = events.send(DockEvent::Vanished(point.clone()));
+                        }
+                    }
+                    for (point, dev) in &now {
+                        if known.get(point) != Some(dev) {
+                            let _ = events.send(DockEvent::Appeared(watch.describe(point, dev)));
+                        }
+                    }
+                    known = now;
+                    wait_for_change(&table);
+                }
+            })?;
+        Ok(Box::new(Watching {
+            stop,
+            thread: Some(thread),
+        }))
+    }
+
+    fn present(&self) -> anyhow::Result<Vec<Docked>> {
+        let text = std::fs::read_to_string(MOUNTINFO)?;
+        Ok(self
+            .docked_mounts(&text)
+            .iter()
+            .map(|(point, dev)| self.describe(point, dev))
+            .collect())
+    }
+}
+
+/// Blocks until the mount table changes, or half a second passes (to see a stop request).
+fn wait_for_change(table: &std::fs::File) {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let mut fds = [PollFd::new(table, PollFlags::PRI)];
+    let half_second = Timespec {
+        tv_sec: 0,
+        tv_nsec: 500_000_000,
+    };
+    let _ = poll(&mut fds, Some(&half_second));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_mounts_directly_under_the_media_root_are_docks() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sysfs");
+        let mountinfo = std::fs::read_to_string(root.join("mountinfo")).unwrap();
+        let mut watch = MountWatch::new(Path::new("/run/camdock/media"), SlotNames::default());
+        watch.sys_root = root;
+        let docked = watch.docked_mounts(&mountinfo);
+        assert_eq!(
+            docked.keys().collect::<Vec<_>>(),
+            [
+                Path::new("/run/camdock/media/slot 1"),
+                Path::new("/run/camdock/media/slot2")
+            ]
+        );
+        let names = SlotNames([("1-2.3".to_string(), "slot 3".to_string())].into());
+        watch.names = names;
+        let d = watch.describe(Path::new("/run/camdock/media/slot 1"), "8:17");
+        assert_eq!(d.slot, "slot 3");
+        assert_eq!(d.usb.unwrap().serial.as_deref(), Some("5555555"));
+        let unnamed = watch.describe(Path::new("/run/camdock/media/slot2"), "8:33");
+        assert_eq!(unnamed.slot, "port 1-4");
+    }
+}
