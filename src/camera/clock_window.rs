@@ -111,6 +111,7 @@ pub fn serve_pending(
     zone: &StationZone,
 ) -> anyhow::Result<Vec<Reply>> {
     private_mount_namespace()?;
+    forget_old_replies(spool);
     let mut pending: Vec<PathBuf> = std::fs::read_dir(requests(spool))?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -141,6 +142,24 @@ pub fn serve_pending(
         answered.push(reply);
     }
     Ok(answered)
+}
+
+/// Replies the daemon has had time to read (it cannot delete them: the folder is root's).
+fn forget_old_replies(spool: &Path) {
+    let old = |e: &std::fs::DirEntry| {
+        e.metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().unwrap_or_default() > 2 * REPLY_TIMEOUT)
+    };
+    for entry in std::fs::read_dir(replies(spool))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if old(&entry) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 fn read_request(path: &Path) -> Result<Request, String> {

@@ -1,6 +1,6 @@
 //! `camdock run`: watch the docks, run one session per docked camera, stop cleanly.
 
-use super::slots::Slots;
+use super::slots::{SlotId, Slots};
 use super::source::{self, DockEvent, Docked};
 use super::usb;
 use crate::camera::amba_usb::Prepared;
@@ -58,7 +58,7 @@ pub async fn serve(
     tracing::info!(media_root = %media_root.display(), source = ?station.config.dock.source, station = station.actor(), "dock daemon running");
 
     let limiter = Arc::new(Semaphore::new(station.config.dock.parallel));
-    let mut sessions: JoinSet<PathBuf> = JoinSet::new();
+    let mut sessions: JoinSet<(PathBuf, SlotId)> = JoinSet::new();
     let every = |d: Duration| {
         let mut i = tokio::time::interval(d.max(Duration::from_secs(1)));
         i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -85,29 +85,30 @@ pub async fn serve(
             }
             Some(event) = rx.recv() => match event {
                 DockEvent::Appeared(docked) => {
-                    if let Some(cancel) = slots.add(&docked) {
+                    if let Some((id, cancel)) = slots.add(&docked) {
                         let prep = docked.usb.as_ref().and_then(|u| prepared.remove(&u.port));
                         let (station, slots, limiter) = (station.clone(), slots.clone(), limiter.clone());
                         sessions.spawn(async move {
                             let volume = docked.volume.clone();
-                            run_slot(station, slots, limiter, docked, prep, cancel).await;
-                            volume
+                            run_slot(station, slots, limiter, docked, prep, (id, cancel)).await;
+                            (volume, id)
                         });
                     }
                 }
-                DockEvent::Vanished(volume) => match slots.cancel_of(&volume) {
+                DockEvent::Vanished(volume) => match slots.depart(&volume) {
                     // A session in flight stops, records the undock itself, and is reaped below.
-                    Some(cancel) if slots.is_busy(&volume) => cancel.stop(StopReason::Undocked),
-                    _ => undock(&station, &slots, &volume).await,
+                    Some(d) if d.busy => d.cancel.stop(StopReason::Undocked),
+                    _ => undock(&station, &volume).await,
                 },
             },
             Some(done) = sessions.join_next() => {
                 // A session that stopped because its volume went records that itself; a volume
                 // that went after the session ended is undocked here.
-                if let Ok(volume) = done
+                if let Ok((volume, id)) = done
                     && !still_docked(source.as_ref(), &volume)
                 {
-                    undock(&station, &slots, &volume).await;
+                    slots.remove(id);
+                    undock(&station, &volume).await;
                 }
             }
         }
@@ -136,7 +137,7 @@ async fn run_slot(
     limiter: Arc<Semaphore>,
     docked: Docked,
     prepared: Option<Prepared>,
-    cancel: Arc<crate::ingest::Cancel>,
+    (id, cancel): (SlotId, Arc<crate::ingest::Cancel>),
 ) {
     let volume = docked.volume.clone();
     let moved = |from: Option<&'static str>, to: &'static str| {
@@ -153,11 +154,11 @@ async fn run_slot(
     if cancel.reason().is_some() || !volume.is_dir() {
         return;
     }
-    moved(slots.set_state(&volume, "ingesting"), "ingesting");
+    moved(slots.set_state(id, "ingesting"), "ingesting");
     let (st, sl, vol) = (station.clone(), slots.clone(), volume.clone());
     let result = tokio::task::spawn_blocking(move || {
         let progress = |p: &crate::ingest::Progress| {
-            if let Some(from) = sl.progress(&vol, p) {
+            if let Some(from) = sl.progress(id, p) {
                 record_transition(&st, &vol, Some(&p.camera), from, p.state);
             }
         };
@@ -190,11 +191,11 @@ async fn run_slot(
         ),
         Ok(Err(e)) => {
             tracing::error!(volume = %volume.display(), "dock session failed: {e:#}");
-            moved(slots.set_state(&volume, "failed"), "failed");
+            moved(slots.set_state(id, "failed"), "failed");
         }
         Err(e) => {
             tracing::error!(volume = %volume.display(), "dock session crashed: {e}");
-            moved(slots.set_state(&volume, "failed"), "failed");
+            moved(slots.set_state(id, "failed"), "failed");
         }
     }
 }
@@ -214,8 +215,7 @@ fn record_transition(station: &Station, volume: &Path, camera: Option<&str>, fro
     }
 }
 
-async fn undock(station: &Arc<Station>, slots: &Slots, volume: &Path) {
-    slots.remove(volume);
+async fn undock(station: &Arc<Station>, volume: &Path) {
     let (st, vol) = (station.clone(), volume.display().to_string());
     match tokio::task::spawn_blocking(move || st.record_undock(&vol, "volume disappeared")).await {
         Ok(Ok(Some(camera))) => {

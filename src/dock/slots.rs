@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// mounted → ingesting → housekeeping → done / failed / interrupted (or ignored: not a mount);
+/// mounted → ingesting → housekeeping → done / failed / interrupted;
 /// a slot is removed when its volume goes.
 #[derive(Clone, Debug, Serialize)]
 pub struct SlotView {
@@ -33,14 +33,27 @@ pub struct SlotView {
 }
 
 struct Slot {
+    id: SlotId,
     view: SlotView,
     started: Instant,
     cancel: Arc<Cancel>,
 }
 
+/// One docking of one volume. A camera pulled and docked again into the same mount point is a new
+/// docking: the session still winding down for the old one must not touch the new one's slot.
+pub type SlotId = u64;
+
+/// A slot whose volume went, taken off the board.
+pub struct Departed {
+    pub cancel: Arc<Cancel>,
+    /// A session was still to run or running: it stops and records the undock itself.
+    pub busy: bool,
+}
+
 #[derive(Default)]
 pub struct Slots {
     inner: Mutex<BTreeMap<PathBuf, Slot>>,
+    next_id: std::sync::atomic::AtomicU64,
     status_file: Option<PathBuf>,
     last_write: Mutex<Option<Instant>>,
 }
@@ -64,16 +77,20 @@ impl Slots {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds a slot for a newly docked volume; None if it is already known.
-    pub fn add(&self, docked: &crate::dock::Docked) -> Option<Arc<Cancel>> {
+    /// Adds a slot for a newly docked volume; None if it is already on the board.
+    pub fn add(&self, docked: &crate::dock::Docked) -> Option<(SlotId, Arc<Cancel>)> {
         let mut slots = self.lock();
         if slots.contains_key(&docked.volume) {
             return None;
         }
+        let id = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let cancel = Arc::new(Cancel::new());
         slots.insert(
             docked.volume.clone(),
             Slot {
+                id,
                 view: SlotView {
                     slot: docked.slot.clone(),
                     volume: docked.volume.display().to_string(),
@@ -95,31 +112,32 @@ impl Slots {
         );
         drop(slots);
         self.publish(true);
-        Some(cancel)
+        Some((id, cancel))
     }
 
-    pub fn cancel_of(&self, volume: &Path) -> Option<Arc<Cancel>> {
-        self.lock().get(volume).map(|s| s.cancel.clone())
-    }
-
-    /// Whether a session is still to run or running on this slot.
-    pub fn is_busy(&self, volume: &Path) -> bool {
-        self.lock()
-            .get(volume)
-            .is_some_and(|s| matches!(s.view.state, "mounted" | "ingesting"))
-    }
-
-    pub fn remove(&self, volume: &Path) -> bool {
-        let removed = self.lock().remove(volume).is_some();
+    /// The volume went: its slot leaves the board at once, so the next docking there is new.
+    pub fn depart(&self, volume: &Path) -> Option<Departed> {
+        let slot = self.lock().remove(volume)?;
         self.publish(true);
-        removed
+        Some(Departed {
+            busy: matches!(slot.view.state, "mounted" | "ingesting"),
+            cancel: slot.cancel,
+        })
+    }
+
+    /// Removes docking `id` from the board, if it is still there.
+    pub fn remove(&self, id: SlotId) {
+        self.lock().retain(|_, s| s.id != id);
+        self.publish(true);
+    }
+
+    fn with_slot<T>(&self, id: SlotId, f: impl FnOnce(&mut Slot) -> T) -> Option<T> {
+        self.lock().values_mut().find(|s| s.id == id).map(f)
     }
 
     /// Takes a session's progress; returns the slot's previous state when this changed it.
-    pub fn progress(&self, volume: &Path, p: &Progress) -> Option<&'static str> {
-        let previous = {
-            let mut slots = self.lock();
-            let slot = slots.get_mut(volume)?;
+    pub fn progress(&self, id: SlotId, p: &Progress) -> Option<&'static str> {
+        let previous = self.with_slot(id, |slot| {
             let previous = slot.view.state;
             let secs = slot.started.elapsed().as_secs_f64();
             let v = &mut slot.view;
@@ -137,14 +155,14 @@ impl Slots {
                 .map(|r| (p.bytes_total - p.bytes_done) as f64 / 1e6 / r);
             v.safe_to_undock = p.state == "done";
             previous
-        };
+        })?;
         self.publish(p.state != "ingesting");
         (previous != p.state).then_some(previous)
     }
 
     /// Sets a slot's state; returns the previous one when this changed it.
-    pub fn set_state(&self, volume: &Path, state: &'static str) -> Option<&'static str> {
-        let previous = self.lock().get_mut(volume).map(|slot| {
+    pub fn set_state(&self, id: SlotId, state: &'static str) -> Option<&'static str> {
+        let previous = self.with_slot(id, |slot| {
             let previous = slot.view.state;
             slot.view.state = state;
             slot.view.safe_to_undock = state == "done";

@@ -58,13 +58,15 @@ impl Hotplug<Context> for Handler {
         if id != (amba_usb::VENDOR_ID, amba_usb::PRODUCT_ID) || !amba_usb::in_vendor_mode(&device) {
             return;
         }
-        let serial = device
-            .open()
-            .ok()
-            .and_then(|h| h.read_serial_number_string_ascii(&desc).ok());
-        // No blocking I/O inside a libusb callback: the protocol runs on a thread of its own.
+        // No I/O inside a libusb callback: the protocol runs on a thread of its own, and so does
+        // reading the serial (a synchronous transfer from inside libusb's event handling fails
+        // with LIBUSB_ERROR_BUSY, so it always read as None).
         let (tx, zone) = (self.prepared.clone(), self.zone.clone());
         std::thread::spawn(move || {
+            let serial = device
+                .open()
+                .ok()
+                .and_then(|h| h.read_serial_number_string_ascii(&desc).ok());
             tracing::info!(port, serial = ?serial, "vendor-protocol camera: preparing it for ingest");
             let wall = || zone.utc_to_wall(chrono::Utc::now());
             let outcome = amba_usb::prepare(&port, serial.as_deref(), wall).map_err(|e| (port, e));

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# camdock's .deb, from the existing release binary (never builds it): cargo deb --no-build, with
+# the [package.metadata.deb] of Cargo.toml. Rebuilt only when something it packages is newer.
+#
+#   tools/station/deb.sh        prints target/station/deb/camdock_<version>_amd64.deb
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=${STATION_DIR:-$repo/target/station}
+bin=$repo/target/release/camdock
+[[ -x $bin ]] || { echo "deb: no $bin: build it first (cargo build --release)" >&2; exit 1; }
+
+deb=$(ls "$out"/deb/camdock_*.deb 2>/dev/null | head -1 || true)
+if [[ -z $deb || -n $(find "$bin" "$repo/Cargo.toml" "$repo/README.md" "$repo/udev" "$repo/systemd" \
+  "$here/deb" -newer "$deb" -print -quit) ]]; then
+  command -v cargo-deb >/dev/null || cargo install --locked --quiet cargo-deb@3.8.0
+  # cargo-deb's scratch (the split-off debug info, 140 MB a build) goes under target/station too.
+  rm -rf "$out/cargo-deb"
+  (cd "$repo" && CARGO_BUILD_BUILD_DIR=$out/cargo-deb cargo deb --no-build -o "$out/deb/" >/dev/null)
+  deb=$(ls "$out"/deb/camdock_*.deb | head -1)
+fi
+echo "$deb"

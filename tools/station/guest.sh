@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The scenarios' hands and eyes INSIDE the station guest (installed as /usr/local/sbin/station):
+# cameras docked and pulled as USB gadgets (gadget.sh), the ledger read with sqlite3, times in
+# milliseconds of the guest's clock (the same clock the daemon stamps its events with).
+#
+#   station dock NAME IMAGE FS_OFFSET SERIAL PORT [CLOCK_OFFSET_S]
+#                                                  the camera powers on (firmware: applies a
+#                                                  TIMESET.TXT, writes DEVICE.TXT's clock) and
+#                                                  docks on PORT (VIDPID="0525 a4a5"); prints the
+#                                                  time. FS_OFFSET: 1048576 partitioned, 0 superfloppy
+#   station pull NAME                              pull it; prints the time
+#   station count KIND [CAMERA]                    events of KIND (for CAMERA)
+#   station wait KIND N [CAMERA] [SECONDS]         until there are N such events; fails on timeout
+#   station at KIND CAMERA [NTH]                   the NTH (default last) such event's time, in ms
+#   station detail KIND CAMERA [NTH]               its detail JSON
+#   station first-byte CAMERA SINCE_MS             when the daemon began reading CAMERA's card
+#   station q SQL                                  any query, read-only
+#   station card-files IMAGE OFFSET                sha256 of every recording on a card image
+#                                                  (its filesystem at byte OFFSET, mounted
+#                                                  read-only on a loop device for a moment)
+#   station timeset IMAGE OFFSET                   TIMESET.TXT on the card, if any
+#   station pull-at NAME MB                        pull NAME once MB MiB were read (no ssh round
+#                                                  trip between: under TCG one takes seconds)
+#   station wait-bytes MB                          until the daemon has read MB MiB of the docked cards
+#   station healthy                                the service is active and never restarted
+set -euo pipefail
+DB=/var/lib/camdock/ledger.sqlite3
+STATION_TZ=$(sed -n 's/^timezone *= *"\(.*\)".*/\1/p' /etc/camdock/camdock.toml)
+
+now_ms() { date +%s%3N; }
+q() { sqlite3 -readonly -cmd '.timeout 5000' "$DB" "$1"; }
+where() { echo "kind = '$1'${2:+ AND camera = '$2'}"; }
+count() { [[ -f $DB ]] || { echo 0; return; }; q "SELECT count(*) FROM events WHERE $(where "$@")"; }
+nth() { # KIND CAMERA NTH COLUMN
+  local order=DESC offset=0
+  [[ -n ${3:-} ]] && order=ASC offset=$(($3 - 1))
+  q "SELECT $4 FROM events WHERE $(where "$1" "$2") ORDER BY seq $order LIMIT 1 OFFSET $offset"
+}
+to_ms() { echo $(($(date -d "$1" +%s%N) / 1000000)); }
+
+wait_for() { # KIND N [CAMERA] [SECONDS]
+  local deadline=$((SECONDS + ${4:-120})) n
+  until n=$(count "$1" "${3:-}") && ((n >= $2)); do
+    ((SECONDS < deadline)) || { echo "station: $n of $2 '$1' events${3:+ for $3} after ${4:-120} s" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+
+# Docks a camera. First its firmware runs, as at power-on: a TIMESET.TXT left by the station is
+# applied (the camera's clock becomes the station's) and DEVICE.TXT gets the camera's clock, which
+# runs CLOCK_OFFSET_S seconds fast (0 once a correction was applied).
+dock() { # NAME IMAGE FS_OFFSET SERIAL PORT [CLOCK_OFFSET_S]
+  firmware "$2" "$3" "${6:-0}" >/dev/null
+  [[ -d /sys/kernel/config/usb_gadget/$1 ]] || gadget.sh make "$1" "$2" "$4" ${VIDPID:-0525 a4a5}
+  now_ms
+  gadget.sh dock "$1" "$5"
+}
+
+pull() { now_ms; gadget.sh pull "$1"; }
+
+# The daemon's own log line, written just before its first read of a card: its own timestamp
+# (RFC 3339, the guest's clock), the first one at or after SINCE_MS.
+first_byte() {
+  local stamp ms
+  while read -r stamp _; do
+    ms=$(to_ms "$stamp")
+    ((ms >= $2)) && { echo "$ms"; return; }
+  done < <(journalctl -u camdock -o cat --no-pager | grep "reading the first clip camera=\"$1\"" || true)
+}
+
+# A card image's filesystem mounted for a moment (OFFSET: 1048576 for a partitioned card, 0 for a
+# superfloppy), COMMAND run in its root.
+with_card() { # IMAGE OFFSET ro|rw COMMAND...
+  local img=$1 offset=$2 mode=$3 mnt; shift 3
+  mnt=$(mktemp -d)
+  mount -t auto -o "$mode,loop,offset=$offset" "$img" "$mnt"
+  (cd "$mnt" && "$@") || { umount "$mnt"; rmdir "$mnt"; return 1; }
+  umount "$mnt"; rmdir "$mnt"
+}
+
+card_files() { with_card "$1" "$2" ro bash -c 'find . -type f ! -name TIMESET.TXT ! -name DEVICE.TXT -print0 | sort -z | xargs -0 sha256sum'; }
+
+# What a camera's firmware does at its next power-on: takes TIMESET.TXT (its clock is then the
+# station's), and writes DEVICE.TXT at the next dock with its clock.
+firmware() { # IMAGE FS_OFFSET CLOCK_OFFSET_S
+  with_card "$1" "$2" rw bash -c '
+    offset=$2
+    if [[ -f TIMESET.TXT ]]; then rm TIMESET.TXT; offset=0; fi
+    [[ ! -f DEVICE.TXT ]] || sed -i "s/^clock=.*/clock=$(TZ=$1 date -d "@$(( $(date +%s) + offset ))" "+%Y-%m-%d %H:%M:%S")/" DEVICE.TXT' \
+    _ "$STATION_TZ" "$3"
+}
+
+timeset() { with_card "$1" "$2" ro bash -c 'cat TIMESET.TXT 2>/dev/null || true'; }
+
+# Until the daemon has read MB MiB of the cards docked now (its status.json), or a slot is done.
+# Plain awk, polled every 20 ms: a Python start alone takes seconds in a TCG guest.
+wait_bytes() {
+  local want=$(($1 << 20))
+  until awk -v want="$want" '
+      /"bytes_done"/ { gsub(/[^0-9]/, "", $2); sum += $2 }
+      /"state": "done"/ { done = 1 }
+      END { exit !(sum >= want || done) }' /var/lib/camdock/status.json 2>/dev/null; do
+    sleep 0.02
+  done
+}
+
+healthy() {
+  local state restarts
+  state=$(systemctl show camdock -p ActiveState --value)
+  restarts=$(systemctl show camdock -p NRestarts --value)
+  echo "$state, NRestarts $restarts"
+  [[ $state == active && $restarts == 0 ]]
+}
+
+cmd=${1:-}; shift || true
+case $cmd in
+  dock) dock "$@" ;;
+  pull) pull "$@" ;;
+  count) count "$@" ;;
+  wait) wait_for "$@" ;;
+  at) to_ms "$(nth "$1" "$2" "${3:-}" at)" ;;
+  detail) nth "$1" "$2" "${3:-}" detail_json ;;
+  first-byte) first_byte "$@" ;;
+  q) q "$1" ;;
+  card-files) card_files "$@" ;;
+  timeset) timeset "$@" ;;
+  wait-bytes) wait_bytes "$1" ;;
+  pull-at) wait_bytes "$2"; pull "$1" ;;
+  healthy) healthy ;;
+  *) sed -n '2,21p' "$0"; exit 2 ;;
+esac
