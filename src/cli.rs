@@ -57,11 +57,13 @@ pub enum Command {
     AccessLog(commands::access::LogArgs),
     /// Classify a clip by case, party and matter.
     Tag(commands::retention::TagArgs),
+    /// Take a clip out of a case (recorded, with a reason).
+    Untag(commands::retention::UntagArgs),
     /// Place a hold: the clip is never purged while held.
     Hold(commands::retention::HoldArgs),
     /// Release a hold.
     Release(commands::retention::HoldArgs),
-    /// Remove clips whose retention has ended and that no hold keeps.
+    /// Remove clips whose retention has ended and that nothing keeps (needs an approver and a reason).
     Purge(commands::retention::PurgeArgs),
     /// One replication pass to the S3 bucket: queued clips, then the ledger.
     Replicate(commands::replicate::Args),
@@ -86,7 +88,14 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    init_logging(matches!(cli.command, Command::Run(_) | Command::Demo(_)));
+    let daemon = matches!(cli.command, Command::Run(_) | Command::Demo(_));
+    if !daemon {
+        // `camdock clips --json | head`: a reader that stops early ends the command quietly, as
+        // it ends `cat`. (Not the daemon: a client hanging up must never stop the station.)
+        // SAFETY: restores the default action for one signal before any thread is started.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
+    init_logging(daemon);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -115,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Copy(a) => commands::access::copy(config, data_dir, a),
         Command::AccessLog(a) => commands::access::log(config, data_dir, a),
         Command::Tag(a) => commands::retention::tag(config, data_dir, a),
+        Command::Untag(a) => commands::retention::untag(config, data_dir, a),
         Command::Hold(a) => commands::retention::hold(config, data_dir, a, true),
         Command::Release(a) => commands::retention::hold(config, data_dir, a, false),
         Command::Purge(a) => commands::retention::purge(config, data_dir, a),

@@ -127,6 +127,9 @@ pub struct DockConfig {
     /// Where the daemon asks the privileged step (`camdock clock-window`) to write a clock
     /// correction to a card mounted read-only.
     pub clock_spool: PathBuf,
+    /// A clip seen at an earlier dock (same name, size, mtime) is compared with the stored clip
+    /// in this many 64 KiB windows instead of being read again; 0 reads and hashes it whole.
+    pub redock_sample_windows: usize,
 }
 
 /// `dock.source`: which events mean "docked".
@@ -156,8 +159,13 @@ pub struct PolicyConfig {
     pub clock_tolerance: Duration,
     pub low_battery_percent: u8,
     pub low_free_percent: u8,
+    /// How long an ordinary clip is kept (at least 6 months).
     #[serde(with = "humantime_serde")]
     pub retention: Duration,
+    /// How long a clip the camera marked important (`_IMP`) is kept; clips in a case are kept
+    /// as long as they are in it.
+    #[serde(with = "humantime_serde")]
+    pub retention_important: Duration,
     pub wipe_after_ingest: bool,
 }
 
@@ -269,6 +277,11 @@ impl Config {
         }
         if self.policy.retention < Duration::from_secs(180 * 86400) {
             return Err("policy.retention is below the 6 months the regulations require".into());
+        }
+        if self.policy.retention_important < self.policy.retention {
+            return Err(
+                "policy.retention_important must not be shorter than policy.retention".into(),
+            );
         }
         if self.replica.enabled && self.replica.bucket.trim().is_empty() {
             return Err("replica.bucket must name a bucket when replica.enabled is true".into());

@@ -517,3 +517,80 @@ fn absurd_clocks_and_malformed_control_files_never_stop_an_ingest() {
         );
     }
 }
+
+/// Issue: after the clip counter wrapped (9999 → 0001) no later gap was ever found; `.TS` and other
+/// body-camera recordings were neither stored nor flagged and raised a false gap; gaps showed
+/// nowhere a person looks.
+#[test]
+fn gaps_are_found_across_a_counter_wrap_and_every_recording_type_is_stored() {
+    use camdock::simulate::{CameraSpec, write_volume};
+    let s = Scratch::new();
+    let station = station(&s.join("data"));
+    let day = |d: u32| format!("2026-11-{d:02}T01:10:00Z").parse().unwrap();
+    let spec = |first_sequence, clips, first_start| CameraSpec {
+        serial: "2468024".into(),
+        clips,
+        seconds: 1,
+        first_sequence,
+        first_start,
+        ..CameraSpec::default()
+    };
+    let vol = s.join("cam");
+    write_volume(&vol, &spec(9998, 2, day(20))).unwrap();
+    let first = station.ingest(&vol, &IngestOptions::default()).unwrap();
+    assert!(first.sequence.is_empty(), "{:?}", first.sequence);
+
+    // Next shift: the counter wrapped; 0003-0004 were deleted; one clip is an MPEG-TS recording.
+    std::fs::remove_dir_all(&vol).unwrap();
+    write_volume(&vol, &spec(1, 2, day(21))).unwrap();
+    write_volume(&vol, &spec(5, 1, day(22))).unwrap();
+    let media = vol.join("DCIM/100MEDIA");
+    let ts = media.join("2468024_100234_20261122120000_0006.TS");
+    let st = std::process::Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=1:size=320x240:rate=25",
+        ])
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-f", "mpegts"])
+        .arg(&ts)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let second = station.ingest(&vol, &IngestOptions::default()).unwrap();
+    assert_eq!(
+        second.stored, 4,
+        "the .TS recording is stored: {:?}",
+        second.clips
+    );
+    assert!(second.other_files.is_empty(), "{:?}", second.other_files);
+    assert_eq!(
+        second.sequence,
+        vec![camdock::camera::filename::SequenceFinding::Missing(3, 4)],
+        "no false gap for the wrap or the .TS, the deleted clips found"
+    );
+    assert!(
+        second
+            .attention
+            .iter()
+            .any(|a| a.contains("0003-0004 missing")),
+        "{:?}",
+        second.attention
+    );
+    let fleet = station
+        .ledger()
+        .fleet(chrono::Utc::now(), std::time::Duration::from_secs(86400))
+        .unwrap();
+    assert!(
+        fleet[0]
+            .attention
+            .iter()
+            .any(|a| a.contains("0003-0004 missing")),
+        "{:?}",
+        fleet[0].attention
+    );
+}

@@ -12,6 +12,12 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 
+const APPROVED: retention::Approval<'static> = retention::Approval {
+    actor: "Admin Wu",
+    approved_by: "Chief Sun",
+    reason: "retention ended (annual review 2027)",
+};
+
 fn count(station: &Station, kind: &str) -> i64 {
     station
         .ledger()
@@ -110,14 +116,20 @@ fn handovers_show_who_had_which_camera_when() {
         .ingest(&s.join("cam"), &IngestOptions::default())
         .unwrap(); // back, then out again
     let periods = handover::history(&station, Some("5550001")).unwrap();
-    assert_eq!(periods.len(), 2);
-    assert_eq!(periods[0].officer.as_deref(), Some("100777"));
-    assert!(
-        periods[0].checked_in_at.is_some(),
-        "the first period ended when the camera came back"
+    // Handed out at the counter (never docked before), back, out again (undock), handed to
+    // another officer in the field, back, out again.
+    let who: Vec<(Option<&str>, bool)> = periods
+        .iter()
+        .map(|p| (p.officer.as_deref(), p.checked_in_at.is_some()))
+        .collect();
+    assert_eq!(
+        who,
+        vec![
+            (Some("100777"), true),
+            (Some("100777"), true),
+            (Some("100888"), false)
+        ]
     );
-    assert_eq!(periods[1].officer.as_deref(), Some("100888"));
-    assert!(periods[1].checked_in_at.is_none(), "still out");
     let fleet = station
         .ledger()
         .fleet(Utc::now(), std::time::Duration::from_secs(86400))
@@ -126,6 +138,54 @@ fn handovers_show_who_had_which_camera_when() {
         fleet[0].officer.as_deref(),
         Some("100888"),
         "fleet shows the current holder"
+    );
+}
+
+/// Issue: a camera assigned and never docked was never overdue, and handovers did not list it.
+#[test]
+fn a_camera_handed_out_and_never_docked_becomes_overdue() {
+    let s = Scratch::new();
+    let station = station(&s.join("data"));
+    let handed_out = Utc::now();
+    handover::assign(&station, "7770001", "100999", "Sgt. Wu").unwrap();
+    let day = std::time::Duration::from_secs(86400);
+    assert!(
+        station
+            .ledger()
+            .overdue_at(handed_out + Duration::hours(20), day)
+            .unwrap()
+            .is_empty()
+    );
+    let late = station
+        .ledger()
+        .overdue_at(handed_out + Duration::hours(48), day)
+        .unwrap();
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].camera, "7770001");
+    assert!(late[0].hours_out >= 47.9, "{}", late[0].hours_out);
+    let fleet = station
+        .ledger()
+        .fleet(handed_out + Duration::hours(48), day)
+        .unwrap();
+    assert_eq!(fleet[0].state, "overdue");
+    assert!(
+        fleet[0].attention[0].starts_with("overdue"),
+        "{:?}",
+        fleet[0].attention
+    );
+    let periods = handover::history(&station, Some("7770001")).unwrap();
+    assert_eq!(periods.len(), 1);
+    assert_eq!(periods[0].officer.as_deref(), Some("100999"));
+    assert!(periods[0].checked_in_at.is_none());
+    // Docked at last: the period ends, nothing is overdue.
+    camera(&s.join("cam"), "7770001", 1);
+    station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert!(
+        handover::history(&station, Some("7770001")).unwrap()[0]
+            .checked_in_at
+            .is_some()
     );
 }
 
@@ -144,9 +204,10 @@ fn holds_block_purge_and_expired_clips_are_purged_on_the_record() {
     retention::hold(&station, &held, "complaint 2026-17", "auditor").unwrap();
 
     let not_yet =
-        retention::purge(&station, Utc::now() + Duration::days(300), false, "admin").unwrap();
+        retention::purge(&station, Utc::now() + Duration::days(300), false, &APPROVED).unwrap();
     assert!(not_yet.purged.is_empty(), "nothing expires before 365 days");
-    let dry = retention::purge(&station, Utc::now() + Duration::days(400), true, "admin").unwrap();
+    let dry =
+        retention::purge(&station, Utc::now() + Duration::days(400), true, &APPROVED).unwrap();
     assert_eq!(dry.purged.len(), 1);
     assert!(
         station.store.locate(&dry.purged[0].store_path).exists(),
@@ -154,7 +215,7 @@ fn holds_block_purge_and_expired_clips_are_purged_on_the_record() {
     );
 
     let done =
-        retention::purge(&station, Utc::now() + Duration::days(400), false, "admin").unwrap();
+        retention::purge(&station, Utc::now() + Duration::days(400), false, &APPROVED).unwrap();
     assert_eq!(
         done.purged
             .iter()
@@ -171,8 +232,238 @@ fn holds_block_purge_and_expired_clips_are_purged_on_the_record() {
 
     retention::release(&station, &held, "complaint closed", "auditor").unwrap();
     let after =
-        retention::purge(&station, Utc::now() + Duration::days(400), false, "admin").unwrap();
+        retention::purge(&station, Utc::now() + Duration::days(400), false, &APPROVED).unwrap();
     assert_eq!(after.purged.len(), 1, "released, the held clip expires too");
+}
+
+/// A store whose purge removes the file and then the process dies: the power cut between the
+/// unlink and the ledger's `clip-purged`.
+struct DiesAfterUnlink(camdock::store::LocalStore);
+
+impl camdock::store::ClipStore for DiesAfterUnlink {
+    fn stage(&self) -> std::io::Result<camdock::store::Staging> {
+        self.0.stage()
+    }
+    fn place(
+        &self,
+        staging: camdock::store::Staging,
+        expected: &camdock::hash::Digests,
+        ext: &str,
+    ) -> Result<camdock::store::Placement, camdock::store::StoreError> {
+        self.0.place(staging, expected, ext)
+    }
+    fn open(&self, p: &str) -> std::io::Result<fs::File> {
+        self.0.open(p)
+    }
+    fn locate(&self, p: &str) -> PathBuf {
+        self.0.locate(p)
+    }
+    fn is_immutable(&self, p: &str) -> Option<bool> {
+        self.0.is_immutable(p)
+    }
+    fn list(&self) -> std::io::Result<Vec<camdock::store::StoredObject>> {
+        self.0.list()
+    }
+    fn purge(&self, p: &str) -> std::io::Result<()> {
+        self.0.purge(p)?;
+        Err(std::io::Error::other("power cut right after the unlink"))
+    }
+    fn clean_abandoned_staging(&self) -> std::io::Result<Vec<String>> {
+        self.0.clean_abandoned_staging()
+    }
+}
+
+/// Issue: cases lost their clips to a later tag, and holds on a case covered only the clips
+/// tagged before them.
+#[test]
+fn a_clip_stays_in_every_case_it_was_tagged_with_and_case_holds_cover_later_clips() {
+    use camdock::custody::tags;
+    let s = Scratch::new();
+    let station = station(&s.join("data"));
+    camera(&s.join("cam"), "1234567", 3);
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    let shas: Vec<String> = report
+        .clips
+        .iter()
+        .map(|c| c.sha256.clone().unwrap())
+        .collect();
+    let tag = |sha: &str, case: Option<&str>, party: Option<&str>| {
+        tags::tag(
+            &station,
+            sha,
+            &tags::Tag {
+                case,
+                party,
+                matter: None,
+            },
+            "Insp. Ma",
+        )
+        .unwrap()
+    };
+    // Point 2: tag A C1, then A party X: A is still in C1, and in C3 too once tagged.
+    tag(&shas[0], Some("C1"), None);
+    tag(&shas[0], None, Some("X"));
+    tag(&shas[0], Some("C3"), None);
+    assert_eq!(
+        tags::clips_of_case(&station, "C1").unwrap(),
+        vec![shas[0].clone()]
+    );
+    let view = station.ledger().clips(None).unwrap();
+    let a = view.iter().find(|c| c.sha256 == shas[0]).unwrap();
+    assert_eq!(a.cases, vec!["C1".to_string(), "C3".to_string()]);
+
+    // A hold on a case with no clip yet; a clip tagged afterwards is covered.
+    retention::hold_case(&station, "C2", "complaint 2026-31", "Chief Sun").unwrap();
+    assert!(tags::clips_of_case(&station, "C2").unwrap().is_empty());
+    tag(&shas[1], Some("C2"), None);
+    let err = tags::untag(&station, &shas[1], "C2", "mistake", "Insp. Ma").unwrap_err();
+    assert!(err.to_string().contains("on hold"), "{err}");
+
+    // Years later: the case clips are evidence, the rest ordinary.
+    let report = retention::purge(
+        &station,
+        Utc::now() + Duration::days(4000),
+        false,
+        &APPROVED,
+    )
+    .unwrap();
+    let purged: Vec<&str> = report.purged.iter().map(|p| p.sha256.as_str()).collect();
+    assert_eq!(
+        purged,
+        vec![shas[2].as_str()],
+        "only the clip in no case is purged"
+    );
+    assert_eq!(report.evidence.len(), 2);
+
+    // Released and taken out of its cases, a clip is ordinary again: the record shows each act.
+    retention::release_case(&station, "C2", "complaint closed", "Chief Sun").unwrap();
+    assert!(tags::untag(&station, &shas[1], "C2", "complaint closed", "Insp. Ma").unwrap());
+    assert!(!tags::untag(&station, &shas[1], "C2", "again", "Insp. Ma").unwrap());
+    assert_eq!(count(&station, "clip-untagged"), 1);
+    let report = retention::purge(
+        &station,
+        Utc::now() + Duration::days(4000),
+        false,
+        &APPROVED,
+    )
+    .unwrap();
+    assert_eq!(report.purged.len(), 1);
+    assert_eq!(report.purged[0].sha256, shas[1]);
+}
+
+/// Issue: purge needed no reason or approval, kept `_IMP` clips no longer than others, and
+/// unlinked the file before recording anything.
+#[test]
+fn a_purge_needs_two_people_keeps_important_clips_longer_and_survives_a_cut_between_unlink_and_commit()
+ {
+    let s = Scratch::new();
+    let data = s.join("data");
+    let station = station(&data);
+    let vol = s.join("cam");
+    camera(&vol, "1234567", 2);
+    let media = vol.join("DCIM/100MEDIA");
+    let first = fs::read_dir(&media)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    let important = first.with_file_name(
+        first
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace(".MP4", "_IMP.MP4"),
+    );
+    fs::rename(&first, &important).unwrap();
+    let report = station.ingest(&vol, &IngestOptions::default()).unwrap();
+    assert_eq!(report.stored, 2);
+
+    for bad in [
+        retention::Approval {
+            actor: "Admin Wu",
+            approved_by: "Admin Wu",
+            reason: "cleanup",
+        },
+        retention::Approval {
+            actor: "Admin Wu",
+            approved_by: "Chief Sun",
+            reason: " ",
+        },
+    ] {
+        let err =
+            retention::purge(&station, Utc::now() + Duration::days(400), false, &bad).unwrap_err();
+        assert_eq!(camdock::error::exit_code_for(&err), 2, "{err}");
+    }
+    let ordinary =
+        retention::purge(&station, Utc::now() + Duration::days(400), true, &APPROVED).unwrap();
+    assert_eq!(
+        ordinary.purged.len(),
+        1,
+        "the _IMP clip outlives ordinary retention"
+    );
+    assert!(
+        ordinary
+            .purged
+            .iter()
+            .all(|p| p.class == retention::RetentionClass::Ordinary)
+    );
+    drop(station);
+
+    // The power goes between the unlink and the commit.
+    let dying = Station::with_store(
+        config("[station]\nid = \"test-station\"\n"),
+        &data,
+        Box::new(DiesAfterUnlink(
+            camdock::store::LocalStore::open(&data).unwrap(),
+        )),
+    )
+    .unwrap();
+    assert!(retention::purge(&dying, Utc::now() + Duration::days(400), false, &APPROVED).is_err());
+    drop(dying);
+    let station = common::station(&data);
+    assert_eq!(
+        (
+            count(&station, "clip-purge-started"),
+            count(&station, "clip-purged")
+        ),
+        (1, 0)
+    );
+    let v = camdock::audit::verify::verify(&station).unwrap();
+    assert!(
+        v.ok,
+        "an interrupted purge is explained, not a missing clip: {:?}",
+        v.problems
+    );
+    assert_eq!(v.unfinished_purges.len(), 1);
+    let resumed =
+        retention::purge(&station, Utc::now() + Duration::days(400), false, &APPROVED).unwrap();
+    assert_eq!(resumed.resumed, v.unfinished_purges);
+    assert!(resumed.purged.is_empty());
+    assert_eq!(count(&station, "clip-purged"), 1);
+    let v = camdock::audit::verify::verify(&station).unwrap();
+    assert!(v.ok && v.unfinished_purges.is_empty());
+
+    let later = retention::purge(
+        &station,
+        Utc::now() + Duration::days(3700),
+        false,
+        &APPROVED,
+    )
+    .unwrap();
+    assert_eq!(later.purged.len(), 1);
+    assert_eq!(later.purged[0].class, retention::RetentionClass::Important);
+    let detail: String = station
+        .ledger()
+        .conn()
+        .query_row("SELECT detail_json FROM events WHERE kind = 'clip-purge-started' ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        detail.contains("Chief Sun") && detail.contains("annual review"),
+        "{detail}"
+    );
 }
 
 fn ascmhl_debug() -> PathBuf {

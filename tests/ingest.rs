@@ -409,3 +409,156 @@ fn cameras_docking_at_once_on_a_fresh_station_share_one_ledger() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(json(&out)["clips_checked"], 8);
 }
+
+/// Issue: `clips --json | head` panicked with a backtrace when `head` closed the pipe.
+#[test]
+fn a_listing_piped_into_head_ends_quietly() {
+    let s = Scratch::new();
+    camera(&s.join("cam"), "1234567", 3);
+    let data = s.join("data");
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "ingest",
+        s.join("cam").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // The reader closes its end at once and stays: every write meets a closed pipe (EPIPE).
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "'{}' --data-dir '{}' clips --json | {{ exec 0<&-; sleep 1; }}",
+            bin(),
+            data.display()
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.is_empty(),
+        "a closed pipe must end the listing quietly: {stderr}"
+    );
+}
+
+/// Issue: a re-dock stated a hash for a clip whose bytes were changed on the camera (size and
+/// mtime restored), without opening the file. Now the recognised clip is compared with the store
+/// at sampled places, the event says exactly that, and a changed clip is found and stored as it is.
+#[test]
+fn a_clip_changed_on_the_camera_with_size_and_mtime_restored_is_caught_at_the_redock() {
+    let s = Scratch::new();
+    let station = station(&s.join("data"));
+    let vol = s.join("cam");
+    let clips = camera(&vol, "1234567", 3);
+    let first = station.ingest(&vol, &IngestOptions::default()).unwrap();
+    assert_eq!(first.stored, 3);
+
+    // The second half of one clip rewritten (as a cut-and-re-encode would), size and mtime kept.
+    let victim = &clips[1];
+    let mtime = fs::metadata(victim).unwrap().modified().unwrap();
+    let mut bytes = fs::read(victim).unwrap();
+    let half = bytes.len() / 2;
+    for b in &mut bytes[half..] {
+        *b = b.wrapping_add(1);
+    }
+    fs::write(victim, &bytes).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(victim)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+
+    let again = station.ingest(&vol, &IngestOptions::default()).unwrap();
+    assert_eq!(
+        (again.stored, again.already_stored),
+        (1, 2),
+        "{:?}",
+        again.clips
+    );
+    let db = station.ledger();
+    let changed: i64 = db
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'recording-changed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let details: Vec<String> = db
+        .conn()
+        .prepare("SELECT detail_json FROM events WHERE kind = 'clip-already-stored'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for d in &details {
+        let d = json(d);
+        assert_eq!(d["checked"]["how"], "sample", "{d}");
+        assert!(
+            d["blake3"].is_null(),
+            "no hash is stated for bytes not hashed now: {d}"
+        );
+        assert!(d["checked"]["bytes_compared"].as_u64().unwrap() > 0);
+    }
+    let stored_now = &again.clips.iter().find(|c| c.outcome == "stored").unwrap();
+    assert_eq!(
+        stored_now.sha256.as_deref().unwrap(),
+        tool_digest("sha256sum", victim)
+    );
+}
+
+/// How often a sample finds a single altered byte: about sampled bytes / size (16 windows of
+/// 64 KiB over 4 MiB: 25 %), against a change spanning the clip's end: always.
+#[test]
+fn the_redock_sample_finds_single_byte_changes_at_the_rate_of_its_coverage() {
+    use camdock::ingest::sample;
+    let s = Scratch::new();
+    let stored_path = s.join("stored.bin");
+    random_file(&stored_path, 4 << 20, 9);
+    let original = fs::read(&stored_path).unwrap();
+    let card = s.join("card.bin");
+    let stored = fs::File::open(&stored_path).unwrap();
+    let entry = |path: &Path| camdock::ingest::walk::Entry {
+        path: path.to_path_buf(),
+        source: "card.bin".into(),
+        file_name: "card.bin".into(),
+        ext: "bin".into(),
+        bytes: original.len() as u64,
+        mtime: None,
+        inode: 0,
+    };
+    let (trials, mut found) = (400, 0);
+    let mut x: u64 = 0x9e3779b97f4a7c15;
+    for _ in 0..trials {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut changed = original.clone();
+        let at = (x % original.len() as u64) as usize;
+        changed[at] ^= 0xff;
+        fs::write(&card, &changed).unwrap();
+        if !sample::compare(&entry(&card), &stored, 16)
+            .unwrap()
+            .matched()
+        {
+            found += 1;
+        }
+    }
+    let rate = found as f64 / trials as f64;
+    println!(
+        "single-byte changes found by a 16 x 64 KiB sample of 4 MiB: {:.1} % of {trials}",
+        rate * 100.0
+    );
+    assert!((0.15..=0.35).contains(&rate), "rate {rate}");
+    let mut tail = original.clone();
+    let n = tail.len();
+    tail[n - 1000..].fill(0);
+    fs::write(&card, &tail).unwrap();
+    assert!(
+        !sample::compare(&entry(&card), &stored, 16)
+            .unwrap()
+            .matched()
+    );
+}

@@ -33,6 +33,9 @@ pub struct VerifyReport {
     pub ledger: ChainReport,
     pub store: StoreProtection,
     pub checkpoints_checked: usize,
+    /// Purges a crash cut off after `clip-purge-started`: the file may already be gone, which is
+    /// explained, not missing. The next `camdock purge` finishes them.
+    pub unfinished_purges: Vec<String>,
 }
 
 /// Which clips to re-hash: all (the default), a random sample, or those stored since an instant.
@@ -82,6 +85,15 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
         }
         expected.truncate(n);
     }
+    let purging: HashSet<String> = station
+        .ledger()
+        .conn()
+        .prepare(
+            "SELECT sha256 FROM clips WHERE purge_started_seq IS NOT NULL AND purged_seq IS NULL",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut unfinished_purges = Vec::new();
     let mut problems = Vec::new();
     let (mut clips_checked, mut bytes_checked) = (0, 0u64);
     let mut protection = StoreProtection {
@@ -99,6 +111,12 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
         };
         let file = match station.store.open(&clip.store_path) {
             Ok(f) => f,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound && purging.contains(&clip.sha256) =>
+            {
+                unfinished_purges.push(clip.sha256.clone());
+                continue;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 problems.push(problem(
                     "missing",
@@ -203,5 +221,6 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
         ledger: chain,
         store: protection,
         checkpoints_checked,
+        unfinished_purges,
     })
 }

@@ -43,22 +43,72 @@ pub fn parse(name: &str) -> Option<ClipName> {
     })
 }
 
-/// Gaps in a camera's sequence numbers (a possible deletion on the camera): each missing range as
-/// (first missing, last missing). `previous` is the highest number already seen at earlier docks.
-pub fn sequence_gaps(previous: Option<u32>, mut seen: Vec<u32>) -> Vec<(u32, u32)> {
-    seen.sort_unstable();
-    seen.dedup();
-    let mut gaps = Vec::new();
+/// A camera's clip counter runs 0001..=9999 and then starts again at 0001.
+pub const COUNTER_MAX: u32 = 9999;
+/// A counter that goes back to the start from within this many numbers of the end has wrapped;
+/// from lower, it was reset (a format, a firmware update).
+const WRAP_NEAR: u32 = 100;
+
+/// What a camera's clip numbers say, in the order it recorded them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SequenceFinding {
+    /// Numbers missing (first, last): a possible deletion on the camera.
+    Missing(u32, u32),
+    /// The counter went back from `from` to `to` without reaching its end.
+    Reset { from: u32, to: u32 },
+}
+
+impl SequenceFinding {
+    /// The line an equipment manager reads.
+    pub fn describe(&self) -> String {
+        match self {
+            SequenceFinding::Missing(a, b) if a == b => {
+                format!("clip number {a:04} missing on the camera (a possible deletion to explain)")
+            }
+            SequenceFinding::Missing(a, b) => {
+                format!(
+                    "clip numbers {a:04}-{b:04} missing on the camera (a possible deletion to explain)"
+                )
+            }
+            SequenceFinding::Reset { from, to } => format!(
+                "clip counter went back from {from:04} to {to:04} without reaching 9999 (reset: clips after {from:04} may be gone)"
+            ),
+        }
+    }
+}
+
+/// Checks clip numbers in recording order against the camera's last number at earlier docks
+/// (`previous`): gaps, also across a wrap from 9999 to 0001, and resets.
+pub fn sequence_findings(
+    previous: Option<u32>,
+    in_recording_order: &[u32],
+) -> Vec<SequenceFinding> {
+    let mut found = Vec::new();
     let mut last = previous;
-    for s in seen {
+    for &s in in_recording_order {
         if let Some(l) = last {
-            if s > l + 1 {
-                gaps.push((l + 1, s - 1));
+            if s == l {
+                continue;
+            }
+            if s > l {
+                if s > l + 1 {
+                    found.push(SequenceFinding::Missing(l + 1, s - 1));
+                }
+            } else if l > COUNTER_MAX - WRAP_NEAR {
+                if l < COUNTER_MAX {
+                    found.push(SequenceFinding::Missing(l + 1, COUNTER_MAX));
+                }
+                if s > 1 {
+                    found.push(SequenceFinding::Missing(1, s - 1));
+                }
+            } else {
+                found.push(SequenceFinding::Reset { from: l, to: s });
             }
         }
-        last = Some(last.map_or(s, |l| l.max(s)));
+        last = Some(s);
     }
-    gaps
+    found
 }
 
 #[cfg(test)]
@@ -95,10 +145,28 @@ mod tests {
     }
 
     #[test]
-    fn finds_gaps_including_across_docks() {
-        assert_eq!(sequence_gaps(None, vec![1, 2, 3]), vec![]);
-        assert_eq!(sequence_gaps(None, vec![1, 4, 2, 7]), vec![(3, 3), (5, 6)]);
-        assert_eq!(sequence_gaps(Some(5), vec![8, 9]), vec![(6, 7)]);
-        assert_eq!(sequence_gaps(Some(5), vec![6]), vec![]);
+    fn finds_gaps_including_across_docks_wraps_and_resets() {
+        use SequenceFinding::*;
+        assert_eq!(sequence_findings(None, &[1, 2, 3]), vec![]);
+        assert_eq!(
+            sequence_findings(None, &[1, 2, 4, 7]),
+            vec![Missing(3, 3), Missing(5, 6)]
+        );
+        assert_eq!(sequence_findings(Some(5), &[8, 9]), vec![Missing(6, 7)]);
+        assert_eq!(sequence_findings(Some(5), &[6]), vec![]);
+        // Issue: after 9999 → 0001 no later gap was ever found (max(sequence) stayed 9999).
+        assert_eq!(sequence_findings(Some(9998), &[9999, 1, 2]), vec![]);
+        assert_eq!(
+            sequence_findings(Some(9999), &[1, 2, 5]),
+            vec![Missing(3, 4)]
+        );
+        assert_eq!(
+            sequence_findings(Some(9997), &[3]),
+            vec![Missing(9998, 9999), Missing(1, 2)]
+        );
+        assert_eq!(
+            sequence_findings(Some(412), &[1, 2]),
+            vec![Reset { from: 412, to: 1 }]
+        );
     }
 }

@@ -33,37 +33,39 @@ pub struct HoldArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct UntagArgs {
+    pub clip: String,
+    /// The case to take the clip out of.
+    #[arg(long = "case")]
+    pub case_name: String,
+    #[arg(long)]
+    pub reason: String,
+    #[arg(long)]
+    pub actor: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct PurgeArgs {
     /// List what would be purged; delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Who runs the purge.
     #[arg(long)]
-    pub actor: Option<String>,
+    pub actor: String,
+    /// Who approved it (not the actor).
+    #[arg(long)]
+    pub approved_by: String,
+    #[arg(long)]
+    pub reason: String,
     #[arg(long)]
     pub json: bool,
 }
 
-fn clips_named(
-    station: &Station,
-    clip: Option<&str>,
-    case: Option<&str>,
-) -> anyhow::Result<Vec<String>> {
-    match (clip, case) {
-        (Some(c), None) => Ok(vec![
-            station
-                .ledger()
-                .resolve_clip(c)
-                .map_err(|e| usage!("{e}"))?,
-        ]),
-        (None, Some(case)) => {
-            let clips = tags::clips_of_case(station, case)?;
-            if clips.is_empty() {
-                return Err(usage!("no clip is tagged with case '{case}'"));
-            }
-            Ok(clips)
-        }
-        _ => Err(usage!("name either a clip or --case NAME")),
-    }
+fn clip_named(station: &Station, clip: &str) -> anyhow::Result<String> {
+    station
+        .ledger()
+        .resolve_clip(clip)
+        .map_err(|e| usage!("{e}"))
 }
 
 pub fn tag(config: Config, data_dir: Option<&Path>, a: TagArgs) -> anyhow::Result<i32> {
@@ -73,10 +75,7 @@ pub fn tag(config: Config, data_dir: Option<&Path>, a: TagArgs) -> anyhow::Resul
         ));
     }
     let station = open(config, data_dir)?;
-    let sha = station
-        .ledger()
-        .resolve_clip(&a.clip)
-        .map_err(|e| usage!("{e}"))?;
+    let sha = clip_named(&station, &a.clip)?;
     let actor = a.actor.unwrap_or_else(|| station.actor().to_string());
     tags::tag(
         &station,
@@ -92,6 +91,18 @@ pub fn tag(config: Config, data_dir: Option<&Path>, a: TagArgs) -> anyhow::Resul
     Ok(OK)
 }
 
+pub fn untag(config: Config, data_dir: Option<&Path>, a: UntagArgs) -> anyhow::Result<i32> {
+    let station = open(config, data_dir)?;
+    let sha = clip_named(&station, &a.clip)?;
+    let actor = a.actor.unwrap_or_else(|| station.actor().to_string());
+    if !tags::untag(&station, &sha, &a.case_name, &a.reason, &actor)? {
+        return Err(usage!("clip {sha} is not in case '{}'", a.case_name));
+    }
+    println!("clip {sha} taken out of case '{}'", a.case_name);
+    Ok(OK)
+}
+
+/// A hold on one clip, or on a case (every clip in it now or later; the case may be empty yet).
 pub fn hold(
     config: Config,
     data_dir: Option<&Path>,
@@ -100,22 +111,43 @@ pub fn hold(
 ) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
     let actor = a.actor.unwrap_or_else(|| station.actor().to_string());
-    for sha in clips_named(&station, a.clip.as_deref(), a.case_name.as_deref())? {
-        if place {
-            retention::hold(&station, &sha, &a.reason, &actor)?;
-            println!("hold placed on {sha}");
-        } else {
-            let n = retention::release(&station, &sha, &a.reason, &actor)?;
-            println!("{n} hold(s) released on {sha}");
+    match (a.clip.as_deref(), a.case_name.as_deref()) {
+        (Some(clip), None) => {
+            let sha = clip_named(&station, clip)?;
+            if place {
+                retention::hold(&station, &sha, &a.reason, &actor)?;
+                println!("hold placed on {sha}");
+            } else {
+                let n = retention::release(&station, &sha, &a.reason, &actor)?;
+                println!("{n} hold(s) released on {sha}");
+            }
         }
+        (None, Some(case)) => {
+            if place {
+                retention::hold_case(&station, case, &a.reason, &actor)?;
+                let n = tags::clips_of_case(&station, case)?.len();
+                println!(
+                    "hold placed on case '{case}' ({n} clip(s) in it now, and any tagged later)"
+                );
+            } else {
+                let n = retention::release_case(&station, case, &a.reason, &actor)?;
+                println!("{n} hold(s) released on case '{case}'");
+            }
+        }
+        _ => return Err(usage!("name either a clip or --case NAME")),
     }
     Ok(OK)
 }
 
 pub fn purge(config: Config, data_dir: Option<&Path>, a: PurgeArgs) -> anyhow::Result<i32> {
+    let approval = retention::Approval {
+        actor: &a.actor,
+        approved_by: &a.approved_by,
+        reason: &a.reason,
+    };
+    approval.check().map_err(|e| usage!("{e}"))?;
     let station = open(config, data_dir)?;
-    let actor = a.actor.unwrap_or_else(|| station.actor().to_string());
-    let report = retention::purge(&station, Utc::now(), a.dry_run, &actor)?;
+    let report = retention::purge(&station, Utc::now(), a.dry_run, &approval)?;
     emit(a.json, &report, |r| {
         let mut s = String::new();
         let verb = if r.dry_run { "would purge" } else { "purged" };
@@ -126,11 +158,15 @@ pub fn purge(config: Config, data_dir: Option<&Path>, a: PurgeArgs) -> anyhow::R
                 p.sha256, p.stored_at, p.expired_at
             );
         }
+        for sha in &r.resumed {
+            let _ = writeln!(s, "finished the purge of {sha} that a crash had cut off");
+        }
         let _ = writeln!(
             s,
-            "{} clip(s) {verb}; {} expired clip(s) kept under hold",
+            "{} clip(s) {verb}; {} expired clip(s) kept under hold; {} clip(s) kept as evidence in a case",
             r.purged.len(),
-            r.held.len()
+            r.held.len(),
+            r.evidence.len()
         );
         s
     })?;

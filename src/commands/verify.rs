@@ -54,6 +54,12 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         if let Some(note) = &r.store.note {
             let _ = writeln!(s, "note: {note}");
         }
+        for sha in &r.unfinished_purges {
+            let _ = writeln!(
+                s,
+                "note: the purge of {sha} was cut off after it started (its file is gone); `camdock purge` finishes it"
+            );
+        }
         s
     })?;
     Ok(if report.ok { OK } else { PROBLEM })

@@ -1,5 +1,6 @@
 //! The usage ledger the rules require: which officer had which camera, from when to when.
-//! An assignment names the holder; each undock starts a period out, the next dock ends it.
+//! An assignment names the holder; each undock (or an assignment of a camera not in its dock)
+//! starts a period out, the next dock ends it.
 
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
@@ -16,21 +17,38 @@ pub struct Period {
     pub checked_in_at: Option<String>,
 }
 
-/// Assigns a camera to an officer (the holder from now on); recorded as `camera-assigned`.
+/// Assigns a camera to an officer (the holder from now on); recorded as `camera-assigned`. A
+/// camera neither in its dock nor already out is checked out by the assignment: its time out (and
+/// the overdue clock) starts now, as an undock's would, so a camera handed out and never docked
+/// becomes overdue.
 pub fn assign(station: &Station, camera: &str, officer: &str, by: &str) -> anyhow::Result<i64> {
     let mut ledger = station.ledger();
     ledger.write(|w| {
+        // (docked, out): a camera already out (undocked, or handed out before) changes hands in
+        // the field; its time out started then, not now.
+        let (docked, out): (bool, bool) = w
+            .tx()
+            .query_row(
+                "SELECT docked, NOT docked AND last_undocked_at IS NOT NULL FROM cameras WHERE camera = ?1",
+                [camera],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap_or((false, false));
+        let checked_out = !docked && !out;
         let seq = w.append(
             NewEvent::new(EventKind::CameraAssigned, by)
                 .camera(camera)
                 .detail(json!({
-                    "officer": officer, "station": station.actor(),
+                    "officer": officer, "station": station.actor(), "docked": docked,
+                    "checked_out": checked_out,
                 })),
         )?;
+        let now = crate::time::stamp(w.now());
         w.tx().execute(
-            "INSERT INTO cameras(camera, first_seen_at, docked, officer) VALUES (?1, ?2, 0, ?3)
-             ON CONFLICT(camera) DO UPDATE SET officer = ?3",
-            rusqlite::params![camera, crate::time::stamp(w.now()), officer],
+            "INSERT INTO cameras(camera, first_seen_at, docked, officer, last_undocked_at) VALUES (?1, ?2, 0, ?3, ?2)
+             ON CONFLICT(camera) DO UPDATE SET officer = ?3,
+               last_undocked_at = CASE WHEN docked THEN last_undocked_at ELSE ?2 END",
+            rusqlite::params![camera, now, officer],
         )?;
         Ok(seq)
     })
@@ -40,7 +58,8 @@ pub fn assign(station: &Station, camera: &str, officer: &str, by: &str) -> anyho
 pub fn history(station: &Station, camera: Option<&str>) -> anyhow::Result<Vec<Period>> {
     let ledger = station.ledger();
     let mut stmt = ledger.conn().prepare(
-        "SELECT camera, kind, at, json_extract(detail_json, '$.officer') FROM events
+        "SELECT camera, kind, at, json_extract(detail_json, '$.officer'),
+                coalesce(json_extract(detail_json, '$.checked_out'), 0) FROM events
          WHERE kind IN ('camera-assigned', 'camera-docked', 'camera-undocked') AND (?1 IS NULL OR camera = ?1)
          ORDER BY camera, seq",
     )?;
@@ -50,13 +69,24 @@ pub fn history(station: &Station, camera: Option<&str>) -> anyhow::Result<Vec<Pe
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
             r.get::<_, Option<String>>(3)?,
+            r.get::<_, bool>(4)?,
         ))
     })?;
     let mut periods: Vec<Period> = Vec::new();
     let mut holder: std::collections::HashMap<String, Option<String>> = Default::default();
     for row in rows {
-        let (cam, kind, at, officer) = row?;
+        let (cam, kind, at, officer, checked_out) = row?;
         match kind.as_str() {
+            "camera-assigned" if checked_out => {
+                // Handed out from the counter, not from a dock: the period out starts here.
+                holder.insert(cam.clone(), officer.clone());
+                periods.push(Period {
+                    officer,
+                    camera: cam,
+                    checked_out_at: at,
+                    checked_in_at: None,
+                });
+            }
             "camera-assigned" => {
                 holder.insert(cam, officer);
             }

@@ -1,6 +1,13 @@
-//! Retention and holds. A clip may be purged only when its retention has passed and no hold is on
-//! it; purging is the only deletion camdock ever makes in the store, and each is a `clip-purged`
-//! event. Held clips (evidence, complaints, major cases) are never purged.
+//! Retention, holds and purges. Purging is the only deletion camdock ever makes in the store. A
+//! clip may be purged only when its retention class's period has passed, no hold is on it or on a
+//! case it belongs to, and a person gave a reason and another approved it:
+//!
+//! - ordinary clips are kept `policy.retention` (≥ 6 months; regulations 002 Art. 15, 004 Art. 15);
+//! - clips marked important by the camera (`_IMP`: complaints, incidents) `policy.retention_important`;
+//! - evidence, a clip in any case, is kept as long as it is in the case (004 Art. 15).
+//!
+//! Each purge is two events: `clip-purge-started` before the file goes, `clip-purged` after, so a
+//! crash between leaves a state `verify` explains and the next purge finishes.
 
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
@@ -53,9 +60,85 @@ pub fn release(
     })
 }
 
+/// A hold on a case: every clip in the case at purge time is kept, those tagged later too; the
+/// case may have no clip yet.
+pub fn hold_case(station: &Station, case: &str, reason: &str, actor: &str) -> anyhow::Result<()> {
+    station.ledger().write(|w| {
+        let seq = w.append(
+            NewEvent::new(EventKind::HoldPlaced, actor)
+                .detail(json!({ "case": case, "reason": reason })),
+        )?;
+        w.tx().execute(
+            "INSERT INTO case_holds(case_name, reason, placed_seq) VALUES (?1, ?2, ?3)",
+            rusqlite::params![case, reason, seq],
+        )?;
+        Ok(())
+    })
+}
+
+/// Releases every active hold on a case; returns how many.
+pub fn release_case(
+    station: &Station,
+    case: &str,
+    reason: &str,
+    actor: &str,
+) -> anyhow::Result<usize> {
+    station.ledger().write(|w| {
+        let active: i64 = w.tx().query_row(
+            "SELECT count(*) FROM case_holds WHERE case_name = ?1 AND released_seq IS NULL",
+            [case],
+            |r| r.get(0),
+        )?;
+        if active == 0 {
+            return Ok(0);
+        }
+        let seq = w.append(
+            NewEvent::new(EventKind::HoldReleased, actor)
+                .detail(json!({ "case": case, "reason": reason })),
+        )?;
+        w.tx().execute(
+            "UPDATE case_holds SET released_seq = ?2 WHERE case_name = ?1 AND released_seq IS NULL",
+            rusqlite::params![case, seq],
+        )?;
+        Ok(active as usize)
+    })
+}
+
+/// Why and on whose word clips are purged.
+pub struct Approval<'a> {
+    pub actor: &'a str,
+    pub approved_by: &'a str,
+    pub reason: &'a str,
+}
+
+impl Approval<'_> {
+    /// Two different people, a reason: the rules forbid deleting originals on one person's say.
+    pub fn check(&self) -> Result<(), String> {
+        if self.actor.trim().is_empty()
+            || self.approved_by.trim().is_empty()
+            || self.reason.trim().is_empty()
+        {
+            return Err("a purge needs --actor, --approved-by and --reason".into());
+        }
+        if self.actor.trim() == self.approved_by.trim() {
+            return Err("a purge must be approved by someone other than who runs it".into());
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RetentionClass {
+    Ordinary,
+    Important,
+    Evidence,
+}
+
 #[derive(Debug, Serialize)]
 pub struct PurgeCandidate {
     pub sha256: String,
+    pub class: RetentionClass,
     pub stored_at: String,
     pub expired_at: String,
     pub store_path: String,
@@ -65,59 +148,162 @@ pub struct PurgeCandidate {
 pub struct PurgeReport {
     pub dry_run: bool,
     pub purged: Vec<PurgeCandidate>,
-    /// Expired but held: kept.
+    /// Expired but held (on the clip or on a case it is in): kept.
     pub held: Vec<String>,
+    /// In a case: kept as long as it is.
+    pub evidence: Vec<String>,
+    /// Purges a crash had cut off between their two events, finished now.
+    pub resumed: Vec<String>,
 }
 
-/// Purges (or with `dry_run`, lists) clips whose retention ended before `now` and that no hold keeps.
+struct Row {
+    sha256: String,
+    stored_at: String,
+    store_path: String,
+    important: bool,
+    in_case: bool,
+    held: bool,
+}
+
+/// Purges (or with `dry_run`, lists) the clips whose retention ended before `now` and that nothing
+/// keeps. First finishes any purge a crash cut off.
 pub fn purge(
     station: &Station,
     now: DateTime<Utc>,
     dry_run: bool,
-    actor: &str,
+    approval: &Approval<'_>,
 ) -> anyhow::Result<PurgeReport> {
-    let retention = chrono::Duration::from_std(station.config.policy.retention)?;
-    let cutoff = stamp(now - retention);
-    let (expired, held) = {
+    approval.check().map_err(|e| crate::usage!("{e}"))?;
+    let resumed = if dry_run {
+        Vec::new()
+    } else {
+        finish_interrupted(station, approval)?
+    };
+    let policy = &station.config.policy;
+    let period = |class| -> anyhow::Result<Option<chrono::Duration>> {
+        Ok(match class {
+            RetentionClass::Ordinary => Some(chrono::Duration::from_std(policy.retention)?),
+            RetentionClass::Important => {
+                Some(chrono::Duration::from_std(policy.retention_important)?)
+            }
+            RetentionClass::Evidence => None,
+        })
+    };
+    let rows: Vec<Row> = {
         let ledger = station.ledger();
         let mut stmt = ledger.conn().prepare(
-            "SELECT sha256, stored_at, store_path, EXISTS(SELECT 1 FROM holds h WHERE h.sha256 = c.sha256 AND h.released_seq IS NULL)
-             FROM clips c WHERE purged_seq IS NULL AND stored_at < ?1 ORDER BY stored_seq",
+            "SELECT c.sha256, c.stored_at, c.store_path,
+                    EXISTS(SELECT 1 FROM recordings r WHERE r.sha256 = c.sha256 AND r.important),
+                    EXISTS(SELECT 1 FROM case_clips k WHERE k.sha256 = c.sha256 AND k.removed_seq IS NULL),
+                    EXISTS(SELECT 1 FROM holds h WHERE h.sha256 = c.sha256 AND h.released_seq IS NULL)
+                    OR EXISTS(SELECT 1 FROM case_clips k JOIN case_holds ch ON ch.case_name = k.case_name
+                              WHERE k.sha256 = c.sha256 AND k.removed_seq IS NULL AND ch.released_seq IS NULL)
+             FROM clips c WHERE c.purged_seq IS NULL AND c.purge_started_seq IS NULL ORDER BY c.stored_seq",
         )?;
-        let rows: Vec<(String, String, String, bool)> = stmt
-            .query_map([&cutoff], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
-            .collect::<Result<_, _>>()?;
-        let (held, expired): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.3);
-        (expired, held.into_iter().map(|r| r.0).collect::<Vec<_>>())
+        stmt.query_map([], |r| {
+            Ok(Row {
+                sha256: r.get(0)?,
+                stored_at: r.get(1)?,
+                store_path: r.get(2)?,
+                important: r.get(3)?,
+                in_case: r.get(4)?,
+                held: r.get(5)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?
     };
-    let mut purged = Vec::new();
-    for (sha256, stored_at, store_path, _) in expired {
-        let expired_at = parse_stamp(&stored_at)
-            .map(|t| stamp(t + retention))
-            .unwrap_or_default();
-        if !dry_run {
-            station.store.purge(&store_path)?;
-            station.ledger().write(|w| {
-                let seq = w.append(NewEvent::new(EventKind::ClipPurged, actor).clip(&sha256).detail(json!({
-                    "stored_at": stored_at, "expired_at": expired_at, "store_path": store_path,
-                    "retention": humantime::format_duration(station.config.policy.retention).to_string(),
-                })))?;
-                w.tx().execute("UPDATE clips SET purged_seq = ?2 WHERE sha256 = ?1", rusqlite::params![sha256, seq])?;
-                Ok(())
-            })?;
-        }
-        purged.push(PurgeCandidate {
-            sha256,
-            stored_at,
-            expired_at,
-            store_path,
-        });
-    }
-    Ok(PurgeReport {
+    let mut report = PurgeReport {
         dry_run,
-        purged,
-        held,
+        purged: Vec::new(),
+        held: Vec::new(),
+        evidence: Vec::new(),
+        resumed,
+    };
+    for row in rows {
+        let class = match (row.in_case, row.important) {
+            (true, _) => RetentionClass::Evidence,
+            (false, true) => RetentionClass::Important,
+            (false, false) => RetentionClass::Ordinary,
+        };
+        let Some(period) = period(class)? else {
+            report.evidence.push(row.sha256);
+            continue;
+        };
+        let Some(expired_at) = parse_stamp(&row.stored_at).map(|t| t + period) else {
+            continue;
+        };
+        if expired_at > now {
+            continue;
+        }
+        if row.held {
+            report.held.push(row.sha256);
+            continue;
+        }
+        let candidate = PurgeCandidate {
+            sha256: row.sha256,
+            class,
+            stored_at: row.stored_at,
+            expired_at: stamp(expired_at),
+            store_path: row.store_path,
+        };
+        if !dry_run {
+            purge_one(station, &candidate, approval)?;
+        }
+        report.purged.push(candidate);
+    }
+    Ok(report)
+}
+
+/// The intent on the record, the file gone, the completion on the record: a crash between any two
+/// leaves `purge_started_seq` set, which `verify` explains and the next purge finishes.
+fn purge_one(station: &Station, c: &PurgeCandidate, approval: &Approval<'_>) -> anyhow::Result<()> {
+    station.ledger().write(|w| {
+        let seq = w.append(NewEvent::new(EventKind::ClipPurgeStarted, approval.actor).clip(&c.sha256).detail(json!({
+            "class": c.class, "stored_at": c.stored_at, "expired_at": c.expired_at, "store_path": c.store_path,
+            "reason": approval.reason, "approved_by": approval.approved_by,
+        })))?;
+        w.tx().execute("UPDATE clips SET purge_started_seq = ?2 WHERE sha256 = ?1", rusqlite::params![c.sha256, seq])?;
+        Ok(())
+    })?;
+    station.store.purge(&c.store_path)?;
+    complete_purge(station, &c.sha256, approval, false)
+}
+
+fn complete_purge(
+    station: &Station,
+    sha256: &str,
+    approval: &Approval<'_>,
+    resumed: bool,
+) -> anyhow::Result<()> {
+    station.ledger().write(|w| {
+        let seq = w.append(
+            NewEvent::new(EventKind::ClipPurged, approval.actor)
+                .clip(sha256)
+                .detail(json!({
+                    "reason": approval.reason, "approved_by": approval.approved_by,
+                    "finished_after_an_interruption": resumed,
+                })),
+        )?;
+        w.tx().execute(
+            "UPDATE clips SET purged_seq = ?2 WHERE sha256 = ?1",
+            rusqlite::params![sha256, seq],
+        )?;
+        Ok(())
     })
+}
+
+fn finish_interrupted(station: &Station, approval: &Approval<'_>) -> anyhow::Result<Vec<String>> {
+    let pending: Vec<(String, String)> = {
+        let ledger = station.ledger();
+        let mut stmt = ledger.conn().prepare(
+            "SELECT sha256, store_path FROM clips WHERE purge_started_seq IS NOT NULL AND purged_seq IS NULL",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (sha256, store_path) in &pending {
+        station.store.purge(store_path)?;
+        complete_purge(station, sha256, approval, true)?;
+    }
+    Ok(pending.into_iter().map(|(s, _)| s).collect())
 }

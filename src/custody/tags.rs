@@ -1,5 +1,6 @@
 //! Case tags: the rules classify evidence by case name, party and matter ("one place per
-//! enforcement target"). A tag is an event; the latest tag of a clip is its classification.
+//! enforcement target"). A clip belongs to every case it was tagged with until it is explicitly
+//! taken out of one (`clip-untagged`, with a reason); party and matter are the latest tag's.
 
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
@@ -24,16 +25,65 @@ pub fn tag(station: &Station, sha256: &str, tag: &Tag<'_>, actor: &str) -> anyho
             "INSERT INTO tags(sha256, case_name, party, matter, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
             rusqlite::params![sha256, tag.case, tag.party, tag.matter, seq],
         )?;
+        if let Some(case) = tag.case {
+            // Adding: a clip already in the case stays in it once.
+            w.tx().execute(
+                "INSERT INTO case_clips(case_name, sha256, added_seq)
+                 SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM case_clips
+                   WHERE case_name = ?1 AND sha256 = ?2 AND removed_seq IS NULL)",
+                rusqlite::params![case, sha256, seq],
+            )?;
+        }
         Ok(seq)
     })
 }
 
-/// The clips whose latest tag names `case`.
+/// Takes a clip out of a case: a recorded act with its reason. False if it was not in the case.
+pub fn untag(
+    station: &Station,
+    sha256: &str,
+    case: &str,
+    reason: &str,
+    actor: &str,
+) -> anyhow::Result<bool> {
+    station.ledger().write(|w| {
+        let member: i64 = w.tx().query_row(
+            "SELECT count(*) FROM case_clips WHERE case_name = ?1 AND sha256 = ?2 AND removed_seq IS NULL",
+            rusqlite::params![case, sha256],
+            |r| r.get(0),
+        )?;
+        if member == 0 {
+            return Ok(false);
+        }
+        let held: i64 = w.tx().query_row(
+            "SELECT count(*) FROM case_holds WHERE case_name = ?1 AND released_seq IS NULL",
+            [case],
+            |r| r.get(0),
+        )?;
+        if held > 0 {
+            // A hold on a case keeps its clips; taking one out would slip it past the hold.
+            return Err(crate::usage!(
+                "case '{case}' is on hold: release the hold before taking a clip out of it"
+            ));
+        }
+        let seq = w.append(
+            NewEvent::new(EventKind::ClipUntagged, actor)
+                .clip(sha256)
+                .detail(json!({ "case": case, "reason": reason })),
+        )?;
+        w.tx().execute(
+            "UPDATE case_clips SET removed_seq = ?3 WHERE case_name = ?1 AND sha256 = ?2 AND removed_seq IS NULL",
+            rusqlite::params![case, sha256, seq],
+        )?;
+        Ok(true)
+    })
+}
+
+/// The clips in `case` now.
 pub fn clips_of_case(station: &Station, case: &str) -> anyhow::Result<Vec<String>> {
     let ledger = station.ledger();
     let mut stmt = ledger.conn().prepare(
-        "SELECT t.sha256 FROM tags t WHERE t.case_name = ?1
-           AND t.seq = (SELECT max(seq) FROM tags WHERE sha256 = t.sha256) ORDER BY t.seq",
+        "SELECT sha256 FROM case_clips WHERE case_name = ?1 AND removed_seq IS NULL ORDER BY added_seq",
     )?;
     let rows = stmt.query_map([case], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -22,6 +22,9 @@ pub enum Landing {
     Placed(Placement, MediaFacts),
     /// The ledger already had this content: the staged copy was discarded.
     AlreadyInStore,
+    /// A recording seen at an earlier dock (same name, size, mtime), compared with the stored
+    /// clip at a sample of places and not re-read: the digests are the stored clip's.
+    Recognised(super::sample::SampleCheck),
     Failed(StoreError),
 }
 
@@ -57,12 +60,23 @@ impl Ingestor<'_> {
             ctx,
             offset_ms,
         } = *site;
+        // What this dock itself established about the bytes: the ledger states no hash it did
+        // not compute in this session.
+        let checked = match &landing {
+            Landing::Recognised(sample) => json!({
+                "how": "sample", "offsets": sample.offsets, "window_bytes": super::sample::WINDOW,
+                "bytes_compared": sample.bytes_compared,
+                "note": "name, size and mtime match a recording stored earlier and the sampled bytes match the stored clip; the clip was not re-read or re-hashed at this dock",
+            }),
+            _ => json!({ "how": "read and hashed in full" }),
+        };
+        let hashed_now = !matches!(landing, Landing::Recognised(_));
         let (placement, media) = match landing {
             Landing::Failed(e) => {
                 return self.record_failure(site, Some(&digests), "store", &e.to_string());
             }
             Landing::Placed(p, m) => (Some(p), Some(m)),
-            Landing::AlreadyInStore => (None, None),
+            Landing::AlreadyInStore | Landing::Recognised(_) => (None, None),
             Landing::Staged(_) => {
                 unreachable!("the finisher seals staged clips before committing them")
             }
@@ -116,7 +130,8 @@ impl Ingestor<'_> {
                         "session": session,
                         "source": entry.source,
                         "bytes": digests.bytes,
-                        "blake3": digests.blake3,
+                        "blake3": hashed_now.then_some(&digests.blake3),
+                        "checked": checked,
                         "store_path": store_path,
                         "immutable": placement.as_ref().map(|p| &p.immutable),
                         "officer": ctx.officer,

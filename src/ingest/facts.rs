@@ -26,7 +26,8 @@ pub struct ClipContext {
 
 pub struct DockFacts {
     pub listing: Listing,
-    pub names: Vec<ClipName>,
+    /// Each listed clip's name, parsed by the profile's pattern (None when it does not follow it).
+    pub names_by_clip: Vec<Option<ClipName>>,
     pub contexts: Vec<ClipContext>,
     pub status: Option<StatusFile>,
     pub profile: Profile,
@@ -125,7 +126,7 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
         .collect();
     Ok(DockFacts {
         listing,
-        names,
+        names_by_clip: parsed,
         contexts,
         status,
         profile,

@@ -38,6 +38,8 @@ pub struct SessionStats<'a> {
     pub interrupted: bool,
     pub usb_serial: Option<&'a str>,
     pub prepared: Option<&'a crate::camera::amba_usb::Prepared>,
+    /// Gaps and resets in the camera's clip numbers found at dock.
+    pub sequence: &'a [crate::camera::filename::SequenceFinding],
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -96,6 +98,15 @@ impl Ingestor<'_> {
                     "reads slowing: {now:.1} MB/s against a usual {usual:.1} MB/s (a failing card?)"
                 ));
             }
+        }
+        attention.extend(s.sequence.iter().map(|f| f.describe()));
+        if let Some(first) = facts.listing.other.first() {
+            // Not a recording by its extension, so not stored: never left unmentioned.
+            attention.push(format!(
+                "{} file(s) on the card are not recordings by their type and were not stored (first: {}); add the type to the camera's profile if they are evidence",
+                facts.listing.other.len(),
+                first.source
+            ));
         }
         match s.timeset_on_card {
             TimesetOnCard::NotApplied => attention.push("clock correction from the last dock was not applied (TIMESET.TXT still on the card)".into()),

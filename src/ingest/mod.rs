@@ -10,6 +10,7 @@ pub mod facts;
 pub mod housekeeping;
 pub mod presence;
 pub mod progress;
+pub mod sample;
 pub mod session;
 pub mod throttle;
 pub mod walk;

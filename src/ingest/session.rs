@@ -14,7 +14,7 @@ use super::presence::{PULL_GRACE, Presence};
 use super::progress::{Progress, ProgressMeter};
 use super::walk::{Entry, Skipped};
 use crate::camera::clock;
-use crate::camera::filename;
+use crate::camera::filename::{self, SequenceFinding};
 use crate::camera::health::Health;
 use crate::camera::profile::Profiles;
 use crate::config::Config;
@@ -109,6 +109,8 @@ pub struct IngestReport {
     pub health: Health,
     pub attention: Vec<String>,
     pub wiped: Vec<String>,
+    /// Gaps and resets in the camera's clip numbers (also in `attention`).
+    pub sequence: Vec<SequenceFinding>,
 }
 
 pub(super) fn lock(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {
@@ -146,7 +148,7 @@ impl Ingestor<'_> {
         )?;
         let volume_text = volume.display().to_string();
         let camera = facts.identity.camera.clone();
-        let (session, timeset_on_card) = self.open_session(&volume_text, &facts, opts)?;
+        let (session, timeset_on_card, sequence) = self.open_session(&volume_text, &facts, opts)?;
         tracing::info!(camera, session, volume = %volume_text, clips = facts.listing.clips.len(), profile = facts.profile.name, "camera docked");
 
         let meter = ProgressMeter::new(
@@ -182,6 +184,7 @@ impl Ingestor<'_> {
             interrupted,
             usb_serial: opts.usb.as_ref().and_then(|u| u.serial.as_deref()),
             prepared: opts.prepared.as_ref(),
+            sequence: &sequence,
         };
         let hk = self.housekeeping(volume, &facts, &stats)?;
 
@@ -238,6 +241,7 @@ impl Ingestor<'_> {
             health: hk.health,
             attention: hk.attention,
             wiped: hk.wiped,
+            sequence,
         })
     }
 
@@ -247,7 +251,7 @@ impl Ingestor<'_> {
         volume_text: &str,
         facts: &DockFacts,
         opts: &IngestOptions<'_>,
-    ) -> anyhow::Result<(i64, TimesetOnCard)> {
+    ) -> anyhow::Result<(i64, TimesetOnCard, Vec<SequenceFinding>)> {
         let camera = &facts.identity.camera;
         let superseded = lock(self.ledger).open_session_on(volume_text)?;
         let last_timeset = lock(self.ledger).last_timeset(camera)?;
@@ -303,15 +307,34 @@ impl Ingestor<'_> {
                     "other_files": facts.listing.other.iter().map(|e| &e.source).collect::<Vec<_>>(),
                 })))?;
             }
+            // The clips new since the last dock, in the order the camera recorded them.
             let previous = w.last_sequence(camera)?;
-            let seqs = facts.names.iter().filter(|n| &n.serial == camera).map(|n| n.sequence).collect();
-            for (first, last) in filename::sequence_gaps(previous, seqs) {
-                w.append(ev(EventKind::SequenceGap).detail(json!({
-                    "session": session, "missing_from": first, "missing_to": last,
-                    "note": "clip numbers missing on the camera: a possible deletion the officer must explain",
-                })))?;
+            let mut new_clips = Vec::new();
+            for (entry, name) in facts.listing.clips.iter().zip(&facts.names_by_clip) {
+                if let Some(n) = name.as_ref().filter(|n| &n.serial == camera)
+                    && !w.has_recording(camera, &entry.source)?
+                {
+                    new_clips.push((n.started, n.sequence));
+                }
             }
-            Ok((session, timeset_on_card))
+            new_clips.sort_unstable();
+            let seqs: Vec<u32> = new_clips.iter().map(|c| c.1).collect();
+            let mut findings = Vec::new();
+            for f in filename::sequence_findings(previous, &seqs) {
+                let detail = match f {
+                    SequenceFinding::Missing(first, last) => json!({
+                        "session": session, "missing_from": first, "missing_to": last,
+                        "note": "clip numbers missing on the camera: a possible deletion the officer must explain",
+                    }),
+                    SequenceFinding::Reset { from, to } => json!({
+                        "session": session, "counter_reset_from": from, "to": to,
+                        "note": "the camera's clip counter went back without reaching 9999 (a format or firmware reset): clips after number {from} may be gone",
+                    }),
+                };
+                w.append(ev(EventKind::SequenceGap).detail(detail))?;
+                findings.push(f);
+            }
+            Ok((session, timeset_on_card, findings))
         })
     }
 
@@ -391,19 +414,26 @@ impl Ingestor<'_> {
                     mtime.as_deref(),
                 )?;
                 if let Some(k) = known {
-                    // The same file as at an earlier dock: no need to read it again.
-                    on_read(entry.bytes as usize);
-                    let digests = Digests {
-                        sha256: k.sha256,
-                        blake3: k.blake3,
-                        bytes: k.bytes,
-                    };
-                    hand_over(Finished {
-                        index,
-                        digests,
-                        landing: Landing::AlreadyInStore,
-                    });
-                    continue;
+                    // The same file as at an earlier dock, by name, size and mtime: compared with
+                    // the stored clip at a sample of places instead of read again whole.
+                    match self.sample_known(camera, session, entry, &k) {
+                        Some(check) if check.matched() => {
+                            on_read(entry.bytes as usize);
+                            let digests = Digests {
+                                sha256: k.sha256,
+                                blake3: k.blake3,
+                                bytes: k.bytes,
+                            };
+                            hand_over(Finished {
+                                index,
+                                digests,
+                                landing: Landing::Recognised(check),
+                            });
+                            continue;
+                        }
+                        // Changed on the camera, or not compared: read whole, like a new clip.
+                        _ => {}
+                    }
                 }
                 if run.read_bytes == 0 && run.read_secs == 0.0 {
                     // The moment the card is first read: dock latency is measured from this line.
@@ -467,6 +497,44 @@ impl Ingestor<'_> {
         })?;
         run.outcomes = outcomes.into_iter().flatten().collect();
         Ok(run)
+    }
+
+    /// Compares a recognised recording with its stored clip at a sample of places; None when no
+    /// sample is configured or the comparison could not be made (then the clip is read whole). A
+    /// difference is recorded as `recording-changed`: the card's bytes are no longer those stored
+    /// under the same name, size and mtime.
+    fn sample_known(
+        &self,
+        camera: &str,
+        session: i64,
+        entry: &super::walk::Entry,
+        known: &crate::ledger::queries::KnownRecording,
+    ) -> Option<super::sample::SampleCheck> {
+        let windows = self.config.dock.redock_sample_windows;
+        if windows == 0 {
+            return None;
+        }
+        let stored = self.store.open(&known.store_path).ok()?;
+        let check = super::sample::compare(entry, &stored, windows).ok()?;
+        if !check.matched() {
+            tracing::warn!(
+                camera,
+                source = entry.source,
+                "a recording changed on the camera since it was stored (same name, size and mtime)"
+            );
+            let event = NewEvent::new(EventKind::RecordingChanged, self.actor())
+                .camera(camera)
+                .clip(&known.sha256)
+                .detail(json!({
+                    "session": session, "source": entry.source, "bytes": entry.bytes,
+                    "first_difference_at": check.first_difference, "offsets_compared": check.offsets,
+                    "note": "the card's file differs from the clip stored under the same name, size and mtime: it is read whole and stored as what it is now",
+                }));
+            if let Err(e) = lock(self.ledger).append(event) {
+                tracing::error!("recording a changed recording failed: {e:#}");
+            }
+        }
+        Some(check)
     }
 
     #[allow(clippy::too_many_arguments)]

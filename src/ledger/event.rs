@@ -37,6 +37,9 @@ pub enum EventKind {
     NotificationFailed,
     ClipReplicated,
     CameraPrepared,
+    ClipUntagged,
+    ClipPurgeStarted,
+    RecordingChanged,
 }
 
 impl EventKind {
@@ -76,6 +79,9 @@ impl EventKind {
             NotificationFailed => "notification-failed",
             ClipReplicated => "clip-replicated",
             CameraPrepared => "camera-prepared",
+            ClipUntagged => "clip-untagged",
+            ClipPurgeStarted => "clip-purge-started",
+            RecordingChanged => "recording-changed",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::Writer;
 use crate::time::stamp;
+use rusqlite::OptionalExtension;
 use rusqlite::params;
 
 /// A recording of a clip on one camera, as the `recordings` table keeps it.
@@ -126,11 +127,30 @@ impl Writer<'_> {
     }
 
     /// The highest sequence number seen from this camera at earlier docks.
+    /// The clip number of the camera's latest recording (by recording time, not the highest:
+    /// the counter wraps).
     pub fn last_sequence(&self, camera: &str) -> anyhow::Result<Option<u32>> {
-        Ok(self.tx().query_row(
-            "SELECT max(sequence) FROM recordings WHERE camera = ?1",
-            [camera],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .tx()
+            .query_row(
+                "SELECT sequence FROM recordings WHERE camera = ?1 AND sequence IS NOT NULL
+                 ORDER BY recorded_at DESC, id DESC LIMIT 1",
+                [camera],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Whether the camera's file `source` was recorded at an earlier dock.
+    pub fn has_recording(&self, camera: &str, source: &str) -> anyhow::Result<bool> {
+        Ok(self
+            .tx()
+            .query_row(
+                "SELECT 1 FROM recordings WHERE camera = ?1 AND source = ?2 LIMIT 1",
+                [camera, source],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
     }
 }

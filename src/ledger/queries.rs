@@ -29,7 +29,8 @@ pub struct ClipView {
     pub recordings: u64,
     pub media: Value,
     /// The case of the clip's latest tag.
-    pub case: Option<String>,
+    /// Every case the clip belongs to now.
+    pub cases: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -80,7 +81,8 @@ pub struct KnownRecording {
 const CLIP_COLUMNS: &str = "c.sha256, c.blake3, c.bytes, r.camera, r.source, r.officer, r.sequence, r.important, c.store_path,
     c.immutable, r.ingested_at, r.recorded_at, r.recorded_at_corrected, r.late,
     (SELECT count(*) FROM recordings r2 WHERE r2.sha256 = c.sha256), c.media_json,
-    (SELECT case_name FROM tags t WHERE t.sha256 = c.sha256 ORDER BY t.seq DESC LIMIT 1)";
+    (SELECT json_group_array(case_name) FROM (SELECT case_name FROM case_clips k
+        WHERE k.sha256 = c.sha256 AND k.removed_seq IS NULL ORDER BY k.added_seq))";
 
 fn clip_row(row: &Row<'_>) -> rusqlite::Result<ClipView> {
     let media: Option<String> = row.get(15)?;
@@ -103,7 +105,7 @@ fn clip_row(row: &Row<'_>) -> rusqlite::Result<ClipView> {
         media: media
             .and_then(|m| serde_json::from_str(&m).ok())
             .unwrap_or(Value::Null),
-        case: row.get(16)?,
+        cases: serde_json::from_str(&row.get::<_, String>(16)?).unwrap_or_default(),
     })
 }
 
@@ -307,7 +309,9 @@ impl Ledger {
         let mut stmt = self.conn().prepare(
             "SELECT c.camera, c.officer,
                (SELECT kind || ' ' || e.at FROM events e
-                 WHERE e.camera = c.camera AND e.kind IN ('camera-docked', 'camera-undocked') AND e.at <= ?1
+                 WHERE e.camera = c.camera AND e.at <= ?1
+                   AND (e.kind IN ('camera-docked', 'camera-undocked')
+                        OR e.kind = 'camera-assigned' AND json_extract(e.detail_json, '$.checked_out'))
                  ORDER BY e.seq DESC LIMIT 1)
              FROM cameras c ORDER BY c.camera",
         )?;
@@ -319,7 +323,8 @@ impl Ledger {
             let Some((kind, since)) = last.as_deref().and_then(|l| l.split_once(' ')) else {
                 continue;
             };
-            if kind != "camera-undocked" {
+            // Out since an undock, or since it was handed out (assigned) while not docked.
+            if kind == "camera-docked" {
                 continue;
             }
             let Some(since_t) = parse_stamp(since) else {

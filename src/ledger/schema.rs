@@ -133,6 +133,35 @@ const MIGRATIONS: &[&str] = &[
         open_until TEXT
     );
     "#,
+    // 4: cases as sets, case holds, purges in two steps.
+    r#"
+    -- A clip belongs to any number of cases; leaving one is an explicit, recorded act. Every case
+    -- a clip was ever tagged with counts, whatever was tagged after it (the old latest-tag-wins
+    -- reading lost clips from their cases).
+    CREATE TABLE case_clips (
+        case_name   TEXT NOT NULL,
+        sha256      TEXT NOT NULL REFERENCES clips(sha256),
+        added_seq   INTEGER NOT NULL REFERENCES events(seq),
+        removed_seq INTEGER REFERENCES events(seq)
+    );
+    CREATE INDEX case_clips_active ON case_clips(case_name, sha256) WHERE removed_seq IS NULL;
+    CREATE INDEX case_clips_by_clip ON case_clips(sha256) WHERE removed_seq IS NULL;
+    INSERT INTO case_clips(case_name, sha256, added_seq)
+        SELECT case_name, sha256, min(seq) FROM tags WHERE case_name IS NOT NULL GROUP BY case_name, sha256;
+
+    -- A hold on a case, with or without clips yet: it keeps every clip in the case at purge time.
+    CREATE TABLE case_holds (
+        id           INTEGER PRIMARY KEY,
+        case_name    TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        placed_seq   INTEGER NOT NULL REFERENCES events(seq),
+        released_seq INTEGER REFERENCES events(seq)
+    );
+    CREATE INDEX case_holds_active ON case_holds(case_name) WHERE released_seq IS NULL;
+
+    -- A purge is recorded before the file goes (started) and after (purged).
+    ALTER TABLE clips ADD COLUMN purge_started_seq INTEGER REFERENCES events(seq);
+    "#,
 ];
 
 /// The guard that makes `events` append-only. Re-created at every open, so a dropped trigger is

@@ -6,7 +6,8 @@ pub use probe::{Integrity, MediaFacts, probe};
 
 /// Extensions the station treats as recordings (design §4).
 pub const MEDIA_EXTENSIONS: &[&str] = &[
-    "mp4", "mov", "avi", "flv", "mkv", "wav", "mp3", "aac", "jpg", "jpeg", "png", "bmp",
+    "mp4", "mov", "avi", "flv", "mkv", "ts", "mts", "m2ts", "3gp", "wav", "mp3", "aac", "amr",
+    "jpg", "jpeg", "png", "bmp",
 ];
 
 pub fn is_media_extension(ext: &str) -> bool {

@@ -77,7 +77,8 @@ pub async fn clips(State(s): State<AppState>, Query(q): Query<ClipQuery>) -> Res
                 .and_then(parse_stamp);
             contains(&Some(c.camera.clone()), &q.camera)
                 && contains(&c.officer, &q.officer)
-                && contains(&c.case, &q.case)
+                && (c.cases.is_empty() && contains(&None, &q.case)
+                    || c.cases.iter().any(|k| contains(&Some(k.clone()), &q.case)))
                 && from.is_none_or(|f| when.is_some_and(|w| w >= f))
                 && to.is_none_or(|t| when.is_some_and(|w| w < t))
         });

@@ -647,7 +647,7 @@
         <td class="num">${esc(isNum(media.duration_s) ? fmtDuration(media.duration_s) : t('none'))}</td>
         <td class="num">${esc(fmtBytes(c.bytes))}</td>
         <td>${integBadge(integ)}</td>
-        <td class="col-case"><span class="mono">${esc(c.case || t('none'))}</span>${flags ? `<div class="flags">${flags}</div>` : ''}</td>
+        <td class="col-case"><span class="mono">${esc((c.cases || []).join(", ") || t('none'))}</span>${flags ? `<div class="flags">${flags}</div>` : ''}</td>
       </tr>`;
     }).join('');
   }
@@ -745,7 +745,7 @@
       ${kv([
         ['clip.camera', `<span class="mono">${esc(clip.camera || t('none'))}</span>`],
         ['clip.officer', esc(clip.officer || t('none'))],
-        ['clip.case', `<span class="mono">${esc(clip.case || t('none'))}</span>`],
+        ['clip.case', `<span class="mono">${esc((clip.cases || []).join(", ") || t('none'))}</span>`],
         ['clip.sequence', esc(clip.sequence == null ? t('none') : clip.sequence)],
         ['clip.important', esc(clip.important ? t('yes') : t('no'))],
         ['clip.late', esc(clip.late ? t('yes') : t('no'))],
