@@ -38,8 +38,10 @@ fn an_edited_event_breaks_the_chain_at_that_event() {
     let data = s.join("data");
     assert_eq!(chain_ok(&data), (true, None));
     let db = Connection::open(&path).unwrap();
-    db.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
-        .unwrap();
+    db.execute_batch(
+        "PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;",
+    )
+    .unwrap();
     db.execute(
         "UPDATE events SET detail_json = replace(detail_json, '7654321', '7654329') WHERE seq = 3",
         [],
@@ -73,7 +75,7 @@ fn a_deleted_or_inserted_event_breaks_the_chain() {
         let s = Scratch::new();
         let path = ingested(&s);
         let db = Connection::open(&path).unwrap();
-        db.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
+        db.execute_batch("PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
             .unwrap();
         db.execute(attack, []).unwrap();
         drop(db);
@@ -136,4 +138,128 @@ fn bad_config_and_usage_exit_2_with_one_sentence() {
     assert!(err.contains("/nonexistent/volume"), "{err}");
     let (code, _, err) = camdock(&["--data-dir", data.to_str().unwrap(), "custody", "abc"]);
     assert_eq!(code, 2, "{err}");
+}
+
+/// The station's own admin rewrites history with sqlite3 (issue: "custody you can defend").
+fn rewrite(path: &std::path::Path, sql: &str) {
+    let db = Connection::open(path).unwrap();
+    db.execute_batch(
+        "PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;",
+    )
+    .unwrap();
+    db.execute_batch(sql).unwrap();
+    // ...and re-chains every event from the first changed one, so the chain holds.
+    let rows: Vec<(i64, String, String, Option<String>, Option<String>, String, String)> = db
+        .prepare("SELECT seq, at, kind, camera, clip_sha256, actor, detail_json FROM events ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev = camdock::ledger::chain::GENESIS.to_string();
+    for (seq, at, kind, camera, clip, actor, detail) in rows {
+        let fields = camdock::ledger::chain::EventFields {
+            seq,
+            at: &at,
+            kind: &kind,
+            camera: camera.as_deref(),
+            clip: clip.as_deref(),
+            actor: &actor,
+            detail_json: &detail,
+        };
+        let hash = camdock::ledger::chain::event_hash(&fields, &prev);
+        db.execute(
+            "UPDATE events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+            rusqlite::params![seq, prev, hash],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    // The guard goes back, so opening the ledger records nothing.
+    for (_, sql) in camdock::ledger::schema::GUARD_TRIGGERS {
+        db.execute_batch(sql).unwrap();
+    }
+}
+
+/// A station with a checkpoint (also carried off as a witness), then a hold and a viewing.
+fn with_history(s: &Scratch) -> (std::path::PathBuf, std::path::PathBuf) {
+    let path = ingested(s);
+    let data = s.join("data");
+    let station = station(&data);
+    camdock::custody::checkpoint::write(&station).unwrap();
+    let sha: String = station
+        .ledger()
+        .conn()
+        .query_row("SELECT sha256 FROM clips LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    camdock::custody::retention::hold(&station, &sha, "complaint 2026-40", "Chief Sun").unwrap();
+    let access = camdock::custody::access::Access {
+        actor: "Insp. Ma",
+        reason: "review",
+    };
+    camdock::custody::access::record_view(&station, &sha, &access, "cli").unwrap();
+    let (_, witness) = camdock::custody::checkpoint::write(&station).unwrap();
+    let carried = s.join("auditor-copy.json");
+    std::fs::copy(&witness, &carried).unwrap();
+    drop(station);
+    let (code, out, _) = camdock(&["--data-dir", data.to_str().unwrap(), "verify", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    (path, carried)
+}
+
+fn verify_fails(data: &std::path::Path, extra: &[&str], want: &str) {
+    let mut args = vec!["--data-dir", data.to_str().unwrap(), "verify", "--json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = camdock(&args);
+    assert_eq!(code, 1, "verify passed a rewritten history: {out}{err}");
+    assert!(out.contains(want), "{want} not in {out}");
+}
+
+/// Attack 1: the last events (a hold, a viewing, the checkpoint of them) deleted, the triggers put
+/// back, the checkpoints folder removed. Before: "ok, chain intact".
+#[test]
+fn deleting_the_newest_events_and_the_checkpoints_is_caught() {
+    let s = Scratch::new();
+    let (path, carried) = with_history(&s);
+    let data = s.join("data");
+    rewrite(
+        &path,
+        "DELETE FROM holds WHERE placed_seq > (SELECT max(seq) - 4 FROM events);
+         DELETE FROM events WHERE seq > (SELECT max(seq) - 4 FROM events);",
+    );
+    std::fs::remove_dir_all(data.join("checkpoints")).unwrap();
+    // The ledger's own record of its first checkpoint names a file that is gone.
+    verify_fails(&data, &[], "checkpoints were removed");
+    // The auditor's copy of the last checkpoint vouches for events the ledger no longer has.
+    verify_fails(
+        &data,
+        &["--witness", carried.to_str().unwrap()],
+        "were cut off",
+    );
+}
+
+/// Attack 2: the actor and reason of a viewing rewritten and every hash after it recomputed.
+#[test]
+fn rewriting_an_access_event_and_rechaining_is_caught() {
+    let s = Scratch::new();
+    let (path, carried) = with_history(&s);
+    let data = s.join("data");
+    rewrite(
+        &path,
+        "UPDATE events SET actor = 'nobody', detail_json = replace(detail_json, 'review', 'routine')
+         WHERE kind = 'clip-accessed';",
+    );
+    assert_eq!(
+        chain_ok(&data),
+        (true, None),
+        "the re-chained ledger is consistent in itself"
+    );
+    // The heads the ledger recorded after the viewing no longer match it...
+    verify_fails(&data, &[], "no longer holds");
+    // ...and the witness kept off the station names a hash the ledger no longer has.
+    verify_fails(
+        &data,
+        &["--witness", carried.to_str().unwrap()],
+        "was rewritten",
+    );
 }

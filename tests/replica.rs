@@ -463,3 +463,116 @@ fn refuses_a_bucket_without_object_lock_and_verify_finds_a_missing_object() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains(&format!("clip {sha} is missing")), "{out}");
 }
+
+/// Re-chains the ledger after an edit, as the station's own admin could (triggers dropped and
+/// put back), so that the ledger is consistent in itself.
+fn rewrite(data: &Path, sql: &str) {
+    let db = rusqlite::Connection::open(data.join(camdock::station::LEDGER_FILE)).unwrap();
+    db.execute_batch(
+        "PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;",
+    )
+    .unwrap();
+    db.execute_batch(sql).unwrap();
+    let rows: Vec<(i64, String, String, Option<String>, Option<String>, String, String)> = db
+        .prepare("SELECT seq, at, kind, camera, clip_sha256, actor, detail_json FROM events ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev = camdock::ledger::chain::GENESIS.to_string();
+    for (seq, at, kind, camera, clip, actor, detail) in rows {
+        let hash = camdock::ledger::chain::event_hash(
+            &camdock::ledger::chain::EventFields {
+                seq,
+                at: &at,
+                kind: &kind,
+                camera: camera.as_deref(),
+                clip: clip.as_deref(),
+                actor: &actor,
+                detail_json: &detail,
+            },
+            &prev,
+        );
+        db.execute(
+            "UPDATE events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+            rusqlite::params![seq, prev, hash],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    for (_, sql) in camdock::ledger::schema::GUARD_TRIGGERS {
+        db.execute_batch(sql).unwrap();
+    }
+}
+
+/// Issue (custody you can defend, point 1): the station's admin deletes the newest events or
+/// rewrites a viewing and re-chains the ledger; the copy in the bucket, under Object Lock, shows it.
+#[test]
+fn the_bucket_witnesses_a_cut_or_rewritten_ledger() {
+    let s = Scratch::new();
+    let ls = LocalStack::start(s.path());
+    create_bucket(&ls.endpoint(), "evidence", true);
+    let toml = replica_toml(&ls.endpoint(), "evidence", "");
+    let cfg = config_file(s.path(), "camdock.toml", &toml);
+    let data = s.join("data");
+    let shas = ingest(&s, &cfg, &data, 2);
+    let clip = &shas[0][..12];
+    for args in [
+        vec![
+            "hold",
+            clip,
+            "--reason",
+            "complaint 2026-41",
+            "--actor",
+            "Chief Sun",
+        ],
+        vec!["view", clip, "--actor", "Insp. Ma", "--reason", "review"],
+        vec!["replicate", "--json"],
+        vec!["verify", "--replica", "--json"],
+    ] {
+        let (code, out, err) = run(&cfg, &data, &args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+    }
+    let pristine = s.join("pristine");
+    let (code, _, _) = camdock(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "checkpoint",
+        "--out",
+        pristine.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let copy = s.join("data-copy");
+    assert!(
+        Command::new("cp")
+            .arg("-a")
+            .arg(&data)
+            .arg(&copy)
+            .status()
+            .unwrap()
+            .success()
+    );
+
+    // Attack 1: the hold and the viewing deleted, with everything after them; checkpoints gone.
+    rewrite(
+        &data,
+        "DELETE FROM holds; DELETE FROM events WHERE seq >= (SELECT min(seq) FROM events WHERE kind = 'hold-placed');",
+    );
+    let _ = std::fs::remove_dir_all(data.join("checkpoints"));
+    let (code, out, err) = run(&cfg, &data, &["verify", "--replica", "--json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("were cut off the station's ledger"), "{out}");
+
+    // Attack 2: the viewing's actor and reason rewritten, every hash after it recomputed.
+    rewrite(
+        &copy,
+        "UPDATE events SET actor = 'nobody', detail_json = replace(detail_json, 'review', 'routine') WHERE kind = 'clip-accessed';",
+    );
+    let (code, out, err) = run(&cfg, &copy, &["verify", "--replica", "--json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("(clip-accessed) in the station's ledger differs from its witnessed copy"),
+        "{out}"
+    );
+}

@@ -43,6 +43,8 @@ pub struct VerifyReport {
 pub struct Scope {
     pub sample: Option<usize>,
     pub since: Option<String>,
+    /// Checkpoints kept off the station (`verify --witness FILE`), checked against the ledger.
+    pub witnesses: Vec<(String, crate::custody::checkpoint::Checkpoint)>,
 }
 
 impl Scope {
@@ -189,8 +191,12 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
             ),
         });
     }
-    let (checkpoints_checked, checkpoint_problems) =
+    let (checkpoints_checked, mut checkpoint_problems) =
         crate::custody::checkpoint::check_all(station)?;
+    checkpoint_problems.extend(crate::custody::checkpoint::check_witnesses(
+        station,
+        &scope.witnesses,
+    )?);
     for detail in checkpoint_problems {
         problems.push(Problem {
             kind: "checkpoint",
@@ -209,6 +215,7 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
                 "bytes_checked": bytes_checked,
                 "problems": problems.len(),
                 "chain_ok": chain.chain_ok,
+                "chain_head_seq": chain.head_seq,
                 "chain_head": chain.head_hash,
                 "full": scope.is_full(),
             })),

@@ -16,6 +16,10 @@ pub struct Args {
     /// every replicated clip's object, checksum and retention.
     #[arg(long, conflicts_with_all = ["sample", "since"])]
     pub replica: bool,
+    /// A checkpoint file kept off the station (`camdock checkpoint --out`): the ledger must still
+    /// hold the event it vouches for, unchanged. Repeatable.
+    #[arg(long, value_name = "FILE", value_parser = crate::paths::arg)]
+    pub witness: Vec<std::path::PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -26,11 +30,24 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         return replica(&station, a.json);
     }
     let since = super::instant_arg("--since", a.since.as_deref())?.map(crate::time::stamp);
+    let mut witnesses = Vec::new();
+    for path in &a.witness {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| crate::usage!("cannot read witness {}: {e}", path.display()))?;
+        let cp = serde_json::from_str(&text).map_err(|e| {
+            crate::usage!(
+                "witness {} is not a camdock checkpoint: {e}",
+                path.display()
+            )
+        })?;
+        witnesses.push((path.display().to_string(), cp));
+    }
     let report = verify_scope(
         &station,
         &Scope {
             sample: a.sample,
             since,
+            witnesses,
         },
     )?;
     emit(a.json, &report, |r| {

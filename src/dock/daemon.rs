@@ -331,7 +331,7 @@ fn housekeeping(station: &Arc<Station>, chore: Chore) {
             Chore::Scrub => {
                 let scope = crate::audit::verify::Scope {
                     sample: Some(station.config.audit.scrub_sample),
-                    since: None,
+                    ..Default::default()
                 };
                 crate::audit::verify::verify_scope(&station, &scope).map(|r| {
                     if !r.ok {

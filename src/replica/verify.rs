@@ -98,23 +98,31 @@ async fn verify_async(station: &Station) -> anyhow::Result<ReplicaReport> {
             .push("the bucket holds no ledger segments for this station".into());
     }
 
-    // The replica against this station's own ledger: it must be a prefix of it.
+    // The replica against this station's own ledger, event by event: the bucket's copy is out of
+    // the station's reach (Object Lock), so where they differ the station's ledger was rewritten,
+    // and events the bucket holds beyond it were cut off.
     if head_seq > 0 {
-        let local: Option<String> = station
-            .ledger()
+        let ledger = station.ledger();
+        let mut stmt = ledger
             .conn()
-            .query_row("SELECT hash FROM events WHERE seq = ?1", [head_seq], |x| {
-                x.get(0)
-            })
-            .ok();
-        match local {
-            Some(h) if h == head_hash => {}
-            Some(_) => r.problems.push(format!(
-                "event {head_seq} in the replica differs from the station's ledger"
-            )),
-            None => r.problems.push(format!(
-                "the replica holds events up to {head_seq}, beyond the station's own ledger"
-            )),
+            .prepare("SELECT seq, kind, hash FROM events WHERE seq <= ?1 ORDER BY seq")?;
+        let mut rows = stmt.query([head_seq])?;
+        let mut local_head = 0i64;
+        while let Some(row) = rows.next()? {
+            let (seq, kind, hash): (i64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            local_head = seq;
+            if hashes.get(&seq).is_some_and(|h| *h != hash) {
+                r.problems.push(format!(
+                    "event {seq} ({kind}) in the station's ledger differs from its witnessed copy in the bucket: the ledger was rewritten from there"
+                ));
+                break;
+            }
+        }
+        if local_head < head_seq {
+            r.problems.push(format!(
+                "the bucket holds events up to {head_seq}, the station's ledger only up to {local_head}: events {}..{head_seq} were cut off the station's ledger",
+                local_head + 1
+            ));
         }
     }
 
