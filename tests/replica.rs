@@ -576,3 +576,56 @@ fn the_bucket_witnesses_a_cut_or_rewritten_ledger() {
         "{out}"
     );
 }
+
+/// Issue (point 7): above the multipart threshold nothing tied the bucket's object to the clip's
+/// SHA-256, and `verify --replica` skipped it. Here the parts uploaded are not the clip's bytes
+/// (the store's copy was altered while it was uploaded, then put back): the replica check finds it.
+#[test]
+fn a_multipart_object_that_is_not_the_clip_is_caught() {
+    let s = Scratch::new();
+    let ls = LocalStack::start(s.path());
+    create_bucket(&ls.endpoint(), "parts", true);
+    let toml = replica_toml(
+        &ls.endpoint(),
+        "parts",
+        "multipart_threshold_mb = 5\npart_size_mb = 5\n",
+    );
+    let cfg = config_file(s.path(), "camdock.toml", &toml);
+    let data = s.join("data");
+    let vol = s.join("big-cam");
+    camera(&vol, "CAM-R2", 1);
+    random_file(
+        &vol.join("DCIM/100MEDIA/CAMR200_100234_20261123120000_0002.MP4"),
+        11 << 20,
+        3,
+    );
+    let (code, out, err) = run(&cfg, &data, &["ingest", vol.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let _ = out;
+    let found = Command::new("find")
+        .arg(data.join("store/sha256"))
+        .args(["-type", "f", "-size", "11M"])
+        .output()
+        .unwrap();
+    let stored = PathBuf::from(String::from_utf8(found.stdout).unwrap().trim());
+    assert!(
+        stored.is_file(),
+        "the stored 11 MiB clip: {}",
+        stored.display()
+    );
+    let flip = |path: &Path| {
+        let _ = Command::new("chattr").arg("-i").arg(path).status();
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes[7 << 20] ^= 0xff;
+        std::fs::write(path, bytes).unwrap();
+    };
+    flip(&stored);
+    let (code, out, err) = run(&cfg, &data, &["replicate", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    flip(&stored);
+    let (code, out, err) = run(&cfg, &data, &["verify", "--replica", "--json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("the object is not the clip"), "{out}");
+}

@@ -306,10 +306,25 @@ enum Chore {
     Replicate,
 }
 
+/// Chores still running from their last tick: a slow replication pass or scrub is not started
+/// again beside itself (an upload over a slow link can outlast `replica.every`).
+static RUNNING: [std::sync::atomic::AtomicBool; 4] =
+    [const { std::sync::atomic::AtomicBool::new(false) }; 4];
+
 /// Runs a chore on a blocking thread; its failure is logged and never stops the docks.
 fn housekeeping(station: &Arc<Station>, chore: Chore) {
+    use std::sync::atomic::Ordering;
+    let running = &RUNNING[chore as usize];
+    if running.swap(true, Ordering::SeqCst) {
+        tracing::debug!(
+            ?chore,
+            "still running from its last tick: not started again"
+        );
+        return;
+    }
     let station = station.clone();
     tokio::task::spawn_blocking(move || {
+        let _done = scopeguard(|| running.store(false, Ordering::SeqCst));
         let result = match chore {
             Chore::Overdue => {
                 crate::custody::overdue::record_episodes(&station, chrono::Utc::now())
@@ -318,6 +333,16 @@ fn housekeeping(station: &Arc<Station>, chore: Chore) {
             Chore::Checkpoint => crate::custody::checkpoint::write_if_new(&station)
                 .map(|cp| format!("checkpoint: {:?}", cp.map(|c| c.seq))),
             Chore::Replicate => crate::replica::pass(&station, chrono::Utc::now()).map(|r| {
+                if !r.failed.is_empty() || r.endpoint_error.is_some() {
+                    // Someone must hear that the off-station copy is falling behind.
+                    tracing::error!(failed = r.failed.len(), backlog = r.backlog, endpoint = ?r.endpoint_error, "replication pass failed");
+                    let detail = serde_json::json!({
+                        "failed": r.failed, "endpoint_error": r.endpoint_error, "backlog": r.backlog,
+                    });
+                    for failure in crate::notification::send(&station.config.notify, "replication-failed", None, None, &detail) {
+                        tracing::error!("{failure}");
+                    }
+                }
                 format!(
                     "replication: {} replicated, {} failed, backlog {}{}",
                     r.replicated.len(),
@@ -359,4 +384,17 @@ fn housekeeping(station: &Arc<Station>, chore: Chore) {
             Err(e) => tracing::error!(?chore, "{e:#}"),
         }
     });
+}
+
+/// Runs `f` when dropped (also when the chore panics).
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }

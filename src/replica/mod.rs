@@ -243,13 +243,29 @@ fn part_size(station: &Station) -> u64 {
 /// The S3 composite checksum a multipart upload of `path` in `part_size` parts gets:
 /// base64(SHA-256 of the parts' SHA-256s) + "-" + the number of parts.
 pub fn composite_of(path: &Path, part_size: u64) -> std::io::Result<String> {
+    composite_and_sha256_of(path, part_size).map(|(composite, _)| composite)
+}
+
+/// The composite checksum of `path` in `part_size` parts, and its whole SHA-256 (hex), in one read.
+pub fn composite_and_sha256_of(path: &Path, part_size: u64) -> std::io::Result<(String, String)> {
     use base64::Engine;
     let mut file = std::fs::File::open(path)?;
-    let mut outer = Sha256::new();
+    let (mut outer, mut whole) = (Sha256::new(), Sha256::new());
     let mut parts = 0;
+    let mut buf = vec![0u8; 1 << 20];
     loop {
         let mut part = Sha256::new();
-        let n = std::io::copy(&mut (&mut file).take(part_size), &mut part)?;
+        let mut n = 0u64;
+        while n < part_size {
+            let want = buf.len().min((part_size - n) as usize);
+            let got = file.read(&mut buf[..want])?;
+            if got == 0 {
+                break;
+            }
+            part.update(&buf[..got]);
+            whole.update(&buf[..got]);
+            n += got as u64;
+        }
         if n == 0 && parts > 0 {
             break;
         }
@@ -259,8 +275,11 @@ pub fn composite_of(path: &Path, part_size: u64) -> std::io::Result<String> {
             break;
         }
     }
-    Ok(format!(
-        "{}-{parts}",
-        base64::engine::general_purpose::STANDARD.encode(outer.finalize())
+    Ok((
+        format!(
+            "{}-{parts}",
+            base64::engine::general_purpose::STANDARD.encode(outer.finalize())
+        ),
+        hex::encode(whole.finalize()),
     ))
 }

@@ -209,6 +209,17 @@ async fn verify_async(station: &Station) -> anyhow::Result<ReplicaReport> {
                 "clip {sha} was recorded with checksum {recorded}, which is not its SHA-256"
             ));
         }
+        // A multipart object's checksum is over its parts: tie it to the clip's SHA-256 by
+        // computing it from the stored clip, whose own SHA-256 is checked in the same read.
+        if let Some(part_size) = d["part_size"].as_u64().filter(|_| !d["parts"].is_null()) {
+            match multipart_matches(station, sha, part_size, recorded) {
+                Ok(None) => {}
+                Ok(Some(problem)) => r.problems.push(problem),
+                Err(e) => r.problems.push(format!(
+                    "clip {sha}: its stored copy could not be read to check the bucket's multipart object: {e}"
+                )),
+            }
+        }
         if d["object_lock"].as_str() == Some("COMPLIANCE")
             && head.lock_mode.as_deref() != Some("COMPLIANCE")
         {
@@ -219,4 +230,32 @@ async fn verify_async(station: &Station) -> anyhow::Result<ReplicaReport> {
     }
     r.ok = r.problems.is_empty();
     Ok(r)
+}
+
+/// Whether the bucket's multipart checksum `recorded` is that of the clip's bytes: computed from
+/// the stored clip with the same part size, the stored clip's SHA-256 checked in the same read.
+fn multipart_matches(
+    station: &Station,
+    sha: &str,
+    part_size: u64,
+    recorded: &str,
+) -> anyhow::Result<Option<String>> {
+    let store_path: String = station.ledger().conn().query_row(
+        "SELECT store_path FROM clips WHERE sha256 = ?1",
+        [sha],
+        |r| r.get(0),
+    )?;
+    let (composite, whole) =
+        super::composite_and_sha256_of(&station.store.locate(&store_path), part_size)?;
+    Ok(if whole != sha {
+        Some(format!(
+            "clip {sha}: the station's stored copy no longer hashes to it, so its multipart object cannot be vouched for (run `camdock verify`)"
+        ))
+    } else if composite != recorded {
+        Some(format!(
+            "clip {sha}: the bucket's multipart object has checksum {recorded}, but the clip's bytes in parts of {part_size} give {composite}: the object is not the clip"
+        ))
+    } else {
+        None
+    })
 }

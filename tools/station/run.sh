@@ -23,6 +23,7 @@ done
 CAMDOCK=$repo/target/release/camdock
 CARDS=$VM_SHARE/cards
 LOG=$VM_OUT/run.log
+mkdir -p "$VM_OUT" "$CARDS"
 : >"$LOG"
 FAILED=0
 
