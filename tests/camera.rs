@@ -150,7 +150,7 @@ fn bound_cameras_check_out_and_tampered_or_unbound_ones_are_flagged() {
     assert!(
         !bound
             .iter()
-            .any(|a| a.contains("unbound") || a.contains("tampered")),
+            .any(|a| a.text.contains("unbound") || a.text.contains("tampered")),
         "{bound:?}"
     );
 
@@ -161,7 +161,7 @@ fn bound_cameras_check_out_and_tampered_or_unbound_ones_are_flagged() {
     .unwrap();
     let tampered = attention(&s.join("cam"));
     assert!(
-        tampered.iter().any(|a| a.contains("binding tampered")),
+        tampered.iter().any(|a| a.text.contains("binding tampered")),
         "{tampered:?}"
     );
 
@@ -169,15 +169,15 @@ fn bound_cameras_check_out_and_tampered_or_unbound_ones_are_flagged() {
     assert!(
         attention(&s.join("other"))
             .iter()
-            .any(|a| a.contains("unbound"))
+            .any(|a| a.text.contains("unbound"))
     );
     // A card bound to another camera, moved into this one: the serials disagree.
     fs::write(s.join("other/CAMDOCK.INI"), &ini).unwrap();
     let swapped = attention(&s.join("other"));
     assert!(
-        swapped
-            .iter()
-            .any(|a| a.contains("identity conflict: binding file says 1234567")),
+        swapped.iter().any(|a| a
+            .text
+            .contains("identity conflict: binding file says 1234567")),
         "{swapped:?}"
     );
 }
@@ -212,7 +212,10 @@ fn a_timeset_file_camera_gets_timeset_every_dock_and_the_next_dock_verifies_it()
     // The camera never powered on: TIMESET.TXT is still there at the next dock.
     let again = dock();
     assert!(
-        again.attention.iter().any(|a| a.contains("not applied")),
+        again
+            .attention
+            .iter()
+            .any(|a| a.text.contains("not applied")),
         "{:?}",
         again.attention
     );
@@ -235,7 +238,7 @@ fn a_timeset_file_camera_gets_timeset_every_dock_and_the_next_dock_verifies_it()
         found
             .attention
             .iter()
-            .any(|a| a.contains("matches no recorded correction")),
+            .any(|a| a.text.contains("matches no recorded correction")),
         "{:?}",
         found.attention
     );
@@ -495,14 +498,14 @@ fn absurd_clocks_and_malformed_control_files_never_stop_an_ingest() {
                 report
                     .attention
                     .iter()
-                    .any(|a| a.starts_with("clock off by"))
+                    .any(|a| a.text.starts_with("clock off by"))
             );
         } else {
             assert!(
                 report
                     .attention
                     .iter()
-                    .any(|a| a.starts_with("clock unknown")),
+                    .any(|a| a.text.starts_with("clock unknown")),
                 "{:?}",
                 report.attention
             );
@@ -511,7 +514,7 @@ fn absurd_clocks_and_malformed_control_files_never_stop_an_ingest() {
             report
                 .attention
                 .iter()
-                .any(|a| a.contains("binding tampered") || a.contains("unbound")),
+                .any(|a| a.text.contains("binding tampered") || a.text.contains("unbound")),
             "{:?}",
             report.attention
         );
@@ -577,7 +580,7 @@ fn gaps_are_found_across_a_counter_wrap_and_every_recording_type_is_stored() {
         second
             .attention
             .iter()
-            .any(|a| a.contains("0003-0004 missing")),
+            .any(|a| a.text.contains("0003-0004 missing")),
         "{:?}",
         second.attention
     );
@@ -589,8 +592,62 @@ fn gaps_are_found_across_a_counter_wrap_and_every_recording_type_is_stored() {
         fleet[0]
             .attention
             .iter()
-            .any(|a| a.contains("0003-0004 missing")),
+            .any(|a| a.text.contains("0003-0004 missing")),
         "{:?}",
         fleet[0].attention
     );
+}
+
+/// A camera family that records a type camdock does not know (here `.DAV`): flagged, not stored,
+/// until the station's profile for it names the type; then stored like any recording.
+#[test]
+fn a_profile_adds_the_recording_types_its_cameras_write() {
+    let s = Scratch::new();
+    let vol = s.join("cam");
+    camera(&vol, "1357913", 2);
+    let dav = vol.join("DCIM/100MEDIA/1357913_100234_20261122120000_0003.DAV");
+    std::fs::write(&dav, b"DHAV\x01 vendor container bytes").unwrap();
+    let ingest = |data: &str, config: Option<&Path>| {
+        let data = s.join(data);
+        let mut args = vec!["--data-dir", data.to_str().unwrap()];
+        if let Some(c) = config {
+            args.extend(["--config", c.to_str().unwrap()]);
+        }
+        args.extend(["ingest", vol.to_str().unwrap(), "--json"]);
+        let (code, out, err) = camdock(&args);
+        assert_eq!(code, 0, "{out}{err}");
+        json(&out)
+    };
+    let plain = ingest("plain", None);
+    assert_eq!(plain["stored"], 2);
+    assert!(
+        plain["attention"].to_string().contains("not-recordings"),
+        "{}",
+        plain["attention"]
+    );
+
+    std::fs::write(
+        s.join("profiles.toml"),
+        "[[profile]]\nname = \"dav-camera\"\nmarker = \"DEVICE.TXT\"\ndriver = \"status-file\"\nextensions = [\".dav\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        s.join("camdock.toml"),
+        "[camera]\nprofiles_file = \"profiles.toml\"\n",
+    )
+    .unwrap();
+    let with = ingest("with-profile", Some(&s.join("camdock.toml")));
+    assert_eq!(with["stored"], 3, "{with}");
+    assert!(
+        !with["attention"].to_string().contains("not-recordings"),
+        "{}",
+        with["attention"]
+    );
+    let stored: Vec<&str> = with["clips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["source"].as_str())
+        .collect();
+    assert!(stored.iter().any(|s| s.ends_with(".DAV")), "{stored:?}");
 }

@@ -169,7 +169,7 @@ fn a_camera_handed_out_and_never_docked_becomes_overdue() {
         .unwrap();
     assert_eq!(fleet[0].state, "overdue");
     assert!(
-        fleet[0].attention[0].starts_with("overdue"),
+        fleet[0].attention[0].code == "overdue",
         "{:?}",
         fleet[0].attention
     );

@@ -333,6 +333,11 @@ fn an_outage_loses_nothing_and_duplicates_nothing() {
     let r = json(&out);
     assert!(r["endpoint_error"].is_string(), "{out}");
     assert_eq!(r["backlog"], 3);
+    {
+        let st = Station::open(config(&replica_toml(&dead, "evidence", "")), Some(&data)).unwrap();
+        let h = camdock::replica::health(&st, chrono::Utc::now()).unwrap();
+        assert_eq!(h.endpoint_failures, 1, "the failed pass counts: {h:?}");
+    }
 
     // Repeated failures open the breaker: the next passes do not call the endpoint at all.
     let breaker = replica_toml(
@@ -349,6 +354,13 @@ fn an_outage_loses_nothing_and_duplicates_nothing() {
         json(&out)["endpoint_error"].is_null(),
         "the open breaker skipped the endpoint: {out}"
     );
+    // Someone sees it: what /metrics and the dashboard show of the replica names the outage.
+    {
+        let st = Station::open(config(&breaker), Some(&data)).unwrap();
+        let h = camdock::replica::health(&st, chrono::Utc::now()).unwrap();
+        assert!(h.enabled && h.backlog == 3, "{h:?}");
+        assert!(h.breaker_open_until.is_some(), "{h:?}");
+    }
 
     let ls = LocalStack::start(s.path());
     create_bucket(&ls.endpoint(), "evidence", true);
@@ -506,6 +518,35 @@ fn rewrite(data: &Path, sql: &str) {
     }
 }
 
+/// tools/audit/bucket_audit.py, as an auditor runs it: Python, boto3, the bucket, and the
+/// station's ledger file (no camdock). Returns its exit code and output.
+fn bucket_audit(endpoint: &str, bucket: &str, ledger_dir: &Path) -> (i32, String) {
+    let out = Command::new(venv_python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/audit/bucket_audit.py"))
+        .args([
+            "--endpoint",
+            endpoint,
+            "--bucket",
+            bucket,
+            "--station",
+            "test-station",
+            "--download",
+        ])
+        .arg("--ledger")
+        .arg(ledger_dir.join(camdock::station::LEDGER_FILE))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
 /// Issue (custody you can defend, point 1): the station's admin deletes the newest events or
 /// rewrites a viewing and re-chains the ledger; the copy in the bucket, under Object Lock, shows it.
 #[test]
@@ -534,6 +575,12 @@ fn the_bucket_witnesses_a_cut_or_rewritten_ledger() {
         let (code, out, err) = run(&cfg, &data, &args);
         assert_eq!(code, 0, "{args:?}: {out}{err}");
     }
+    let (code, out) = bucket_audit(&ls.endpoint(), "evidence", &data);
+    assert_eq!(code, 0, "the untouched station audits clean: {out}");
+    assert!(
+        out.contains("2 replicated clips checked") && !out.contains("not checked"),
+        "{out}"
+    );
     let pristine = s.join("pristine");
     let (code, _, _) = camdock(&[
         "--data-dir",
@@ -563,6 +610,12 @@ fn the_bucket_witnesses_a_cut_or_rewritten_ledger() {
     let (code, out, err) = run(&cfg, &data, &["verify", "--replica", "--json"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("were cut off the station's ledger"), "{out}");
+    let (code, out) = bucket_audit(&ls.endpoint(), "evidence", &data);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("were cut off the station's ledger"),
+        "the auditor's script: {out}"
+    );
 
     // Attack 2: the viewing's actor and reason rewritten, every hash after it recomputed.
     rewrite(
@@ -574,6 +627,12 @@ fn the_bucket_witnesses_a_cut_or_rewritten_ledger() {
     assert!(
         out.contains("(clip-accessed) in the station's ledger differs from its witnessed copy"),
         "{out}"
+    );
+    let (code, out) = bucket_audit(&ls.endpoint(), "evidence", &copy);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("(clip-accessed) in the station's ledger differs from its witnessed copy"),
+        "the auditor's script: {out}"
     );
 }
 
@@ -628,4 +687,112 @@ fn a_multipart_object_that_is_not_the_clip_is_caught() {
     let (code, out, err) = run(&cfg, &data, &["verify", "--replica", "--json"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("the object is not the clip"), "{out}");
+}
+
+/// The legal hold on each of `shas`' replicas, as the bucket reports it.
+fn legal_holds(data: &Path, rc: &camdock::config::ReplicaConfig, shas: &[&str]) -> Vec<bool> {
+    let events = replicated_events(data);
+    shas.iter()
+        .map(|sha| {
+            let (_, d) = events.iter().find(|(s, _)| s == sha).expect("replicated");
+            let (key, version) = (d["key"].as_str().unwrap(), d["version_id"].as_str());
+            block_on(|| async {
+                Bucket::connect(rc)
+                    .await
+                    .legal_hold(key, version)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn the_bucket_keeps_what_the_station_keeps_by_legal_holds() {
+    let s = Scratch::new();
+    let ls = LocalStack::start(s.path());
+    create_bucket(&ls.endpoint(), "kept", true);
+    let toml = replica_toml(&ls.endpoint(), "kept", "");
+    let cfg = config_file(s.path(), "camdock.toml", &toml);
+    let data = s.join("data");
+    let shas = ingest(&s, &cfg, &data, 3);
+    let (a, b, c) = (shas[0].as_str(), shas[1].as_str(), shas[2].as_str());
+    let rc = bucket_of(&toml);
+    let ok = |args: &[&str]| {
+        let (code, out, err) = run(&cfg, &data, args);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        out
+    };
+    let replicate = || json(&ok(&["replicate", "--json"]))["legal_holds_changed"].clone();
+    assert_eq!(replicate(), 0, "nothing kept yet");
+    assert_eq!(legal_holds(&data, &rc, &[a, b, c]), [false, false, false]);
+
+    // Evidence (a clip in a case) and a held clip: both kept beyond their retention, so both
+    // replicas get a legal hold; the third stays on its retention alone.
+    ok(&["tag", a, "--case", "C-7", "--actor", "Sgt. Lee"]);
+    ok(&[
+        "hold",
+        b,
+        "--reason",
+        "complaint 2026-41",
+        "--actor",
+        "Sgt. Lee",
+    ]);
+    assert_eq!(replicate(), 2);
+    assert_eq!(legal_holds(&data, &rc, &[a, b, c]), [true, true, false]);
+    assert_eq!(replicate(), 0, "a pass changes only what changed");
+
+    // The server refuses to delete a version under retention and legal hold.
+    let (_, d) = replicated_events(&data)
+        .into_iter()
+        .find(|(s, _)| s == a)
+        .unwrap();
+    let deleted = block_on(|| async {
+        let bucket = Bucket::connect(&rc).await;
+        bucket
+            .client()
+            .delete_object()
+            .bucket(&bucket.name)
+            .key(d["key"].as_str().unwrap())
+            .version_id(d["version_id"].as_str().unwrap())
+            .bypass_governance_retention(true)
+            .send()
+            .await
+    });
+    assert!(deleted.is_err(), "a version under legal hold was deleted");
+
+    // Out of the case and released: the legal holds go, each change on the record.
+    ok(&[
+        "untag",
+        a,
+        "--case",
+        "C-7",
+        "--reason",
+        "filed in error",
+        "--actor",
+        "Sgt. Lee",
+    ]);
+    ok(&[
+        "release",
+        b,
+        "--reason",
+        "complaint closed",
+        "--actor",
+        "Sgt. Lee",
+    ]);
+    assert_eq!(replicate(), 2);
+    assert_eq!(legal_holds(&data, &rc, &[a, b, c]), [false, false, false]);
+    let st = Station::open(Config::defaults(), Some(&data)).unwrap();
+    let recorded: i64 = st
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'replica-hold-changed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(recorded, 4);
+    let (code, out, err) = run(&cfg, &data, &["verify", "--replica", "--json"]);
+    assert_eq!(code, 0, "verify --replica: {out}{err}");
 }

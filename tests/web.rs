@@ -95,8 +95,10 @@ fn metrics_are_prometheus_text_with_the_stations_numbers() {
         &s,
         "run",
         &format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
-            s.join("media").display()
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n\
+             [replica]\nenabled = true\nendpoint = \"http://127.0.0.1:{}\"\nbucket = \"b\"\naccess_key = \"k\"\nsecret_key = \"s\"\n",
+            s.join("media").display(),
+            free_port(), // nothing listens: the replica is down
         ),
     );
     let base = format!("http://127.0.0.1:{port}");
@@ -124,6 +126,11 @@ fn metrics_are_prometheus_text_with_the_stations_numbers() {
     assert!(samples["camdock_bytes_stored_total"] > 30_000.0);
     assert_eq!(samples["camdock_cameras{state=\"out\"}"], 1.0);
     assert!(samples["camdock_ledger_events"] >= 8.0);
+    assert_eq!(
+        samples["camdock_replication_backlog"], 3.0,
+        "none reached the bucket"
+    );
+    assert!(samples.contains_key("camdock_replication_failing"));
     for help in [
         "# TYPE camdock_clips_stored_total counter",
         "# TYPE camdock_cameras gauge",
@@ -242,4 +249,131 @@ fn the_dashboard_shows_live_progress_and_overdue_cameras_in_a_real_browser() {
     for shot in ["dock-en.png", "dock-zh.png", "fleet-en.png", "fleet-zh.png"] {
         assert!(shots.join(shot).exists(), "screenshot {shot}");
     }
+}
+
+/// GET returning the status, the body and the `Link` header.
+fn get_linked(url: &str) -> (u16, String, Option<String>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = agent.get(url).call().unwrap();
+    let link = resp
+        .headers()
+        .get("link")
+        .map(|v| v.to_str().unwrap().to_string());
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+        link,
+    )
+}
+
+#[test]
+fn the_clip_list_pages_and_filters_on_the_server() {
+    let s = Scratch::new();
+    let data = s.join("data");
+    for (serial, clips) in [("1111111", 4u32), ("2222222", 3)] {
+        let vol = s.join(serial);
+        camera(&vol, serial, clips);
+        let (code, _, err) = camdock(&[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "ingest",
+            vol.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let first = {
+        let (_, out, _) = camdock(&[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "clips",
+            "--camera",
+            "2222222",
+            "--json",
+        ]);
+        json(&out)[0]["sha256"].as_str().unwrap().to_string()
+    };
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "tag",
+        &first,
+        "--case",
+        "C-2026-77",
+        "--actor",
+        "Sgt. Lee",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let port = free_port();
+    let _d = start(
+        &s,
+        "run",
+        &format!(
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
+            s.join("media").display()
+        ),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_http(&base);
+
+    // Pages of 3, newest first, each naming the next until the last: every clip exactly once.
+    let mut url = format!("{base}/api/v1/clips?limit=3");
+    let mut seen: Vec<String> = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (status, body, link) = get_linked(&url);
+        assert_eq!(status, 200, "{body}");
+        let page = json(&body);
+        let page = page.as_array().unwrap();
+        assert!(page.len() <= 3);
+        seen.extend(
+            page.iter()
+                .map(|c| c["sha256"].as_str().unwrap().to_string()),
+        );
+        pages += 1;
+        match link {
+            Some(l) => {
+                let next = l.split_once('<').unwrap().1.split_once('>').unwrap().0;
+                assert!(l.ends_with("rel=\"next\""), "{l}");
+                url = format!("{base}{next}");
+            }
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen.len()), (3, 7), "{seen:?}");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 7, "a clip on two pages");
+    let (_, all, link) = get_linked(&format!("{base}/api/v1/clips"));
+    assert!(link.is_none(), "7 clips fit one default page");
+    let all: Vec<String> = json(&all)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha256"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(all, seen, "pages are the one list, in order");
+
+    // Filters are substrings, case-insensitive; a case filter finds the clip in that case.
+    let count = |q: &str| {
+        json(&get_linked(&format!("{base}/api/v1/clips?{q}")).1)
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count("camera=111"), 4);
+    assert_eq!(count("camera=2222222&limit=2"), 2);
+    assert_eq!(count("case=c-2026"), 1);
+    assert_eq!(count("case=C-1999"), 0);
+    assert_eq!(
+        count("from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"),
+        7
+    );
+    assert_eq!(count("to=2000-01-01T00:00:00Z"), 0);
+    let (status, body, _) = get_linked(&format!("{base}/api/v1/clips?from=yesterday"));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("from=yesterday"), "{body}");
 }

@@ -1,6 +1,8 @@
 //! The common police file-name pattern `<serial 7>_<officer 6>_<YYYYMMDDhhmmss>_<seq 4>[_IMP].<ext>`.
 
+use super::attention::Attention;
 use chrono::NaiveDateTime;
+use serde_json::json;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClipName {
@@ -60,19 +62,28 @@ pub enum SequenceFinding {
 }
 
 impl SequenceFinding {
-    /// The line an equipment manager reads.
-    pub fn describe(&self) -> String {
+    /// The item an equipment manager reads.
+    pub fn describe(&self) -> Attention {
         match self {
-            SequenceFinding::Missing(a, b) if a == b => {
-                format!("clip number {a:04} missing on the camera (a possible deletion to explain)")
-            }
-            SequenceFinding::Missing(a, b) => {
+            SequenceFinding::Missing(a, b) => Attention::new(
+                "clips-missing",
+                json!({ "first": format!("{a:04}"), "last": format!("{b:04}") }),
+                if a == b {
+                    format!(
+                        "clip number {a:04} missing on the camera (a possible deletion to explain)"
+                    )
+                } else {
+                    format!(
+                        "clip numbers {a:04}-{b:04} missing on the camera (a possible deletion to explain)"
+                    )
+                },
+            ),
+            SequenceFinding::Reset { from, to } => Attention::new(
+                "counter-reset",
+                json!({ "from": format!("{from:04}"), "to": format!("{to:04}") }),
                 format!(
-                    "clip numbers {a:04}-{b:04} missing on the camera (a possible deletion to explain)"
-                )
-            }
-            SequenceFinding::Reset { from, to } => format!(
-                "clip counter went back from {from:04} to {to:04} without reaching 9999 (reset: clips after {from:04} may be gone)"
+                    "clip counter went back from {from:04} to {to:04} without reaching 9999 (reset: clips after {from:04} may be gone)"
+                ),
             ),
         }
     }

@@ -3,10 +3,12 @@
 //! and last what the operator typed. An unknown, unbound or tampered camera is still ingested
 //! (evidence first) and flagged.
 
+use super::attention::Attention;
 use super::binding::BindingCheck;
 use super::filename::ClipName;
 use super::status_file::StatusFile;
 use serde::Serialize;
+use serde_json::json;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Identity {
@@ -14,7 +16,7 @@ pub struct Identity {
     /// Where the id came from: usb, status-file, binding, file-names, operator, volume-name.
     pub source: &'static str,
     /// Reasons to flag the identity (unknown, unbound, tampered, conflicting sources).
-    pub flags: Vec<String>,
+    pub flags: Vec<Attention>,
 }
 
 pub struct Clues<'a> {
@@ -48,15 +50,21 @@ pub fn identify(c: &Clues<'_>) -> Identity {
 
     let mut flags = Vec::new();
     if source == "volume-name" {
-        flags.push(
-            "unidentified camera: no serial found; register it with camdock bind".to_string(),
-        );
+        flags.push(Attention::plain(
+            "unidentified",
+            "unidentified camera: no serial found; register it with camdock bind",
+        ));
     }
     match c.binding {
-        None => flags.push(
-            "unbound: no CAMDOCK.INI from this station; bind it with camdock bind".to_string(),
-        ),
-        Some(b) if !b.mac_ok => flags.push(format!("binding tampered: {}", b.problems.join("; "))),
+        None => flags.push(Attention::plain(
+            "unbound",
+            "unbound: no CAMDOCK.INI from this station; bind it with camdock bind",
+        )),
+        Some(b) if !b.mac_ok => flags.push(Attention::new(
+            "binding-tampered",
+            json!({ "problems": b.problems.join("; ") }),
+            format!("binding tampered: {}", b.problems.join("; ")),
+        )),
         Some(_) => {}
     }
     for (other, what) in [
@@ -67,8 +75,10 @@ pub fn identify(c: &Clues<'_>) -> Identity {
     ] {
         if let Some(other) = other {
             if other != camera {
-                flags.push(format!(
-                    "identity conflict: {what} says {other}, camera is {camera}"
+                flags.push(Attention::new(
+                    "identity-conflict",
+                    json!({ "source": what, "says": other, "camera": camera }),
+                    format!("identity conflict: {what} says {other}, camera is {camera}"),
                 ));
             }
         }

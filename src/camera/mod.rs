@@ -2,6 +2,7 @@
 //! and what its file names tell about each recording.
 
 pub mod amba_usb;
+pub mod attention;
 pub mod binding;
 pub mod clock;
 pub mod clock_window;

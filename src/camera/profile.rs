@@ -47,6 +47,10 @@ pub struct Profile {
     pub file_names: String,
     #[serde(default)]
     pub keep_other: bool,
+    /// Recording types this camera writes beyond the built-in ones (`dav`, `h264`, …), stored
+    /// like any recording.
+    #[serde(default)]
+    pub extensions: Vec<String>,
 }
 
 fn police() -> String {
@@ -54,6 +58,13 @@ fn police() -> String {
 }
 
 impl Profile {
+    /// Whether this camera family records files with the extension `ext` (beyond the built-in types).
+    pub fn records_extension(&self, ext: &str) -> bool {
+        self.extensions
+            .iter()
+            .any(|e| e.trim_start_matches('.').eq_ignore_ascii_case(ext))
+    }
+
     /// Whether a clip found at `source` (relative to the volume root) lies where this camera records.
     pub fn in_clip_roots(&self, source: &str) -> bool {
         self.clip_roots.is_empty()

@@ -37,7 +37,11 @@ pub fn run_fleet(config: Config, data_dir: Option<&Path>, a: FleetArgs) -> anyho
                 c.clock_offset_ms
                     .map(|o| format!("{:+.1}s", o as f64 / 1000.0))
                     .unwrap_or("-".into()),
-                c.attention.join("; ")
+                c.attention
+                    .iter()
+                    .map(|a| a.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             );
         }
         let _ = writeln!(s, "{} camera(s)", fleet.len());

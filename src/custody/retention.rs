@@ -9,6 +9,7 @@
 //! Each purge is two events: `clip-purge-started` before the file goes, `clip-purged` after, so a
 //! crash between leaves a state `verify` explains and the next purge finishes.
 
+use crate::config::PolicyConfig;
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::{parse_stamp, stamp};
@@ -135,6 +136,39 @@ pub enum RetentionClass {
     Evidence,
 }
 
+impl RetentionClass {
+    pub fn of(in_case: bool, important: bool) -> RetentionClass {
+        match (in_case, important) {
+            (true, _) => RetentionClass::Evidence,
+            (false, true) => RetentionClass::Important,
+            (false, false) => RetentionClass::Ordinary,
+        }
+    }
+
+    /// How long the policy keeps a clip of this class; None: as long as it is in a case.
+    pub fn period(self, policy: &PolicyConfig) -> anyhow::Result<Option<chrono::Duration>> {
+        Ok(match self {
+            RetentionClass::Ordinary => Some(chrono::Duration::from_std(policy.retention)?),
+            RetentionClass::Important => {
+                Some(chrono::Duration::from_std(policy.retention_important)?)
+            }
+            RetentionClass::Evidence => None,
+        })
+    }
+}
+
+/// SQL, true when the clip `c` was marked important by its camera.
+pub const IMPORTANT_SQL: &str =
+    "EXISTS(SELECT 1 FROM recordings r WHERE r.sha256 = c.sha256 AND r.important)";
+/// SQL, true when the clip `c` is in a case (evidence).
+pub const IN_A_CASE_SQL: &str =
+    "EXISTS(SELECT 1 FROM case_clips k WHERE k.sha256 = c.sha256 AND k.removed_seq IS NULL)";
+/// SQL, true when a hold is on the clip `c` or on a case it is in.
+pub const HELD_SQL: &str =
+    "(EXISTS(SELECT 1 FROM holds h WHERE h.sha256 = c.sha256 AND h.released_seq IS NULL)
+    OR EXISTS(SELECT 1 FROM case_clips k JOIN case_holds ch ON ch.case_name = k.case_name
+              WHERE k.sha256 = c.sha256 AND k.removed_seq IS NULL AND ch.released_seq IS NULL))";
+
 #[derive(Debug, Serialize)]
 pub struct PurgeCandidate {
     pub sha256: String,
@@ -180,26 +214,12 @@ pub fn purge(
         finish_interrupted(station, approval)?
     };
     let policy = &station.config.policy;
-    let period = |class| -> anyhow::Result<Option<chrono::Duration>> {
-        Ok(match class {
-            RetentionClass::Ordinary => Some(chrono::Duration::from_std(policy.retention)?),
-            RetentionClass::Important => {
-                Some(chrono::Duration::from_std(policy.retention_important)?)
-            }
-            RetentionClass::Evidence => None,
-        })
-    };
     let rows: Vec<Row> = {
         let ledger = station.ledger();
-        let mut stmt = ledger.conn().prepare(
-            "SELECT c.sha256, c.stored_at, c.store_path,
-                    EXISTS(SELECT 1 FROM recordings r WHERE r.sha256 = c.sha256 AND r.important),
-                    EXISTS(SELECT 1 FROM case_clips k WHERE k.sha256 = c.sha256 AND k.removed_seq IS NULL),
-                    EXISTS(SELECT 1 FROM holds h WHERE h.sha256 = c.sha256 AND h.released_seq IS NULL)
-                    OR EXISTS(SELECT 1 FROM case_clips k JOIN case_holds ch ON ch.case_name = k.case_name
-                              WHERE k.sha256 = c.sha256 AND k.removed_seq IS NULL AND ch.released_seq IS NULL)
+        let mut stmt = ledger.conn().prepare(&format!(
+            "SELECT c.sha256, c.stored_at, c.store_path, {IMPORTANT_SQL}, {IN_A_CASE_SQL}, {HELD_SQL}
              FROM clips c WHERE c.purged_seq IS NULL AND c.purge_started_seq IS NULL ORDER BY c.stored_seq",
-        )?;
+        ))?;
         stmt.query_map([], |r| {
             Ok(Row {
                 sha256: r.get(0)?,
@@ -220,12 +240,8 @@ pub fn purge(
         resumed,
     };
     for row in rows {
-        let class = match (row.in_case, row.important) {
-            (true, _) => RetentionClass::Evidence,
-            (false, true) => RetentionClass::Important,
-            (false, false) => RetentionClass::Ordinary,
-        };
-        let Some(period) = period(class)? else {
+        let class = RetentionClass::of(row.in_case, row.important);
+        let Some(period) = class.period(policy)? else {
             report.evidence.push(row.sha256);
             continue;
         };

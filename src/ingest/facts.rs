@@ -61,6 +61,12 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
     let mut listing = walk(volume)
         .map_err(|e| usage!("camera volume {} cannot be listed: {e}", volume.display()))?;
     let profile = inp.profiles.select(inp.usb, volume).clone();
+    // Recording types the camera's profile adds are recordings like the built-in ones.
+    let (added, other): (Vec<_>, Vec<_>) = std::mem::take(&mut listing.other)
+        .into_iter()
+        .partition(|e| profile.records_extension(&e.ext));
+    listing.other = other;
+    listing.clips.extend(added);
     // Media outside the camera's clip folders is listed, not taken for its recordings.
     let (inside, outside): (Vec<_>, Vec<_>) = std::mem::take(&mut listing.clips)
         .into_iter()

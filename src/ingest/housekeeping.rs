@@ -5,6 +5,7 @@
 
 use super::facts::DockFacts;
 use super::session::{ClipOutcome, Ingestor, lock};
+use crate::camera::attention::Attention;
 use crate::camera::health::{self, Health};
 use crate::camera::profile::Driver;
 use crate::camera::sysfs;
@@ -53,7 +54,7 @@ pub struct Gap {
 #[derive(Clone, Debug, Serialize)]
 pub struct Housekeeping {
     pub health: Health,
-    pub attention: Vec<String>,
+    pub attention: Vec<Attention>,
     pub gaps: Vec<Gap>,
     pub wiped: Vec<String>,
     pub wipe_refused: Option<String>,
@@ -94,30 +95,37 @@ impl Ingestor<'_> {
             lock(self.ledger).usual_read_rate(s.camera)?,
         ) {
             if now < usual * 0.5 {
-                attention.push(format!(
-                    "reads slowing: {now:.1} MB/s against a usual {usual:.1} MB/s (a failing card?)"
+                attention.push(Attention::new(
+                    "reads-slowing",
+                    json!({ "now": format!("{now:.1}"), "usual": format!("{usual:.1}") }),
+                    format!("reads slowing: {now:.1} MB/s against a usual {usual:.1} MB/s (a failing card?)"),
                 ));
             }
         }
         attention.extend(s.sequence.iter().map(|f| f.describe()));
         if let Some(first) = facts.listing.other.first() {
             // Not a recording by its extension, so not stored: never left unmentioned.
-            attention.push(format!(
-                "{} file(s) on the card are not recordings by their type and were not stored (first: {}); add the type to the camera's profile if they are evidence",
-                facts.listing.other.len(),
-                first.source
+            let count = facts.listing.other.len();
+            attention.push(Attention::new(
+                "not-recordings",
+                json!({ "count": count, "first": first.source.to_string() }),
+                format!(
+                    "{count} file(s) on the card are not recordings by their type and were not stored (first: {}); add the type to the camera's profile if they are evidence",
+                    first.source
+                ),
             ));
         }
         match s.timeset_on_card {
-            TimesetOnCard::NotApplied => attention.push("clock correction from the last dock was not applied (TIMESET.TXT still on the card)".into()),
-            TimesetOnCard::Unrecorded => attention.push("TIMESET.TXT on the card matches no recorded correction: written by a session that was cut off, or by another tool (recorded as found)".into()),
+            TimesetOnCard::NotApplied => attention.push(Attention::plain("clock-correction-not-applied", "clock correction from the last dock was not applied (TIMESET.TXT still on the card)")),
+            TimesetOnCard::Unrecorded => attention.push(Attention::plain("timeset-unrecorded", "TIMESET.TXT on the card matches no recorded correction: written by a session that was cut off, or by another tool (recorded as found)")),
             TimesetOnCard::Absent => {}
         }
         let gaps = gaps(facts, s.clips);
         if gaps.iter().any(|g| g.seconds < -OVERLAP_SLACK_S) {
-            attention.push(
-                "recordings overlap in time: the camera clock jumped, or clips were altered".into(),
-            );
+            attention.push(Attention::plain(
+                "recordings-overlap",
+                "recordings overlap in time: the camera clock jumped, or clips were altered",
+            ));
         }
 
         let complete = s.failed == 0 && !s.interrupted;

@@ -107,7 +107,7 @@ pub struct IngestReport {
     pub clock: Option<clock::ClockCheck>,
     pub clock_correction: Option<String>,
     pub health: Health,
-    pub attention: Vec<String>,
+    pub attention: Vec<crate::camera::attention::Attention>,
     pub wiped: Vec<String>,
     /// Gaps and resets in the camera's clip numbers (also in `attention`).
     pub sequence: Vec<SequenceFinding>,

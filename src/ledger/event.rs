@@ -40,6 +40,7 @@ pub enum EventKind {
     ClipUntagged,
     ClipPurgeStarted,
     RecordingChanged,
+    ReplicaHoldChanged,
 }
 
 impl EventKind {
@@ -82,6 +83,7 @@ impl EventKind {
             ClipUntagged => "clip-untagged",
             ClipPurgeStarted => "clip-purge-started",
             RecordingChanged => "recording-changed",
+            ReplicaHoldChanged => "replica-hold-changed",
         }
     }
 }

@@ -108,7 +108,7 @@ impl Writer<'_> {
         camera: &str,
         health: &crate::camera::health::Health,
         clock_offset_ms: Option<i64>,
-        attention: &[String],
+        attention: &[crate::camera::attention::Attention],
     ) -> anyhow::Result<()> {
         self.tx().execute(
             "UPDATE cameras SET battery_percent = ?2, storage_total_bytes = ?3, storage_free_bytes = ?4,

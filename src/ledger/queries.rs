@@ -1,6 +1,7 @@
 //! Read-side views over the ledger: what `clips`, `custody`, `fleet` and `overdue` show.
 
 use super::Ledger;
+use crate::camera::attention::Attention;
 use crate::time::{parse_stamp, stamp};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
@@ -58,7 +59,7 @@ pub struct CameraView {
     pub storage_free_bytes: Option<u64>,
     pub clock_offset_ms: Option<i64>,
     pub firmware: Option<String>,
-    pub attention: Vec<String>,
+    pub attention: Vec<Attention>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -67,6 +68,20 @@ pub struct OverdueView {
     pub out_since: String,
     pub hours_out: f64,
     pub officer: Option<String>,
+}
+
+/// What the clip list asks for: substrings of camera, officer and case (any case the clip is in),
+/// a range of (corrected) recording time, and a page.
+#[derive(Clone, Debug, Default)]
+pub struct ClipFilter {
+    pub camera: Option<String>,
+    pub officer: Option<String>,
+    pub case: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// The cursor a previous page returned: clips stored before it.
+    pub before: Option<i64>,
+    pub limit: u32,
 }
 
 /// A clip as a known recording: enough to answer "already stored" without reading it again.
@@ -154,6 +169,47 @@ impl Ledger {
             None => stmt.query_map([], clip_row)?.collect(),
         };
         rows
+    }
+
+    /// One page of stored clips matching `filter`, newest first, with the cursor of the next page
+    /// (None on the last). Filtered and paged by SQLite, so a page costs the same at any size.
+    pub fn search_clips(
+        &self,
+        filter: &ClipFilter,
+    ) -> rusqlite::Result<(Vec<ClipView>, Option<i64>)> {
+        let sql = format!(
+            "SELECT {CLIP_COLUMNS}, c.stored_seq
+             FROM clips c JOIN recordings r ON r.id = (SELECT min(id) FROM recordings WHERE sha256 = c.sha256)
+             WHERE c.purged_seq IS NULL
+               AND (?1 IS NULL OR instr(lower(r.camera), lower(?1)) > 0)
+               AND (?2 IS NULL OR instr(lower(r.officer), lower(?2)) > 0)
+               AND (?3 IS NULL OR EXISTS(SELECT 1 FROM case_clips k WHERE k.sha256 = c.sha256
+                                          AND k.removed_seq IS NULL AND instr(lower(k.case_name), lower(?3)) > 0))
+               AND (?4 IS NULL OR julianday(coalesce(r.recorded_at_corrected, r.recorded_at)) >= julianday(?4))
+               AND (?5 IS NULL OR julianday(coalesce(r.recorded_at_corrected, r.recorded_at)) < julianday(?5))
+               AND (?6 IS NULL OR c.stored_seq < ?6)
+             ORDER BY c.stored_seq DESC LIMIT ?7"
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let limit = filter.limit.max(1);
+        let rows: Vec<(ClipView, i64)> = stmt
+            .query_map(
+                params![
+                    filter.camera,
+                    filter.officer,
+                    filter.case,
+                    filter.from.map(stamp),
+                    filter.to.map(stamp),
+                    filter.before,
+                    limit + 1,
+                ],
+                |r| Ok((clip_row(r)?, r.get(17)?)),
+            )?
+            .collect::<Result<_, _>>()?;
+        let more = rows.len() > limit as usize;
+        let page: Vec<(ClipView, i64)> = rows.into_iter().take(limit as usize).collect();
+        let next = more.then(|| page.last().map(|(_, seq)| *seq)).flatten();
+        Ok((page.into_iter().map(|(c, _)| c).collect(), next))
     }
 
     /// One stored (not purged) clip with its first recording: what a view, copy or export of a
@@ -257,7 +313,8 @@ impl Ledger {
             let docked: bool = r.get(1)?;
             let last_undocked_at: Option<String> = r.get(5)?;
             let attention: String = r.get(11)?;
-            let mut attention: Vec<String> = serde_json::from_str(&attention).unwrap_or_default();
+            let mut attention: Vec<Attention> =
+                serde_json::from_str(&attention).unwrap_or_default();
             let out_for = last_undocked_at
                 .as_deref()
                 .and_then(parse_stamp)
@@ -266,11 +323,13 @@ impl Ledger {
                 !docked && out_for.is_some_and(|d| d.to_std().is_ok_and(|d| d > overdue_after));
             if overdue {
                 let hours = out_for.map_or(0.0, |d| d.num_seconds() as f64 / 3600.0);
+                let limit = humantime::format_duration(overdue_after).to_string();
                 attention.insert(
                     0,
-                    format!(
-                        "overdue: out {hours:.1} h (limit {})",
-                        humantime::format_duration(overdue_after)
+                    Attention::new(
+                        "overdue",
+                        serde_json::json!({ "hours": format!("{hours:.1}"), "limit": limit }),
+                        format!("overdue: out {hours:.1} h (limit {limit})"),
                     ),
                 );
             }

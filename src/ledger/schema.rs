@@ -162,6 +162,16 @@ const MIGRATIONS: &[&str] = &[
     -- A purge is recorded before the file goes (started) and after (purged).
     ALTER TABLE clips ADD COLUMN purge_started_seq INTEGER REFERENCES events(seq);
     "#,
+    // 5: the legal hold each replica object carries, as last set by a `replica-hold-changed` event.
+    r#"
+    CREATE TABLE replica_legal_holds (
+        sha256      TEXT PRIMARY KEY REFERENCES clips(sha256),
+        on_hold     INTEGER NOT NULL,
+        changed_seq INTEGER NOT NULL REFERENCES events(seq)
+    );
+    -- The clip list pages newest first by stored order.
+    CREATE INDEX clips_by_stored ON clips(stored_seq);
+    "#,
 ];
 
 /// The guard that makes `events` append-only. Re-created at every open, so a dropped trigger is

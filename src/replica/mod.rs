@@ -5,12 +5,14 @@
 //! `clip-replicated` event, then exports the ledger (segments and signed checkpoints). The station
 //! never waits on the bucket: a pass that cannot reach it leaves everything queued.
 
+pub mod holds;
 pub mod ledger_export;
 pub mod queue;
 pub mod s3;
 pub mod verify;
 
 use crate::custody::checkpoint;
+use crate::custody::retention::RetentionClass;
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::{parse_stamp, stamp};
@@ -34,6 +36,8 @@ pub struct PassReport {
     /// Clips that failed in this pass and their errors (retried after a backoff).
     pub failed: Vec<(String, String)>,
     pub ledger: Option<ledger_export::Exported>,
+    /// Replicas whose legal hold was set or cleared to follow the station's holds and cases.
+    pub legal_holds_changed: usize,
     /// The endpoint failed: the pass stopped there.
     pub endpoint_error: Option<String>,
     /// The circuit breaker is open: the pass did not call the endpoint.
@@ -50,6 +54,47 @@ pub fn clip_key(store_path: &str) -> String {
 /// Clips stored and not yet confirmed in the replica.
 pub fn backlog(station: &Station) -> anyhow::Result<i64> {
     Ok(queue::backlog(station.ledger().conn())?)
+}
+
+/// How the off-station copy is doing, for `/metrics` and the dashboard: someone must see that it
+/// falls behind.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Health {
+    pub enabled: bool,
+    /// Clips not yet confirmed in the bucket.
+    pub backlog: i64,
+    /// Clips whose last attempt failed: (clip, attempts, error).
+    pub failing: Vec<(String, i64, String)>,
+    /// Passes in a row that could not reach the endpoint (the breaker opens at
+    /// `replica.breaker_failures` and this count restarts).
+    pub endpoint_failures: i64,
+    /// The endpoint kept failing: passes stay away from it until then.
+    pub breaker_open_until: Option<String>,
+    /// When the newest copy was confirmed.
+    pub last_replicated_at: Option<String>,
+}
+
+pub fn health(station: &Station, now: DateTime<Utc>) -> anyhow::Result<Health> {
+    use rusqlite::OptionalExtension;
+    let ledger = station.ledger();
+    let conn = ledger.conn();
+    Ok(Health {
+        enabled: station.config.replica.enabled,
+        backlog: queue::backlog(conn)?,
+        failing: queue::failing(conn)?,
+        breaker_open_until: queue::breaker_open_until(conn, now)?.map(stamp),
+        endpoint_failures: conn
+            .query_row("SELECT failures FROM replica_breaker WHERE id = 1", [], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0),
+        last_replicated_at: conn
+            .query_row(
+                "SELECT at FROM events WHERE kind = 'clip-replicated' ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?,
+    })
 }
 
 /// Runs async S3 work from sync code (commands, the daemon's blocking chores) on a runtime of
@@ -104,12 +149,17 @@ async fn pass_async(station: &Station, now: DateTime<Utc>) -> anyhow::Result<Pas
     }
     queue::endpoint_ok(station.ledger().conn())?;
 
-    let retention = chrono::Duration::from_std(station.config.policy.retention)?;
+    let policy = &station.config.policy;
+    let retention = chrono::Duration::from_std(policy.retention)?;
     let due = queue::due(station.ledger().conn(), now)?;
     for clip in due {
         let stored_at = parse_stamp(&clip.stored_at).unwrap_or(now);
-        // Never a retain-until already past (a clip replicated late in its retention).
-        let retain_until = (stored_at + retention).max(now + chrono::Duration::days(1));
+        // Retained as long as the station must keep the clip by its class; a clip later put in a
+        // case is kept by a legal hold instead (holds.rs). Never a retain-until already past.
+        let period = RetentionClass::of(false, clip.important)
+            .period(policy)?
+            .unwrap_or(retention);
+        let retain_until = (stored_at + period).max(now + chrono::Duration::days(1));
         let lock = report.object_lock.then_some(Lock { retain_until });
         match replicate_clip(station, &bucket, &clip, lock).await {
             Ok(present) => {
@@ -129,6 +179,14 @@ async fn pass_async(station: &Station, now: DateTime<Utc>) -> anyhow::Result<Pas
                 }
                 report.failed.push((clip.sha256.clone(), e.to_string()));
             }
+        }
+    }
+
+    if report.object_lock {
+        match holds::mirror(station, &bucket).await {
+            Ok(changed) => report.legal_holds_changed = changed,
+            Err(e) if e.is_endpoint() => return endpoint_down(station, report, &e, now),
+            Err(e) => report.failed.push(("legal holds".into(), e.to_string())),
         }
     }
 

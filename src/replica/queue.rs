@@ -3,6 +3,7 @@
 //! the ledger database, so it survives restarts and outages of any length.
 
 use crate::config::ReplicaConfig;
+use crate::custody::retention::IMPORTANT_SQL;
 use crate::time::{parse_stamp, stamp};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -15,6 +16,8 @@ pub struct Due {
     pub store_path: String,
     pub stored_at: String,
     pub attempts: i64,
+    /// Marked important by its camera: its replica is retained as long as the station keeps it.
+    pub important: bool,
 }
 
 /// Adds every stored, unpurged clip the queue does not know yet. Scanning the clips (rather than
@@ -29,19 +32,20 @@ pub fn enqueue_new(conn: &Connection) -> rusqlite::Result<usize> {
 
 /// Clips whose next attempt is due at `now`, oldest first.
 pub fn due(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Vec<Due>> {
-    let mut stmt = conn.prepare(
-        "SELECT q.sha256, c.store_path, c.stored_at, q.attempts
+    let mut stmt = conn.prepare(&format!(
+        "SELECT q.sha256, c.store_path, c.stored_at, q.attempts, {IMPORTANT_SQL}
          FROM replication_queue q JOIN clips c ON c.sha256 = q.sha256
          WHERE q.done_seq IS NULL AND c.purged_seq IS NULL
            AND (q.next_attempt_at IS NULL OR q.next_attempt_at <= ?1)
          ORDER BY c.stored_seq",
-    )?;
+    ))?;
     stmt.query_map([stamp(now)], |r| {
         Ok(Due {
             sha256: r.get(0)?,
             store_path: r.get(1)?,
             stored_at: r.get(2)?,
             attempts: r.get(3)?,
+            important: r.get(4)?,
         })
     })?
     .collect()

@@ -12,7 +12,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, ChecksumMode, CompletedMultipartUpload, CompletedPart, ObjectLockEnabled,
-    ObjectLockMode,
+    ObjectLockLegalHold, ObjectLockLegalHoldStatus, ObjectLockMode,
 };
 use base64::Engine;
 use chrono::{DateTime as ChronoTime, Utc};
@@ -197,6 +197,50 @@ impl Bucket {
             Err(e) if is_not_found(&e) => Ok(None),
             // A version id the server never issued (or of a key gone) is a 400 on some servers.
             Err(e) if version.is_some() && e.code() == Some("InvalidArgument") => Ok(None),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// Sets or clears the Object Lock legal hold on one version of `key`.
+    pub async fn set_legal_hold(
+        &self,
+        key: &str,
+        version: Option<&str>,
+        on: bool,
+    ) -> Result<(), S3Error> {
+        let status = if on {
+            ObjectLockLegalHoldStatus::On
+        } else {
+            ObjectLockLegalHoldStatus::Off
+        };
+        self.client
+            .put_object_legal_hold()
+            .bucket(&self.name)
+            .key(key)
+            .set_version_id(version.map(str::to_string))
+            .legal_hold(ObjectLockLegalHold::builder().status(status).build())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Whether one version of `key` is under a legal hold.
+    pub async fn legal_hold(&self, key: &str, version: Option<&str>) -> Result<bool, S3Error> {
+        match self
+            .client
+            .get_object_legal_hold()
+            .bucket(&self.name)
+            .key(key)
+            .set_version_id(version.map(str::to_string))
+            .send()
+            .await
+        {
+            Ok(out) => {
+                Ok(out.legal_hold().and_then(|h| h.status())
+                    == Some(&ObjectLockLegalHoldStatus::On))
+            }
+            Err(e) if e.code() == Some("NoSuchObjectLockConfiguration") => Ok(false),
             Err(e) => Err(classify(e)),
         }
     }

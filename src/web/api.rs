@@ -2,6 +2,7 @@
 
 use super::AppState;
 use crate::custody::access::{Access, record_view};
+use crate::ledger::queries::ClipFilter;
 use crate::time::parse_stamp;
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -50,45 +51,83 @@ pub struct ClipQuery {
     case: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    before: Option<i64>,
+    limit: Option<u32>,
 }
 
+/// A page of clips when none is asked for, and the most one request may ask for.
+const CLIPS_PAGE: u32 = 200;
+const CLIPS_PAGE_MAX: u32 = 2000;
+
+/// Clips, newest first, one page at a time: the next page's address is in a `Link: <…>; rel="next"`
+/// header (RFC 8288), absent on the last page.
 pub async fn clips(State(s): State<AppState>, Query(q): Query<ClipQuery>) -> Response {
-    blocking(move || {
-        let contains = |field: &Option<String>, want: &Option<String>| match want
-            .as_deref()
+    let text = |v: &Option<String>| {
+        v.as_deref()
             .map(str::trim)
             .filter(|w| !w.is_empty())
-        {
-            None => true,
-            Some(w) => field
-                .as_deref()
-                .is_some_and(|f| f.to_lowercase().contains(&w.to_lowercase())),
-        };
-        let (from, to) = (
-            q.from.as_deref().and_then(parse_stamp),
-            q.to.as_deref().and_then(parse_stamp),
-        );
-        let mut clips = s.station.ledger().clips(None)?;
-        clips.retain(|c| {
-            let when = c
-                .recorded_at_corrected
-                .as_deref()
-                .or(c.recorded_at.as_deref())
-                .and_then(parse_stamp);
-            contains(&Some(c.camera.clone()), &q.camera)
-                && contains(&c.officer, &q.officer)
-                && (c.cases.is_empty() && contains(&None, &q.case)
-                    || c.cases.iter().any(|k| contains(&Some(k.clone()), &q.case)))
-                && from.is_none_or(|f| when.is_some_and(|w| w >= f))
-                && to.is_none_or(|t| when.is_some_and(|w| w < t))
-        });
-        clips.reverse(); // newest first
+            .map(str::to_string)
+    };
+    let mut bad = None;
+    let mut instant = |name: &str, v: &Option<String>| {
+        let v = text(v)?;
+        let t = parse_stamp(&v);
+        if t.is_none() {
+            bad = Some(format!("{name}={v} is not an RFC 3339 instant"));
+        }
+        t
+    };
+    let filter = ClipFilter {
+        camera: text(&q.camera),
+        officer: text(&q.officer),
+        case: text(&q.case),
+        from: instant("from", &q.from),
+        to: instant("to", &q.to),
+        before: q.before,
+        limit: q.limit.unwrap_or(CLIPS_PAGE).clamp(1, CLIPS_PAGE_MAX),
+    };
+    if let Some(msg) = bad {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": msg }))).into_response();
+    }
+    let found = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let (mut clips, next) = s.station.ledger().search_clips(&filter)?;
         for c in &mut clips {
             c.store_path = s.station.locate(&c.store_path);
         }
-        Ok(clips)
+        Ok((clips, next, filter))
     })
-    .await
+    .await;
+    let (clips, next, filter) = match found {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => return fail(e),
+        Err(e) => return fail(e),
+    };
+    let mut response = Json(clips).into_response();
+    if let Some(before) = next {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("camera", &filter.camera),
+            ("officer", &filter.officer),
+            ("case", &filter.case),
+        ] {
+            if let Some(v) = v {
+                query.append_pair(k, v);
+            }
+        }
+        for (k, v) in [("from", filter.from), ("to", filter.to)] {
+            if let Some(v) = v {
+                query.append_pair(k, &crate::time::stamp(v));
+            }
+        }
+        query.append_pair("before", &before.to_string());
+        query.append_pair("limit", &filter.limit.to_string());
+        if let Ok(link) = format!("</api/v1/clips?{}>; rel=\"next\"", query.finish()).parse() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::LINK, link);
+        }
+    }
+    response
 }
 
 /// One clip's custody trail: showing a clip is an access, so it goes on the register.
@@ -138,7 +177,10 @@ pub async fn audit(State(s): State<AppState>) -> Response {
         let checkpoint = last("checkpoint")?.map(|(at, d)| json!({ "at": at, "seq": d["seq"], "head_hash": d["head_hash"] }));
         let events = ledger.event_count()?;
         let chain_ok = verify.as_ref().map(|v| v["chain_ok"].clone()).unwrap_or(Value::Null);
-        Ok(json!({ "last_verify": verify, "last_checkpoint": checkpoint, "ledger": { "events": events, "chain_ok": chain_ok } }))
+        drop(ledger);
+        let replica = crate::replica::health(&s.station, chrono::Utc::now())?;
+        Ok(json!({ "last_verify": verify, "last_checkpoint": checkpoint, "ledger": { "events": events, "chain_ok": chain_ok },
+                   "replica": replica }))
     })
     .await
 }

@@ -9,6 +9,7 @@ use std::fmt::Write;
 pub async fn metrics(State(s): State<AppState>) -> Response {
     let slots = s.slots.snapshot();
     let result = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        let replica = crate::replica::health(&s.station, chrono::Utc::now())?;
         let ledger = s.station.ledger();
         let conn = ledger.conn();
         let one = |sql: &str| -> anyhow::Result<i64> {
@@ -44,6 +45,12 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
         metric("camdock_ledger_events", "gauge", "Events in the custody ledger.", &[(String::new(), one("SELECT count(*) FROM events")? as f64)]);
         let db_bytes = std::fs::metadata(s.station.data_dir.join(crate::station::LEDGER_FILE)).map(|m| m.len()).unwrap_or(0);
         metric("camdock_ledger_bytes", "gauge", "Size of the ledger file.", &[(String::new(), db_bytes as f64)]);
+        if replica.enabled {
+            metric("camdock_replication_backlog", "gauge", "Clips not yet confirmed in the replica bucket.", &[(String::new(), replica.backlog as f64)]);
+            metric("camdock_replication_failing", "gauge", "Clips whose last replication attempt failed.", &[(String::new(), replica.failing.len() as f64)]);
+            metric("camdock_replication_endpoint_failures", "gauge", "Replication passes in a row that could not reach the endpoint.", &[(String::new(), replica.endpoint_failures as f64)]);
+            metric("camdock_replication_breaker_open", "gauge", "1 while the replica endpoint keeps failing and passes stay away.", &[(String::new(), f64::from(u8::from(replica.breaker_open_until.is_some())))]);
+        }
         metric("camdock_slots_active", "gauge", "Dock slots with a camera.", &[(String::new(), slots.len() as f64)]);
         Ok(out)
     })

@@ -23,12 +23,12 @@ const LOCALES = [
   {
     locale: 'en-US', tag: 'en', htmlLang: /^en/i,
     tabs: { dock: 'Dock', fleet: 'Fleet', clips: 'Clips', audit: 'Audit' },
-    safe: 'Safe to undock', overdue: 'Overdue',
+    safe: 'Safe to undock', overdue: 'Overdue', overdueItem: /^overdue: out [\d.]+ h \(limit \S+\)$/,
   },
   {
     locale: 'zh-CN', tag: 'zh', htmlLang: /^zh/i,
     tabs: { dock: '底座', fleet: '装备', clips: '录像', audit: '审计' },
-    safe: '可以取走', overdue: '逾期未归',
+    safe: '可以取走', overdue: '逾期未归', overdueItem: /^逾期：已外出 [\d.]+ 小时（上限 \S+）$/,
   },
 ];
 
@@ -161,6 +161,9 @@ for (const L of LOCALES) {
       const bg = await row.evaluate(el => getComputedStyle(el).backgroundColor);
       assert.ok(isReddish(parseRgba(bg)), `overdue row background should be red-ish, got ${bg}`);
       assert.ok((await row.innerText()).includes(L.overdue), `overdue row shows "${L.overdue}"`);
+      // Its attention item in the page's language, with the figures the server sent.
+      const item = (await row.locator('ul.attention li').first().innerText()).trim();
+      assert.match(item, L.overdueItem);
       assert.match(await page.getAttribute('html', 'lang'), L.htmlLang);
 
       // Sorting: camera ascending, then descending.

@@ -51,14 +51,10 @@
       'fleet.freeOf': '{free} / {total}',
       'fleet.sortBy': 'Sort by {col}',
 
-      'attn.overdue': 'Out for more than 24 h',
-      'attn.low-battery': 'Low battery',
-      'attn.nearly-full': 'Storage nearly full',
-      'attn.clock-drift': 'Clock drifting',
-      'attn.never-docked': 'Never docked',
-      'attn.firmware': 'Firmware out of date',
+      // Attention items: English shows the server's own sentence (item.text); other languages
+      // put the item's params into these templates, by code.
 
-      'clips.heading': 'Recordings',
+      'clips.heading': 'Recordings', 'clips.more': 'Show more',
       'clips.camera': 'Camera', 'clips.officer': 'Officer', 'clips.case': 'Case',
       'clips.from': 'From', 'clips.to': 'To', 'clips.search': 'Search', 'clips.reset': 'Clear',
       'clips.none': 'No recordings match.',
@@ -97,6 +93,8 @@
       'audit.chain': 'Hash chain', 'audit.chainOk': 'Intact', 'audit.chainBroken': 'BROKEN',
       'audit.problems': 'Problems', 'audit.noProblems': 'No problems.',
       'audit.seq': 'Ledger sequence', 'audit.head': 'Head hash', 'audit.events': 'Events',
+      'audit.replica': 'Off-station copy', 'audit.replicaFailing': 'Falling behind', 'audit.replicaBacklog': 'Clips waiting',
+      'audit.replicaLast': 'Last copy confirmed', 'audit.replicaPaused': 'Endpoint failing; retried after', 'audit.replicaErrors': 'Failing clips', 'audit.replicaUnreachable': 'Passes that could not reach the bucket',
 
       'ago': '{d} ago', 'in': 'in {d}', 'justNow': 'just now',
       'dur.d': '{n} d', 'dur.h': '{n} h', 'dur.min': '{n} min', 'dur.s': '{n} s', 'dur.sep': ' ',
@@ -148,14 +146,26 @@
       'fleet.freeOf': '{free} / {total}',
       'fleet.sortBy': '按{col}排序',
 
-      'attn.overdue': '外出超过 24 小时',
-      'attn.low-battery': '电量低',
-      'attn.nearly-full': '存储空间将满',
-      'attn.clock-drift': '时钟偏差过大',
-      'attn.never-docked': '从未插入底座',
-      'attn.firmware': '固件过旧',
+      'attn.overdue': '逾期：已外出 {hours} 小时（上限 {limit}）',
+      'attn.low-battery': '电量低：{percent}%（低于 {below}%）',
+      'attn.nearly-full': '存储空间将满：剩余 {free_percent}%',
+      'attn.clock-drift': '时钟偏差 {offset_s} 秒（容差 {tolerance_s} 秒）',
+      'attn.clock-unknown': '时钟未知：摄录仪未报告时间',
+      'attn.card-dirty': '存储卡文件系统标记为“未正常卸载”：写入时被拔出',
+      'attn.read-errors': '上次入座时读取错误 {count} 次',
+      'attn.reads-slowing': '读取变慢：{now} MB/s，通常为 {usual} MB/s（存储卡可能故障）',
+      'attn.unidentified': '无法识别的摄录仪：未找到序列号；请用 camdock bind 登记',
+      'attn.unbound': '未绑定：没有本工作站的 CAMDOCK.INI；请用 camdock bind 绑定',
+      'attn.binding-tampered': '绑定文件被篡改：{problems}',
+      'attn.identity-conflict': '身份冲突：{source} 显示为 {says}，摄录仪为 {camera}',
+      'attn.clips-missing': '摄录仪上缺少片段编号 {first}–{last}（可能被删除，需说明）',
+      'attn.counter-reset': '片段编号从 {from} 回到 {to}，未到 9999（计数器被重置：{from} 之后的片段可能已丢失）',
+      'attn.not-recordings': '存储卡上有 {count} 个文件按类型不是录像，未存储（第一个：{first}）；如属证据，请把该类型加入摄录仪配置',
+      'attn.clock-correction-not-applied': '上次入座的时钟校正未生效（TIMESET.TXT 仍在卡上）',
+      'attn.timeset-unrecorded': '卡上的 TIMESET.TXT 与任何已记录的校正都不符：由被中断的会话或其他工具写入（已如实记录）',
+      'attn.recordings-overlap': '录像时间重叠：摄录仪时钟跳变，或片段被改动',
 
-      'clips.heading': '录像',
+      'clips.heading': '录像', 'clips.more': '显示更多',
       'clips.camera': '记录仪', 'clips.officer': '警员', 'clips.case': '案件',
       'clips.from': '开始日期', 'clips.to': '结束日期', 'clips.search': '搜索', 'clips.reset': '清除',
       'clips.none': '没有符合条件的录像。',
@@ -194,6 +204,8 @@
       'audit.chain': '哈希链', 'audit.chainOk': '完整', 'audit.chainBroken': '已断裂',
       'audit.problems': '问题', 'audit.noProblems': '没有问题。',
       'audit.seq': '台账序号', 'audit.head': '链头哈希', 'audit.events': '事件数',
+      'audit.replica': '异地副本', 'audit.replicaFailing': '复制落后', 'audit.replicaBacklog': '待复制片段',
+      'audit.replicaLast': '最近确认复制', 'audit.replicaPaused': '端点故障，重试时间', 'audit.replicaErrors': '复制失败的片段', 'audit.replicaUnreachable': '连续无法连接存储桶的次数',
 
       'ago': '{d}前', 'in': '{d}后', 'justNow': '刚刚',
       'dur.d': '{n}天', 'dur.h': '{n}小时', 'dur.min': '{n}分钟', 'dur.s': '{n}秒', 'dur.sep': '',
@@ -314,7 +326,7 @@
   const S = {
     slots: null, slotsAt: 0,
     fleet: null, fleetSort: { key: 'state', dir: -1 },
-    clips: null, clipsLoading: false, clipsError: null, clipsLoaded: false,
+    clips: null, clipsLoading: false, clipsError: null, clipsLoaded: false, clipsNext: null,
     selected: null, custody: {}, custodyError: {},
     audit: null, auditError: null, auditLoading: false,
     conn: 'connecting',
@@ -475,15 +487,13 @@
   }
 
   // ---------------------------------------------------------------- fleet
-  const ATTN_ALIASES = {
-    'battery-low': 'low-battery', 'storage-nearly-full': 'nearly-full', 'storage-full': 'nearly-full', 'storage-low': 'nearly-full',
-    'clock-drifting': 'clock-drift', 'clock': 'clock-drift', 'clock-offset': 'clock-drift', 'firmware-outdated': 'firmware',
-  };
-  function attnCode(a) {
-    const k = String(a).toLowerCase().trim().replace(/[_\s]+/g, '-');
-    return ATTN_ALIASES[k] || k;
+  // An attention item is { code, params, text } (a bare string from an old ledger reads as text).
+  function attnCode(a) { return a && typeof a === 'object' ? a.code : 'note'; }
+  function attnText(a) {
+    if (!a || typeof a !== 'object') return String(a);
+    const key = 'attn.' + a.code;
+    return lang !== 'en' && I18N[lang][key] != null ? t(key, a.params || {}) : a.text;
   }
-  function attnText(a) { return tOr('attn.' + attnCode(a), String(a)); }
   function hasAttn(c, code) { return Array.isArray(c.attention) && c.attention.some(a => attnCode(a) === code); }
   function freeFrac(c) {
     const tot = num(c.storage_total_bytes);
@@ -602,14 +612,25 @@
     const to = localDayStartISO(String(fd.get('to') || ''), 1);
     if (from) params.set('from', from);
     if (to) params.set('to', to);
+    const qs = params.toString();
+    await loadClips('/api/v1/clips' + (qs ? '?' + qs : ''), false);
+  }
+
+  // One page of clips; the server names the next page in its Link header (rel="next").
+  async function loadClips(url, append) {
     S.clipsLoading = true; S.clipsError = null;
     renderClips();
     try {
-      const qs = params.toString();
-      S.clips = await getJSON('/api/v1/clips' + (qs ? '?' + qs : ''));
-      if (!Array.isArray(S.clips)) S.clips = [];
+      const res = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+      if (!res.ok) throw new Error(`${res.status} ${res.statusText}`.trim());
+      const page = await res.json();
+      const rows = Array.isArray(page) ? page : [];
+      S.clips = append && Array.isArray(S.clips) ? S.clips.concat(rows) : rows;
+      const next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('Link') || '');
+      S.clipsNext = next ? next[1] : null;
     } catch (e) {
-      S.clipsError = e.message; S.clips = null;
+      S.clipsError = e.message;
+      if (!append) S.clips = null;
     } finally {
       S.clipsLoading = false; S.clipsLoaded = true;
     }
@@ -635,6 +656,7 @@
     else status.hidden = true;
     const rows = Array.isArray(S.clips) ? S.clips : [];
     $('#clips-table').hidden = rows.length === 0;
+    $('#clips-more').hidden = !S.clipsNext || S.clipsLoading;
     body.innerHTML = rows.map(c => {
       const media = c.media || {};
       const integ = String(media.integrity || '');
@@ -828,6 +850,25 @@
           ['audit.events', esc(fmtInt(lg.events))],
           ['audit.chain', okBadge(lg.chain_ok, 'audit.chainOk', 'audit.chainBroken')],
         ])}
+      </article>
+      ${renderReplica(a.replica)}`;
+  }
+
+  // The off-station copy: shown only where one is configured; failing is shown as a problem.
+  function renderReplica(r) {
+    if (!r || !r.enabled) return '';
+    const failing = Array.isArray(r.failing) ? r.failing : [];
+    const bad = failing.length > 0 || !!r.breaker_open_until || r.endpoint_failures > 0;
+    return `<article class="card ${bad ? 'card-bad' : 'card-ok'}" data-card="replica">
+        <h2>${esc(t('audit.replica'))} ${okBadge(!bad, 'audit.ok', 'audit.replicaFailing')}</h2>
+        ${kv([
+          ['audit.replicaBacklog', esc(fmtInt(r.backlog))],
+          ['audit.replicaLast', r.last_replicated_at ? `${esc(fmtTime(r.last_replicated_at))} <small class="muted">${esc(fmtAgo(r.last_replicated_at))}</small>` : esc(t('audit.never'))],
+          ...(r.endpoint_failures > 0 ? [['audit.replicaUnreachable', esc(fmtInt(r.endpoint_failures))]] : []),
+          ...(r.breaker_open_until ? [['audit.replicaPaused', esc(fmtTime(r.breaker_open_until))]] : []),
+        ])}
+        ${failing.length ? `<h3>${esc(t('audit.replicaErrors'))}</h3><ul class="problems">` +
+          failing.map(([clip, attempts, error]) => `<li><code class="hash">${esc(String(clip).slice(0, 12))}</code> ×${esc(fmtInt(attempts))}: ${esc(error)}</li>`).join('') + '</ul>' : ''}
       </article>`;
   }
 
@@ -880,6 +921,7 @@
 
     $('#clip-search').addEventListener('submit', e => { e.preventDefault(); searchClips(); });
     $('#clip-search').addEventListener('reset', () => { setTimeout(searchClips, 0); });
+    $('#clips-more').addEventListener('click', () => { if (S.clipsNext) loadClips(S.clipsNext, true); });
     const clipBody = $('#clips-table tbody');
     clipBody.addEventListener('click', e => { const tr = e.target.closest('tr[data-sha]'); if (tr) selectClip(tr.dataset.sha); });
     clipBody.addEventListener('keydown', e => {
