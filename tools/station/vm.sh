@@ -35,18 +35,24 @@ vm_qemu() {
   if command -v qemu-system-x86_64 >/dev/null; then QEMU=(qemu-system-x86_64); return; fi
   local root=$VM_OUT/qemu/root
   if [[ ! -x $root/usr/bin/qemu-system-x86_64 ]]; then
-    vm_log "unpacking Debian's qemu-system-x86 under $root"
-    local pkgs=(qemu-system-x86 qemu-system-common qemu-system-data) deps
-    apt-get update -qq
-    deps=$(apt-cache depends --important "${pkgs[@]}" | awk '/Depends:/ && $2 !~ /^(<|qemu-)/ {print $2}' | sort -u)
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $deps >/dev/null
-    mkdir -p "$VM_OUT/qemu/debs"
-    (cd "$VM_OUT/qemu/debs" && apt-get download -q "${pkgs[@]}" 2>/dev/null)
-    for d in "$VM_OUT"/qemu/debs/*.deb; do dpkg -x "$d" "$root"; done
+    # All of it to stderr: callers read vm_accel's answer from stdout.
+    vm_unpack_qemu "$root" >&2
   fi
   # Its TCG accelerator and devices are modules; firmware comes from the seabios/ipxe-qemu packages.
   export QEMU_MODULE_DIR=$root/usr/lib/x86_64-linux-gnu/qemu
   QEMU=("$root/usr/bin/qemu-system-x86_64" -L "$root/usr/share/qemu" -L /usr/share/seabios -L /usr/lib/ipxe/qemu)
+}
+
+vm_unpack_qemu() {
+  local root=$1
+  vm_log "unpacking Debian's qemu-system-x86 under $root"
+  local pkgs=(qemu-system-x86 qemu-system-common qemu-system-data) deps
+  apt-get update -qq
+  deps=$(apt-cache depends --important "${pkgs[@]}" | awk '/Depends:/ && $2 !~ /^(<|qemu-)/ {print $2}' | sort -u)
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $deps >/dev/null
+  mkdir -p "$VM_OUT/qemu/debs"
+  (cd "$VM_OUT/qemu/debs" && apt-get download -q "${pkgs[@]}" 2>/dev/null)
+  for d in "$VM_OUT"/qemu/debs/*.deb; do dpkg -x "$d" "$root"; done
 }
 
 vm_image() { [[ -f $VM_OUT/image/current/rootfs.raw ]] || "$VM_HERE/image.sh" >/dev/null; echo "$VM_OUT/image/current"; }
