@@ -26,6 +26,7 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub web: WebConfig,
     pub camera: CameraConfig,
+    pub media: MediaConfig,
     pub notify: NotifyConfig,
     pub audit: AuditConfig,
     pub replica: ReplicaConfig,
@@ -42,6 +43,15 @@ pub struct NotifyConfig {
     /// How often the daemon looks for newly overdue cameras.
     #[serde(with = "humantime_serde")]
     pub check_every: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    /// How long libav may take over one clip, before a second per 20 MiB of it is added (its
+    /// walled-off child is stopped after that, and the clip's media facts say the probe failed).
+    #[serde(with = "humantime_serde")]
+    pub probe_timeout: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -176,6 +186,9 @@ pub struct WebConfig {
     pub listen: String,
     /// Required on every request when listening beyond loopback.
     pub token: Option<String>,
+    /// Names the station is reached by beyond loopback (its loopback names and listen address are
+    /// always answered); a request for any other host is refused (DNS rebinding).
+    pub hostnames: Vec<String>,
 }
 
 /// Durations written the way people write them: "24h", "2s", "365days".

@@ -1,5 +1,11 @@
 fn main() {
     keep_large_buffers_out_of_the_heap();
+    let mut args = std::env::args();
+    if args.nth(1).as_deref() == Some(camdock::media::sandbox::CHILD_COMMAND) {
+        // The walled-off media probe (media/sandbox.rs): no config, no logging, nothing opened.
+        let cpu_seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(60);
+        std::process::exit(camdock::media::sandbox::run_child(cpu_seconds));
+    }
     std::process::exit(camdock::cli::main());
 }
 

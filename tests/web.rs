@@ -173,7 +173,7 @@ fn beyond_loopback_the_token_is_required() {
         &s,
         "run",
         &format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"0.0.0.0:{port}\"\ntoken = \"{token}\"\n",
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"0.0.0.0:{port}\"\ntoken = \"{token}\"\nhostnames = [\"dock-7.station.lan\"]\n",
             media.display()
         ),
     );
@@ -193,6 +193,21 @@ fn beyond_loopback_the_token_is_required() {
             .starts_with(&format!("camdock_token={token}")),
         "the page keeps the token for its event stream"
     );
+
+    // DNS rebinding: another site's name resolved to the station. Its Host is refused, token or
+    // not; the station's own names are answered.
+    let status_for = |host: &str| {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(c, "GET /api/v1/fleet HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        answer.split(' ').nth(1).unwrap_or("").to_string()
+    };
+    assert_eq!(status_for(&format!("evil.example:{port}")), "421");
+    assert_eq!(status_for("127.0.0.1.evil.example"), "421");
+    assert_eq!(status_for(&format!("dock-7.station.lan:{port}")), "200");
+    assert_eq!(status_for(&format!("localhost:{port}")), "200");
 }
 
 fn browser_dir() -> PathBuf {

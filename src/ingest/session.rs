@@ -386,7 +386,10 @@ impl Ingestor<'_> {
                                 .place(staging, &job.digests, &clips[job.index].ext)
                             {
                                 Ok(p) => {
-                                    let media = media::probe(&self.store.locate(&p.store_path));
+                                    let media = media::probe_isolated(
+                                        &self.store.locate(&p.store_path),
+                                        self.config.media.probe_timeout,
+                                    );
                                     Landing::Placed(p, media)
                                 }
                                 Err(e) => Landing::Failed(e),

@@ -1,8 +1,10 @@
 //! Media facts from libav (ffmpeg-next over the system's FFmpeg).
 
 pub mod probe;
+pub mod sandbox;
 
 pub use probe::{Integrity, MediaFacts, probe};
+pub use sandbox::probe_isolated;
 
 /// Extensions the station treats as recordings (design §4).
 pub const MEDIA_EXTENSIONS: &[&str] = &[

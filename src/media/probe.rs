@@ -16,6 +16,9 @@ pub enum Integrity {
     Ok,
     Damaged,
     NotMedia,
+    /// The probe itself failed (crashed, overran its limits, was killed): nothing is known of the
+    /// clip's media, which is stored all the same.
+    Unknown,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -34,9 +37,18 @@ pub struct MediaFacts {
 }
 
 impl MediaFacts {
-    fn not_media(why: String) -> Self {
+    pub fn not_media(why: String) -> Self {
+        MediaFacts::nothing_known(Integrity::NotMedia, why)
+    }
+
+    /// The probe failed: "unknown: probe failed (why)".
+    pub fn probe_failed(why: String) -> Self {
+        MediaFacts::nothing_known(Integrity::Unknown, format!("probe failed: {why}"))
+    }
+
+    fn nothing_known(integrity: Integrity, why: String) -> Self {
         MediaFacts {
-            integrity: Integrity::NotMedia,
+            integrity,
             problems: vec![why],
             container: None,
             duration_s: None,
@@ -61,12 +73,18 @@ struct StreamTally {
     time_base: f64,
 }
 
+/// Probes a file in this process. The station probes stored clips behind a wall instead
+/// (`sandbox::probe_isolated`); this is what runs inside it, and in unit tests.
 pub fn probe(path: &Path) -> MediaFacts {
     super::init();
-    let mut input = match ffmpeg::format::input(path) {
-        Ok(i) => i,
-        Err(e) => return MediaFacts::not_media(format!("libav cannot open it as media: {e}")),
-    };
+    match ffmpeg::format::input(path) {
+        Ok(input) => probe_input(input),
+        Err(e) => MediaFacts::not_media(format!("libav cannot open it as media: {e}")),
+    }
+}
+
+/// Probes an opened input to its last packet.
+pub fn probe_input(mut input: Input) -> MediaFacts {
     let av_streams: Vec<_> = input
         .streams()
         .filter(|s| matches!(s.parameters().medium(), Type::Video | Type::Audio))

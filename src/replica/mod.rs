@@ -84,7 +84,11 @@ pub fn health(station: &Station, now: DateTime<Utc>) -> anyhow::Result<Health> {
         failing: queue::failing(conn)?,
         breaker_open_until: queue::breaker_open_until(conn, now)?.map(stamp),
         endpoint_failures: conn
-            .query_row("SELECT failures FROM replica_breaker WHERE id = 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT failures FROM replica_breaker WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()?
             .unwrap_or(0),
         last_replicated_at: conn

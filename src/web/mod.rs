@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod host;
 pub mod metrics;
 pub mod stream;
 
@@ -70,6 +71,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            host::require_own_host,
         ))
         .with_state(state)
 }

@@ -12,6 +12,7 @@ pub struct Scratch(pub tempfile::TempDir);
 
 impl Scratch {
     pub fn new() -> Scratch {
+        probe_in_camdock();
         Scratch(
             tempfile::Builder::new()
                 .prefix("camdock-test.")
@@ -150,4 +151,18 @@ pub fn failed_clip_error(report: &serde_json::Value) -> String {
         .and_then(|c| c["error"].as_str())
         .unwrap_or_else(|| panic!("no failed clip in {report}"))
         .to_string()
+}
+
+/// Stations opened by a test probe clips in this build's camdock, walled off as on a station
+/// (media/sandbox.rs); the test binary itself is not camdock.
+pub fn probe_in_camdock() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: set once, before this test starts a station (and so before any probe reads it);
+    // other tests' threads only read it through the same Once.
+    ONCE.call_once(|| unsafe {
+        std::env::set_var(
+            camdock::media::sandbox::HELPER_ENV,
+            env!("CARGO_BIN_EXE_camdock"),
+        )
+    });
 }

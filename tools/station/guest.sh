@@ -24,7 +24,7 @@
 #   station wait-bytes MB                          until the daemon has read MB MiB of the docked cards
 #   station healthy                                the service is active and never restarted
 set -euo pipefail
-DB=/var/lib/camdock/ledger.sqlite3
+DB=$(sed -n 's/^data_dir *= *"\(.*\)".*/\1/p' /etc/camdock/camdock.toml)/ledger.sqlite3
 STATION_TZ=$(sed -n 's/^timezone *= *"\(.*\)".*/\1/p' /etc/camdock/camdock.toml)
 
 now_ms() { date +%s%3N; }

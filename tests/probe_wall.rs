@@ -1,0 +1,222 @@
+//! libav behind a wall (media/sandbox.rs): each stored clip is probed in a child process that can
+//! read that clip and write its answer, nothing else. A child that crashes or hangs costs the
+//! clip its media facts ("unknown: probe failed"), never the clip, the ingest or the daemon.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const FAULT: &str = camdock::media::sandbox::FAULT_ENV;
+
+/// `camdock probe-clip` on `clip`, as the station runs it, with an optional fault.
+fn probe_child(clip: &Path, fault: Option<&str>) -> (Option<i32>, String) {
+    let mut cmd = Command::new(bin());
+    cmd.args(["probe-clip", "5"])
+        .stdin(std::fs::File::open(clip).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(f) = fault {
+        cmd.env(FAULT, f);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn ffmpeg(args: &[&str]) {
+    let st = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .unwrap();
+    assert!(st.success(), "ffmpeg {args:?}");
+}
+
+#[test]
+fn the_walled_probe_reads_real_media_and_can_open_nothing_else() {
+    let s = Scratch::new();
+    let mp4 = s.join("clip.mp4");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=3:size=640x360:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+        ]
+        .into_iter()
+        .chain([mp4.to_str().unwrap()])
+        .collect::<Vec<_>>(),
+    );
+    let (code, out) = probe_child(&mp4, None);
+    assert_eq!(code, Some(0));
+    let facts = json(&out);
+    assert_eq!(facts["integrity"], "ok", "{out}");
+    assert_eq!(
+        (facts["video_codec"].as_str(), facts["width"].as_u64()),
+        (Some("h264"), Some(640))
+    );
+
+    // Damage is still found behind the wall: the index at the front promises what is cut off.
+    let cut = s.join("cut.mp4");
+    let bytes = std::fs::read(&mp4).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (_, out) = probe_child(&cut, None);
+    assert_eq!(json(&out)["integrity"], "damaged", "{out}");
+
+    // What a demuxer bug could do once it runs code in the child: open a file, open a socket.
+    // Both are refused by the child's seccomp filter (EPERM = errno 1).
+    let (code, out) = probe_child(&mp4, Some("escape"));
+    assert_eq!(code, Some(0));
+    let tried = json(&out);
+    assert_eq!(tried["open"], "errno 1", "{out}");
+    assert_eq!(tried["socket"], "errno 1", "{out}");
+}
+
+#[test]
+fn a_probe_that_crashes_leaves_every_clip_stored_with_the_probe_failure_on_record() {
+    for (fault, signal) in [
+        ("crash", "signal 11 (a crash)"),
+        ("abort", "signal 6 (an abort)"),
+    ] {
+        crashing_probe(fault, signal);
+    }
+}
+
+fn crashing_probe(fault: &str, signal: &str) {
+    let s = Scratch::new();
+    let vol = s.join("cam");
+    camera(&vol, "7070707", 3);
+    let data = s.join("data");
+    let started = Instant::now();
+    let out = Command::new(bin())
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "ingest",
+            vol.to_str().unwrap(),
+            "--json",
+        ])
+        .env(FAULT, fault)
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{fault}: a crash is seen at once"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&text)["stored"], 3, "{text}");
+    let (_, clips, _) = camdock(&["--data-dir", data.to_str().unwrap(), "clips", "--json"]);
+    for clip in json(&clips).as_array().unwrap() {
+        assert_eq!(clip["media"]["integrity"], "unknown", "{clip}");
+        let why = clip["media"]["problems"][0].as_str().unwrap();
+        assert_eq!(
+            why,
+            format!("probe failed: the probe was killed by {signal}"),
+            "{fault}"
+        );
+    }
+    let (code, out, err) = camdock(&["--data-dir", data.to_str().unwrap(), "verify"]);
+    assert_eq!(code, 0, "the clips themselves are intact: {out}{err}");
+}
+
+#[test]
+fn a_probe_that_hangs_is_stopped_and_the_daemon_docks_on() {
+    let s = Scratch::new();
+    let media = s.join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let cfg = s.join("camdock.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"\"\n[media]\nprobe_timeout = \"2s\"\n",
+            media.display()
+        ),
+    )
+    .unwrap();
+    let data = s.join("data");
+    let mut daemon = Command::new(bin())
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "run",
+        ])
+        .env(FAULT, "hang")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(s.join("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let stored = |camera: &str| -> Vec<serde_json::Value> {
+        let (_, out, _) = camdock(&[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "clips",
+            "--camera",
+            camera,
+            "--json",
+        ]);
+        serde_json::from_str::<serde_json::Value>(&out)
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+    };
+    for (serial, n) in [("8080801", 2usize), ("8080802", 1)] {
+        let staged = s.join(serial);
+        camera(&staged, serial, n as u32);
+        std::fs::rename(&staged, media.join(serial)).unwrap();
+        let started = Instant::now();
+        while stored(serial).len() < n {
+            assert!(
+                daemon.try_wait().unwrap().is_none(),
+                "the daemon died: {}",
+                std::fs::read_to_string(s.join("daemon.log")).unwrap()
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{serial} not stored"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        for clip in stored(serial) {
+            assert_eq!(clip["media"]["integrity"], "unknown", "{clip}");
+            let why = clip["media"]["problems"][0].as_str().unwrap();
+            assert!(
+                why.contains("its CPU time limit") || why.contains("no answer within"),
+                "{why}"
+            );
+        }
+    }
+    assert!(
+        daemon.try_wait().unwrap().is_none(),
+        "the daemon is still running"
+    );
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let status = daemon.wait().unwrap();
+    assert!(status.success(), "clean stop: {status:?}");
+}
