@@ -277,21 +277,25 @@ scenario_power() {
   else fail power-cut "${why[*]}"; fi
 }
 
-# The store disk fills up mid-write: the station's data moved to a 56 MiB ext4 disk (a drop-in
-# lets the unit write there), two cameras docked at once, each with a 30 MiB clip that fits alone
+# The store disk fills up mid-write: the station's data moved to a 64 MiB ext4 disk (a drop-in
+# lets the unit write there), two cameras docked at once, each with a ~36 MiB clip that fits alone
 # (the check before a clip passes for both) but not beside the other. The clip that meets the full
 # disk fails by name with ENOSPC, its staging file goes, the rest is stored, the service stays up.
 scenario_diskfull() {
   local i why=() failed verify
   for i in 0 1; do put_card "full$i"; done
-  gsh "set -e; truncate -s 56M /var/lib/station/store.img; mkfs.ext4 -q -F -b 4096 -N 512 -m 0 /var/lib/station/store.img
+  # The disk is made on the host (the guest has no mkfs.ext4) and copied in.
+  truncate -s 64M "$CARDS/store.img" && mkfs.ext4 -q -F -b 4096 -N 512 -m 0 "$CARDS/store.img"
+  gsh "set -e; cp /mnt/share/cards/store.img /var/lib/station/store.img
        mkdir -p /srv/store; mount -o loop /var/lib/station/store.img /srv/store; install -d -o camdock -g camdock /srv/store/camdock
        mkdir -p /etc/systemd/system/camdock.service.d; printf '[Service]\nReadWritePaths=/srv/store\n' >/etc/systemd/system/camdock.service.d/store.conf
        cp /etc/camdock/camdock.toml /etc/camdock/camdock.toml.orig
        sed -i 's|^data_dir *=.*|data_dir = \"/srv/store/camdock\"|' /etc/camdock/camdock.toml
        systemctl daemon-reload; systemctl restart camdock" >>"$LOG" 2>&1
   note "store: $(gsh "df -m --output=avail /srv/store | tail -1") MiB free"
-  for i in 0 1; do station dock "full$i" "/var/lib/station/full$i.img" 1048576 "560000$i" "$i" >/dev/null; done
+  # Both in one guest command: under TCG an ssh round trip takes seconds, and the second camera's
+  # check must come while the first has written little.
+  gsh "station dock full0 /var/lib/station/full0.img 1048576 5600000 0 & station dock full1 /var/lib/station/full1.img 1048576 5600001 1 & wait" >/dev/null
   for i in 0 1; do station wait health-read 1 "560000$i" 300 || true; done
   failed=$(station q "SELECT count(*) FROM events WHERE kind = 'clip-failed' AND camera LIKE '560000_' AND detail_json LIKE '%No space left on device%'")
   ((failed >= 1)) || why+=("no clip met the full disk mid-write ($(station q "SELECT group_concat(json_extract(detail_json, '\$.error'), ' | ') FROM events WHERE kind = 'clip-failed'"))")
