@@ -143,9 +143,10 @@ scenario_clock() {
   check=$(station detail clock-checked 5200002)
   station pull fast >/dev/null; station wait camera-undocked 2 5200002 30
   local why=()
-  ((offset > 595000 && offset < 605000)) || why+=("offset $offset ms")
   # The camera writes DEVICE.TXT as it docks and the station reads it once the card is mounted:
-  # under TCG that takes a few seconds, which the next dock's offset shows (tolerance: 10 s here).
+  # under TCG that takes a few seconds (4-6 s measured, more on a loaded host), which both this
+  # offset and the next dock's show (tolerance: 10 s here).
+  ((offset > 590000 && offset < 610000)) || why+=("offset $offset ms")
   [[ -n $detail && $(json_field "$detail" 'd["read_write_window"] is not None') == True ]] ||
     why+=("no clock-corrected through a window: $(station detail clock-correction-failed 5200002 || true)")
   [[ -n $timeset ]] || why+=("no TIMESET.TXT on the card")
