@@ -880,6 +880,24 @@ pub struct Prepared {
     pub clock_set: String,
 }
 
+/// How long udev may take to hand a new camera's device node to the station's group.
+const UDEV_GRACE: Duration = Duration::from_secs(10);
+
+/// Opens the vendor camera, waiting out udev: the kernel announces a new device (and libusb's
+/// hotplug fires) before udev has applied the rule that gives its node to the station's group, so
+/// the first open can be denied (seen on the station test bed under load).
+fn open_once_permitted(serial: Option<&str>) -> Result<RusbTransport, OpenError> {
+    let deadline = Instant::now() + UDEV_GRACE;
+    loop {
+        match RusbTransport::open(VENDOR_ID, PRODUCT_ID, serial) {
+            Err(OpenError::Usb(rusb::Error::Access)) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A camera that shows only its vendor interface until told: handshake, read its id, set its
 /// clock to `wall()` (read just before it is sent), switch it to storage mode. Its storage then
 /// appears as a USB disk on the same port, and is ingested like any other.
@@ -888,7 +906,7 @@ pub fn prepare(
     usb_serial: Option<&str>,
     wall: impl Fn() -> NaiveDateTime,
 ) -> Result<Prepared, String> {
-    let transport = RusbTransport::open(VENDOR_ID, PRODUCT_ID, usb_serial)
+    let transport = open_once_permitted(usb_serial)
         .map_err(|e| format!("opening the camera over USB failed: {e}"))?;
     let mut camera = AmbaCamera::new(transport);
     camera.handshake().map_err(|e| e.to_string())?;
@@ -907,7 +925,7 @@ pub fn prepare(
 /// The `amba-usb` driver's clock correction: open the camera by its USB serial, handshake, and
 /// set date and time to the station's wall time.
 pub fn set_clock_over_usb(serial: &str, wall: NaiveDateTime) -> Result<(), String> {
-    let transport = RusbTransport::open(VENDOR_ID, PRODUCT_ID, Some(serial))
+    let transport = open_once_permitted(Some(serial))
         .map_err(|e| format!("opening the camera over USB failed: {e}"))?;
     let mut camera = AmbaCamera::new(transport);
     camera.handshake().map_err(|e| e.to_string())?;

@@ -184,8 +184,9 @@ scenario_vendor() {
   gsh "gadget.sh amba vcam /var/lib/station/vendor.img 4255001 2" >>"$LOG"
   station wait camera-prepared 1 4255001 90 && station wait camera-docked 1 4255001 180 &&
     station wait clip-stored 2 4255001 300 && station wait clock-corrected 1 4255001 120 || true
-  prep=$(station detail camera-prepared 4255001 || echo '{}')
-  docked=$(station detail camera-docked 4255001 || echo '{}')
+  # `station detail` prints nothing when there is no such event: read that as {}.
+  prep=$(station detail camera-prepared 4255001 || true); prep=${prep:-'{}'}
+  docked=$(station detail camera-docked 4255001 || true); docked=${docked:-'{}'}
   frames=$(gsh "awk '\$3 == \">\" { print substr(\$4, 2, 3) }' /run/amba-camera/vcam.log | xargs" || true)
   gsh "gadget.sh amba-stop vcam; gadget.sh remove vcam" >>"$LOG" 2>&1 || true
   station wait camera-undocked 1 4255001 30 || true
