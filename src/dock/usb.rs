@@ -58,15 +58,21 @@ impl Hotplug<Context> for Handler {
         if id != (amba_usb::VENDOR_ID, amba_usb::PRODUCT_ID) || !amba_usb::in_vendor_mode(&device) {
             return;
         }
-        // No I/O inside a libusb callback: the protocol runs on a thread of its own, and so does
-        // reading the serial (a synchronous transfer from inside libusb's event handling fails
-        // with LIBUSB_ERROR_BUSY, so it always read as None).
+        // No I/O inside a libusb callback: the protocol runs on a thread of its own. The serial
+        // comes from sysfs, which the kernel fills before announcing the device: opening the
+        // device to ask it can be denied until udev has given its node to the station's group.
         let (tx, zone) = (self.prepared.clone(), self.zone.clone());
         std::thread::spawn(move || {
-            let serial = device
-                .open()
+            let serial = std::fs::read_to_string(format!("/sys/bus/usb/devices/{port}/serial"))
                 .ok()
-                .and_then(|h| h.read_serial_number_string_ascii(&desc).ok());
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .or_else(|| {
+                    device
+                        .open()
+                        .ok()
+                        .and_then(|h| h.read_serial_number_string_ascii(&desc).ok())
+                });
             tracing::info!(port, serial = ?serial, "vendor-protocol camera: preparing it for ingest");
             let wall = || zone.utc_to_wall(chrono::Utc::now());
             let outcome = amba_usb::prepare(&port, serial.as_deref(), wall).map_err(|e| (port, e));
