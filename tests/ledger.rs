@@ -140,47 +140,6 @@ fn bad_config_and_usage_exit_2_with_one_sentence() {
     assert_eq!(code, 2, "{err}");
 }
 
-/// The station's own admin rewrites history with sqlite3 (issue: "custody you can defend").
-fn rewrite(path: &std::path::Path, sql: &str) {
-    let db = Connection::open(path).unwrap();
-    db.execute_batch(
-        "PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;",
-    )
-    .unwrap();
-    db.execute_batch(sql).unwrap();
-    // ...and re-chains every event from the first changed one, so the chain holds.
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>, String, String)> = db
-        .prepare("SELECT seq, at, kind, camera, clip_sha256, actor, detail_json FROM events ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut prev = camdock::ledger::chain::GENESIS.to_string();
-    for (seq, at, kind, camera, clip, actor, detail) in rows {
-        let fields = camdock::ledger::chain::EventFields {
-            seq,
-            at: &at,
-            kind: &kind,
-            camera: camera.as_deref(),
-            clip: clip.as_deref(),
-            actor: &actor,
-            detail_json: &detail,
-        };
-        let hash = camdock::ledger::chain::event_hash(&fields, &prev);
-        db.execute(
-            "UPDATE events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
-            rusqlite::params![seq, prev, hash],
-        )
-        .unwrap();
-        prev = hash;
-    }
-    // The guard goes back, so opening the ledger records nothing.
-    for (_, sql) in camdock::ledger::schema::GUARD_TRIGGERS {
-        db.execute_batch(sql).unwrap();
-    }
-}
-
 /// A station with a checkpoint (also carried off as a witness), then a hold and a viewing.
 fn with_history(s: &Scratch) -> (std::path::PathBuf, std::path::PathBuf) {
     let path = ingested(s);
@@ -222,7 +181,7 @@ fn deleting_the_newest_events_and_the_checkpoints_is_caught() {
     let s = Scratch::new();
     let (path, carried) = with_history(&s);
     let data = s.join("data");
-    rewrite(
+    rewrite_history(
         &path,
         "DELETE FROM holds WHERE placed_seq > (SELECT max(seq) - 4 FROM events);
          DELETE FROM events WHERE seq > (SELECT max(seq) - 4 FROM events);",
@@ -244,7 +203,7 @@ fn rewriting_an_access_event_and_rechaining_is_caught() {
     let s = Scratch::new();
     let (path, carried) = with_history(&s);
     let data = s.join("data");
-    rewrite(
+    rewrite_history(
         &path,
         "UPDATE events SET actor = 'nobody', detail_json = replace(detail_json, 'review', 'routine')
          WHERE kind = 'clip-accessed';",

@@ -476,48 +476,6 @@ fn refuses_a_bucket_without_object_lock_and_verify_finds_a_missing_object() {
     assert!(out.contains(&format!("clip {sha} is missing")), "{out}");
 }
 
-/// Re-chains the ledger after an edit, as the station's own admin could (triggers dropped and
-/// put back), so that the ledger is consistent in itself.
-fn rewrite(data: &Path, sql: &str) {
-    let db = rusqlite::Connection::open(data.join(camdock::station::LEDGER_FILE)).unwrap();
-    db.execute_batch(
-        "PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;",
-    )
-    .unwrap();
-    db.execute_batch(sql).unwrap();
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>, String, String)> = db
-        .prepare("SELECT seq, at, kind, camera, clip_sha256, actor, detail_json FROM events ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut prev = camdock::ledger::chain::GENESIS.to_string();
-    for (seq, at, kind, camera, clip, actor, detail) in rows {
-        let hash = camdock::ledger::chain::event_hash(
-            &camdock::ledger::chain::EventFields {
-                seq,
-                at: &at,
-                kind: &kind,
-                camera: camera.as_deref(),
-                clip: clip.as_deref(),
-                actor: &actor,
-                detail_json: &detail,
-            },
-            &prev,
-        );
-        db.execute(
-            "UPDATE events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
-            rusqlite::params![seq, prev, hash],
-        )
-        .unwrap();
-        prev = hash;
-    }
-    for (_, sql) in camdock::ledger::schema::GUARD_TRIGGERS {
-        db.execute_batch(sql).unwrap();
-    }
-}
-
 /// tools/audit/bucket_audit.py, as an auditor runs it: Python, boto3, the bucket, and the
 /// station's ledger file (no camdock). Returns its exit code and output.
 fn bucket_audit(endpoint: &str, bucket: &str, ledger_dir: &Path) -> (i32, String) {
@@ -602,8 +560,8 @@ fn the_bucket_witnesses_a_cut_or_rewritten_ledger() {
     );
 
     // Attack 1: the hold and the viewing deleted, with everything after them; checkpoints gone.
-    rewrite(
-        &data,
+    rewrite_history(
+        &data.join(camdock::station::LEDGER_FILE),
         "DELETE FROM holds; DELETE FROM events WHERE seq >= (SELECT min(seq) FROM events WHERE kind = 'hold-placed');",
     );
     let _ = std::fs::remove_dir_all(data.join("checkpoints"));
@@ -618,8 +576,8 @@ fn the_bucket_witnesses_a_cut_or_rewritten_ledger() {
     );
 
     // Attack 2: the viewing's actor and reason rewritten, every hash after it recomputed.
-    rewrite(
-        &copy,
+    rewrite_history(
+        &copy.join(camdock::station::LEDGER_FILE),
         "UPDATE events SET actor = 'nobody', detail_json = replace(detail_json, 'review', 'routine') WHERE kind = 'clip-accessed';",
     );
     let (code, out, err) = run(&cfg, &copy, &["verify", "--replica", "--json"]);

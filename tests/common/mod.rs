@@ -166,3 +166,46 @@ pub fn probe_in_camdock() {
         )
     });
 }
+
+/// The station's own admin rewrites history in the ledger database `path` with sqlite3 (issue:
+/// "custody you can defend"): the append-only triggers dropped, `sql` run, every event re-chained so
+/// the chain holds, the triggers put back.
+pub fn rewrite_history(path: &Path, sql: &str) {
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.execute_batch(
+        "PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;",
+    )
+    .unwrap();
+    db.execute_batch(sql).unwrap();
+    // ...and re-chains every event from the first changed one, so the chain holds.
+    let rows: Vec<(i64, String, String, Option<String>, Option<String>, String, String)> = db
+        .prepare("SELECT seq, at, kind, camera, clip_sha256, actor, detail_json FROM events ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev = camdock::ledger::chain::GENESIS.to_string();
+    for (seq, at, kind, camera, clip, actor, detail) in rows {
+        let fields = camdock::ledger::chain::EventFields {
+            seq,
+            at: &at,
+            kind: &kind,
+            camera: camera.as_deref(),
+            clip: clip.as_deref(),
+            actor: &actor,
+            detail_json: &detail,
+        };
+        let hash = camdock::ledger::chain::event_hash(&fields, &prev);
+        db.execute(
+            "UPDATE events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+            rusqlite::params![seq, prev, hash],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    // The guard goes back, so opening the ledger records nothing.
+    for (_, sql) in camdock::ledger::schema::GUARD_TRIGGERS {
+        db.execute_batch(sql).unwrap();
+    }
+}
