@@ -18,18 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 pub fn hold(station: &Station, sha256: &str, reason: &str, actor: &str) -> anyhow::Result<()> {
-    station.ledger().write(|w| {
-        let seq = w.append(
-            NewEvent::new(EventKind::HoldPlaced, actor)
-                .clip(sha256)
-                .detail(json!({ "reason": reason })),
-        )?;
-        w.tx().execute(
-            "INSERT INTO holds(sha256, reason, placed_seq) VALUES (?1, ?2, ?3)",
-            rusqlite::params![sha256, reason, seq],
-        )?;
-        Ok(())
-    })
+    place(station, Held::Clip(sha256), reason, actor)
 }
 
 /// Releases every active hold on a clip; returns how many.
@@ -39,42 +28,13 @@ pub fn release(
     reason: &str,
     actor: &str,
 ) -> anyhow::Result<usize> {
-    station.ledger().write(|w| {
-        let active: i64 = w.tx().query_row(
-            "SELECT count(*) FROM holds WHERE sha256 = ?1 AND released_seq IS NULL",
-            [sha256],
-            |r| r.get(0),
-        )?;
-        if active == 0 {
-            return Ok(0);
-        }
-        let seq = w.append(
-            NewEvent::new(EventKind::HoldReleased, actor)
-                .clip(sha256)
-                .detail(json!({ "reason": reason })),
-        )?;
-        w.tx().execute(
-            "UPDATE holds SET released_seq = ?2 WHERE sha256 = ?1 AND released_seq IS NULL",
-            rusqlite::params![sha256, seq],
-        )?;
-        Ok(active as usize)
-    })
+    lift(station, Held::Clip(sha256), reason, actor)
 }
 
 /// A hold on a case: every clip in the case at purge time is kept, those tagged later too; the
 /// case may have no clip yet.
 pub fn hold_case(station: &Station, case: &str, reason: &str, actor: &str) -> anyhow::Result<()> {
-    station.ledger().write(|w| {
-        let seq = w.append(
-            NewEvent::new(EventKind::HoldPlaced, actor)
-                .detail(json!({ "case": case, "reason": reason })),
-        )?;
-        w.tx().execute(
-            "INSERT INTO case_holds(case_name, reason, placed_seq) VALUES (?1, ?2, ?3)",
-            rusqlite::params![case, reason, seq],
-        )?;
-        Ok(())
-    })
+    place(station, Held::Case(case), reason, actor)
 }
 
 /// Releases every active hold on a case; returns how many.
@@ -84,22 +44,66 @@ pub fn release_case(
     reason: &str,
     actor: &str,
 ) -> anyhow::Result<usize> {
+    lift(station, Held::Case(case), reason, actor)
+}
+
+/// What a hold is on: one clip, or a case.
+#[derive(Clone, Copy)]
+enum Held<'a> {
+    Clip(&'a str),
+    Case(&'a str),
+}
+
+impl<'a> Held<'a> {
+    /// The table of such holds, the column naming what is held, and its value.
+    fn row(self) -> (&'static str, &'static str, &'a str) {
+        match self {
+            Held::Clip(sha) => ("holds", "sha256", sha),
+            Held::Case(case) => ("case_holds", "case_name", case),
+        }
+    }
+
+    fn event(self, kind: EventKind, actor: &str, reason: &str) -> NewEvent {
+        match self {
+            Held::Clip(sha) => NewEvent::new(kind, actor)
+                .clip(sha)
+                .detail(json!({ "reason": reason })),
+            Held::Case(case) => {
+                NewEvent::new(kind, actor).detail(json!({ "case": case, "reason": reason }))
+            }
+        }
+    }
+}
+
+fn place(station: &Station, held: Held<'_>, reason: &str, actor: &str) -> anyhow::Result<()> {
+    let (table, column, name) = held.row();
+    station.ledger().write(|w| {
+        let seq = w.append(held.event(EventKind::HoldPlaced, actor, reason))?;
+        w.tx().execute(
+            &format!("INSERT INTO {table}({column}, reason, placed_seq) VALUES (?1, ?2, ?3)"),
+            rusqlite::params![name, reason, seq],
+        )?;
+        Ok(())
+    })
+}
+
+fn lift(station: &Station, held: Held<'_>, reason: &str, actor: &str) -> anyhow::Result<usize> {
+    let (table, column, name) = held.row();
     station.ledger().write(|w| {
         let active: i64 = w.tx().query_row(
-            "SELECT count(*) FROM case_holds WHERE case_name = ?1 AND released_seq IS NULL",
-            [case],
+            &format!("SELECT count(*) FROM {table} WHERE {column} = ?1 AND released_seq IS NULL"),
+            [name],
             |r| r.get(0),
         )?;
         if active == 0 {
             return Ok(0);
         }
-        let seq = w.append(
-            NewEvent::new(EventKind::HoldReleased, actor)
-                .detail(json!({ "case": case, "reason": reason })),
-        )?;
+        let seq = w.append(held.event(EventKind::HoldReleased, actor, reason))?;
         w.tx().execute(
-            "UPDATE case_holds SET released_seq = ?2 WHERE case_name = ?1 AND released_seq IS NULL",
-            rusqlite::params![case, seq],
+            &format!(
+                "UPDATE {table} SET released_seq = ?2 WHERE {column} = ?1 AND released_seq IS NULL"
+            ),
+            rusqlite::params![name, seq],
         )?;
         Ok(active as usize)
     })
