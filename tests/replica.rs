@@ -206,15 +206,45 @@ fn versions(cfg: &camdock::config::ReplicaConfig, key: &str) -> usize {
     })
 }
 
-#[test]
-fn clips_replicate_locked_with_their_checksum_and_the_replica_verifies() {
+/// A station with `clips` clips ingested, configured to replicate to `bucket` (created with
+/// Object Lock) on a LocalStack of its own.
+struct Locked {
+    s: Scratch,
+    ls: LocalStack,
+    toml: String,
+    cfg: String,
+    data: PathBuf,
+    shas: Vec<String>,
+}
+
+fn locked_station(bucket: &str, clips: u32) -> Locked {
     let s = Scratch::new();
     let ls = LocalStack::start(s.path());
-    create_bucket(&ls.endpoint(), "evidence", true);
-    let toml = replica_toml(&ls.endpoint(), "evidence", "");
+    create_bucket(&ls.endpoint(), bucket, true);
+    let toml = replica_toml(&ls.endpoint(), bucket, "");
     let cfg = config_file(s.path(), "camdock.toml", &toml);
     let data = s.join("data");
-    let shas = ingest(&s, &cfg, &data, 3);
+    let shas = ingest(&s, &cfg, &data, clips);
+    Locked {
+        s,
+        ls,
+        toml,
+        cfg,
+        data,
+        shas,
+    }
+}
+
+#[test]
+fn clips_replicate_locked_with_their_checksum_and_the_replica_verifies() {
+    let Locked {
+        s: _s,
+        ls: _ls,
+        toml,
+        cfg,
+        data,
+        shas,
+    } = locked_station("evidence", 3);
 
     let (code, out, err) = run(&cfg, &data, &["status", "--json"]);
     assert_eq!(json(&out)["replication_backlog"], 3, "{out}{err}");
@@ -509,13 +539,14 @@ fn bucket_audit(endpoint: &str, bucket: &str, ledger_dir: &Path) -> (i32, String
 /// rewrites a viewing and re-chains the ledger; the copy in the bucket, under Object Lock, shows it.
 #[test]
 fn the_bucket_witnesses_a_cut_or_rewritten_ledger() {
-    let s = Scratch::new();
-    let ls = LocalStack::start(s.path());
-    create_bucket(&ls.endpoint(), "evidence", true);
-    let toml = replica_toml(&ls.endpoint(), "evidence", "");
-    let cfg = config_file(s.path(), "camdock.toml", &toml);
-    let data = s.join("data");
-    let shas = ingest(&s, &cfg, &data, 2);
+    let Locked {
+        s,
+        ls,
+        toml: _,
+        cfg,
+        data,
+        shas,
+    } = locked_station("evidence", 2);
     let clip = &shas[0][..12];
     for args in [
         vec![
@@ -667,13 +698,14 @@ fn legal_holds(data: &Path, rc: &camdock::config::ReplicaConfig, shas: &[&str]) 
 
 #[test]
 fn the_bucket_keeps_what_the_station_keeps_by_legal_holds() {
-    let s = Scratch::new();
-    let ls = LocalStack::start(s.path());
-    create_bucket(&ls.endpoint(), "kept", true);
-    let toml = replica_toml(&ls.endpoint(), "kept", "");
-    let cfg = config_file(s.path(), "camdock.toml", &toml);
-    let data = s.join("data");
-    let shas = ingest(&s, &cfg, &data, 3);
+    let Locked {
+        s: _s,
+        ls: _ls,
+        toml,
+        cfg,
+        data,
+        shas,
+    } = locked_station("kept", 3);
     let (a, b, c) = (shas[0].as_str(), shas[1].as_str(), shas[2].as_str());
     let rc = bucket_of(&toml);
     let ok = |args: &[&str]| {
