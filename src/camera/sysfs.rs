@@ -32,6 +32,9 @@ fn is_port_path(s: &str) -> bool {
 /// One line of `/proc/self/mountinfo`: which device is mounted where, as what.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mount {
+    /// The kernel's id of this mount: a card unmounted and mounted again on the same point gets
+    /// a new one, even when the two happen between two reads of the table.
+    pub id: String,
     /// `MAJ:MIN` of the mounted filesystem's device.
     pub dev: String,
     pub point: PathBuf,
@@ -52,6 +55,7 @@ pub fn mounts(mountinfo: &str) -> Vec<Mount> {
             // Optional fields end at a lone "-"; the fs type and source follow it.
             let dash = fields.iter().position(|f| *f == "-")?;
             Some(Mount {
+                id: fields.first()?.to_string(),
                 dev: fields.get(2)?.to_string(),
                 point: PathBuf::from(unescape(fields.get(4)?)),
                 options: fields.get(5)?.to_string(),

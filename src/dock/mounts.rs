@@ -33,13 +33,14 @@ impl MountWatch {
         }
     }
 
-    /// Mounts directly under the media root: mount point → device (`MAJ:MIN`).
-    fn docked_mounts(&self, mountinfo: &str) -> BTreeMap<PathBuf, String> {
+    /// Mounts directly under the media root: mount point → (device `MAJ:MIN`, mount id). The id
+    /// tells a re-dock from no change when the pull and the re-dock fall between two reads.
+    fn docked_mounts(&self, mountinfo: &str) -> BTreeMap<PathBuf, (String, String)> {
         // A later mount on the same point hides an earlier one: table order, last wins.
         sysfs::mounts(mountinfo)
             .into_iter()
             .filter(|m| m.point.parent() == Some(self.root.as_path()))
-            .map(|m| (m.point, m.dev))
+            .map(|m| (m.point, (m.dev, m.id)))
             .collect()
     }
 
@@ -82,7 +83,7 @@ impl DockSource for MountWatch {
         let thread = std::thread::Builder::new()
             .name("mount-watch".into())
             .spawn(move || {
-                let mut known: BTreeMap<PathBuf, String> = BTreeMap::new();
+                let mut known: BTreeMap<PathBuf, (String, String)> = BTreeMap::new();
                 let mut text = String::new();
                 while !stopping.load(Ordering::SeqCst) {
                     text.clear();
@@ -95,14 +96,15 @@ impl DockSource for MountWatch {
                         return;
                     }
                     let now = watch.docked_mounts(&text);
-                    for (point, dev) in &known {
-                        if now.get(point) != Some(dev) {
+                    for (point, mounted) in &known {
+                        if now.get(point) != Some(mounted) {
                             let _ = events.send(DockEvent::Vanished(point.clone()));
                         }
                     }
-                    for (point, dev) in &now {
-                        if known.get(point) != Some(dev) {
-                            let _ = events.send(DockEvent::Appeared(watch.describe(point, dev)));
+                    for (point, mounted) in &now {
+                        if known.get(point) != Some(mounted) {
+                            let _ =
+                                events.send(DockEvent::Appeared(watch.describe(point, &mounted.0)));
                         }
                     }
                     known = now;
@@ -120,7 +122,7 @@ impl DockSource for MountWatch {
         Ok(self
             .docked_mounts(&text)
             .iter()
-            .map(|(point, dev)| self.describe(point, dev))
+            .map(|(point, (dev, _))| self.describe(point, dev))
             .collect())
     }
 }
@@ -161,5 +163,21 @@ mod tests {
         assert_eq!(d.usb.unwrap().serial.as_deref(), Some("5555555"));
         let unnamed = watch.describe(Path::new("/run/camdock/media/slot2"), "8:33");
         assert_eq!(unnamed.slot, "port 1-4");
+    }
+
+    #[test]
+    fn a_redock_between_two_reads_of_the_table_is_still_a_new_mount() {
+        let watch = MountWatch::new(Path::new("/run/camdock/media"), SlotNames::default());
+        let line = |id: u32| {
+            format!("{id} 30 8:33 / /run/camdock/media/slot2 ro,nosuid - vfat /dev/sdc1 ro\n")
+        };
+        let before = watch.docked_mounts(&line(812));
+        let after = watch.docked_mounts(&line(845));
+        let point = Path::new("/run/camdock/media/slot2");
+        assert_eq!(before[point].0, after[point].0, "same card, same device");
+        assert_ne!(
+            before[point], after[point],
+            "pulled and docked again: not the same mount"
+        );
     }
 }

@@ -215,11 +215,20 @@ scenario_pulls() {
   for ((n = 1; n <= PULLS; n++)); do
     # A random instant while the large clip streams: once the daemon has read AT MB of the card
     # (its status.json), the camera is pulled. The large clip is never stored by an interrupted
-    # session, so every re-dock reads it again from its first byte.
-    at=$((4 + RANDOM % 80))
+    # session, so every re-dock reads it again from its first byte. AT stays 36 MiB short of the
+    # clip's end: a re-dock reads what the guest has cached fast, and the unbind takes a second or
+    # two under TCG, so a later instant can find the copy already finished (then the clip is
+    # stored and no later pull can interrupt anything: the scenario says so, below).
+    at=$((4 + RANDOM % 56))
     station dock big /var/lib/station/big.img 1048576 5400004 2 >/dev/null
     station pull-at big "$at" >/dev/null
-    station wait session-interrupted "$n" 5400004 30 || why+=("pull $n at $at MB: no session-interrupted")
+    if ! station wait session-interrupted "$n" 5400004 30; then
+      if [[ $(station count clip-stored 5400004) == "$(wc -l <"$CARDS/big.sums")" ]]; then
+        why+=("pull $n at $at MB came after the copy had finished (the test bed's timing, not a lost interruption)")
+        break
+      fi
+      why+=("pull $n at $at MB: no session-interrupted")
+    fi
     station wait camera-undocked "$n" 5400004 30 || true
     local staged; staged=$(gsh "find /var/lib/camdock/store/staging -type f ! -name .lock | wc -l")
     note "pull $n at $at MB: staged $staged, interrupted $(station count session-interrupted 5400004)"
