@@ -71,6 +71,10 @@ pub enum Command {
     Checkpoint(commands::checkpoint::Args),
     /// Bind a camera to an officer and unit: writes CAMDOCK.INI, sealed with the station key.
     Bind(commands::bind::Args),
+    /// Accounts and roles (an admin's work; `init` at install).
+    Account(commands::people::AccountArgs),
+    /// Two-person approvals of access to evidence: request, approve, refuse.
+    Approval(commands::people::ApprovalArgs),
     /// Write a realistic camera volume (real MP4s and DEVICE.TXT).
     SimulateCamera(commands::simulate::Args),
     /// The privileged step that writes clock corrections to read-only cards (run by
@@ -132,6 +136,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Checkpoint(a) => commands::checkpoint::run(config, data_dir, a),
         Command::Bind(a) => commands::bind::run(config, data_dir, a),
         Command::Status(a) => commands::status::run(config, data_dir, a),
+        Command::Account(a) => commands::people::account(config, data_dir, a),
+        Command::Approval(a) => commands::people::approval_command(config, data_dir, a),
         Command::SimulateCamera(a) => commands::simulate::run(a),
         Command::ClockWindow(a) => commands::clock_window::run(config, a),
     }

@@ -177,6 +177,9 @@ pub struct PolicyConfig {
     #[serde(with = "humantime_serde")]
     pub retention_important: Duration,
     pub wipe_after_ingest: bool,
+    /// How long an approval to view, copy, export or purge stands once given.
+    #[serde(with = "humantime_serde")]
+    pub approval_valid_for: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

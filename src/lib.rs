@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod media;
 pub mod notification;
 pub mod paths;
+pub mod people;
 pub mod replica;
 pub mod simulate;
 pub mod station;

@@ -1,6 +1,8 @@
+use super::people;
 use super::{OK, emit, open};
 use crate::config::Config;
 use crate::custody::access::{self, Access};
+use crate::people::approvals::Use;
 use crate::usage;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +14,9 @@ pub struct ViewArgs {
     pub actor: Option<String>,
     #[arg(long)]
     pub reason: Option<String>,
+    /// The approval, on a station with accounts (`camdock approval request view`).
+    #[arg(long)]
+    pub approval: Option<i64>,
     #[arg(long)]
     pub json: bool,
 }
@@ -27,6 +32,9 @@ pub struct CopyArgs {
     pub reason: Option<String>,
     #[arg(long)]
     pub approved_by: Option<String>,
+    /// The approval, on a station with accounts (`camdock approval request copy`).
+    #[arg(long)]
+    pub approval: Option<i64>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -40,14 +48,48 @@ pub struct LogArgs {
     pub json: bool,
 }
 
+/// Who looks and why. On a station with accounts: the signed-in account; for a view, the reason
+/// is the approval's (spent here); a copy's approval is spent by the caller. Without accounts: both
+/// as typed.
+fn who_and_why(
+    station: &crate::station::Station,
+    actor: &Option<String>,
+    reason: &Option<String>,
+    approval: Option<i64>,
+    act: Use,
+    sha: &str,
+) -> anyhow::Result<(String, String)> {
+    if !crate::people::accounts::any(station)? {
+        return access::require(actor.as_deref(), reason.as_deref());
+    }
+    let actor = people::actor(station, actor.as_deref(), crate::people::Act::RequestAccess)?;
+    if act == Use::View {
+        let (by, why) = people::approval(
+            station,
+            &actor,
+            approval,
+            act,
+            (Some(sha), None),
+            (None, None),
+        )?
+        .expect("with accounts an approval is required or refused");
+        return Ok((actor, format!("{why} (approved by {by})")));
+    }
+    let reason = reason
+        .clone()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| usage!("a {} needs --reason WHY", act.as_str()))?;
+    Ok((actor, reason))
+}
+
 /// Shows a clip's facts and where to play it from; on the access register.
 pub fn view(config: Config, data_dir: Option<&Path>, a: ViewArgs) -> anyhow::Result<i32> {
-    let (actor, reason) = access::require(a.actor.as_deref(), a.reason.as_deref())?;
     let station = open(config, data_dir)?;
     let sha = station
         .ledger()
         .resolve_clip(&a.clip)
         .map_err(|e| usage!("{e}"))?;
+    let (actor, reason) = who_and_why(&station, &a.actor, &a.reason, a.approval, Use::View, &sha)?;
     let mut clip = station
         .ledger()
         .clip(&sha)?
@@ -75,16 +117,23 @@ pub fn view(config: Config, data_dir: Option<&Path>, a: ViewArgs) -> anyhow::Res
 }
 
 pub fn copy(config: Config, data_dir: Option<&Path>, a: CopyArgs) -> anyhow::Result<i32> {
-    let (actor, reason) = access::require(a.actor.as_deref(), a.reason.as_deref())?;
-    let approved_by = a
-        .approved_by
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| usage!("a copy of evidence needs --approved-by WHO"))?;
     let station = open(config, data_dir)?;
     let sha = station
         .ledger()
         .resolve_clip(&a.clip)
         .map_err(|e| usage!("{e}"))?;
+    let (actor, reason) = who_and_why(&station, &a.actor, &a.reason, None, Use::Copy, &sha)?;
+    let approved_by = people::approval(
+        &station,
+        &actor,
+        a.approval,
+        Use::Copy,
+        (Some(&sha), None),
+        (a.approved_by.as_deref(), Some(&reason)),
+    )?
+    .map(|(who, _)| who)
+    .filter(|s| !s.trim().is_empty())
+    .ok_or_else(|| usage!("a copy of evidence needs --approved-by WHO"))?;
     access::copy(
         &station,
         &sha,

@@ -59,10 +59,7 @@ async fn run_station(
     )));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let web_task = addr.map(|addr| {
-        let state = web::AppState {
-            station: station.clone(),
-            slots: slots.clone(),
-        };
+        let state = web::AppState::new(station.clone(), slots.clone());
         let mut rx = stop_rx.clone();
         tokio::spawn(async move {
             // The docks matter more than the dashboard: a failed web server is logged, not fatal.

@@ -2,6 +2,7 @@ use super::{OK, emit, open};
 use crate::audit::export::{ExportRequest, export, require_approval};
 use crate::config::Config;
 use crate::custody::tags;
+use crate::people::approvals::Use;
 use crate::usage;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,12 @@ pub struct Args {
     /// Why the copy is made.
     #[arg(long)]
     pub reason: Option<String>,
+    /// The approval, on a station with accounts (`camdock approval request export`); then
+    /// --actor names the account exporting.
+    #[arg(long)]
+    pub approval: Option<i64>,
+    #[arg(long)]
+    pub actor: Option<String>,
     /// Identical packages to write (copy-1, copy-2, … under --out).
     #[arg(long, default_value_t = 1)]
     pub copies: usize,
@@ -30,8 +37,43 @@ pub struct Args {
 }
 
 pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i32> {
-    let (approved_by, reason) = require_approval(a.approved_by.as_deref(), a.reason.as_deref())?;
     let station = open(config, data_dir)?;
+    let (approved_by, reason) = if crate::people::accounts::any(&station)? {
+        let actor = super::people::actor(
+            &station,
+            a.actor.as_deref(),
+            crate::people::Act::RequestAccess,
+        )?;
+        let target = match (&a.case_name, a.clips.as_slice()) {
+            (Some(case), []) => (None, Some(case.as_str())),
+            (None, [one]) => (
+                Some(
+                    station
+                        .ledger()
+                        .resolve_clip(one)
+                        .map_err(|e| usage!("{e}"))?,
+                ),
+                None,
+            ),
+            _ => {
+                return Err(usage!(
+                    "on a station with accounts an export names one clip or one case, as its approval does"
+                ));
+            }
+        };
+        let (by, why) = super::people::approval(
+            &station,
+            &actor,
+            a.approval,
+            Use::Export,
+            (target.0.as_deref(), target.1),
+            (None, None),
+        )?
+        .expect("with accounts an approval is required or refused");
+        (format!("{by}, exported by {actor}"), why)
+    } else {
+        require_approval(a.approved_by.as_deref(), a.reason.as_deref())?
+    };
     let mut clips = a.clips;
     if let Some(case) = &a.case_name {
         let of_case = tags::clips_of_case(&station, case)?;

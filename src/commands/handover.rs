@@ -26,7 +26,7 @@ pub struct HistoryArgs {
 
 pub fn assign(config: Config, data_dir: Option<&Path>, a: AssignArgs) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
-    let by = a.by.unwrap_or_else(|| station.actor().to_string());
+    let by = super::people::actor(&station, a.by.as_deref(), crate::people::Act::AssignCamera)?;
     let seq = handover::assign(&station, &a.camera, &a.officer, &by)?;
     emit(
         a.json,

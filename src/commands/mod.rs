@@ -11,6 +11,7 @@ pub mod export;
 pub mod fleet;
 pub mod handover;
 pub mod ingest;
+pub mod people;
 pub mod replicate;
 pub mod retention;
 pub mod simulate;

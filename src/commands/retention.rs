@@ -1,6 +1,8 @@
 use super::{OK, emit, open};
 use crate::config::Config;
 use crate::custody::{retention, tags};
+use crate::people::Act;
+use crate::people::approvals::Use;
 use crate::station::Station;
 use crate::usage;
 use chrono::Utc;
@@ -52,9 +54,12 @@ pub struct PurgeArgs {
     /// Who runs the purge.
     #[arg(long)]
     pub actor: String,
-    /// Who approved it (not the actor).
+    /// Who approved it (not the actor), on a station without accounts.
     #[arg(long)]
-    pub approved_by: String,
+    pub approved_by: Option<String>,
+    /// The approval, on a station with accounts (`camdock approval request purge`).
+    #[arg(long)]
+    pub approval: Option<i64>,
     #[arg(long)]
     pub reason: String,
     #[arg(long)]
@@ -76,7 +81,7 @@ pub fn tag(config: Config, data_dir: Option<&Path>, a: TagArgs) -> anyhow::Resul
     }
     let station = open(config, data_dir)?;
     let sha = clip_named(&station, &a.clip)?;
-    let actor = a.actor.unwrap_or_else(|| station.actor().to_string());
+    let actor = super::people::actor(&station, a.actor.as_deref(), Act::TagClip)?;
     tags::tag(
         &station,
         &sha,
@@ -94,7 +99,7 @@ pub fn tag(config: Config, data_dir: Option<&Path>, a: TagArgs) -> anyhow::Resul
 pub fn untag(config: Config, data_dir: Option<&Path>, a: UntagArgs) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
     let sha = clip_named(&station, &a.clip)?;
-    let actor = a.actor.unwrap_or_else(|| station.actor().to_string());
+    let actor = super::people::actor(&station, a.actor.as_deref(), Act::TagClip)?;
     if !tags::untag(&station, &sha, &a.case_name, &a.reason, &actor)? {
         return Err(usage!("clip {sha} is not in case '{}'", a.case_name));
     }
@@ -110,7 +115,12 @@ pub fn hold(
     place: bool,
 ) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
-    let actor = a.actor.unwrap_or_else(|| station.actor().to_string());
+    let act = if place {
+        Act::PlaceHold
+    } else {
+        Act::ReleaseHold
+    };
+    let actor = super::people::actor(&station, a.actor.as_deref(), act)?;
     match (a.clip.as_deref(), a.case_name.as_deref()) {
         (Some(clip), None) => {
             let sha = clip_named(&station, clip)?;
@@ -140,13 +150,30 @@ pub fn hold(
 }
 
 pub fn purge(config: Config, data_dir: Option<&Path>, a: PurgeArgs) -> anyhow::Result<i32> {
+    let station = open(config, data_dir)?;
+    let actor = super::people::actor(&station, Some(&a.actor), Act::RequestAccess)?;
+    // A dry run on a station with accounts lists only: it spends no approval.
+    let accounts_on = crate::people::accounts::any(&station)?;
+    let approved_by = if a.dry_run && accounts_on {
+        "nobody (a dry run)".to_string()
+    } else {
+        super::people::approval(
+            &station,
+            &actor,
+            a.approval,
+            Use::Purge,
+            (None, None),
+            (a.approved_by.as_deref(), Some(&a.reason)),
+        )?
+        .map(|(who, _)| who)
+        .unwrap_or_default()
+    };
     let approval = retention::Approval {
-        actor: &a.actor,
-        approved_by: &a.approved_by,
+        actor: &actor,
+        approved_by: &approved_by,
         reason: &a.reason,
     };
     approval.check().map_err(|e| usage!("{e}"))?;
-    let station = open(config, data_dir)?;
     let report = retention::purge(&station, Utc::now(), a.dry_run, &approval)?;
     emit(a.json, &report, |r| {
         let mut s = String::new();

@@ -85,7 +85,8 @@ pub fn copy(
     Ok(())
 }
 
-/// Views, copies and exports, newest last, optionally for one clip and/or since an instant.
+/// Requests, approvals, views, copies and exports, oldest first, optionally for one clip and/or
+/// since an instant.
 pub fn log(
     station: &Station,
     clip: Option<&str>,
@@ -94,7 +95,7 @@ pub fn log(
     let ledger = station.ledger();
     let mut stmt = ledger.conn().prepare(
         "SELECT seq, at, kind, camera, clip_sha256, actor, detail_json, hash FROM events
-         WHERE kind IN ('clip-accessed', 'clip-exported') AND (?1 IS NULL OR clip_sha256 = ?1) AND (?2 IS NULL OR at >= ?2)
+         WHERE kind IN ('approval-requested', 'approval-decided', 'clip-accessed', 'clip-exported') AND (?1 IS NULL OR clip_sha256 = ?1) AND (?2 IS NULL OR at >= ?2)
          ORDER BY seq",
     )?;
     let rows = stmt.query_map(

@@ -41,6 +41,11 @@ pub enum EventKind {
     ClipPurgeStarted,
     RecordingChanged,
     ReplicaHoldChanged,
+    AccountCreated,
+    AccountChanged,
+    AccountDisabled,
+    ApprovalRequested,
+    ApprovalDecided,
 }
 
 impl EventKind {
@@ -84,6 +89,11 @@ impl EventKind {
             ClipPurgeStarted => "clip-purge-started",
             RecordingChanged => "recording-changed",
             ReplicaHoldChanged => "replica-hold-changed",
+            AccountCreated => "account-created",
+            AccountChanged => "account-changed",
+            AccountDisabled => "account-disabled",
+            ApprovalRequested => "approval-requested",
+            ApprovalDecided => "approval-decided",
         }
     }
 }

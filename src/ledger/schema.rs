@@ -172,6 +172,33 @@ const MIGRATIONS: &[&str] = &[
     -- The clip list pages newest first by stored order.
     CREATE INDEX clips_by_stored ON clips(stored_seq);
     "#,
+    // 6: people. Accounts (the password's argon2 hash lives here, never in an event) and the
+    // two-person approvals of access to evidence, each row written with its event.
+    r#"
+    CREATE TABLE accounts (
+        name          TEXT PRIMARY KEY,
+        roles         TEXT NOT NULL,            -- JSON array of role names
+        password_hash TEXT NOT NULL,
+        must_change   INTEGER NOT NULL,         -- signed in with a one-time secret: change it first
+        created_seq   INTEGER NOT NULL REFERENCES events(seq),
+        disabled_seq  INTEGER REFERENCES events(seq)
+    );
+    CREATE TABLE approvals (
+        id           INTEGER PRIMARY KEY,
+        act          TEXT NOT NULL,             -- view | copy | export | purge
+        sha256       TEXT,
+        case_name    TEXT,
+        reason       TEXT NOT NULL,
+        requested_by TEXT NOT NULL REFERENCES accounts(name),
+        requested_seq INTEGER NOT NULL REFERENCES events(seq),
+        decided_by   TEXT REFERENCES accounts(name),
+        approved     INTEGER,
+        decided_seq  INTEGER REFERENCES events(seq),
+        expires_at   TEXT,
+        used_at      TEXT                       -- a copy, export or purge done with it (once)
+    );
+    CREATE INDEX approvals_pending ON approvals(id) WHERE decided_seq IS NULL;
+    "#,
 ];
 
 /// The guard that makes `events` append-only. Re-created at every open, so a dropped trigger is

@@ -134,6 +134,7 @@ pub async fn clips(State(s): State<AppState>, Query(q): Query<ClipQuery>) -> Res
 pub async fn custody(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Extension(caller): axum::Extension<super::session::Caller>,
     Path(sha): Path<String>,
 ) -> Response {
     blocking(move || {
@@ -142,7 +143,11 @@ pub async fn custody(
             .ledger()
             .resolve_clip(&sha)
             .map_err(anyhow::Error::msg)?;
-        let actor = format!("dashboard@{}", peer.ip());
+        // The signed-in account; on a station without accounts, the address asking.
+        let actor = match &caller.account {
+            Some(a) => a.name.clone(),
+            None => format!("dashboard@{}", peer.ip()),
+        };
         record_view(
             &s.station,
             &sha,

@@ -3,10 +3,12 @@
 //! The pages are static files embedded in the binary (no CDN); they read `/api/v1/…` — the same
 //! views the CLI prints with `--json` — and follow the docks live over Server-Sent Events.
 
+pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod host;
 pub mod metrics;
+pub mod session;
 pub mod stream;
 
 use crate::dock::slots::Slots;
@@ -15,7 +17,7 @@ use crate::usage;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,10 +26,22 @@ use std::sync::Arc;
 pub struct AppState {
     pub station: Arc<Station>,
     pub slots: Arc<Slots>,
+    pub sessions: Arc<session::Sessions>,
+}
+
+impl AppState {
+    pub fn new(station: Arc<Station>, slots: Arc<Slots>) -> AppState {
+        AppState {
+            station,
+            slots,
+            sessions: Arc::default(),
+        }
+    }
 }
 
 const INDEX: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/static/app.js");
+const ACCESS_JS: &str = include_str!("assets/static/access.js");
 const STYLE: &str = include_str!("assets/static/style.css");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -47,30 +61,64 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     r
 }
 
+/// Every route, each behind the gate (`session::ROUTES` says what each one needs).
 pub fn router(state: AppState) -> Router {
+    let page = || async { asset(INDEX, "text/html; charset=utf-8") };
     Router::new()
-        .route(
-            "/",
-            get(|| async { asset(INDEX, "text/html; charset=utf-8") }),
-        )
+        .route("/", get(page))
+        .route("/kiosk", get(page))
         .route(
             "/static/app.js",
             get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/access.js",
+            get(|| async { asset(ACCESS_JS, "text/javascript; charset=utf-8") }),
         )
         .route(
             "/static/style.css",
             get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
         )
         .route("/api/v1/slots", get(api::slots))
+        .route("/api/v1/stream", get(stream::stream))
+        .route(
+            "/api/v1/session",
+            post(session::sign_in)
+                .get(session::current)
+                .delete(session::sign_out),
+        )
+        .route("/api/v1/session/password", post(session::change_password))
         .route("/api/v1/fleet", get(api::fleet))
         .route("/api/v1/clips", get(api::clips))
         .route("/api/v1/clips/{sha}/custody", get(api::custody))
+        .route("/api/v1/clips/{sha}/content", get(actions::content))
         .route("/api/v1/audit", get(api::audit))
-        .route("/api/v1/stream", get(stream::stream))
+        .route("/api/v1/access-log", get(actions::access_log))
         .route("/metrics", get(metrics::metrics))
-        .layer(axum::middleware::from_fn_with_state(
+        .route("/api/v1/cameras/{camera}/assignment", post(actions::assign))
+        .route("/api/v1/clips/{sha}/tags", post(actions::tag))
+        .route("/api/v1/clips/{sha}/hold", post(actions::hold))
+        .route("/api/v1/clips/{sha}/release", post(actions::release))
+        .route(
+            "/api/v1/approvals",
+            get(actions::list_approvals).post(actions::request),
+        )
+        .route("/api/v1/approvals/{id}/decision", post(actions::decide))
+        .route(
+            "/api/v1/approvals/{id}/viewing",
+            post(actions::start_viewing),
+        )
+        .route(
+            "/api/v1/accounts",
+            get(actions::list_accounts).post(actions::add_account),
+        )
+        .route(
+            "/api/v1/accounts/{name}/disable",
+            post(actions::disable_account),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            auth::require_token,
+            session::gate,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 struct Cursor {
     state: AppState,
+    sees_fleet: bool,
     last_slots: String,
     last_slots_at: Option<Instant>,
     last_fleet: String,
@@ -17,11 +18,14 @@ struct Cursor {
     pending: Vec<Event>,
 }
 
+/// The kiosk (anonymous, or a role that may not see the fleet) gets the dock tiles only.
 pub async fn stream(
     State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<super::session::Caller>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let cursor = Cursor {
         state,
+        sees_fleet: caller.may(crate::people::Act::SeeFleet),
         last_slots: String::new(),
         last_slots_at: None,
         last_fleet: String::new(),
@@ -43,8 +47,9 @@ pub async fn stream(
                 c.last_slots = slots;
                 c.last_slots_at = Some(Instant::now());
             }
-            if c.last_fleet_check
-                .is_none_or(|t| t.elapsed() >= Duration::from_secs(2))
+            if c.sees_fleet
+                && c.last_fleet_check
+                    .is_none_or(|t| t.elapsed() >= Duration::from_secs(2))
             {
                 c.last_fleet_check = Some(Instant::now());
                 let st = c.state.station.clone();

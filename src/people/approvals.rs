@@ -1,0 +1,279 @@
+//! Two-person approvals of access to evidence: one account asks (what, which clip or case, why),
+//! another holding the approver role approves or refuses, then the asker acts — each step a
+//! ledger event, so the access register shows the whole chain. An act refuses without a valid
+//! approval: approved, unexpired, asked by the one acting, for this clip, and (for a copy, an
+//! export or a purge) not used before.
+
+use super::accounts::Account;
+use super::role::Act;
+use crate::ledger::{EventKind, NewEvent};
+use crate::station::Station;
+use crate::time::{parse_stamp, stamp};
+use crate::usage;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+use serde_json::json;
+
+/// What an approval lets its asker do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Use {
+    View,
+    Copy,
+    Export,
+    Purge,
+}
+
+impl Use {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Use::View => "view",
+            Use::Copy => "copy",
+            Use::Export => "export",
+            Use::Purge => "purge",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Use> {
+        [Use::View, Use::Copy, Use::Export, Use::Purge]
+            .into_iter()
+            .find(|u| u.as_str() == s)
+    }
+    /// A view may be watched again while the approval stands; the others happen once.
+    fn once(self) -> bool {
+        self != Use::View
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Approval {
+    pub id: i64,
+    pub act: String,
+    pub sha256: Option<String>,
+    pub case: Option<String>,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub decided_by: Option<String>,
+    pub approved: Option<bool>,
+    pub expires_at: Option<String>,
+    pub used: bool,
+}
+
+const SELECT: &str = "SELECT a.id, a.act, a.sha256, a.case_name, a.reason, a.requested_by, r.at, a.decided_by, a.approved, a.expires_at, a.used_at IS NOT NULL
+    FROM approvals a JOIN events r ON r.seq = a.requested_seq";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
+    Ok(Approval {
+        id: r.get(0)?,
+        act: r.get(1)?,
+        sha256: r.get(2)?,
+        case: r.get(3)?,
+        reason: r.get(4)?,
+        requested_by: r.get(5)?,
+        requested_at: r.get(6)?,
+        decided_by: r.get(7)?,
+        approved: r.get(8)?,
+        expires_at: r.get(9)?,
+        used: r.get(10)?,
+    })
+}
+
+pub fn get(station: &Station, id: i64) -> anyhow::Result<Option<Approval>> {
+    Ok(station
+        .ledger()
+        .conn()
+        .query_row(&format!("{SELECT} WHERE a.id = ?1"), [id], row)
+        .optional()?)
+}
+
+/// What `who` may see: an approver sees every request; anyone else their own.
+pub fn list(station: &Station, who: &Account) -> anyhow::Result<Vec<Approval>> {
+    let everyone = who.may(Act::DecideAccess) || who.may(Act::SeeRegister);
+    let ledger = station.ledger();
+    let mut stmt = ledger.conn().prepare(&format!(
+        "{SELECT} WHERE ?1 OR a.requested_by = ?2 ORDER BY a.id DESC LIMIT 500"
+    ))?;
+    let v = stmt
+        .query_map(rusqlite::params![everyone, who.name], row)?
+        .collect::<Result<_, _>>()?;
+    Ok(v)
+}
+
+/// Asks for an approval; returns its id.
+pub fn request(
+    station: &Station,
+    by: &Account,
+    act: Use,
+    sha256: Option<&str>,
+    case: Option<&str>,
+    reason: &str,
+) -> anyhow::Result<i64> {
+    by.require(Act::RequestAccess)?;
+    if reason.trim().is_empty() {
+        return Err(usage!(
+            "a request to {} evidence needs a reason",
+            act.as_str()
+        ));
+    }
+    if act == Use::Purge {
+        if sha256.is_some() || case.is_some() {
+            return Err(usage!(
+                "a purge removes what retention has ended: it names no clip or case"
+            ));
+        }
+    } else if sha256.is_none() == case.is_none() {
+        return Err(usage!("a request names one clip or one case"));
+    }
+    if case.is_some() && act != Use::Export {
+        return Err(usage!(
+            "only an export is asked for a whole case; {} names a clip",
+            act.as_str()
+        ));
+    }
+    station.ledger().write(|w| {
+        let seq = w.append({
+            let e = NewEvent::new(EventKind::ApprovalRequested, &by.name);
+            let e = match sha256 {
+                Some(s) => e.clip(s),
+                None => e,
+            };
+            e.detail(json!({ "act": act.as_str(), "case": case, "reason": reason }))
+        })?;
+        w.tx().execute(
+            "INSERT INTO approvals(act, sha256, case_name, reason, requested_by, requested_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![act.as_str(), sha256, case, reason, by.name, seq],
+        )?;
+        Ok(w.tx().last_insert_rowid())
+    })
+}
+
+/// Approves or refuses request `id`, as an approver who is not its asker.
+pub fn decide(
+    station: &Station,
+    by: &Account,
+    id: i64,
+    approve: bool,
+    note: &str,
+) -> anyhow::Result<Approval> {
+    by.require(Act::DecideAccess)?;
+    let a = get(station, id)?.ok_or_else(|| usage!("no request #{id}"))?;
+    if a.requested_by == by.name {
+        return Err(usage!(
+            "request #{id} is {}'s own: another approver decides it",
+            by.name
+        ));
+    }
+    if a.decided_by.is_some() {
+        return Err(usage!(
+            "request #{id} was already decided by {}",
+            a.decided_by.unwrap_or_default()
+        ));
+    }
+    let valid_for = chrono::Duration::from_std(station.config.policy.approval_valid_for)?;
+    station.ledger().write(|w| {
+        let expires = approve.then(|| stamp(w.now() + valid_for));
+        let e = NewEvent::new(EventKind::ApprovalDecided, &by.name);
+        let e = match &a.sha256 {
+            Some(s) => e.clip(s),
+            None => e,
+        };
+        let seq = w.append(e.detail(json!({
+            "request": id, "act": a.act, "case": a.case, "requested_by": a.requested_by,
+            "approved": approve, "note": note, "expires_at": expires,
+        })))?;
+        w.tx().execute(
+            "UPDATE approvals SET decided_by = ?2, approved = ?3, decided_seq = ?4, expires_at = ?5 WHERE id = ?1 AND decided_seq IS NULL",
+            rusqlite::params![id, by.name, approve, seq, expires],
+        )?;
+        Ok(())
+    })?;
+    Ok(get(station, id)?.expect("just decided"))
+}
+
+/// The approval `id` if it lets `who` do `act` to clip `sha256` (or case `case`) now; else a
+/// refusal naming what is missing.
+pub fn check(
+    station: &Station,
+    who: &Account,
+    id: i64,
+    act: Use,
+    sha256: Option<&str>,
+    case: Option<&str>,
+) -> anyhow::Result<Approval> {
+    let a = get(station, id)?.ok_or_else(|| usage!("no approval #{id}"))?;
+    let refuse = |why: &str| {
+        Err(usage!(
+            "approval #{id} does not allow this {}: {why}",
+            act.as_str()
+        ))
+    };
+    if a.requested_by != who.name {
+        return refuse(&format!(
+            "it was asked by {}, not {}",
+            a.requested_by, who.name
+        ));
+    }
+    if a.act != act.as_str() {
+        return refuse(&format!("it is for a {}", a.act));
+    }
+    let covers = match (sha256, &a.sha256, case, &a.case) {
+        (Some(s), Some(t), _, _) => s == t,
+        (_, _, Some(c), Some(d)) => c == d,
+        (Some(s), None, _, Some(d)) => crate::custody::tags::clips_of_case(station, d)?
+            .iter()
+            .any(|x| x == s),
+        (None, None, None, None) => act == Use::Purge,
+        _ => false,
+    };
+    if !covers {
+        return refuse("it names another clip or case");
+    }
+    match a.approved {
+        None => return refuse("it is not decided yet"),
+        Some(false) => {
+            return refuse(&format!(
+                "{} refused it",
+                a.decided_by.clone().unwrap_or_default()
+            ));
+        }
+        Some(true) => {}
+    }
+    let expired = a
+        .expires_at
+        .as_deref()
+        .and_then(parse_stamp)
+        .is_none_or(|t| t <= chrono::Utc::now());
+    if expired {
+        return refuse(&format!(
+            "it expired at {}",
+            a.expires_at.clone().unwrap_or_default()
+        ));
+    }
+    if act.once() && a.used {
+        return refuse("it was used already");
+    }
+    Ok(a)
+}
+
+/// Spends a once-only approval just before its act: an act that then fails has spent it (ask
+/// again), never the other way round, so one approval is never two copies.
+pub fn spend(
+    station: &Station,
+    who: &Account,
+    id: i64,
+    act: Use,
+    sha256: Option<&str>,
+    case: Option<&str>,
+) -> anyhow::Result<Approval> {
+    let a = check(station, who, id, act, sha256, case)?;
+    if act.once() {
+        let n = station.ledger().conn().execute(
+            "UPDATE approvals SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL",
+            rusqlite::params![id, stamp(chrono::Utc::now())],
+        )?;
+        if n == 0 {
+            return Err(usage!("approval #{id} was used already"));
+        }
+    }
+    Ok(a)
+}

@@ -1,0 +1,260 @@
+// camdock dashboard: signing in, and the Access page (requests and approvals, watching a clip,
+// tagging, holds, assignments). Everything here acts as the signed-in account through
+// /api/v1 (docs/API.md); the server decides what each role may do, this page only offers it.
+// On a station without accounts nothing here shows. /kiosk shows the dock tiles alone.
+(function () {
+  'use strict';
+
+  const TEXT = {
+    en: {
+      'signin.account': 'Account', 'signin.password': 'Password', 'signin.go': 'Sign in', 'signin.out': 'Sign out',
+      'signin.failed': 'Wrong account or password.', 'signin.limited': 'Too many failed sign-ins: wait and try again.',
+      'signin.change': 'Signed in with a one-time secret: set a password first (camdock account password).',
+      'access.heading': 'Access to evidence',
+      'access.lead': 'Viewing or copying a recording needs the approval of another account with the approver role. Every step is on the access register.',
+      'request.heading': 'Request access', 'request.act': 'What', 'request.clip': 'Clip (SHA-256)', 'request.reason': 'Reason', 'request.go': 'Ask',
+      'act.view': 'View', 'act.copy': 'Copy', 'act.export': 'Export', 'act.purge': 'Purge',
+      'act.heading': 'Act on a clip or camera', 'act.case': 'Case', 'act.tag': 'Tag to case', 'act.hold': 'Place hold', 'act.release': 'Release hold',
+      'act.camera': 'Camera', 'act.officer': 'Officer', 'act.assign': 'Assign camera', 'act.done': 'Done: {what}.',
+      'requests.heading': 'Requests', 'register.heading': 'Access register', 'player.heading': 'Watching',
+      'col.id': '#', 'col.act': 'What', 'col.clip': 'Clip', 'col.by': 'Asked by', 'col.reason': 'Reason', 'col.state': 'State', 'col.at': 'When', 'col.kind': 'Event', 'col.actor': 'Account',
+      'state.pending': 'pending', 'state.approved': 'approved by {who}', 'state.refused': 'refused by {who}', 'state.used': 'used',
+      'btn.approve': 'Approve', 'btn.refuse': 'Refuse', 'btn.watch': 'Watch',
+      'fact.sha256': 'SHA-256', 'fact.blake3': 'BLAKE3', 'fact.bytes': 'Bytes', 'fact.camera': 'Camera', 'fact.stored': 'Stored (ledger event)',
+      'none.requests': 'No requests.', 'none.register': 'Nothing on the register yet.',
+    },
+    zh: {
+      'signin.account': '账号', 'signin.password': '密码', 'signin.go': '登录', 'signin.out': '退出',
+      'signin.failed': '账号或密码错误。', 'signin.limited': '登录失败次数过多，请稍后再试。',
+      'signin.change': '使用一次性口令登录：请先设置密码（camdock account password）。',
+      'access.heading': '证据调阅',
+      'access.lead': '查看或复制录像须经另一名具有审批角色的账号批准。每一步都记入调阅登记。',
+      'request.heading': '申请调阅', 'request.act': '事项', 'request.clip': '录像（SHA-256）', 'request.reason': '事由', 'request.go': '提交申请',
+      'act.view': '查看', 'act.copy': '复制', 'act.export': '导出', 'act.purge': '清除',
+      'act.heading': '处理录像或记录仪', 'act.case': '案件', 'act.tag': '关联案件', 'act.hold': '保全', 'act.release': '解除保全',
+      'act.camera': '记录仪', 'act.officer': '警员', 'act.assign': '分配记录仪', 'act.done': '已完成：{what}。',
+      'requests.heading': '申请', 'register.heading': '调阅登记', 'player.heading': '正在查看',
+      'col.id': '#', 'col.act': '事项', 'col.clip': '录像', 'col.by': '申请人', 'col.reason': '事由', 'col.state': '状态', 'col.at': '时间', 'col.kind': '事件', 'col.actor': '账号',
+      'state.pending': '待审批', 'state.approved': '{who} 已批准', 'state.refused': '{who} 已拒绝', 'state.used': '已使用',
+      'btn.approve': '批准', 'btn.refuse': '拒绝', 'btn.watch': '查看',
+      'fact.sha256': 'SHA-256', 'fact.blake3': 'BLAKE3', 'fact.bytes': '字节', 'fact.camera': '记录仪', 'fact.stored': '入库（账本事件）',
+      'none.requests': '暂无申请。', 'none.register': '调阅登记暂无记录。',
+    },
+  };
+  const lang = () => (document.documentElement.lang || 'en').startsWith('zh') ? 'zh' : 'en';
+  const t = (k, p) => String((TEXT[lang()] || TEXT.en)[k] ?? TEXT.en[k] ?? k).replace(/\{(\w+)\}/g, (_, n) => (p && p[n] != null ? p[n] : ''));
+  const $ = (s, r) => (r || document).querySelector(s);
+  const el = (tag, props, kids) => {
+    const e = document.createElement(tag);
+    Object.assign(e, props || {});
+    (kids || []).forEach(k => e.append(k));
+    return e;
+  };
+
+  const me = { account: null, roles: [], csrf: '', accounts: false };
+  const has = r => me.roles.includes(r);
+
+  async function api(method, url, body) {
+    const res = await fetch(url, {
+      method,
+      headers: Object.assign({ Accept: 'application/json' }, body ? { 'Content-Type': 'application/json' } : {},
+        method !== 'GET' ? { 'X-CSRF-Token': me.csrf } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+      cache: 'no-store',
+      credentials: 'same-origin',
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) { const e = new Error(data.error || res.statusText); e.status = res.status; throw e; }
+    return data;
+  }
+
+  function showError(msg) {
+    const b = $('#access-error');
+    b.textContent = msg || '';
+    b.hidden = !msg;
+  }
+
+  function applyText() {
+    document.querySelectorAll('[data-access]').forEach(e => { e.textContent = t(e.dataset.access); });
+    document.querySelectorAll('[data-access-placeholder]').forEach(e => {
+      e.placeholder = t(e.dataset.accessPlaceholder);
+      e.setAttribute('aria-label', t(e.dataset.accessPlaceholder));
+    });
+  }
+
+  function renderWho() {
+    const signedIn = !!me.account;
+    $('#signin').hidden = !me.accounts || signedIn || kiosk();
+    $('#whoami').hidden = !signedIn;
+    $('#whoami-name').textContent = signedIn ? `${me.account} (${me.roles.join(', ')})` : '';
+    $('#tab-access').hidden = !signedIn;
+  }
+
+  const kiosk = () => location.pathname === '/kiosk';
+
+  async function loadMe() {
+    try {
+      Object.assign(me, { account: null, roles: [], csrf: '' }, await api('GET', '/api/v1/session'));
+      me.accounts = me.accounts !== false;
+    } catch (e) {
+      me.account = null;
+      me.accounts = e.status === 401;
+    }
+    renderWho();
+    if (me.account) refresh();
+  }
+
+  async function signIn(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    try {
+      Object.assign(me, await api('POST', '/api/v1/session', { account: f.account.value.trim(), password: f.password.value }));
+      f.reset();
+      showError(me.must_change_password ? t('signin.change') : '');
+      renderWho();
+      location.hash = '#access';
+      refresh();
+      window.dispatchEvent(new Event('camdock:signed-in'));
+    } catch (e) {
+      alertTop(e.status === 429 ? t('signin.limited') : t('signin.failed'));
+    }
+  }
+
+  function alertTop(msg) {
+    const b = $('#banner');
+    b.textContent = msg;
+    b.hidden = false;
+    setTimeout(() => { b.hidden = true; }, 6000);
+  }
+
+  async function signOut() {
+    try { await api('DELETE', '/api/v1/session'); } catch (_) { /* gone already */ }
+    Object.assign(me, { account: null, roles: [], csrf: '' });
+    $('#player').hidden = true;
+    $('#player-video').removeAttribute('src');
+    renderWho();
+    location.hash = '#dock';
+  }
+
+  function stateOf(r) {
+    if (r.approved === true) return r.used ? t('state.used') : t('state.approved', { who: r.decided_by });
+    if (r.approved === false) return t('state.refused', { who: r.decided_by });
+    return t('state.pending');
+  }
+
+  function table(sel, heads, rows, empty) {
+    const tb = $(sel);
+    tb.tHead.replaceChildren(el('tr', {}, heads.map(h => el('th', { textContent: t(h) }))));
+    tb.tBodies[0].replaceChildren(...(rows.length ? rows : [el('tr', {}, [el('td', { textContent: t(empty), colSpan: heads.length })])]));
+  }
+
+  async function loadRequests() {
+    const list = await api('GET', '/api/v1/approvals');
+    const rows = list.map(r => {
+      const actions = el('td');
+      if (r.approved == null && has('approver') && r.requested_by !== me.account) {
+        actions.append(el('button', { type: 'button', textContent: t('btn.approve'), className: 'primary', onclick: () => decide(r.id, true) }), ' ',
+          el('button', { type: 'button', textContent: t('btn.refuse'), onclick: () => decide(r.id, false) }));
+      }
+      if (r.approved === true && r.act === 'view' && r.requested_by === me.account && r.sha256) {
+        actions.append(el('button', { type: 'button', textContent: t('btn.watch'), className: 'primary', onclick: () => watch(r.id) }));
+      }
+      const tr = el('tr', {}, [
+        el('td', { textContent: '#' + r.id }), el('td', { textContent: t('act.' + r.act) }),
+        el('td', { textContent: r.sha256 ? r.sha256.slice(0, 12) + '…' : (r.case || '') , title: r.sha256 || '' }),
+        el('td', { textContent: r.requested_by }), el('td', { textContent: r.reason }),
+        el('td', { textContent: stateOf(r) }), actions,
+      ]);
+      tr.dataset.request = r.id;
+      return tr;
+    });
+    table('#requests', ['col.id', 'col.act', 'col.clip', 'col.by', 'col.reason', 'col.state', ''], rows, 'none.requests');
+  }
+
+  async function loadRegister() {
+    const may = has('auditor') || has('approver');
+    $('#register').hidden = !may;
+    $('#register-heading').hidden = !may;
+    if (!may) return;
+    const events = await api('GET', '/api/v1/access-log');
+    const rows = events.slice(-200).reverse().map(e => el('tr', {}, [
+      el('td', { textContent: e.at }), el('td', { textContent: e.kind }),
+      el('td', { textContent: (e.clip || e.clip_sha256 || '').slice(0, 12) }), el('td', { textContent: e.actor }),
+      el('td', { textContent: (e.detail && (e.detail.reason || e.detail.note)) || '' }),
+    ]));
+    table('#register', ['col.at', 'col.kind', 'col.clip', 'col.actor', 'col.reason'], rows, 'none.register');
+  }
+
+  async function refresh() {
+    if (!me.account) return;
+    try { await Promise.all([loadRequests(), loadRegister()]); } catch (e) { showError(e.message); }
+  }
+
+  async function decide(id, approve) {
+    try { await api('POST', `/api/v1/approvals/${id}/decision`, { approve, note: '' }); showError(''); } catch (e) { showError(e.message); }
+    refresh();
+  }
+
+  async function watch(id) {
+    try {
+      const f = await api('POST', `/api/v1/approvals/${id}/viewing`);
+      const facts = $('#player-facts');
+      const fact = (k, v) => el('div', {}, [el('dt', { textContent: t(k) }), el('dd', { textContent: String(v ?? ''), className: 'mono' })]);
+      const stored = f.stored_event ? `#${f.stored_event.seq} ${f.stored_event.at} ${f.stored_event.hash}` : '';
+      facts.replaceChildren(fact('fact.sha256', f.sha256), fact('fact.blake3', f.blake3), fact('fact.bytes', f.bytes),
+        fact('fact.camera', f.camera), fact('fact.stored', stored));
+      $('#player').hidden = false;
+      $('#player-video').src = f.content;
+      showError('');
+    } catch (e) { showError(e.message); }
+    refresh();
+  }
+
+  async function requestAccess(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    try {
+      await api('POST', '/api/v1/approvals', { act: f.act.value, clip: f.clip.value.trim(), reason: f.reason.value.trim() });
+      f.reason.value = '';
+      showError('');
+    } catch (e) { showError(e.message); }
+    refresh();
+  }
+
+  async function act(ev) {
+    const b = ev.target.closest('button[data-do]');
+    if (!b) return;
+    const f = $('#act-form');
+    const clip = f.clip.value.trim();
+    const calls = {
+      tag: () => api('POST', `/api/v1/clips/${encodeURIComponent(clip)}/tags`, { case: f.case.value.trim() }),
+      hold: () => api('POST', `/api/v1/clips/${encodeURIComponent(clip)}/hold`, { reason: f.reason.value.trim() }),
+      release: () => api('POST', `/api/v1/clips/${encodeURIComponent(clip)}/release`, { reason: f.reason.value.trim() }),
+      assign: () => api('POST', `/api/v1/cameras/${encodeURIComponent(f.camera.value.trim())}/assignment`, { officer: f.officer.value.trim() }),
+    };
+    try {
+      await calls[b.dataset.do]();
+      $('#act-result').textContent = t('act.done', { what: b.textContent });
+      showError('');
+    } catch (e) { showError(e.message); $('#act-result').textContent = ''; }
+  }
+
+  function init() {
+    if (kiosk()) {
+      document.body.classList.add('kiosk');
+      if (location.hash !== '#dock') location.hash = '#dock';
+    }
+    applyText();
+    new MutationObserver(() => { applyText(); refresh(); }).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+    $('#signin').addEventListener('submit', signIn);
+    $('#signout').addEventListener('click', signOut);
+    $('#request-form').addEventListener('submit', requestAccess);
+    $('#act-form').addEventListener('click', act);
+    window.addEventListener('hashchange', () => { if (location.hash === '#access') refresh(); });
+    setInterval(() => { if (location.hash === '#access') refresh(); }, 10000);
+    loadMe();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

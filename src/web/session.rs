@@ -1,0 +1,548 @@
+//! Who is asking: sign-in sessions and the one gate every route passes.
+//!
+//! Once a station has accounts, every route but the kiosk's (the dock tiles, which show no
+//! evidence) needs a signed-in account whose roles allow the route's act (`ROUTES`, the one table
+//! the router, the gate and the tests share). A session is a random token in an HttpOnly,
+//! SameSite=Strict cookie; every state change must also carry the session's CSRF token in
+//! `X-CSRF-Token` and an `Origin` that is the station itself. Failed sign-ins are limited per
+//! address and per account name.
+//!
+//! A station without accounts (the demo, a bench) keeps the older rule: open on loopback, the
+//! station token beyond it; and it changes nothing from the dashboard.
+
+use super::AppState;
+use crate::people::{Account, Act, accounts};
+use axum::Json;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// What a route needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone (the page itself, the kiosk's dock tiles, signing in).
+    Nobody,
+    /// Any signed-in account, whatever its roles (who am I, sign out, own password, own requests).
+    SignedIn,
+    /// A signed-in account whose roles allow this act.
+    To(Act),
+}
+
+/// Every route: method, path as the router writes it, what it needs. Routes not here are refused.
+pub const ROUTES: &[(Method, &str, Need)] = &[
+    (Method::GET, "/", Need::Nobody),
+    (Method::GET, "/kiosk", Need::Nobody),
+    (Method::GET, "/static/app.js", Need::Nobody),
+    (Method::GET, "/static/access.js", Need::Nobody),
+    (Method::GET, "/static/style.css", Need::Nobody),
+    (Method::GET, "/api/v1/slots", Need::To(Act::SeeDocks)),
+    (Method::GET, "/api/v1/stream", Need::To(Act::SeeDocks)),
+    (Method::POST, "/api/v1/session", Need::Nobody),
+    (Method::GET, "/api/v1/session", Need::SignedIn),
+    (Method::DELETE, "/api/v1/session", Need::SignedIn),
+    (Method::POST, "/api/v1/session/password", Need::SignedIn),
+    (Method::GET, "/api/v1/fleet", Need::To(Act::SeeFleet)),
+    (Method::GET, "/api/v1/clips", Need::To(Act::SeeClips)),
+    (
+        Method::GET,
+        "/api/v1/clips/{sha}/custody",
+        Need::To(Act::SeeClips),
+    ),
+    (Method::GET, "/api/v1/clips/{sha}/content", Need::SignedIn),
+    (Method::GET, "/api/v1/audit", Need::To(Act::SeeClips)),
+    (
+        Method::GET,
+        "/api/v1/access-log",
+        Need::To(Act::SeeRegister),
+    ),
+    (Method::GET, "/metrics", Need::To(Act::SeeMetrics)),
+    (
+        Method::POST,
+        "/api/v1/cameras/{camera}/assignment",
+        Need::To(Act::AssignCamera),
+    ),
+    (
+        Method::POST,
+        "/api/v1/clips/{sha}/tags",
+        Need::To(Act::TagClip),
+    ),
+    (
+        Method::POST,
+        "/api/v1/clips/{sha}/hold",
+        Need::To(Act::PlaceHold),
+    ),
+    (
+        Method::POST,
+        "/api/v1/clips/{sha}/release",
+        Need::To(Act::ReleaseHold),
+    ),
+    (Method::GET, "/api/v1/approvals", Need::SignedIn),
+    (
+        Method::POST,
+        "/api/v1/approvals",
+        Need::To(Act::RequestAccess),
+    ),
+    (
+        Method::POST,
+        "/api/v1/approvals/{id}/decision",
+        Need::To(Act::DecideAccess),
+    ),
+    (
+        Method::POST,
+        "/api/v1/approvals/{id}/viewing",
+        Need::To(Act::RequestAccess),
+    ),
+    (
+        Method::GET,
+        "/api/v1/accounts",
+        Need::To(Act::ManageAccounts),
+    ),
+    (
+        Method::POST,
+        "/api/v1/accounts",
+        Need::To(Act::ManageAccounts),
+    ),
+    (
+        Method::POST,
+        "/api/v1/accounts/{name}/disable",
+        Need::To(Act::ManageAccounts),
+    ),
+];
+
+/// A signed-in browser. `watching` holds the clips an approval lets it stream (registered once).
+struct Session {
+    account: String,
+    csrf: String,
+    started: Instant,
+    last_seen: Instant,
+    watching: Vec<String>,
+}
+
+/// A shift: a session ends this long after sign-in, or after an hour without a request.
+const SESSION_FOR: Duration = Duration::from_secs(12 * 3600);
+const IDLE_FOR: Duration = Duration::from_secs(3600);
+/// Sign-in failures allowed per address, and per account name, in `FAILURE_WINDOW`.
+const FAILURES_ALLOWED: usize = 5;
+const FAILURE_WINDOW: Duration = Duration::from_secs(300);
+pub const COOKIE: &str = "camdock_session";
+
+#[derive(Default)]
+pub struct Sessions {
+    live: Mutex<HashMap<String, Session>>,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    /// Accounts are never deleted: once a station has one, it has them for good.
+    accounts_seen: AtomicBool,
+}
+
+/// The caller of a request, as the gate found it (a request extension).
+#[derive(Clone, Debug)]
+pub struct Caller {
+    /// The signed-in account; None when anonymous or on a station without accounts.
+    pub account: Option<Account>,
+    session: Option<String>,
+    /// A station without accounts: whoever passed the token rule sees everything (and changes
+    /// nothing).
+    open: bool,
+}
+
+impl Caller {
+    /// Whether this caller may see or do `act`.
+    pub fn may(&self, act: Act) -> bool {
+        self.open || act.public() || self.account.as_ref().is_some_and(|a| a.may(act))
+    }
+
+    /// The account, or the refusal a route that needs one answers.
+    pub fn account(&self) -> Result<&Account, Response> {
+        self.account
+            .as_ref()
+            .ok_or_else(|| refuse(StatusCode::FORBIDDEN, "this station has no accounts yet: an admin creates them (`camdock account init`, then `camdock account add`) before anything is done from the dashboard"))
+    }
+}
+
+pub fn refuse(status: StatusCode, why: &str) -> Response {
+    (status, Json(json!({ "error": why }))).into_response()
+}
+
+/// A refusal by the gate itself (the access table, the session, CSRF, Origin), marked so: a
+/// handler's own "no" (a clip not being watched, a bad form) is another thing.
+fn gate_refuses(status: StatusCode, why: &str) -> Response {
+    (status, Json(json!({ "error": why, "refused_by": "gate" }))).into_response()
+}
+
+impl Sessions {
+    fn accounts_on(&self, state: &AppState) -> bool {
+        if self.accounts_seen.load(Ordering::Relaxed) {
+            return true;
+        }
+        let on = accounts::any(&state.station).unwrap_or(true);
+        if on {
+            self.accounts_seen.store(true, Ordering::Relaxed);
+        }
+        on
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The account name and CSRF token of a live session (touching it).
+    fn find(&self, token: &str) -> Option<(String, String)> {
+        let mut live = self.live();
+        let now = Instant::now();
+        live.retain(|_, s| now - s.started < SESSION_FOR && now - s.last_seen < IDLE_FOR);
+        let s = live.get_mut(token)?;
+        s.last_seen = now;
+        Some((s.account.clone(), s.csrf.clone()))
+    }
+
+    fn start(&self, account: &str) -> (String, String) {
+        let token = accounts::one_time_secret() + &accounts::one_time_secret();
+        let csrf = accounts::one_time_secret();
+        let now = Instant::now();
+        self.live().insert(
+            token.clone(),
+            Session {
+                account: account.to_string(),
+                csrf: csrf.clone(),
+                started: now,
+                last_seen: now,
+                watching: Vec::new(),
+            },
+        );
+        (token, csrf)
+    }
+
+    pub fn end(&self, caller: &Caller) {
+        if let Some(t) = &caller.session {
+            self.live().remove(t);
+        }
+    }
+
+    /// Ends every session of `account` (disabled, or its password changed).
+    pub fn end_all_of(&self, account: &str) {
+        self.live().retain(|_, s| s.account != account);
+    }
+
+    pub fn allow_watching(&self, caller: &Caller, sha256: &str) {
+        let Some(token) = &caller.session else { return };
+        if let Some(s) = self.live().get_mut(token) {
+            s.watching.push(sha256.to_string());
+        }
+    }
+
+    pub fn may_watch(&self, caller: &Caller, sha256: &str) -> bool {
+        caller
+            .session
+            .as_ref()
+            .and_then(|t| {
+                self.live()
+                    .get(t)
+                    .map(|s| s.watching.iter().any(|w| w == sha256))
+            })
+            .unwrap_or(false)
+    }
+
+    /// Whether `keys` (the address, the account name) may try to sign in now.
+    fn throttled(&self, keys: &[String]) -> Option<Duration> {
+        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        keys.iter()
+            .filter_map(|k| {
+                let v = f.entry(k.clone()).or_default();
+                v.retain(|t| now - *t < FAILURE_WINDOW);
+                (v.len() >= FAILURES_ALLOWED).then(|| FAILURE_WINDOW - (now - v[0]))
+            })
+            .max()
+    }
+
+    fn failed(&self, keys: &[String]) {
+        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for k in keys {
+            f.entry(k.clone()).or_default().push(Instant::now());
+        }
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|c| c.split(';'))
+        .find_map(|kv| {
+            kv.trim()
+                .strip_prefix(name)?
+                .strip_prefix('=')
+                .map(str::to_string)
+        })
+}
+
+/// A state change comes from the station's own page: its `Origin` is the station (the browser
+/// sets it and a page elsewhere cannot forge it).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    match (host, origin) {
+        (Some(h), Some(o)) => o
+            .strip_prefix("http://")
+            .or_else(|| o.strip_prefix("https://"))
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(h)),
+        _ => false,
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The gate: finds the caller, refuses what the route's need or the CSRF rule do not allow.
+pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let Some(need) = ROUTES
+        .iter()
+        .find(|(m, p, _)| m == req.method() && *p == path)
+        .map(|r| r.2)
+    else {
+        return gate_refuses(
+            StatusCode::FORBIDDEN,
+            "no such route in the station's access table",
+        );
+    };
+    let changes = req.method() != Method::GET && req.method() != Method::HEAD;
+    if !state.sessions.accounts_on(&state) {
+        // No accounts: look, never act (the token rule beyond loopback still applies).
+        if changes {
+            return Caller {
+                account: None,
+                session: None,
+                open: false,
+            }
+            .account()
+            .unwrap_err();
+        }
+        req.extensions_mut().insert(Caller {
+            account: None,
+            session: None,
+            open: true,
+        });
+        return super::auth::require_token(State(state), req, next).await;
+    }
+    if changes && !same_origin(req.headers()) {
+        return gate_refuses(
+            StatusCode::FORBIDDEN,
+            "a change must come from the station's own page (Origin)",
+        );
+    }
+    let token = cookie_value(req.headers(), COOKIE);
+    let found = token.as_deref().and_then(|t| state.sessions.find(t));
+    let account = match &found {
+        Some((name, _)) => {
+            let st = state.station.clone();
+            let name = name.clone();
+            tokio::task::spawn_blocking(move || accounts::get(&st, &name))
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .flatten()
+                .filter(|a| !a.disabled)
+        }
+        None => None,
+    };
+    let caller = Caller {
+        account: account.clone(),
+        session: account.as_ref().and(token),
+        open: false,
+    };
+    if need != Need::Nobody && !matches!(need, Need::To(a) if a.public()) {
+        let Some(account) = &account else {
+            return gate_refuses(StatusCode::UNAUTHORIZED, "sign in first");
+        };
+        if changes && path != "/api/v1/session" {
+            let given = req
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let expected = found.as_ref().map(|f| f.1.as_str()).unwrap_or("");
+            if !constant_time_eq(given, expected) {
+                return gate_refuses(
+                    StatusCode::FORBIDDEN,
+                    "a change needs the session's X-CSRF-Token",
+                );
+            }
+        }
+        if let Need::To(act) = need {
+            if let Err(e) = account.require(act) {
+                return gate_refuses(StatusCode::FORBIDDEN, &e.to_string());
+            }
+        }
+    }
+    req.extensions_mut().insert(caller);
+    next.run(req).await
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    account: String,
+    password: String,
+}
+
+fn whoami(account: &Account, csrf: &str) -> serde_json::Value {
+    json!({ "account": account.name, "roles": account.roles, "must_change_password": account.must_change_password, "csrf": csrf, "accounts": true })
+}
+
+/// POST /api/v1/session: signs in; the session in a cookie, the CSRF token in the answer.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(form): Json<SignIn>,
+) -> Response {
+    let keys = [
+        format!("ip:{}", masked(peer.ip())),
+        format!("account:{}", form.account),
+    ];
+    if let Some(wait) = state.sessions.throttled(&keys) {
+        let mut r = refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed sign-ins: wait and try again",
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    let st = state.station.clone();
+    let (name, password) = (form.account.clone(), form.password);
+    let found =
+        tokio::task::spawn_blocking(move || accounts::authenticate(&st, &name, &password)).await;
+    let Ok(Ok(Some(account))) = found else {
+        state.sessions.failed(&keys);
+        return refuse(StatusCode::UNAUTHORIZED, "wrong account or password");
+    };
+    let (token, csrf) = state.sessions.start(&account.name);
+    let mut r = Json(whoami(&account, &csrf)).into_response();
+    let cookie = format!(
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_FOR.as_secs()
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// An IPv6 client is limited by its /64, which one machine usually holds whole.
+fn masked(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) => format!(
+            "{:x}:{:x}:{:x}:{:x}::/64",
+            v6.segments()[0],
+            v6.segments()[1],
+            v6.segments()[2],
+            v6.segments()[3]
+        ),
+        v4 => v4.to_string(),
+    }
+}
+
+pub async fn current(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Response {
+    if caller.open {
+        // A station without accounts: nobody signs in (the page hides its sign-in).
+        return Json(json!({ "account": null, "accounts": false })).into_response();
+    }
+    let Some(account) = &caller.account else {
+        return refuse(StatusCode::UNAUTHORIZED, "sign in first");
+    };
+    let csrf = caller
+        .session
+        .as_deref()
+        .and_then(|t| state.sessions.find(t))
+        .map(|f| f.1)
+        .unwrap_or_default();
+    Json(whoami(account, &csrf)).into_response()
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Response {
+    state.sessions.end(&caller);
+    let mut r = Json(json!({ "signed_out": true })).into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("camdock_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    r
+}
+
+#[derive(Deserialize)]
+pub struct NewPassword {
+    current: String,
+    new: String,
+}
+
+/// Changes the caller's own password (the first thing after a one-time secret); other sessions of
+/// the account end.
+pub async fn change_password(
+    State(state): State<AppState>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    Json(form): Json<NewPassword>,
+) -> Response {
+    let account = match caller.account() {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let st = state.station.clone();
+    let name = account.name.clone();
+    let done = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+        if accounts::authenticate(&st, &name, &form.current)?.is_none() {
+            return Ok(false);
+        }
+        accounts::set_password(&st, &account, &name, &form.new)?;
+        Ok(true)
+    })
+    .await;
+    match done {
+        Ok(Ok(true)) => {
+            state.sessions.end_all_of(
+                &caller
+                    .account
+                    .as_ref()
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+            );
+            let mut r =
+                Json(json!({ "changed": true, "note": "sign in again with the new password" }))
+                    .into_response();
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_static(
+                    "camdock_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
+                ),
+            );
+            r
+        }
+        Ok(Ok(false)) => refuse(StatusCode::FORBIDDEN, "the current password is wrong"),
+        Ok(Err(e)) => refuse(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}

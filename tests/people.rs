@@ -1,0 +1,954 @@
+//! People and permissions from outside: accounts made with the CLI, a running daemon's every
+//! route tried by anonymous and each role (the expected table is written out here, apart from
+//! the code's), CSRF, Origin and Host refusals, the sign-in limit, the two-person approval flow
+//! through the API down to a ranged stream of the clip, and the CLI's state-changing commands
+//! per role.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROLES: [&str; 5] = [
+    "officer",
+    "equipment-manager",
+    "auditor",
+    "approver",
+    "admin",
+];
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let started = Instant::now();
+        while self.0.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// camdock with the data dir, as account `who` (password in the environment); (code, out, err).
+fn as_account(
+    data: &Path,
+    who: Option<&str>,
+    password: &str,
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::null());
+    if let Some(w) = who {
+        cmd.env("CAMDOCK_PASSWORD", password);
+        let _ = w;
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn secret_of(out: &str) -> String {
+    out.split("(shown once): ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A station with one clip stored and one account per role (named as the role), each with its
+/// own password set after its one-time secret.
+fn station_with_people(s: &Scratch) -> (std::path::PathBuf, String) {
+    let data = s.join("data");
+    let vol = camera(&s.join("cards"), "7700001", 2)[0]
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let (code, out, err) = camdock(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "ingest",
+        vol.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let sha = json(&out)["clips"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (code, out, err) = camdock(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "account",
+        "init",
+        "admin",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let set_own = |name: &str, secret: &str| {
+        let out = Command::new(bin())
+            .args([
+                "--data-dir",
+                data.to_str().unwrap(),
+                "account",
+                "password",
+                "--as",
+                name,
+            ])
+            .env("CAMDOCK_PASSWORD", secret)
+            .env("CAMDOCK_NEW_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    set_own("admin", &secret_of(&out));
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "account",
+        "init",
+        "admin2",
+    ]);
+    assert_eq!(code, 2, "a second init is refused: {err}");
+    for role in &ROLES[..4] {
+        let (code, out, err) = as_account(
+            &data,
+            Some("admin"),
+            PASSWORD,
+            &["account", "add", role, "--role", role, "--as", "admin"],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        set_own(role, &secret_of(&out));
+    }
+    // A second approver, so an approver's own request has someone else to decide it.
+    let (_, out, _) = as_account(
+        &data,
+        Some("admin"),
+        PASSWORD,
+        &[
+            "account",
+            "add",
+            "approver2",
+            "--role",
+            "approver",
+            "--as",
+            "admin",
+        ],
+    );
+    set_own("approver2", &secret_of(&out));
+    (data, sha)
+}
+
+fn start(s: &Scratch, data: &Path, port: u16) -> Daemon {
+    let cfg = s.join("camdock.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
+            s.join("media").display()
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(s.join("daemon.log")).unwrap();
+    let d = Daemon(
+        Command::new(bin())
+            .args([
+                "--config",
+                cfg.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+                "run",
+            ])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the daemon never listened"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    d
+}
+
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+    fn by_gate(&self) -> bool {
+        self.json()["refused_by"] == "gate"
+    }
+}
+
+/// One HTTP/1.1 request, written by hand so that Host, Origin and cookies are exactly as given.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Option<&str>,
+) -> Answer {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req += &format!("Host: 127.0.0.1:{port}\r\n");
+    }
+    for (k, v) in headers {
+        req += &format!("{k}: {v}\r\n");
+    }
+    let body = body.unwrap_or("");
+    if method != "GET" {
+        req += &format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+    }
+    req += "\r\n";
+    req += body;
+    c.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    c.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Answer {
+        status,
+        headers: head,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+/// A signed-in browser: its cookie and CSRF token.
+#[derive(Clone)]
+struct Browser {
+    port: u16,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    fn sign_in(port: u16, name: &str, password: &str) -> Result<Browser, Answer> {
+        let a = http(
+            port,
+            "POST",
+            "/api/v1/session",
+            &[("Origin", format!("http://127.0.0.1:{port}"))],
+            Some(&serde_json::json!({ "account": name, "password": password }).to_string()),
+        );
+        if a.status != 200 {
+            return Err(a);
+        }
+        let cookie = a
+            .headers
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            a.headers
+                .to_lowercase()
+                .contains("httponly; samesite=strict"),
+            "{}",
+            a.headers
+        );
+        Ok(Browser {
+            port,
+            cookie,
+            csrf: a.json()["csrf"].as_str().unwrap().to_string(),
+        })
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Answer {
+        let mut h = vec![
+            ("Cookie", self.cookie.clone()),
+            ("Origin", format!("http://127.0.0.1:{}", self.port)),
+        ];
+        if method != "GET" {
+            h.push(("X-CSRF-Token", self.csrf.clone()));
+        }
+        http(
+            self.port,
+            method,
+            path,
+            &h,
+            body.map(|b| b.to_string()).as_deref(),
+        )
+    }
+}
+
+/// The route table as the regulations read (docs/SECURITY.md), written out here apart from the
+/// code: for each route, may (anonymous, officer, equipment-manager, auditor, approver, admin)
+/// pass the gate? `y` yes, `.` no.
+const EXPECTED: &[(&str, &str, &str)] = &[
+    ("GET", "/", "yyyyyy"),
+    ("GET", "/kiosk", "yyyyyy"),
+    ("GET", "/static/app.js", "yyyyyy"),
+    ("GET", "/static/access.js", "yyyyyy"),
+    ("GET", "/static/style.css", "yyyyyy"),
+    ("GET", "/api/v1/slots", "yyyyyy"),
+    ("GET", "/api/v1/stream", "yyyyyy"),
+    ("POST", "/api/v1/session", "yyyyyy"),
+    ("GET", "/api/v1/session", ".yyyyy"),
+    ("DELETE", "/api/v1/session", ".yyyyy"),
+    ("POST", "/api/v1/session/password", ".yyyyy"),
+    ("GET", "/api/v1/fleet", "..yyy."),
+    ("GET", "/api/v1/clips", "..yyy."),
+    ("GET", "/api/v1/clips/{sha}/custody", "..yyy."),
+    ("GET", "/api/v1/clips/{sha}/content", ".yyyyy"),
+    ("GET", "/api/v1/audit", "..yyy."),
+    ("GET", "/api/v1/access-log", "...yy."),
+    ("GET", "/metrics", "..y..y"),
+    ("POST", "/api/v1/cameras/{camera}/assignment", "..y..."),
+    ("POST", "/api/v1/clips/{sha}/tags", "..y.y."),
+    ("POST", "/api/v1/clips/{sha}/hold", "...yy."),
+    ("POST", "/api/v1/clips/{sha}/release", "....y."),
+    ("GET", "/api/v1/approvals", ".yyyyy"),
+    ("POST", "/api/v1/approvals", ".yyyy."),
+    ("POST", "/api/v1/approvals/{id}/decision", "....y."),
+    ("POST", "/api/v1/approvals/{id}/viewing", ".yyyy."),
+    ("GET", "/api/v1/accounts", ".....y"),
+    ("POST", "/api/v1/accounts", ".....y"),
+    ("POST", "/api/v1/accounts/{name}/disable", ".....y"),
+];
+
+#[test]
+fn every_route_answers_exactly_the_roles_the_table_allows() {
+    let s = Scratch::new();
+    let (data, sha) = station_with_people(&s);
+    let port = free_port();
+    let _d = start(&s, &data, port);
+
+    // The test's table covers every route the server has, and no other.
+    let served: Vec<(String, String)> = camdock::web::session::ROUTES
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    let listed: Vec<(String, String)> = EXPECTED
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(served, listed, "every route is in the expected table");
+
+    let browsers: Vec<Browser> = ROLES
+        .iter()
+        .map(|r| {
+            Browser::sign_in(port, r, PASSWORD).unwrap_or_else(|a| panic!("{r}: {}", a.status))
+        })
+        .collect();
+    for (method, route, expected) in EXPECTED {
+        let path = route
+            .replace("{sha}", &sha)
+            .replace("{camera}", "7700001")
+            .replace("{id}", "999999")
+            .replace("{name}", "nobody-here");
+        // An empty form: a caller the gate lets through meets the handler's own "no" (4xx), never
+        // an act done by this table's walk.
+        let body = (*method != "GET").then(|| serde_json::json!({}));
+        for (who, allowed) in expected.chars().enumerate() {
+            let answer = if path == "/api/v1/stream" {
+                // An endless stream: the status line is the answer; read it and hang up.
+                let cookie = (who > 0).then(|| ("Cookie", browsers[who - 1].cookie.clone()));
+                let status = http_status_only(port, &path, cookie.as_slice());
+                Answer {
+                    status,
+                    headers: String::new(),
+                    body: Vec::new(),
+                }
+            } else if who == 0 {
+                http(
+                    port,
+                    method,
+                    &path,
+                    &[("Origin", format!("http://127.0.0.1:{port}"))],
+                    body.as_ref().map(|b| b.to_string()).as_deref(),
+                )
+            } else if *method == "DELETE" {
+                // Signing out ends the session: a fresh one for this row keeps the walk's own.
+                Browser::sign_in(port, ROLES[who - 1], PASSWORD)
+                    .unwrap()
+                    .call(method, &path, body.clone())
+            } else {
+                browsers[who - 1].call(method, &path, body.clone())
+            };
+            let caller = if who == 0 {
+                "anonymous"
+            } else {
+                ROLES[who - 1]
+            };
+            if allowed == 'y' {
+                assert!(
+                    !answer.by_gate(),
+                    "{method} {route} as {caller}: refused by the gate ({}): {}",
+                    answer.status,
+                    String::from_utf8_lossy(&answer.body)
+                );
+            } else {
+                assert!(
+                    answer.by_gate(),
+                    "{method} {route} as {caller}: let through ({})",
+                    answer.status
+                );
+                let want = if who == 0 { 401 } else { 403 };
+                assert_eq!(answer.status, want, "{method} {route} as {caller}");
+            }
+        }
+    }
+    // The kiosk's stream (anonymous) carries the dock tiles and no fleet; a manager's carries both.
+    let kiosk = stream_for(port, &[], Duration::from_secs(4));
+    assert!(
+        kiosk.contains("event: slots") && !kiosk.contains("event: fleet"),
+        "{kiosk}"
+    );
+    let manager = stream_for(
+        port,
+        &[("Cookie", browsers[1].cookie.clone())],
+        Duration::from_secs(4),
+    );
+    assert!(manager.contains("event: fleet"), "{manager}");
+
+    // A state change without the CSRF token, or from another origin, or with no Origin at all:
+    // refused, whoever is signed in.
+    let approver = &browsers[3];
+    let hold = format!("/api/v1/clips/{sha}/hold");
+    let body = serde_json::json!({ "reason": "court order 7" }).to_string();
+    let origin = format!("http://127.0.0.1:{port}");
+    for (what, headers) in [
+        (
+            "no CSRF token",
+            vec![
+                ("Cookie", approver.cookie.clone()),
+                ("Origin", origin.clone()),
+            ],
+        ),
+        (
+            "a wrong CSRF token",
+            vec![
+                ("Cookie", approver.cookie.clone()),
+                ("Origin", origin.clone()),
+                ("X-CSRF-Token", "x".repeat(24)),
+            ],
+        ),
+        (
+            "another site's Origin",
+            vec![
+                ("Cookie", approver.cookie.clone()),
+                ("Origin", "http://evil.example".to_string()),
+                ("X-CSRF-Token", approver.csrf.clone()),
+            ],
+        ),
+        (
+            "no Origin",
+            vec![
+                ("Cookie", approver.cookie.clone()),
+                ("X-CSRF-Token", approver.csrf.clone()),
+            ],
+        ),
+    ] {
+        let a = http(port, "POST", &hold, &headers, Some(&body));
+        assert_eq!((a.status, a.by_gate()), (403, true), "{what}");
+    }
+    // The same hold, done right, is done, as the approver's account.
+    assert_eq!(
+        approver
+            .call(
+                "POST",
+                &hold,
+                Some(serde_json::json!({ "reason": "court order 7" }))
+            )
+            .status,
+        200
+    );
+    // DNS rebinding: another name for the station's address is not the station.
+    let a = http(
+        port,
+        "GET",
+        "/api/v1/fleet",
+        &[
+            ("Host", format!("evil.example:{port}")),
+            ("Cookie", browsers[1].cookie.clone()),
+        ],
+        None,
+    );
+    assert_eq!(a.status, 421);
+    // Signed out: the cookie is dead.
+    let em = &browsers[1];
+    assert_eq!(em.call("DELETE", "/api/v1/session", None).status, 200);
+    assert_eq!(em.call("GET", "/api/v1/fleet", None).status, 401);
+
+    let trail = as_account(&data, None, "", &["custody", &sha, "--json"]).1;
+    let hold_event = json(&trail)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "hold-placed")
+        .cloned()
+        .unwrap();
+    assert_eq!(hold_event["actor"], "approver", "the actor is the account");
+}
+
+/// The status of a GET whose body never ends (Server-Sent Events).
+fn http_status_only(port: u16, path: &str, headers: &[(&str, String)]) -> u16 {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+    for (k, v) in headers {
+        req += &format!("{k}: {v}\r\n");
+    }
+    c.write_all((req + "\r\n").as_bytes()).unwrap();
+    let mut buf = [0u8; 64];
+    let n = c.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// What a Server-Sent Events stream sends in `for` (then hung up).
+fn stream_for(port: u16, headers: &[(&str, String)], r#for: Duration) -> String {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut req = format!("GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+    for (k, v) in headers {
+        req += &format!("{k}: {v}\r\n");
+    }
+    c.write_all((req + "\r\n").as_bytes()).unwrap();
+    let started = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < r#for {
+        if let Ok(n) = c.read(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn an_auditor_watches_a_clip_only_through_another_accounts_approval() {
+    let s = Scratch::new();
+    let (data, sha) = station_with_people(&s);
+    let port = free_port();
+    let _d = start(&s, &data, port);
+    let auditor = Browser::sign_in(port, "auditor", PASSWORD).unwrap();
+    let approver = Browser::sign_in(port, "approver", PASSWORD).unwrap();
+
+    let asked = auditor.call(
+        "POST",
+        "/api/v1/approvals",
+        Some(serde_json::json!({ "act": "view", "clip": sha, "reason": "complaint 2026-77" })),
+    );
+    assert_eq!(
+        asked.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&asked.body)
+    );
+    let id = asked.json()["id"].as_i64().unwrap();
+    // Not yet approved: no viewing. Not one's own to approve.
+    let early = auditor.call("POST", &format!("/api/v1/approvals/{id}/viewing"), None);
+    assert_eq!(
+        early.status,
+        400,
+        "{}",
+        String::from_utf8_lossy(&early.body)
+    );
+    assert!(String::from_utf8_lossy(&early.body).contains("not decided"));
+    let approvers_own = approver.call(
+        "POST",
+        "/api/v1/approvals",
+        Some(serde_json::json!({ "act": "view", "clip": sha, "reason": "mine" })),
+    );
+    let own_id = approvers_own.json()["id"].as_i64().unwrap();
+    let selfish = approver.call(
+        "POST",
+        &format!("/api/v1/approvals/{own_id}/decision"),
+        Some(serde_json::json!({ "approve": true })),
+    );
+    assert_eq!(selfish.status, 400);
+    assert!(String::from_utf8_lossy(&selfish.body).contains("another approver"));
+
+    let decided = approver.call(
+        "POST",
+        &format!("/api/v1/approvals/{id}/decision"),
+        Some(serde_json::json!({ "approve": true, "note": "granted" })),
+    );
+    assert_eq!(
+        decided.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&decided.body)
+    );
+    // The approver cannot ride on the auditor's approval.
+    assert_eq!(
+        approver
+            .call("POST", &format!("/api/v1/approvals/{id}/viewing"), None)
+            .status,
+        400
+    );
+    assert_eq!(
+        approver
+            .call("GET", &format!("/api/v1/clips/{sha}/content"), None)
+            .status,
+        403
+    );
+
+    let watching = auditor.call("POST", &format!("/api/v1/approvals/{id}/viewing"), None);
+    assert_eq!(
+        watching.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&watching.body)
+    );
+    let facts = watching.json();
+    assert_eq!(facts["sha256"], sha.as_str());
+    assert!(
+        facts["stored_event"]["hash"].as_str().unwrap().len() == 64,
+        "the chain fact of what is watched"
+    );
+
+    // The clip, by ranges, as a video element asks for it: the bytes are the store's.
+    let stored = std::fs::read(
+        json(&as_account(&data, None, "", &["clips", "--json"]).1)
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["sha256"] == sha.as_str())
+            .unwrap()["store_path"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let h = |range: &str| {
+        vec![
+            ("Cookie", auditor.cookie.clone()),
+            ("Range", range.to_string()),
+        ]
+    };
+    let part = http(
+        port,
+        "GET",
+        &format!("/api/v1/clips/{sha}/content"),
+        &h("bytes=100-1123"),
+        None,
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, stored[100..1124]);
+    assert!(
+        part.headers
+            .contains(&format!("content-range: bytes 100-1123/{}", stored.len())),
+        "{}",
+        part.headers
+    );
+    let whole = http(
+        port,
+        "GET",
+        &format!("/api/v1/clips/{sha}/content"),
+        &[("Cookie", auditor.cookie.clone())],
+        None,
+    );
+    assert_eq!(whole.status, 200);
+    assert_eq!(
+        sha256_hex(&whole.body),
+        sha,
+        "the whole clip streamed is the clip"
+    );
+
+    // The register: request, approval, viewing, with both accounts.
+    let log = auditor.call("GET", "/api/v1/access-log", None).json();
+    let chain: Vec<(String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["clip"] == sha.as_str() || e["clip_sha256"] == sha.as_str())
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["actor"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for want in [
+        ("approval-requested", "auditor"),
+        ("approval-decided", "approver"),
+        ("clip-accessed", "auditor"),
+    ] {
+        assert!(
+            chain.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} in {chain:?}"
+        );
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn sign_in_is_limited_after_five_failures() {
+    let s = Scratch::new();
+    let (data, _) = station_with_people(&s);
+    let port = free_port();
+    let _d = start(&s, &data, port);
+    for _ in 0..5 {
+        assert_eq!(
+            Browser::sign_in(port, "auditor", "guess guess guess")
+                .err()
+                .unwrap()
+                .status,
+            401
+        );
+    }
+    let limited = Browser::sign_in(port, "auditor", PASSWORD)
+        .err()
+        .expect("the right password is refused too while limited");
+    assert_eq!(limited.status, 429);
+    assert!(limited.headers.to_lowercase().contains("retry-after"));
+}
+
+/// Each state-changing CLI command, as each role: done or refused as the role table says; a name
+/// that is no account (free text) and a wrong password are refused; an act on evidence needs an
+/// approval by someone else, used once.
+#[test]
+fn the_command_line_acts_as_an_account() {
+    let s = Scratch::new();
+    let (data, sha) = station_with_people(&s);
+    let d = data.to_str().unwrap();
+    let out_dir = s.join("copies");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    // (command, who may): each tried as every role.
+    let table: &[(&[&str], &[&str])] = &[
+        (
+            &["assign", "7700001", "--officer", "PC 1001", "--by", "{who}"],
+            &["equipment-manager"],
+        ),
+        (
+            &["tag", &sha, "--case", "C-7", "--actor", "{who}"],
+            &["equipment-manager", "approver"],
+        ),
+        (
+            &["hold", &sha, "--reason", "inquiry", "--actor", "{who}"],
+            &["auditor", "approver"],
+        ),
+        (
+            &[
+                "release",
+                &sha,
+                "--reason",
+                "inquiry over",
+                "--actor",
+                "{who}",
+            ],
+            &["approver"],
+        ),
+        (&["account", "list", "--as", "{who}"], &["admin"]),
+    ];
+    for (args, may) in table {
+        for role in ROLES {
+            let args: Vec<String> = args.iter().map(|a| a.replace("{who}", role)).collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, out, err) = as_account(&data, Some(role), PASSWORD, &args);
+            if may.contains(&role) {
+                assert_eq!(code, 0, "{args:?} as {role}: {out}{err}");
+            } else {
+                assert_eq!(code, 2, "{args:?} as {role} must be refused: {out}{err}");
+                assert!(err.contains("may not"), "{args:?} as {role}: {err}");
+            }
+        }
+    }
+    // Free text is no account; a wrong password is no sign-in.
+    let (code, _, err) = as_account(
+        &data,
+        Some("Insp. Ma"),
+        PASSWORD,
+        &["hold", &sha, "--reason", "x", "--actor", "Insp. Ma"],
+    );
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = as_account(
+        &data,
+        Some("approver"),
+        "wrong wrong wrong",
+        &["hold", &sha, "--reason", "x", "--actor", "approver"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("wrong account or password"));
+
+    // A copy: refused without an approval, done with one approved by another account, once.
+    let copy = |to: &str, approval: Option<&str>| {
+        let to = out_dir.join(to);
+        let mut args = vec![
+            "copy",
+            &sha,
+            "--to",
+            to.to_str().unwrap(),
+            "--actor",
+            "auditor",
+            "--reason",
+            "court",
+        ];
+        if let Some(a) = approval {
+            args.extend(["--approval", a]);
+        }
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        as_account(&data, Some("auditor"), PASSWORD, &args)
+    };
+    let (code, _, err) = copy("a.mp4", None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--approval"));
+    let (code, out, err) = as_account(
+        &data,
+        Some("auditor"),
+        PASSWORD,
+        &[
+            "approval",
+            "request",
+            "copy",
+            "--clip",
+            &sha,
+            "--reason",
+            "court order 12",
+            "--as",
+            "auditor",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let id = out
+        .split('#')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let (code, _, err) = copy("b.mp4", Some(&id));
+    assert_eq!(code, 2, "not approved yet: {err}");
+    let (code, _, err) = as_account(
+        &data,
+        Some("approver"),
+        PASSWORD,
+        &["approval", "approve", &id, "--as", "approver"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = copy("c.mp4", Some(&id));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(tool_digest("sha256sum", &out_dir.join("c.mp4")), sha);
+    let (code, _, err) = copy("d.mp4", Some(&id));
+    assert_eq!(code, 2, "an approval is one copy: {err}");
+    assert!(err.contains("used already"));
+    let register = json(&as_account(&data, None, "", &["access-log", "--clip", &sha, "--json"]).1);
+    let copied = register
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "clip-accessed" && e["detail"]["action"] == "copy")
+        .cloned()
+        .unwrap();
+    assert_eq!(copied["actor"], "auditor");
+    assert!(
+        copied["detail"]["approved_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("approver (approval #"),
+        "{copied}"
+    );
+    let _ = d;
+}
+
+/// The approval flow in a real browser, two accounts: tests/browser/approval.test.mjs.
+#[test]
+fn the_approval_flow_in_a_real_browser() {
+    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").exists(),
+        "run `npm ci` in tests/browser (./dev test does)"
+    );
+    let s = Scratch::new();
+    let (data, sha) = station_with_people(&s);
+    let port = free_port();
+    let _d = start(&s, &data, port);
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .args(["--test", "--test-concurrency=1", "approval.test.mjs"])
+        .current_dir(&browser)
+        .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("CLIP", &sha)
+        .env("PASSWORD", PASSWORD)
+        .env("SHOTS_DIR", &shots)
+        .env_remove("LD_PRELOAD")
+        .output()
+        .expect("node runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.contains("# fail 0"),
+        "browser test failed:\n{report}\ndaemon log:\n{}",
+        std::fs::read_to_string(s.join("daemon.log")).unwrap_or_default()
+    );
+    // What the browser did is on the ledger, as the accounts.
+    let register = json(&as_account(&data, None, "", &["access-log", "--clip", &sha, "--json"]).1);
+    let kinds: Vec<(String, String)> = register
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["actor"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for want in [
+        ("approval-requested", "auditor"),
+        ("approval-decided", "approver"),
+        ("clip-accessed", "auditor"),
+    ] {
+        assert!(
+            kinds.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} in {kinds:?}"
+        );
+    }
+}
