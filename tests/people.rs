@@ -753,6 +753,9 @@ fn the_command_line_acts_as_an_account() {
     let s = Scratch::new();
     let (data, sha) = station_with_people(&s);
     let d = data.to_str().unwrap();
+    let vol = s.join("bench-card");
+    std::fs::create_dir_all(&vol).unwrap();
+    let vol_text = vol.to_str().unwrap();
     let out_dir = s.join("copies");
     std::fs::create_dir_all(&out_dir).unwrap();
     // (command, who may): each tried as every role.
@@ -781,9 +784,71 @@ fn the_command_line_acts_as_an_account() {
             &["approver"],
         ),
         (&["account", "list", "--as", "{who}"], &["admin"]),
+        (
+            &[
+                "account", "roles", "officer", "--role", "officer", "--as", "{who}",
+            ],
+            &["admin"],
+        ),
+        (
+            &[
+                "bind",
+                vol_text,
+                "--serial",
+                "7700001",
+                "--officer",
+                "100234",
+                "--unit",
+                "T3",
+                "--by",
+                "{who}",
+            ],
+            &["equipment-manager"],
+        ),
+        (
+            &[
+                "untag",
+                &sha,
+                "--case",
+                "C-7",
+                "--reason",
+                "wrong case",
+                "--actor",
+                "{who}",
+            ],
+            &["equipment-manager", "approver"],
+        ),
+        (
+            &[
+                "purge",
+                "--dry-run",
+                "--actor",
+                "{who}",
+                "--reason",
+                "annual review",
+            ],
+            &["officer", "equipment-manager", "auditor", "approver"],
+        ),
+        (
+            &[
+                "approval", "request", "view", "--clip", &sha, "--reason", "review", "--as",
+                "{who}",
+            ],
+            &["officer", "equipment-manager", "auditor", "approver"],
+        ),
     ];
     for (args, may) in table {
         for role in ROLES {
+            if args[0] == "untag" {
+                // Each try takes the clip out of the case: put it back first.
+                let (code, _, err) = as_account(
+                    &data,
+                    Some("approver"),
+                    PASSWORD,
+                    &["tag", &sha, "--case", "C-7", "--actor", "approver"],
+                );
+                assert_eq!(code, 0, "{err}");
+            }
             let args: Vec<String> = args.iter().map(|a| a.replace("{who}", role)).collect();
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let (code, out, err) = as_account(&data, Some(role), PASSWORD, &args);
@@ -890,6 +955,163 @@ fn the_command_line_acts_as_an_account() {
             .unwrap()
             .starts_with("approver (approval #"),
         "{copied}"
+    );
+
+    // A view: refused without an approval, then watched (and again) under one.
+    let (code, _, err) = as_account(
+        &data,
+        Some("auditor"),
+        PASSWORD,
+        &["view", &sha, "--actor", "auditor", "--reason", "look"],
+    );
+    assert_eq!(code, 2, "{err}");
+    let (_, out, _) = as_account(
+        &data,
+        Some("auditor"),
+        PASSWORD,
+        &[
+            "approval",
+            "request",
+            "view",
+            "--clip",
+            &sha,
+            "--reason",
+            "complaint 9",
+            "--as",
+            "auditor",
+        ],
+    );
+    let view_id = out
+        .split('#')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    as_account(
+        &data,
+        Some("approver"),
+        PASSWORD,
+        &["approval", "approve", &view_id, "--as", "approver"],
+    );
+    for _ in 0..2 {
+        let (code, out, err) = as_account(
+            &data,
+            Some("auditor"),
+            PASSWORD,
+            &["view", &sha, "--actor", "auditor", "--approval", &view_id],
+        );
+        assert_eq!(
+            code, 0,
+            "a view may be watched again while it stands: {out}{err}"
+        );
+    }
+    // An export of a case, under an approval for that case.
+    let (_, out, _) = as_account(
+        &data,
+        Some("approver"),
+        PASSWORD,
+        &["tag", &sha, "--case", "C-9", "--actor", "approver"],
+    );
+    let _ = out;
+    let (_, out, _) = as_account(
+        &data,
+        Some("auditor"),
+        PASSWORD,
+        &[
+            "approval", "request", "export", "--case", "C-9", "--reason", "court 9", "--as",
+            "auditor",
+        ],
+    );
+    let export_id = out
+        .split('#')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let pkg = s.join("pkg");
+    let export = |id: &str| {
+        as_account(
+            &data,
+            Some("auditor"),
+            PASSWORD,
+            &[
+                "export",
+                "--case",
+                "C-9",
+                "--out",
+                pkg.to_str().unwrap(),
+                "--actor",
+                "auditor",
+                "--approval",
+                id,
+            ],
+        )
+    };
+    let (code, _, err) = export(&export_id);
+    assert_eq!(code, 2, "not yet approved: {err}");
+    as_account(
+        &data,
+        Some("approver2"),
+        PASSWORD,
+        &["approval", "approve", &export_id, "--as", "approver2"],
+    );
+    let (code, out, err) = export(&export_id);
+    assert_eq!(code, 0, "{out}{err}");
+    let checked = Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&pkg)
+        .status()
+        .unwrap();
+    assert!(checked.success(), "the package checks with sha256sum");
+    let (code, _, err) = export(&export_id);
+    assert_eq!(code, 2, "an approval is one export: {err}");
+
+    // Disabled: the account signs in no more, its name stays on its events.
+    let (code, _, err) = as_account(
+        &data,
+        Some("admin"),
+        PASSWORD,
+        &[
+            "account",
+            "disable",
+            "officer",
+            "--reason",
+            "left the unit",
+            "--as",
+            "admin",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = as_account(
+        &data,
+        Some("officer"),
+        PASSWORD,
+        &["approval", "list", "--as", "officer"],
+    );
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = as_account(
+        &data,
+        Some("admin"),
+        PASSWORD,
+        &[
+            "account", "disable", "admin", "--reason", "x", "--as", "admin",
+        ],
+    );
+    assert_eq!(
+        code, 2,
+        "an admin does not disable their own account: {err}"
+    );
+    let events = json(&as_account(&data, None, "", &["custody", &sha, "--json"]).1);
+    assert!(
+        events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "approval-requested" && e["actor"] == "officer")
     );
     let _ = d;
 }

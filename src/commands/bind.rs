@@ -20,6 +20,9 @@ pub struct Args {
     pub officer: String,
     #[arg(long)]
     pub unit: String,
+    /// Who binds it (on a station with accounts: an equipment manager's account).
+    #[arg(long)]
+    pub by: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -36,6 +39,7 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         }
     }
     let station = open(config, data_dir)?;
+    let by = super::people::actor(&station, a.by.as_deref(), crate::people::Act::AssignCamera)?;
     let binding = Binding {
         serial: a.serial,
         officer: a.officer,
@@ -49,7 +53,7 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         )
     })?;
     station.ledger().append(
-        NewEvent::new(EventKind::CameraBound, station.actor())
+        NewEvent::new(EventKind::CameraBound, &by)
             .camera(&binding.serial)
             .detail(json!({
                 "binding": binding, "volume": a.volume.display().to_string(),

@@ -34,6 +34,9 @@ pub struct Finished {
     pub landing: Landing,
 }
 
+/// How long a sealed clip's record waits for a full disk to give space back.
+const DISK_FULL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub fn mtime_text(e: &Entry) -> Option<String> {
     e.mtime.map(|t| stamp(DateTime::<Utc>::from(t)))
 }
@@ -86,7 +89,11 @@ impl Ingestor<'_> {
             .zip(offset_ms)
             .map(|(t, off)| clock::corrected(t, off));
 
-        lock(self.ledger).write(|w| {
+        // A sealed clip's event waits out a moment of a full disk (another camera's copy filling
+        // it, then failing and giving the space back) rather than leave the clip sealed and
+        // unrecorded; the ledger is free between tries.
+        let started = std::time::Instant::now();
+        let mut commit = |w: &mut crate::ledger::Writer<'_>| -> anyhow::Result<ClipOutcome> {
             let newly = placement.is_some() && !w.has_clip(&digests.sha256)?;
             let (store_path, stored_media): (String, Option<String>) = match &placement {
                 Some(p) => (p.store_path.clone(), None),
@@ -189,7 +196,25 @@ impl Ingestor<'_> {
                 integrity: media.as_ref().map(|m| m.integrity),
                 duration_s: duration,
             })
-        })
+        };
+        loop {
+            // (The guard is a temporary of this statement: the ledger is free while we wait.)
+            let tried = lock(self.ledger).write(&mut commit);
+            match tried {
+                Err(e)
+                    if crate::ledger::is_disk_full(&e)
+                        && started.elapsed() < DISK_FULL_PATIENCE =>
+                {
+                    tracing::warn!(
+                        camera,
+                        source = entry.source,
+                        "the disk is full: the clip's record waits for space"
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
     }
 
     pub(super) fn record_copy_failure(

@@ -29,6 +29,16 @@ pub struct Writer<'a> {
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Whether `e` is SQLite finding the disk full (SQLITE_FULL).
+pub fn is_disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DiskFull
+        )
+    })
+}
+
 impl Ledger {
     /// Opens (creating if needed) the ledger at `path`, applies migrations and re-arms the
     /// append-only guard.

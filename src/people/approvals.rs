@@ -181,10 +181,14 @@ pub fn decide(
             "request": id, "act": a.act, "case": a.case, "requested_by": a.requested_by,
             "approved": approve, "note": note, "expires_at": expires,
         })))?;
-        w.tx().execute(
+        let n = w.tx().execute(
             "UPDATE approvals SET decided_by = ?2, approved = ?3, decided_seq = ?4, expires_at = ?5 WHERE id = ?1 AND decided_seq IS NULL",
             rusqlite::params![id, by.name, approve, seq, expires],
         )?;
+        if n == 0 {
+            // Another approver decided it a moment ago: this decision (and its event) is not kept.
+            return Err(usage!("request #{id} was decided meanwhile by someone else"));
+        }
         Ok(())
     })?;
     Ok(get(station, id)?.expect("just decided"))

@@ -140,6 +140,9 @@ pub struct Sessions {
     failures: Mutex<HashMap<String, Vec<Instant>>>,
     /// Accounts are never deleted: once a station has one, it has them for good.
     accounts_seen: AtomicBool,
+    /// Until then, asked of the ledger at most once a second (an admin may make the first
+    /// account from the CLI while the daemon runs).
+    last_asked: Mutex<Option<Instant>>,
 }
 
 /// The caller of a request, as the gate found it (a request extension).
@@ -182,6 +185,12 @@ impl Sessions {
         if self.accounts_seen.load(Ordering::Relaxed) {
             return true;
         }
+        let mut asked = self.last_asked.lock().unwrap_or_else(|p| p.into_inner());
+        if asked.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return false;
+        }
+        *asked = Some(Instant::now());
+        // A ledger that cannot answer is treated as one with accounts: refuse rather than open.
         let on = accounts::any(&state.station).unwrap_or(true);
         if on {
             self.accounts_seen.store(true, Ordering::Relaxed);
@@ -265,6 +274,11 @@ impl Sessions {
 
     fn failed(&self, keys: &[String]) {
         let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        // Made-up account names must not grow this without bound: forget windows that have passed.
+        if f.len() > 10_000 {
+            let now = Instant::now();
+            f.retain(|_, v| v.last().is_some_and(|t| now - *t < FAILURE_WINDOW));
+        }
         for k in keys {
             f.entry(k.clone()).or_default().push(Instant::now());
         }
