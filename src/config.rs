@@ -192,6 +192,11 @@ pub struct WebConfig {
     /// Names the station is reached by beyond loopback (its loopback names and listen address are
     /// always answered); a request for any other host is refused (DNS rebinding).
     pub hostnames: Vec<String>,
+    /// Serve HTTPS (rustls): with `tls_cert` and `tls_key` (PEM), or else a station certificate
+    /// made at first start under `<data_dir>/tls/`.
+    pub tls: bool,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Durations written the way people write them: "24h", "2s", "365days".
@@ -246,6 +251,12 @@ impl Config {
         self.dock.clock_spool = against(base, &self.dock.clock_spool);
         if let Some(p) = &self.camera.profiles_file {
             self.camera.profiles_file = Some(against(base, p));
+        }
+        for p in [&mut self.web.tls_cert, &mut self.web.tls_key]
+            .into_iter()
+            .flatten()
+        {
+            *p = against(base, p);
         }
     }
 

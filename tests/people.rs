@@ -161,11 +161,16 @@ fn station_with_people(s: &Scratch) -> (std::path::PathBuf, String) {
 }
 
 fn start(s: &Scratch, data: &Path, port: u16) -> Daemon {
+    start_with(s, data, port, "")
+}
+
+/// The daemon with `web_extra` added to its `[web]` table.
+fn start_with(s: &Scratch, data: &Path, port: u16, web_extra: &str) -> Daemon {
     let cfg = s.join("camdock.toml");
     std::fs::write(
         &cfg,
         format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n{web_extra}",
             s.join("media").display()
         ),
     )
@@ -1172,5 +1177,57 @@ fn the_approval_flow_in_a_real_browser() {
             kinds.contains(&(want.0.to_string(), want.1.to_string())),
             "{want:?} in {kinds:?}"
         );
+    }
+}
+
+/// Over TLS the session cookie is `Secure` as well (never sent in the clear).
+#[test]
+fn over_tls_the_session_cookie_is_secure() {
+    let s = Scratch::new();
+    let (data, _) = station_with_people(&s);
+    let port = free_port();
+    let _d = start_with(&s, &data, port, "tls = true\n");
+    let cert = data.join("tls/station.crt");
+    let started = Instant::now();
+    while !cert.exists() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "--max-time",
+            "10",
+            "--cacert",
+            cert.to_str().unwrap(),
+        ])
+        .args([
+            "-H",
+            &format!("Origin: https://127.0.0.1:{port}"),
+            "-H",
+            "Content-Type: application/json",
+        ])
+        .args([
+            "-d",
+            &serde_json::json!({ "account": "auditor", "password": PASSWORD }).to_string(),
+        ])
+        .arg(format!("https://127.0.0.1:{port}/api/v1/session"))
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(
+        head.starts_with("http/1.1 200") || head.starts_with("http/2 200"),
+        "{head}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cookie = head
+        .lines()
+        .find(|l| l.starts_with("set-cookie: camdock_session="))
+        .unwrap_or_else(|| panic!("{head}"));
+    for part in ["httponly", "samesite=strict", "secure"] {
+        assert!(cookie.contains(part), "{part} in {cookie}");
     }
 }

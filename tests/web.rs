@@ -392,3 +392,78 @@ fn the_clip_list_pages_and_filters_on_the_server() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("from=yesterday"), "{body}");
 }
+
+/// `web.tls = true`: the station makes its certificate at first start (for its own names), serves
+/// HTTPS only, and a client that trusts that certificate talks to it; one that does not, or that
+/// speaks plain HTTP, gets nowhere. Checked with curl, as an admin would.
+#[test]
+fn with_tls_the_dashboard_is_https_with_the_stations_own_certificate() {
+    let s = Scratch::new();
+    let port = free_port();
+    let _d = start(
+        &s,
+        "run",
+        &format!(
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\ntls = true\n",
+            s.join("media").display()
+        ),
+    );
+    let base = format!("https://127.0.0.1:{port}");
+    wait_http(&format!("http://127.0.0.1:{port}"));
+    let cert = s.join("data/tls/station.crt");
+    let started = Instant::now();
+    while !cert.exists() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let key_mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(s.join("data/tls/station.key"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(key_mode & 0o077, 0, "the key is the daemon's alone");
+    let curl = |args: &[&str]| {
+        Command::new("curl")
+            .args([
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                "10",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let trusted = curl(&[
+        "--cacert",
+        cert.to_str().unwrap(),
+        &format!("{base}/api/v1/slots"),
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&trusted.stdout),
+        "200",
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    let by_name = curl(&[
+        "--cacert",
+        cert.to_str().unwrap(),
+        "--resolve",
+        &format!("localhost:{port}:127.0.0.1"),
+        &format!("https://localhost:{port}/"),
+    ]);
+    assert_eq!(String::from_utf8_lossy(&by_name.stdout), "200");
+    let untrusted = curl(&[&format!("{base}/api/v1/slots")]);
+    assert!(
+        !untrusted.status.success(),
+        "a client that does not trust the station's certificate is refused"
+    );
+    let plain = curl(&[&format!("http://127.0.0.1:{port}/api/v1/slots")]);
+    assert_ne!(
+        String::from_utf8_lossy(&plain.stdout),
+        "200",
+        "no plain HTTP beside HTTPS"
+    );
+}

@@ -164,3 +164,27 @@ impl Writer<'_> {
         Ok(seq)
     }
 }
+
+#[cfg(test)]
+mod disk_full_tests {
+    use super::is_disk_full;
+
+    #[test]
+    fn sqlite_finding_no_room_is_told_apart() {
+        // SQLITE_FULL without filling a real disk: a database capped at a few pages.
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch("PRAGMA max_page_count = 3; CREATE TABLE t(x BLOB);")
+            .unwrap();
+        let full = (0..100)
+            .map(|_| db.execute("INSERT INTO t VALUES (zeroblob(4000))", []))
+            .find_map(Result::err)
+            .expect("the capped database fills up");
+        assert!(is_disk_full(
+            &anyhow::Error::new(full).context("appending an event")
+        ));
+        let other = db
+            .execute("INSERT INTO nowhere VALUES (1)", [])
+            .unwrap_err();
+        assert!(!is_disk_full(&anyhow::Error::new(other)));
+    }
+}

@@ -10,6 +10,7 @@ pub mod host;
 pub mod metrics;
 pub mod session;
 pub mod stream;
+pub mod tls;
 
 use crate::dock::slots::Slots;
 use crate::station::Station;
@@ -146,21 +147,45 @@ pub fn listen_addr(config: &crate::config::WebConfig) -> anyhow::Result<Option<S
     Ok(Some(addr))
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves: HTTPS when `web.tls` is on, else plain HTTP.
 pub async fn serve(
     state: AppState,
     addr: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    if state.station.config.web.tls {
+        let (cert, key) =
+            tls::certificate(&state.station.config.web, &state.station.data_dir, addr)?;
+        let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+            .await
+            .map_err(|e| {
+                usage!(
+                    "cannot use the TLS certificate {} / key {}: {e}",
+                    cert.display(),
+                    key.display()
+                )
+            })?;
+        let handle = axum_server::Handle::new();
+        let stopping = handle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stopping.graceful_shutdown(Some(std::time::Duration::from_secs(2)));
+        });
+        tracing::info!("dashboard on https://{addr}/");
+        axum_server::bind_rustls(addr, rustls)
+            .handle(handle)
+            .serve(app)
+            .await
+            .map_err(|e| usage!("cannot serve on {addr} (web.listen): {e}"))?;
+        return Ok(());
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| usage!("cannot listen on {addr} (web.listen): {e}"))?;
     tracing::info!("dashboard on http://{}/", listener.local_addr()?);
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }

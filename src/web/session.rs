@@ -301,14 +301,23 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A state change comes from the station's own page: its `Origin` is the station (the browser
 /// sets it and a page elsewhere cannot forge it).
-fn same_origin(headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+fn same_origin(req: &Request) -> bool {
+    // HTTP/2 carries the host as the `:authority` of the URI, HTTP/1.1 as `Host`.
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
     match (host, origin) {
         (Some(h), Some(o)) => o
             .strip_prefix("http://")
             .or_else(|| o.strip_prefix("https://"))
-            .is_some_and(|rest| rest.eq_ignore_ascii_case(h)),
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(&h)),
         _ => false,
     }
 }
@@ -357,7 +366,7 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
         });
         return super::auth::require_token(State(state), req, next).await;
     }
-    if changes && !same_origin(req.headers()) {
+    if changes && !same_origin(&req) {
         return gate_refuses(
             StatusCode::FORBIDDEN,
             "a change must come from the station's own page (Origin)",
@@ -451,8 +460,14 @@ pub async fn sign_in(
     };
     let (token, csrf) = state.sessions.start(&account.name);
     let mut r = Json(whoami(&account, &csrf)).into_response();
+    // Secure when served over TLS: the browser then never sends it in the clear.
+    let secure = if state.station.config.web.tls {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         SESSION_FOR.as_secs()
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
