@@ -172,7 +172,12 @@ pub async fn serve(
             shutdown.await;
             stopping.graceful_shutdown(Some(std::time::Duration::from_secs(2)));
         });
-        tracing::info!("dashboard on https://{addr}/");
+        let listening = handle.clone();
+        tokio::spawn(async move {
+            if let Some(bound) = listening.listening().await {
+                tracing::info!("dashboard on https://{bound}/");
+            }
+        });
         axum_server::bind_rustls(addr, rustls)
             .handle(handle)
             .serve(app)

@@ -209,3 +209,21 @@ pub fn rewrite_history(path: &Path, sql: &str) {
         db.execute_batch(sql).unwrap();
     }
 }
+
+/// A daemon started by a test: asked to stop (SIGTERM) when dropped, killed if it has not within
+/// 10 s, so its clean shutdown runs as a station's would.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        use std::time::{Duration, Instant};
+        // SAFETY: a plain signal to our own child's pid.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let started = Instant::now();
+        while self.0.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
