@@ -21,21 +21,16 @@ const ROLES: [&str; 5] = [
 ];
 const PASSWORD: &str = "correct horse battery staple";
 
-/// camdock with the data dir, as account `who` (password in the environment); (code, out, err).
-fn as_account(
-    data: &Path,
-    who: Option<&str>,
-    password: &str,
-    args: &[&str],
-) -> (i32, String, String) {
+/// camdock with the data dir, with `password` in CAMDOCK_PASSWORD (the account is named by the
+/// command's own --as / --actor / --by); (code, out, err).
+fn as_account(data: &Path, password: Option<&str>, args: &[&str]) -> (i32, String, String) {
     let mut cmd = Command::new(bin());
     cmd.arg("--data-dir")
         .arg(data)
         .args(args)
         .stdin(Stdio::null());
-    if let Some(w) = who {
-        cmd.env("CAMDOCK_PASSWORD", password);
-        let _ = w;
+    if let Some(p) = password {
+        cmd.env("CAMDOCK_PASSWORD", p);
     }
     let out = cmd.output().unwrap();
     (
@@ -43,6 +38,15 @@ fn as_account(
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The id in `approval request`'s answer ("request #7 made; …").
+fn request_id(out: &str) -> String {
+    out.split('#')
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no request id in: {out}"))
+        .to_string()
 }
 
 fn secret_of(out: &str) -> String {
@@ -120,8 +124,7 @@ fn station_with_people(s: &Scratch) -> (std::path::PathBuf, String) {
     for role in &ROLES[..4] {
         let (code, out, err) = as_account(
             &data,
-            Some("admin"),
-            PASSWORD,
+            Some(PASSWORD),
             &["account", "add", role, "--role", role, "--as", "admin"],
         );
         assert_eq!(code, 0, "{out}{err}");
@@ -130,8 +133,7 @@ fn station_with_people(s: &Scratch) -> (std::path::PathBuf, String) {
     // A second approver, so an approver's own request has someone else to decide it.
     let (_, out, _) = as_account(
         &data,
-        Some("admin"),
-        PASSWORD,
+        Some(PASSWORD),
         &[
             "account",
             "add",
@@ -512,7 +514,7 @@ fn every_route_answers_exactly_the_roles_the_table_allows() {
     assert_eq!(em.call("DELETE", "/api/v1/session", None).status, 200);
     assert_eq!(em.call("GET", "/api/v1/fleet", None).status, 401);
 
-    let trail = as_account(&data, None, "", &["custody", &sha, "--json"]).1;
+    let trail = as_account(&data, None, &["custody", &sha, "--json"]).1;
     let hold_event = json(&trail)["events"]
         .as_array()
         .unwrap()
@@ -647,7 +649,7 @@ fn an_auditor_watches_a_clip_only_through_another_accounts_approval() {
 
     // The clip, by ranges, as a video element asks for it: the bytes are the store's.
     let stored = std::fs::read(
-        json(&as_account(&data, None, "", &["clips", "--json"]).1)
+        json(&as_account(&data, None, &["clips", "--json"]).1)
             .as_array()
             .unwrap()
             .iter()
@@ -828,15 +830,14 @@ fn the_command_line_acts_as_an_account() {
                 // Each try takes the clip out of the case: put it back first.
                 let (code, _, err) = as_account(
                     &data,
-                    Some("approver"),
-                    PASSWORD,
+                    Some(PASSWORD),
                     &["tag", &sha, "--case", "C-7", "--actor", "approver"],
                 );
                 assert_eq!(code, 0, "{err}");
             }
             let args: Vec<String> = args.iter().map(|a| a.replace("{who}", role)).collect();
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let (code, out, err) = as_account(&data, Some(role), PASSWORD, &args);
+            let (code, out, err) = as_account(&data, Some(PASSWORD), &args);
             if may.contains(&role) {
                 assert_eq!(code, 0, "{args:?} as {role}: {out}{err}");
             } else {
@@ -848,15 +849,13 @@ fn the_command_line_acts_as_an_account() {
     // Free text is no account; a wrong password is no sign-in.
     let (code, _, err) = as_account(
         &data,
-        Some("Insp. Ma"),
-        PASSWORD,
+        Some(PASSWORD),
         &["hold", &sha, "--reason", "x", "--actor", "Insp. Ma"],
     );
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = as_account(
         &data,
-        Some("approver"),
-        "wrong wrong wrong",
+        Some("wrong wrong wrong"),
         &["hold", &sha, "--reason", "x", "--actor", "approver"],
     );
     assert_eq!(code, 2, "{err}");
@@ -880,15 +879,14 @@ fn the_command_line_acts_as_an_account() {
         }
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        as_account(&data, Some("auditor"), PASSWORD, &args)
+        as_account(&data, Some(PASSWORD), &args)
     };
     let (code, _, err) = copy("a.mp4", None);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--approval"));
     let (code, out, err) = as_account(
         &data,
-        Some("auditor"),
-        PASSWORD,
+        Some(PASSWORD),
         &[
             "approval",
             "request",
@@ -902,20 +900,12 @@ fn the_command_line_acts_as_an_account() {
         ],
     );
     assert_eq!(code, 0, "{err}");
-    let id = out
-        .split('#')
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let id = request_id(&out);
     let (code, _, err) = copy("b.mp4", Some(&id));
     assert_eq!(code, 2, "not approved yet: {err}");
     let (code, _, err) = as_account(
         &data,
-        Some("approver"),
-        PASSWORD,
+        Some(PASSWORD),
         &["approval", "approve", &id, "--as", "approver"],
     );
     assert_eq!(code, 0, "{err}");
@@ -925,7 +915,7 @@ fn the_command_line_acts_as_an_account() {
     let (code, _, err) = copy("d.mp4", Some(&id));
     assert_eq!(code, 2, "an approval is one copy: {err}");
     assert!(err.contains("used already"));
-    let register = json(&as_account(&data, None, "", &["access-log", "--clip", &sha, "--json"]).1);
+    let register = json(&as_account(&data, None, &["access-log", "--clip", &sha, "--json"]).1);
     let copied = register
         .as_array()
         .unwrap()
@@ -945,15 +935,13 @@ fn the_command_line_acts_as_an_account() {
     // A view: refused without an approval, then watched (and again) under one.
     let (code, _, err) = as_account(
         &data,
-        Some("auditor"),
-        PASSWORD,
+        Some(PASSWORD),
         &["view", &sha, "--actor", "auditor", "--reason", "look"],
     );
     assert_eq!(code, 2, "{err}");
     let (_, out, _) = as_account(
         &data,
-        Some("auditor"),
-        PASSWORD,
+        Some(PASSWORD),
         &[
             "approval",
             "request",
@@ -966,25 +954,16 @@ fn the_command_line_acts_as_an_account() {
             "auditor",
         ],
     );
-    let view_id = out
-        .split('#')
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let view_id = request_id(&out);
     as_account(
         &data,
-        Some("approver"),
-        PASSWORD,
+        Some(PASSWORD),
         &["approval", "approve", &view_id, "--as", "approver"],
     );
     for _ in 0..2 {
         let (code, out, err) = as_account(
             &data,
-            Some("auditor"),
-            PASSWORD,
+            Some(PASSWORD),
             &["view", &sha, "--actor", "auditor", "--approval", &view_id],
         );
         assert_eq!(
@@ -995,34 +974,24 @@ fn the_command_line_acts_as_an_account() {
     // An export of a case, under an approval for that case.
     let (_, out, _) = as_account(
         &data,
-        Some("approver"),
-        PASSWORD,
+        Some(PASSWORD),
         &["tag", &sha, "--case", "C-9", "--actor", "approver"],
     );
     let _ = out;
     let (_, out, _) = as_account(
         &data,
-        Some("auditor"),
-        PASSWORD,
+        Some(PASSWORD),
         &[
             "approval", "request", "export", "--case", "C-9", "--reason", "court 9", "--as",
             "auditor",
         ],
     );
-    let export_id = out
-        .split('#')
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let export_id = request_id(&out);
     let pkg = s.join("pkg");
     let export = |id: &str| {
         as_account(
             &data,
-            Some("auditor"),
-            PASSWORD,
+            Some(PASSWORD),
             &[
                 "export",
                 "--case",
@@ -1040,8 +1009,7 @@ fn the_command_line_acts_as_an_account() {
     assert_eq!(code, 2, "not yet approved: {err}");
     as_account(
         &data,
-        Some("approver2"),
-        PASSWORD,
+        Some(PASSWORD),
         &["approval", "approve", &export_id, "--as", "approver2"],
     );
     let (code, out, err) = export(&export_id);
@@ -1058,8 +1026,7 @@ fn the_command_line_acts_as_an_account() {
     // Disabled: the account signs in no more, its name stays on its events.
     let (code, _, err) = as_account(
         &data,
-        Some("admin"),
-        PASSWORD,
+        Some(PASSWORD),
         &[
             "account",
             "disable",
@@ -1073,15 +1040,13 @@ fn the_command_line_acts_as_an_account() {
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = as_account(
         &data,
-        Some("officer"),
-        PASSWORD,
+        Some(PASSWORD),
         &["approval", "list", "--as", "officer"],
     );
     assert_eq!(code, 2, "{err}");
     let (code, _, err) = as_account(
         &data,
-        Some("admin"),
-        PASSWORD,
+        Some(PASSWORD),
         &[
             "account", "disable", "admin", "--reason", "x", "--as", "admin",
         ],
@@ -1090,7 +1055,7 @@ fn the_command_line_acts_as_an_account() {
         code, 2,
         "an admin does not disable their own account: {err}"
     );
-    let events = json(&as_account(&data, None, "", &["custody", &sha, "--json"]).1);
+    let events = json(&as_account(&data, None, &["custody", &sha, "--json"]).1);
     assert!(
         events["events"]
             .as_array()
@@ -1135,7 +1100,7 @@ fn the_approval_flow_in_a_real_browser() {
         std::fs::read_to_string(s.join("daemon.log")).unwrap_or_default()
     );
     // What the browser did is on the ledger, as the accounts.
-    let register = json(&as_account(&data, None, "", &["access-log", "--clip", &sha, "--json"]).1);
+    let register = json(&as_account(&data, None, &["access-log", "--clip", &sha, "--json"]).1);
     assert_the_register_shows_the_chain(register.as_array().unwrap());
 }
 
