@@ -35,6 +35,8 @@ pub enum Command {
     Verify(commands::verify::Args),
     /// Every camera's state and health.
     Fleet(commands::fleet::FleetArgs),
+    /// Record that a camera's attention item was seen to, with a note (until the camera next docks).
+    Acknowledge(commands::fleet::AcknowledgeArgs),
     /// Cameras out past the overdue policy, now or at a past instant.
     Overdue(commands::fleet::OverdueArgs),
     /// Write an evidence package that standard tools can check.
@@ -118,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Custody(a) => commands::custody::run(config, data_dir, a),
         Command::Verify(a) => commands::verify::run(config, data_dir, a),
         Command::Fleet(a) => commands::fleet::run_fleet(config, data_dir, a),
+        Command::Acknowledge(a) => commands::fleet::acknowledge(config, data_dir, a),
         Command::Overdue(a) => commands::fleet::run_overdue(config, data_dir, a),
         Command::Export(a) => commands::export::run(config, data_dir, a),
         Command::Run(a) => commands::daemon::run(config, data_dir, a),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use camdock::custody::{checkpoint, handover, overdue, retention};
+use camdock::custody::{attention, checkpoint, handover, overdue, retention};
 use camdock::ingest::IngestOptions;
 use camdock::station::Station;
 use chrono::{Duration, Utc};
@@ -186,6 +186,78 @@ fn a_camera_handed_out_and_never_docked_becomes_overdue() {
         handover::history(&station, Some("7770001")).unwrap()[0]
             .checked_in_at
             .is_some()
+    );
+}
+
+#[test]
+fn an_attention_item_seen_to_stays_marked_until_the_camera_docks_again() {
+    let s = Scratch::new();
+    let station = Station::open(
+        config("[policy]\noverdue_after = \"2s\"\n"),
+        Some(&s.join("data")),
+    )
+    .unwrap();
+    let cam = s.join("cam");
+    camera(&cam, "7770002", 1);
+    station.ingest(&cam, &IngestOptions::default()).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let items = |station: &Station| {
+        station
+            .ledger()
+            .fleet(Utc::now(), std::time::Duration::from_secs(2))
+            .unwrap()
+            .remove(0)
+            .attention
+    };
+    let before = items(&station);
+    assert_eq!(before[0].code, "overdue", "{before:?}");
+    assert!(before.iter().all(|a| a.acknowledged.is_none()));
+
+    // Only an item the camera has now, and only with a note that says what was done.
+    let absent = attention::acknowledge(&station, "7770002", "low-battery", "swapped", "Sgt. Wu")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        absent.contains("no attention item low-battery") && absent.contains("overdue"),
+        "{absent}"
+    );
+    let blank = attention::acknowledge(&station, "7770002", "overdue", "  ", "Sgt. Wu");
+    assert!(blank.unwrap_err().to_string().contains("a note is needed"));
+    let unknown = attention::acknowledge(&station, "9999999", "overdue", "x", "Sgt. Wu");
+    assert!(
+        unknown
+            .unwrap_err()
+            .to_string()
+            .contains("no camera 9999999")
+    );
+
+    let note = "officer 100234 on a 36 h operation; phoned, back Thursday";
+    let seq = attention::acknowledge(&station, "7770002", "overdue", note, "Sgt. Wu").unwrap();
+    let after = items(&station);
+    let overdue = after.iter().find(|a| a.code == "overdue").unwrap();
+    let ack = overdue.acknowledged.as_ref().expect("marked");
+    assert_eq!(
+        (ack.by.as_str(), ack.note.as_str(), ack.seq),
+        ("Sgt. Wu", note, seq)
+    );
+    assert!(
+        after
+            .iter()
+            .filter(|a| a.code != "overdue")
+            .all(|a| a.acknowledged.is_none()),
+        "only the item seen to is marked: {after:?}"
+    );
+    assert_eq!(count(&station, "attention-acknowledged"), 1);
+
+    // The next dock judges the camera afresh: nothing carries a mark from before it.
+    // Overdue again after it: a new episode, not the one acknowledged.
+    station.ingest(&cam, &IngestOptions::default()).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let redocked = items(&station);
+    assert_eq!(redocked[0].code, "overdue", "{redocked:?}");
+    assert!(
+        redocked.iter().all(|a| a.acknowledged.is_none()),
+        "{redocked:?}"
     );
 }
 

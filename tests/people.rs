@@ -339,6 +339,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/access-log", "...yy."),
     ("GET", "/metrics", "..y..y"),
     ("POST", "/api/v1/cameras/{camera}/assignment", "..y..."),
+    (
+        "POST",
+        "/api/v1/cameras/{camera}/attention/{code}/acknowledgement",
+        "..y...",
+    ),
     ("POST", "/api/v1/clips/{sha}/tags", "..y.y."),
     ("POST", "/api/v1/clips/{sha}/hold", "...yy."),
     ("POST", "/api/v1/clips/{sha}/release", "....y."),
@@ -378,6 +383,7 @@ fn every_route_answers_exactly_the_roles_the_table_allows() {
         let path = route
             .replace("{sha}", &sha)
             .replace("{camera}", "7700001")
+            .replace("{code}", "unbound")
             .replace("{id}", "999999")
             .replace("{name}", "nobody-here");
         // An empty form: a caller the gate lets through meets the handler's own "no" (4xx), never
@@ -752,6 +758,18 @@ fn the_command_line_acts_as_an_account() {
             &["equipment-manager"],
         ),
         (
+            &[
+                "acknowledge",
+                "7700001",
+                "unbound",
+                "--note",
+                "binding at the next dock",
+                "--by",
+                "{who}",
+            ],
+            &["equipment-manager"],
+        ),
+        (
             &["tag", &sha, "--case", "C-7", "--actor", "{who}"],
             &["equipment-manager", "approver"],
         ),
@@ -846,6 +864,20 @@ fn the_command_line_acts_as_an_account() {
             }
         }
     }
+    // The manager's acknowledgement marks the item on the fleet, in the account's name.
+    let fleet = json(&as_account(&data, None, &["fleet", "--json"]).1);
+    let unbound = fleet[0]["attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "unbound")
+        .cloned()
+        .unwrap_or_else(|| panic!("camera 7700001 is unbound: {fleet}"));
+    assert_eq!(
+        unbound["acknowledged"]["by"], "equipment-manager",
+        "{unbound}"
+    );
+
     // Free text is no account; a wrong password is no sign-in.
     let (code, _, err) = as_account(
         &data,
@@ -1076,6 +1108,16 @@ fn the_approval_flow_in_a_real_browser() {
     );
     let s = Scratch::new();
     let (data, sha) = station_with_people(&s);
+    // A newcomer who has only the one-time secret the admin handed over.
+    let (code, out, err) = as_account(
+        &data,
+        Some(PASSWORD),
+        &[
+            "account", "add", "newcomer", "--role", "officer", "--as", "admin",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let secret = secret_of(&out);
     let (_d, port) = start(&s, &data);
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -1085,6 +1127,7 @@ fn the_approval_flow_in_a_real_browser() {
         .env("BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("CLIP", &sha)
         .env("PASSWORD", PASSWORD)
+        .env("SECRET", &secret)
         .env("SHOTS_DIR", &shots)
         .env_remove("LD_PRELOAD")
         .output()
@@ -1102,6 +1145,30 @@ fn the_approval_flow_in_a_real_browser() {
     // What the browser did is on the ledger, as the accounts.
     let register = json(&as_account(&data, None, &["access-log", "--clip", &sha, "--json"]).1);
     assert_the_register_shows_the_chain(register.as_array().unwrap());
+    let events = |kind: &str| {
+        let ledger = rusqlite::Connection::open(data.join(camdock::station::LEDGER_FILE)).unwrap();
+        let mut stmt = ledger
+            .prepare("SELECT actor, detail_json FROM events WHERE kind = ?1 ORDER BY seq")
+            .unwrap();
+        stmt.query_map([kind], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+    };
+    let acks = events("attention-acknowledged");
+    assert!(
+        acks.iter()
+            .any(|(by, d)| by == "equipment-manager" && d.contains("bound at the next dock")),
+        "{acks:?}"
+    );
+    let own = events("account-changed");
+    assert!(
+        own.iter()
+            .any(|(by, d)| by == "newcomer" && d.contains("\"password\"")),
+        "the newcomer set their own password: {own:?}"
+    );
 }
 
 /// Over TLS the session cookie is `Secure` as well (never sent in the clear).

@@ -11,6 +11,20 @@ pub struct Attention {
     /// The figures in the sentence, by name, for the page to put into its own language.
     pub params: Value,
     pub text: String,
+    /// Someone has seen to it since the camera last docked (`custody::attention`); the item stays
+    /// listed, with who and why, until the next dock judges the camera afresh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<Acknowledgement>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Acknowledgement {
+    /// The account.
+    pub by: String,
+    pub at: String,
+    pub note: String,
+    /// The `attention-acknowledged` event.
+    pub seq: i64,
 }
 
 impl Attention {
@@ -19,6 +33,7 @@ impl Attention {
             code: code.to_string(),
             params,
             text: text.into(),
+            acknowledged: None,
         }
     }
 
@@ -30,7 +45,11 @@ impl Attention {
 
 impl std::fmt::Display for Attention {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(&self.text)?;
+        match &self.acknowledged {
+            Some(a) => write!(f, " [acknowledged by {}: {}]", a.by, a.note),
+            None => Ok(()),
+        }
     }
 }
 
@@ -49,7 +68,7 @@ impl<'de> Deserialize<'de> for Attention {
             Sentence(String),
         }
         Ok(match Stored::deserialize(d)? {
-            Stored::Item { code, params, text } => Attention { code, params, text },
+            Stored::Item { code, params, text } => Attention::new(&code, params, text),
             Stored::Sentence(text) => Attention::plain("note", text),
         })
     }

@@ -1,5 +1,6 @@
 use super::{OK, emit, open};
 use crate::config::Config;
+use crate::people::Act;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 use std::path::Path;
@@ -17,6 +18,37 @@ pub struct OverdueArgs {
     pub at: Option<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AcknowledgeArgs {
+    pub camera: String,
+    /// The item's code, as `camdock fleet --json` lists it (`low-battery`, `overdue`, `unbound`, …).
+    pub code: String,
+    /// What was done about it (on the record).
+    #[arg(long)]
+    pub note: String,
+    /// Who saw to it: an equipment manager's account (default: the station).
+    #[arg(long)]
+    pub by: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn acknowledge(
+    config: Config,
+    data_dir: Option<&Path>,
+    a: AcknowledgeArgs,
+) -> anyhow::Result<i32> {
+    let station = open(config, data_dir)?;
+    let by = super::people::actor(&station, a.by.as_deref(), Act::AcknowledgeAttention)?;
+    let seq = crate::custody::attention::acknowledge(&station, &a.camera, &a.code, &a.note, &by)?;
+    emit(
+        a.json,
+        &serde_json::json!({ "camera": a.camera, "code": a.code, "by": by, "seq": seq }),
+        |_| format!("camera {}: {} acknowledged by {by}\n", a.camera, a.code),
+    )?;
+    Ok(OK)
 }
 
 pub fn run_fleet(config: Config, data_dir: Option<&Path>, a: FleetArgs) -> anyhow::Result<i32> {
@@ -39,7 +71,7 @@ pub fn run_fleet(config: Config, data_dir: Option<&Path>, a: FleetArgs) -> anyho
                     .unwrap_or("-".into()),
                 c.attention
                     .iter()
-                    .map(|a| a.text.as_str())
+                    .map(|a| a.to_string())
                     .collect::<Vec<_>>()
                     .join("; ")
             );

@@ -1,7 +1,9 @@
-//! Custody workflows over the ledger: overdue cameras and notifications, handovers, the access
-//! register, case tags, holds and retention, and signed checkpoints of the chain head.
+//! Custody workflows over the ledger: overdue cameras and notifications, attention items seen to,
+//! handovers, the access register, case tags, holds and retention, and signed checkpoints of the
+//! chain head.
 
 pub mod access;
+pub mod attention;
 pub mod checkpoint;
 pub mod handover;
 pub mod overdue;

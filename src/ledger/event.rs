@@ -46,6 +46,7 @@ pub enum EventKind {
     AccountDisabled,
     ApprovalRequested,
     ApprovalDecided,
+    AttentionAcknowledged,
 }
 
 impl EventKind {
@@ -94,6 +95,7 @@ impl EventKind {
             AccountDisabled => "account-disabled",
             ApprovalRequested => "approval-requested",
             ApprovalDecided => "approval-decided",
+            AttentionAcknowledged => "attention-acknowledged",
         }
     }
 }

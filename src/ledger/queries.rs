@@ -1,7 +1,7 @@
 //! Read-side views over the ledger: what `clips`, `custody`, `fleet` and `overdue` show.
 
 use super::Ledger;
-use crate::camera::attention::Attention;
+use crate::camera::attention::{Acknowledgement, Attention};
 use crate::time::{parse_stamp, stamp};
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
@@ -333,8 +333,14 @@ impl Ledger {
                     ),
                 );
             }
+            let camera: String = r.get(0)?;
+            for (code, ack) in self.acknowledgements(&camera)? {
+                for item in attention.iter_mut().filter(|a| a.code == code) {
+                    item.acknowledged = Some(ack.clone());
+                }
+            }
             Ok(CameraView {
-                camera: r.get(0)?,
+                camera,
                 state: if docked {
                     "docked"
                 } else if overdue {
@@ -353,6 +359,34 @@ impl Ledger {
                 firmware: r.get(10)?,
                 attention,
             })
+        })?;
+        rows.collect()
+    }
+
+    /// The attention items someone has seen to since the camera last docked, by code, oldest
+    /// first (a later acknowledgement of the same item supersedes an earlier one). The next dock
+    /// judges the camera afresh, so an acknowledgement never outlives it.
+    pub fn acknowledgements(
+        &self,
+        camera: &str,
+    ) -> rusqlite::Result<Vec<(String, Acknowledgement)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT json_extract(detail_json, '$.code'), actor, at, json_extract(detail_json, '$.note'), seq
+             FROM events
+             WHERE camera = ?1 AND kind = 'attention-acknowledged'
+               AND seq > coalesce((SELECT max(seq) FROM events WHERE camera = ?1 AND kind = 'camera-docked'), 0)
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([camera], |r| {
+            Ok((
+                r.get(0)?,
+                Acknowledgement {
+                    by: r.get(1)?,
+                    at: r.get(2)?,
+                    note: r.get(3)?,
+                    seq: r.get(4)?,
+                },
+            ))
         })?;
         rows.collect()
     }

@@ -57,6 +57,8 @@ pub enum Act {
     /// Station metrics (counts, backlog; no evidence).
     SeeMetrics,
     AssignCamera,
+    /// See to why a camera needs attention, with a note.
+    AcknowledgeAttention,
     TagClip,
     PlaceHold,
     ReleaseHold,
@@ -68,13 +70,14 @@ pub enum Act {
 }
 
 impl Act {
-    pub const ALL: [Act; 12] = [
+    pub const ALL: [Act; 13] = [
         Act::SeeDocks,
         Act::SeeFleet,
         Act::SeeClips,
         Act::SeeRegister,
         Act::SeeMetrics,
         Act::AssignCamera,
+        Act::AcknowledgeAttention,
         Act::TagClip,
         Act::PlaceHold,
         Act::ReleaseHold,
@@ -91,6 +94,7 @@ impl Act {
             Act::SeeRegister => "read the access register",
             Act::SeeMetrics => "read /metrics",
             Act::AssignCamera => "assign / check out a camera",
+            Act::AcknowledgeAttention => "acknowledge why a camera needs attention",
             Act::TagClip => "tag a clip to a case",
             Act::PlaceHold => "place a hold",
             Act::ReleaseHold => "release a hold",
@@ -115,6 +119,7 @@ impl Act {
             Act::SeeRegister => &[Auditor, Approver],
             Act::SeeMetrics => &[EquipmentManager, Admin],
             Act::AssignCamera => &[EquipmentManager],
+            Act::AcknowledgeAttention => &[EquipmentManager],
             Act::TagClip => &[EquipmentManager, Approver],
             Act::PlaceHold => &[Auditor, Approver],
             Act::ReleaseHold => &[Approver],

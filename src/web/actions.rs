@@ -1,7 +1,7 @@
-//! What the dashboard does, not only shows: assign a camera, tag a clip, place and release holds,
-//! request and decide access, watch a clip, manage accounts. Every handler acts as the signed-in
-//! account (`session::Caller`), through the same custody and people functions as the CLI, so each
-//! act is the same ledger event whichever door it came through.
+//! What the dashboard does, not only shows: assign a camera, see to its attention items, tag a
+//! clip, place and release holds, request and decide access, watch a clip, manage accounts. Every
+//! handler acts as the signed-in account (`session::Caller`), through the same custody and people
+//! functions as the CLI, so each act is the same ledger event whichever door it came through.
 
 use super::AppState;
 use super::session::{Caller, refuse};
@@ -81,6 +81,24 @@ pub async fn assign(
         nonblank("an officer", &f.officer)?;
         let seq = custody::handover::assign(&s.station, &camera, f.officer.trim(), &by.name)?;
         Ok(json!({ "camera": camera, "officer": f.officer.trim(), "seq": seq }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct Acknowledgement {
+    note: String,
+}
+
+pub async fn acknowledge(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path((camera, code)): Path<(String, String)>,
+    Json(f): Json<Acknowledgement>,
+) -> Response {
+    acting(s, c, move |s, by| {
+        let seq = custody::attention::acknowledge(&s.station, &camera, &code, &f.note, &by.name)?;
+        Ok(json!({ "camera": camera, "code": code, "seq": seq }))
     })
     .await
 }

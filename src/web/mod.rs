@@ -97,6 +97,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/access-log", get(actions::access_log))
         .route("/metrics", get(metrics::metrics))
         .route("/api/v1/cameras/{camera}/assignment", post(actions::assign))
+        .route(
+            "/api/v1/cameras/{camera}/attention/{code}/acknowledgement",
+            post(actions::acknowledge),
+        )
         .route("/api/v1/clips/{sha}/tags", post(actions::tag))
         .route("/api/v1/clips/{sha}/hold", post(actions::hold))
         .route("/api/v1/clips/{sha}/release", post(actions::release))

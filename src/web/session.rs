@@ -71,6 +71,11 @@ pub const ROUTES: &[(Method, &str, Need)] = &[
     ),
     (
         Method::POST,
+        "/api/v1/cameras/{camera}/attention/{code}/acknowledgement",
+        Need::To(Act::AcknowledgeAttention),
+    ),
+    (
+        Method::POST,
         "/api/v1/clips/{sha}/tags",
         Need::To(Act::TagClip),
     ),

@@ -1,11 +1,14 @@
-// The two-person approval flow in a real browser (node --test + playwright-core + Debian's
-// Chromium), two accounts in two browser contexts: an auditor asks to view a clip, an approver
-// approves, the auditor watches it in the page (the video element plays the stored bytes), and the
-// access register shows request, approval and viewing with both accounts.
+// The dashboard that acts, in a real browser (node --test + playwright-core + Debian's Chromium).
+// The two-person approval flow, two accounts in two browser contexts: an auditor asks to view a
+// clip, an approver approves, the auditor watches it in the page (the video element plays the
+// stored bytes), and the access register shows request, approval and viewing with both accounts.
+// Then an equipment manager sees to an attention item from the fleet, and a newcomer signs in
+// with a one-time secret and sets a password in the page.
 //
 //   BASE_URL  the station (a daemon with accounts; tests/people.rs starts it)
-//   CLIP      the SHA-256 of a stored clip
-//   PASSWORD  the password of the accounts `auditor` and `approver`
+//   CLIP      the SHA-256 of a stored clip (camera 7700001, unbound)
+//   PASSWORD  the password of the accounts named after their roles
+//   SECRET    the one-time secret of the account `newcomer`
 //   SHOTS_DIR where screenshots go
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +19,7 @@ import { chromium } from 'playwright-core';
 const BASE_URL = process.env.BASE_URL;
 const CLIP = process.env.CLIP;
 const PASSWORD = process.env.PASSWORD;
+const SECRET = process.env.SECRET;
 const SHOTS_DIR = path.resolve(process.env.SHOTS_DIR || 'shots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
@@ -28,14 +32,14 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
-async function signedIn(account) {
+async function signedIn(account, password = PASSWORD) {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', e => errors.push(e.message));
   await page.goto(BASE_URL + '/');
   await page.locator('#signin input[name=account]').fill(account);
-  await page.locator('#signin input[name=password]').fill(PASSWORD);
+  await page.locator('#signin input[name=password]').fill(password);
   await page.locator('#signin button[type=submit]').click();
   await page.locator('#whoami-name').filter({ hasText: account }).waitFor({ timeout: 15000 });
   await page.locator('#view-access').waitFor({ state: 'visible', timeout: 15000 });
@@ -98,6 +102,73 @@ test('an auditor watches a clip after an approver approves it', async () => {
   }
   assert.deepEqual(auditor.errors, []);
   assert.deepEqual(approver.errors, []);
+});
+
+test('an equipment manager sees to an attention item from the fleet; an auditor only sees it', async () => {
+  const em = await signedIn('equipment-manager');
+  const m = em.page;
+  await m.setViewportSize({ width: 1600, height: 700 }); // the whole fleet row in the screenshot
+  await m.locator('a[data-route=fleet]').click();
+  const item = m.locator('#fleet-table tr[data-camera="7700001"] li[data-code=unbound]');
+  await item.locator('button.attn-ack').waitFor({ state: 'visible', timeout: 15000 });
+  await item.locator('button.attn-ack').click();
+  const dialog = m.locator('#ack-dialog');
+  await dialog.waitFor({ state: 'visible' });
+  assert.match(await m.locator('#ack-what').innerText(), /7700001/);
+  // A blank note is refused by the station, and says so in the dialog.
+  await dialog.locator('button[value=ok]').click();
+  await m.locator('#ack-error').filter({ hasText: 'note is needed' }).waitFor({ timeout: 15000 });
+  await dialog.locator('textarea[name=note]').fill('card to be bound at the next dock');
+  await dialog.locator('button[value=ok]').click();
+  await dialog.waitFor({ state: 'hidden', timeout: 15000 });
+  const done = m.locator('#fleet-table tr[data-camera="7700001"] li[data-code=unbound].acknowledged');
+  await done.waitFor({ timeout: 15000 });
+  assert.match(await done.innerText(), /Seen to by equipment-manager.*bound at the next dock/s);
+  assert.equal(await done.locator('button.attn-ack').count(), 0, 'nothing left to acknowledge on it');
+  await m.screenshot({ path: path.join(SHOTS_DIR, 'fleet-acknowledged.png'), fullPage: true });
+  // Assign… takes the manager to the assignment, the camera filled in.
+  await m.locator('#fleet-table tr[data-camera="7700001"] button.row-assign').click();
+  await m.locator('#view-access').waitFor({ state: 'visible' });
+  assert.equal(await m.locator('#act-form input[name=camera]').inputValue(), '7700001');
+
+  // The auditor sees the fleet and the mark, and is offered no button.
+  const auditor = await signedIn('auditor');
+  const a = auditor.page;
+  await a.locator('a[data-route=fleet]').click();
+  await a.locator('#fleet-table tr[data-camera="7700001"] li[data-code=unbound].acknowledged').waitFor({ timeout: 15000 });
+  assert.equal(await a.locator('#fleet-table button.attn-ack:visible').count(), 0);
+  assert.equal(await a.locator('#fleet-table button.row-assign:visible').count(), 0);
+  assert.deepEqual(em.errors, []);
+  assert.deepEqual(auditor.errors, []);
+});
+
+test('a newcomer signs in with the one-time secret and sets a password in the page', async () => {
+  const fresh = await signedIn('newcomer', SECRET);
+  const p = fresh.page;
+  await p.locator('#password-form').waitFor({ state: 'visible' });
+  assert.equal(await p.locator('#password-lead').isVisible(), true, 'the page says why');
+  assert.equal(await p.locator('#request-form').isVisible(), false, 'nothing else until then');
+  const f = p.locator('#password-form');
+  const chosen = 'newcomer chose this 2026';
+  await f.locator('input[name=current]').fill(SECRET);
+  await f.locator('input[name=new]').fill(chosen);
+  await f.locator('input[name=repeat]').fill(chosen + ' typo');
+  await f.locator('button[type=submit]').click();
+  await p.locator('#password-result').filter({ hasText: 'differ' }).waitFor();
+  await f.locator('input[name=repeat]').fill(chosen);
+  await f.locator('button[type=submit]').click();
+  await p.locator('#password-result').filter({ hasText: 'Password set' }).waitFor({ timeout: 15000 });
+  await p.locator('#request-form').waitFor({ state: 'visible' });
+  assert.equal(await p.locator('#password-lead').isVisible(), false);
+  await p.screenshot({ path: path.join(SHOTS_DIR, 'password-set.png'), fullPage: true });
+  // The secret is spent; the chosen password signs in.
+  const status = await p.evaluate(async s => (await fetch('/api/v1/session', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ account: 'newcomer', password: s }),
+  })).status, SECRET);
+  assert.equal(status, 401);
+  const again = await signedIn('newcomer', chosen);
+  assert.equal(await again.page.locator('#password-lead').isVisible(), false);
+  assert.deepEqual(fresh.errors, []);
 });
 
 test('the kiosk shows the dock tiles without signing in, and nothing else', async () => {

@@ -1,5 +1,6 @@
-// camdock dashboard: signing in, and the Access page (requests and approvals, watching a clip,
-// tagging, holds, assignments). Everything here acts as the signed-in account through
+// camdock dashboard: signing in, one's own password, the Access page (requests and approvals,
+// watching a clip, tagging, holds, assignments), and acting from the Fleet (attention items seen
+// to, a camera assigned). Everything here acts as the signed-in account through
 // /api/v1 (docs/API.md); the server decides what each role may do, this page only offers it.
 // On a station without accounts nothing here shows. /kiosk shows the dock tiles alone.
 (function () {
@@ -9,7 +10,7 @@
     en: {
       'signin.account': 'Account', 'signin.password': 'Password', 'signin.go': 'Sign in', 'signin.out': 'Sign out',
       'signin.failed': 'Wrong account or password.', 'signin.limited': 'Too many failed sign-ins: wait and try again.',
-      'signin.change': 'Signed in with a one-time secret: set a password first (camdock account password).',
+      'signin.change': 'Signed in with a one-time secret: set your password first (below).',
       'access.heading': 'Access to evidence',
       'access.lead': 'Viewing or copying a recording needs the approval of another account with the approver role. Every step is on the access register.',
       'request.heading': 'Request access', 'request.act': 'What', 'request.clip': 'Clip (SHA-256)', 'request.reason': 'Reason', 'request.go': 'Ask',
@@ -22,11 +23,16 @@
       'btn.approve': 'Approve', 'btn.refuse': 'Refuse', 'btn.watch': 'Watch',
       'fact.sha256': 'SHA-256', 'fact.blake3': 'BLAKE3', 'fact.bytes': 'Bytes', 'fact.camera': 'Camera', 'fact.stored': 'Stored (ledger event)',
       'none.requests': 'No requests.', 'none.register': 'Nothing on the register yet.',
+      'password.heading': 'Your password', 'password.lead': 'Signed in with a one-time secret: choose your own password before anything else.',
+      'password.current': 'Current password (or one-time secret)', 'password.new': 'New password', 'password.repeat': 'New password again',
+      'password.go': 'Set password', 'password.mismatch': 'The two new passwords differ.', 'password.done': 'Password set; signed in with it.',
+      'ack.heading': 'Acknowledge', 'ack.what': 'Camera {camera}: {item}', 'ack.note': 'What was done about it (on the record)',
+      'ack.go': 'Record', 'ack.cancel': 'Cancel',
     },
     zh: {
       'signin.account': '账号', 'signin.password': '密码', 'signin.go': '登录', 'signin.out': '退出',
       'signin.failed': '账号或密码错误。', 'signin.limited': '登录失败次数过多，请稍后再试。',
-      'signin.change': '使用一次性口令登录：请先设置密码（camdock account password）。',
+      'signin.change': '使用一次性口令登录：请先设置密码（见下方）。',
       'access.heading': '证据调阅',
       'access.lead': '查看或复制录像须经另一名具有审批角色的账号批准。每一步都记入调阅登记。',
       'request.heading': '申请调阅', 'request.act': '事项', 'request.clip': '录像（SHA-256）', 'request.reason': '事由', 'request.go': '提交申请',
@@ -39,6 +45,11 @@
       'btn.approve': '批准', 'btn.refuse': '拒绝', 'btn.watch': '查看',
       'fact.sha256': 'SHA-256', 'fact.blake3': 'BLAKE3', 'fact.bytes': '字节', 'fact.camera': '记录仪', 'fact.stored': '入库（账本事件）',
       'none.requests': '暂无申请。', 'none.register': '调阅登记暂无记录。',
+      'password.heading': '我的密码', 'password.lead': '使用一次性口令登录：请先设置自己的密码。',
+      'password.current': '当前密码（或一次性口令）', 'password.new': '新密码', 'password.repeat': '再次输入新密码',
+      'password.go': '设置密码', 'password.mismatch': '两次输入的新密码不一致。', 'password.done': '密码已设置，并已用新密码登录。',
+      'ack.heading': '确认处理', 'ack.what': '记录仪 {camera}：{item}', 'ack.note': '采取了什么措施（记入账本）',
+      'ack.go': '记录', 'ack.cancel': '取消',
     },
   };
   const lang = () => (document.documentElement.lang || 'en').startsWith('zh') ? 'zh' : 'en';
@@ -88,6 +99,14 @@
     $('#whoami').hidden = !signedIn;
     $('#whoami-name').textContent = signedIn ? `${me.account} (${me.roles.join(', ')})` : '';
     $('#tab-access').hidden = !signedIn;
+    // What the fleet offers to act on; the server still decides every request.
+    const must = signedIn && !!me.must_change_password;
+    document.body.classList.toggle('must-change', must);
+    document.body.classList.toggle('can-acknowledge', !must && has('equipment-manager'));
+    document.body.classList.toggle('can-assign', !must && has('equipment-manager'));
+    $('#password-lead').hidden = !must;
+    $('#act-form').hidden = !['equipment-manager', 'auditor', 'approver'].some(has);
+    $('#request-form').hidden = !['officer', 'equipment-manager', 'auditor', 'approver'].some(has);
   }
 
   const kiosk = () => location.pathname === '/kiosk';
@@ -129,11 +148,69 @@
 
   async function signOut() {
     try { await api('DELETE', '/api/v1/session'); } catch (_) { /* gone already */ }
-    Object.assign(me, { account: null, roles: [], csrf: '' });
+    Object.assign(me, { account: null, roles: [], csrf: '', must_change_password: false });
     $('#player').hidden = true;
     $('#player-video').removeAttribute('src');
     renderWho();
     location.hash = '#dock';
+    window.dispatchEvent(new Event('camdock:signed-out'));
+  }
+
+  // Own password: after a one-time secret (nothing else is allowed until then), or any time.
+  // Changing it ends every session of the account, so the page signs in again with the new one.
+  async function setPassword(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    const result = $('#password-result');
+    if (f.new.value !== f.repeat.value) { result.textContent = t('password.mismatch'); return; }
+    try {
+      await api('POST', '/api/v1/session/password', { current: f.current.value, new: f.new.value });
+      Object.assign(me, await api('POST', '/api/v1/session', { account: me.account, password: f.new.value }));
+      f.reset();
+      result.textContent = t('password.done');
+      showError('');
+      renderWho();
+      refresh();
+      window.dispatchEvent(new Event('camdock:signed-in'));
+    } catch (e) { result.textContent = e.message; }
+  }
+
+  // The fleet's buttons (app.js draws them): see to an attention item, or assign the camera.
+  function onFleetClick(ev) {
+    const ack = ev.target.closest('button.attn-ack');
+    if (ack) {
+      const d = $('#ack-dialog');
+      d.dataset.camera = ack.dataset.camera;
+      d.dataset.code = ack.dataset.code;
+      $('#ack-what').textContent = t('ack.what', { camera: ack.dataset.camera, item: ack.dataset.text });
+      $('#ack-error').hidden = true;
+      $('#ack-form').reset();
+      d.showModal();
+      return;
+    }
+    const assign = ev.target.closest('button.row-assign');
+    if (assign) {
+      location.hash = '#access';
+      const f = $('#act-form');
+      f.camera.value = assign.dataset.camera;
+      f.officer.focus();
+    }
+  }
+
+  async function acknowledge(ev) {
+    if (ev.submitter && ev.submitter.value === 'cancel') return; // the dialog closes itself
+    ev.preventDefault();
+    const d = $('#ack-dialog');
+    const note = ev.target.note.value.trim();
+    try {
+      await api('POST', `/api/v1/cameras/${encodeURIComponent(d.dataset.camera)}/attention/${encodeURIComponent(d.dataset.code)}/acknowledgement`, { note });
+      d.close();
+      window.dispatchEvent(new Event('camdock:fleet-changed'));
+    } catch (e) {
+      const b = $('#ack-error');
+      b.textContent = e.message;
+      b.hidden = false;
+    }
   }
 
   function stateOf(r) {
@@ -250,6 +327,9 @@
     $('#signout').addEventListener('click', signOut);
     $('#request-form').addEventListener('submit', requestAccess);
     $('#act-form').addEventListener('click', act);
+    $('#password-form').addEventListener('submit', setPassword);
+    $('#fleet-table').addEventListener('click', onFleetClick);
+    $('#ack-form').addEventListener('submit', acknowledge);
     window.addEventListener('hashchange', () => { if (location.hash === '#access') refresh(); });
     setInterval(() => { if (location.hash === '#access') refresh(); }, 10000);
     loadMe();

@@ -47,6 +47,7 @@
       'fleet.col.battery': 'Battery', 'fleet.col.storage': 'Free space', 'fleet.col.clock': 'Clock offset',
       'fleet.col.firmware': 'Firmware', 'fleet.col.attention': 'Attention',
       'fleet.firstSeen': 'First seen {t}',
+      'fleet.ack': 'Acknowledge', 'fleet.acked': 'Seen to by {by}, {at}: {note}', 'fleet.assign': 'Assign…',
       'fleet.outFor': 'out for {d}',
       'fleet.freeOf': '{free} / {total}',
       'fleet.sortBy': 'Sort by {col}',
@@ -142,6 +143,7 @@
       'fleet.col.battery': '电量', 'fleet.col.storage': '剩余空间', 'fleet.col.clock': '时钟偏差',
       'fleet.col.firmware': '固件', 'fleet.col.attention': '需关注',
       'fleet.firstSeen': '首次出现：{t}',
+      'fleet.ack': '确认处理', 'fleet.acked': '{by} 已处理（{at}）：{note}', 'fleet.assign': '分配…',
       'fleet.outFor': '已外出 {d}',
       'fleet.freeOf': '{free} / {total}',
       'fleet.sortBy': '按{col}排序',
@@ -495,6 +497,15 @@
     return lang !== 'en' && I18N[lang][key] != null ? t(key, a.params || {}) : a.text;
   }
   function hasAttn(c, code) { return Array.isArray(c.attention) && c.attention.some(a => attnCode(a) === code); }
+  // Items nobody has seen to since the camera last docked: what the manager still has to do.
+  function openAttn(c) { return Array.isArray(c.attention) ? c.attention.filter(a => !(a && a.acknowledged)) : []; }
+  // One item; an account allowed to see to it gets a button (access.js handles it; the server decides).
+  function attnItem(c, a) {
+    const ack = a && a.acknowledged;
+    const done = ack ? `<small class="acked">✓ ${esc(t('fleet.acked', { by: ack.by, at: fmtTimeShort(ack.at), note: ack.note }))}</small>` : '';
+    const button = ack ? '' : `<button type="button" class="attn-ack may-acknowledge" data-camera="${esc(c.camera)}" data-code="${esc(attnCode(a))}" data-text="${esc(attnText(a))}">${esc(t('fleet.ack'))}</button>`;
+    return `<li class="${ack ? 'acknowledged' : ''}" data-code="${esc(attnCode(a))}">${esc(attnText(a))} ${button}${done}</li>`;
+  }
   function freeFrac(c) {
     const tot = num(c.storage_total_bytes);
     return tot > 0 && isNum(c.storage_free_bytes) ? num(c.storage_free_bytes) / tot : NaN;
@@ -509,7 +520,7 @@
     { key: 'storage', val: freeFrac, num: true },
     { key: 'clock', val: c => (isNum(c.clock_offset_ms) ? Math.abs(Number(c.clock_offset_ms)) : NaN), num: true },
     { key: 'firmware', val: c => String(c.firmware || '') },
-    { key: 'attention', val: c => (Array.isArray(c.attention) ? c.attention.length : 0), num: true },
+    { key: 'attention', val: c => openAttn(c).length, num: true },
   ];
 
   function compareVals(a, b) {
@@ -561,7 +572,7 @@
     if (!S.fleet.length) empty.textContent = t('fleet.empty');
 
     const count = st => S.fleet.filter(c => c.state === st).length;
-    const attention = S.fleet.filter(c => Array.isArray(c.attention) && c.attention.length).length;
+    const attention = S.fleet.filter(c => openAttn(c).length).length;
     sum.innerHTML = [
       ['docked', count('docked')], ['out', count('out')], ['overdue', count('overdue')], ['attention', attention],
     ].map(([k, n]) => `<span class="chip chip-${k}${n && (k === 'overdue' || k === 'attention') ? ' hot' : ''}"><strong>${n}</strong> ${esc(t('fleet.sum.' + k))}</span>`).join('');
@@ -577,17 +588,17 @@
       const clockBad = hasAttn(c, 'clock-drift') || (offS !== null && Math.abs(offS) >= 5);
       const attn = Array.isArray(c.attention) ? c.attention : [];
       const away = st === 'out' || st === 'overdue';
-      return `<tr data-camera="${esc(c.camera)}" data-state="${esc(st)}" class="${st === 'overdue' ? 'overdue' : ''}${attn.length ? ' has-attention' : ''}">
+      return `<tr data-camera="${esc(c.camera)}" data-state="${esc(st)}" class="${st === 'overdue' ? 'overdue' : ''}${openAttn(c).length ? ' has-attention' : ''}">
         <td class="col-camera" title="${esc(t('fleet.firstSeen', { t: fmtTime(c.first_seen_at) }))}"><strong class="mono">${esc(c.camera)}</strong></td>
         <td class="col-state"><span class="badge fstate" data-state="${esc(st)}">${esc(tOr('fstate.' + st, st))}</span></td>
-        <td class="col-officer">${esc(c.officer || t('none'))}</td>
+        <td class="col-officer">${esc(c.officer || t('none'))} <button type="button" class="row-assign may-assign" data-camera="${esc(c.camera)}">${esc(t('fleet.assign'))}</button></td>
         <td class="col-last_docked_at" title="${esc(fmtTime(c.last_docked_at))}">${esc(fmtTimeShort(c.last_docked_at))}<small>${esc(fmtAgo(c.last_docked_at))}</small></td>
         <td class="col-last_undocked_at" title="${esc(fmtTime(c.last_undocked_at))}">${esc(fmtTimeShort(c.last_undocked_at))}<small class="${away ? 'strong' : ''}">${esc(away ? t('fleet.outFor', { d: fmtCoarse((Date.now() - parseTime(c.last_undocked_at)) / 1000) }) : fmtAgo(c.last_undocked_at))}</small></td>
         <td class="num col-battery"><div class="meter-cell">${meter(bat, batCls)}<span class="meter-val ${batCls}">${isNum(bat) ? Math.round(bat) + '%' : ''}</span></div></td>
         <td class="num col-storage"><div class="meter-cell">${meter(Number.isFinite(ff) ? ff * 100 : null, freeCls)}<span class="meter-val ${freeCls}">${Number.isFinite(ff) ? Math.round(ff * 100) + '%' : ''}</span></div><small>${Number.isFinite(ff) ? esc(t('fleet.freeOf', { free: fmtBytes(c.storage_free_bytes), total: fmtBytes(c.storage_total_bytes) })) : ''}</small></td>
         <td class="num col-clock ${clockBad ? 'bad-text' : ''}">${offS === null ? esc(t('none')) : esc(t('sec', { v: (offS > 0 ? '+' : offS < 0 ? '−' : '±') + Math.abs(offS).toFixed(Math.abs(offS) < 1 ? 2 : 1) }))}</td>
         <td class="col-firmware mono">${esc(c.firmware || t('none'))}</td>
-        <td class="col-attention">${attn.length ? '<ul class="attention">' + attn.map(a => `<li>${esc(attnText(a))}</li>`).join('') + '</ul>' : ''}</td>
+        <td class="col-attention">${attn.length ? '<ul class="attention">' + attn.map(a => attnItem(c, a)).join('') + '</ul>' : ''}</td>
       </tr>`;
     }).join('');
     applyBarWidths(body);
@@ -899,6 +910,11 @@
     });
   }
 
+  async function reloadFleet() {
+    try { S.fleet = await getJSON('/api/v1/fleet'); } catch (_) { S.fleet = null; }
+    if (currentRoute() === 'fleet') renderFleet();
+  }
+
   async function initialLoad() {
     // First paint without waiting for the stream's first events.
     try { const s = await getJSON('/api/v1/slots'); if (!S.slotsAt) { S.slots = s; renderDock(); } } catch (_) { /* stream will bring it */ }
@@ -909,6 +925,10 @@
   function init() {
     $$('.lang-switch [data-lang]').forEach(b => b.addEventListener('click', () => setLang(b.dataset.lang)));
     window.addEventListener('hashchange', showRoute);
+    // Who is signed in decides what the stream carries (the fleet or the dock tiles alone).
+    window.addEventListener('camdock:signed-in', () => { connect(); reloadFleet(); });
+    window.addEventListener('camdock:signed-out', () => { S.fleet = null; connect(); });
+    window.addEventListener('camdock:fleet-changed', reloadFleet);
 
     $('#fleet-table thead').addEventListener('click', e => {
       const b = e.target.closest('button[data-sort]');
