@@ -1171,6 +1171,114 @@ fn the_approval_flow_in_a_real_browser() {
     );
 }
 
+/// Runs camdock on a pseudo-terminal, answering each prompt once the terminal has stopped
+/// echoing (the line discipline is read back, no sleeps); returns (exit code, all it showed).
+const AT_A_TERMINAL: &str = r#"
+import os, pty, sys, termios, time, json
+argv, answers = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.pop('CAMDOCK_PASSWORD', None)
+    os.environ.pop('CAMDOCK_NEW_PASSWORD', None)
+    os.execv(argv[0], argv)
+seen = b''
+def read_more():
+    global seen
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        chunk = b''
+    seen += chunk
+    return chunk
+for prompt, answer in answers:
+    deadline = time.time() + 60
+    while prompt.encode() not in seen.split(b'\n')[-1]:
+        if not read_more() or time.time() > deadline:
+            sys.stdout.buffer.write(seen); sys.exit(99)
+    # A program that never turns echo off gets its answer anyway, echoed, and the test sees it.
+    quiet_by = time.time() + 10
+    while termios.tcgetattr(fd)[3] & termios.ECHO and time.time() < quiet_by:
+        time.sleep(0.01)
+    os.write(fd, answer.encode() + b'\n')
+    seen += b'\n'
+while read_more():
+    pass
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(seen)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+fn at_a_terminal(args: &[&str], answers: &[(&str, &str)]) -> (i32, String) {
+    let mut argv = vec![bin().to_string()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            AT_A_TERMINAL,
+            &serde_json::to_string(&argv).unwrap(),
+            &serde_json::to_string(answers).unwrap(),
+        ])
+        .output()
+        .expect("python3 runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// At a terminal the CLI asks for the password and never shows it; a new one is asked twice.
+#[test]
+fn at_a_terminal_a_password_is_asked_for_and_never_echoed() {
+    let s = Scratch::new();
+    let (data, _) = station_with_people(&s);
+    let d = data.to_str().unwrap();
+    let (code, shown) = at_a_terminal(
+        &["--data-dir", d, "account", "list", "--as", "admin"],
+        &[("password for admin: ", PASSWORD)],
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("approver2"), "the list: {shown}");
+    assert!(
+        !shown.contains(PASSWORD),
+        "the password was echoed: {shown}"
+    );
+
+    let (_, out, _) = as_account(
+        &data,
+        Some(PASSWORD),
+        &[
+            "account", "add", "late", "--role", "officer", "--as", "admin",
+        ],
+    );
+    let secret = secret_of(&out);
+    let chosen = "chosen at the terminal 2026";
+    let (code, shown) = at_a_terminal(
+        &["--data-dir", d, "account", "password", "--as", "late"],
+        &[
+            ("password for late: ", &secret),
+            ("new password for late: ", chosen),
+            ("the same again: ", "not the same at all"),
+        ],
+    );
+    assert_eq!(code, 2, "two different answers change nothing: {shown}");
+    assert!(shown.contains("differ"), "{shown}");
+    let (code, shown) = at_a_terminal(
+        &["--data-dir", d, "account", "password", "--as", "late"],
+        &[
+            ("password for late: ", &secret),
+            ("new password for late: ", chosen),
+            ("the same again: ", chosen),
+        ],
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        !shown.contains(chosen) && !shown.contains(&secret),
+        "nothing typed is shown: {shown}"
+    );
+    let (code, _, err) = as_account(&data, Some(chosen), &["approval", "list", "--as", "late"]);
+    assert_eq!(code, 0, "the chosen password signs in: {err}");
+}
+
 /// Over TLS the session cookie is `Secure` as well (never sent in the clear).
 #[test]
 fn over_tls_the_session_cookie_is_secure() {

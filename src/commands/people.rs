@@ -1,9 +1,10 @@
 //! `camdock account …` and `camdock approval …`, and how every command names who acts.
 //!
 //! On a station with accounts, the name a command is given (`--actor`, `--by`, `--as`) is an
-//! account, proven by its password (`CAMDOCK_PASSWORD`, else one line read from stdin) and allowed
-//! the act by its roles; acts on evidence need `--approval ID` given by another account. A
-//! station without accounts (a bench, the demo) takes names as typed, as before.
+//! account, proven by its password (`CAMDOCK_PASSWORD`, else asked at the terminal without echo,
+//! else one line read from stdin) and allowed the act by its roles; acts on evidence need
+//! `--approval ID` given by another account. A station without accounts (a bench, the demo) takes
+//! names as typed, as before.
 
 use super::{OK, emit, open};
 use crate::config::Config;
@@ -12,6 +13,7 @@ use crate::people::{Account, Act, Role, accounts};
 use crate::station::Station;
 use crate::usage;
 use std::fmt::Write;
+use std::io::IsTerminal;
 use std::path::Path;
 
 /// The account `name`, signed in with its password, or a refusal that says how.
@@ -21,6 +23,10 @@ pub fn sign_in(station: &Station, name: Option<&str>) -> anyhow::Result<Account>
     })?;
     let password = match std::env::var("CAMDOCK_PASSWORD") {
         Ok(p) => p,
+        // At a terminal: asked for, never echoed.
+        Err(_) if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password(format!("password for {name}: "))?
+        }
         Err(_) => {
             let mut line = String::new();
             std::io::stdin().read_line(&mut line)?;
@@ -30,6 +36,24 @@ pub fn sign_in(station: &Station, name: Option<&str>) -> anyhow::Result<Account>
     accounts::authenticate(station, name, &password)?.ok_or_else(|| {
         usage!("wrong account or password for '{name}' (or the account is disabled)")
     })
+}
+
+/// A new password: CAMDOCK_NEW_PASSWORD, or at a terminal asked for twice, never echoed.
+fn new_password(name: &str) -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("CAMDOCK_NEW_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(usage!(
+            "give the new password in CAMDOCK_NEW_PASSWORD (or run this at a terminal)"
+        ));
+    }
+    let first = rpassword::prompt_password(format!("new password for {name}: "))?;
+    let again = rpassword::prompt_password("the same again: ")?;
+    if first != again {
+        return Err(usage!("the two new passwords differ; nothing changed"));
+    }
+    Ok(first)
 }
 
 /// Who acts, for the ledger's actor field: on a station with accounts, the signed-in account
@@ -93,7 +117,7 @@ pub enum AccountCommand {
         roles: Vec<String>,
     },
     /// Set a password: your own (after a one-time secret), or as an admin a new one-time secret
-    /// for someone else. The new password is read from CAMDOCK_NEW_PASSWORD.
+    /// for someone else. The new password: CAMDOCK_NEW_PASSWORD, or asked twice at a terminal.
     Password { name: Option<String> },
     /// Change an account's roles.
     Roles {
@@ -143,8 +167,7 @@ pub fn account(config: Config, data_dir: Option<&Path>, a: AccountArgs) -> anyho
         AccountCommand::Password { name } => {
             let by = by()?;
             let name = name.unwrap_or_else(|| by.name.clone());
-            let new = std::env::var("CAMDOCK_NEW_PASSWORD")
-                .map_err(|_| usage!("give the new password in CAMDOCK_NEW_PASSWORD"))?;
+            let new = new_password(&name)?;
             accounts::set_password(&station, &by, &name, &new)?;
             println!("password of '{name}' set");
         }
