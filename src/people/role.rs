@@ -86,6 +86,25 @@ impl Act {
         Act::ManageAccounts,
     ];
 
+    /// Its name in the API (`/api/v1/session`'s `may`), kebab-case.
+    pub fn name(self) -> &'static str {
+        match self {
+            Act::SeeDocks => "see-docks",
+            Act::SeeFleet => "see-fleet",
+            Act::SeeClips => "see-clips",
+            Act::SeeRegister => "see-register",
+            Act::SeeMetrics => "see-metrics",
+            Act::AssignCamera => "assign-camera",
+            Act::AcknowledgeAttention => "acknowledge-attention",
+            Act::TagClip => "tag-clip",
+            Act::PlaceHold => "place-hold",
+            Act::ReleaseHold => "release-hold",
+            Act::RequestAccess => "request-access",
+            Act::DecideAccess => "decide-access",
+            Act::ManageAccounts => "manage-accounts",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Act::SeeDocks => "see the dock tiles (kiosk)",

@@ -431,8 +431,15 @@ pub struct SignIn {
     password: String,
 }
 
+/// Who is signed in, and what the page may offer them (`may`: the acts their roles allow, so the
+/// page draws its tabs and buttons from the one role table; the gate still decides each request).
 fn whoami(account: &Account, csrf: &str) -> serde_json::Value {
-    json!({ "account": account.name, "roles": account.roles, "must_change_password": account.must_change_password, "csrf": csrf, "accounts": true })
+    let may: Vec<&str> = Act::ALL
+        .into_iter()
+        .filter(|a| account.may(*a))
+        .map(Act::name)
+        .collect();
+    json!({ "account": account.name, "roles": account.roles, "may": may, "must_change_password": account.must_change_password, "csrf": csrf, "accounts": true })
 }
 
 /// POST /api/v1/session: signs in; the session in a cookie, the CSRF token in the answer.

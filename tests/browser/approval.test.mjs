@@ -52,6 +52,9 @@ test('an auditor watches a clip after an approver approves it', async () => {
   await anon.goto(BASE_URL + '/');
   await anon.locator('#signin').waitFor({ state: 'visible' });
   assert.equal(await anon.locator('#tab-access').isHidden(), true);
+  for (const route of ['fleet', 'clips', 'audit']) {
+    assert.equal(await anon.locator(`.tabs a[data-route=${route}]`).isHidden(), true, `no ${route} tab before signing in`);
+  }
   const refused = await anon.evaluate(async () => (await fetch('/api/v1/access-log')).status);
   assert.equal(refused, 401);
 
@@ -160,6 +163,10 @@ test('a newcomer signs in with the one-time secret and sets a password in the pa
   await p.locator('#password-result').filter({ hasText: 'Password set' }).waitFor({ timeout: 15000 });
   await p.locator('#request-form').waitFor({ state: 'visible' });
   assert.equal(await p.locator('#password-lead').isVisible(), false);
+  // An officer may ask for access, and is offered nothing an officer may not do.
+  assert.equal(await p.locator('#act-form').isVisible(), false);
+  assert.equal(await p.locator('.tabs a[data-route=fleet]').isVisible(), false);
+  assert.equal(await p.locator('.tabs a[data-route=clips]').isVisible(), false);
   await p.screenshot({ path: path.join(SHOTS_DIR, 'password-set.png'), fullPage: true });
   // The secret is spent; the chosen password signs in.
   const status = await p.evaluate(async s => (await fetch('/api/v1/session', {

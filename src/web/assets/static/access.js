@@ -62,8 +62,9 @@
     return e;
   };
 
-  const me = { account: null, roles: [], csrf: '', accounts: false };
-  const has = r => me.roles.includes(r);
+  const me = { account: null, roles: [], may: [], csrf: '', accounts: false };
+  // What the signed-in account's roles allow (the server's role table, as /api/v1/session lists it).
+  const can = act => me.may.includes(act);
 
   async function api(method, url, body) {
     const res = await fetch(url, {
@@ -99,21 +100,28 @@
     $('#whoami').hidden = !signedIn;
     $('#whoami-name').textContent = signedIn ? `${me.account} (${me.roles.join(', ')})` : '';
     $('#tab-access').hidden = !signedIn;
-    // What the fleet offers to act on; the server still decides every request.
+    // Only what the account may use is offered; the server still decides every request. A
+    // station without accounts shows every view (read-only) as before.
     const must = signedIn && !!me.must_change_password;
     document.body.classList.toggle('must-change', must);
-    document.body.classList.toggle('can-acknowledge', !must && has('equipment-manager'));
-    document.body.classList.toggle('can-assign', !must && has('equipment-manager'));
+    document.body.classList.toggle('can-acknowledge', can('acknowledge-attention'));
+    document.body.classList.toggle('can-assign', can('assign-camera'));
+    const offer = (route, act) => { $(`.tabs a[data-route=${route}]`).hidden = me.accounts && !can(act); };
+    offer('fleet', 'see-fleet');
+    offer('clips', 'see-clips');
+    offer('audit', 'see-clips');
+    const here = $(`.tabs a[data-route="${location.hash.slice(1)}"]`);
+    if (here && here.hidden) location.hash = '#dock';
     $('#password-lead').hidden = !must;
-    $('#act-form').hidden = !['equipment-manager', 'auditor', 'approver'].some(has);
-    $('#request-form').hidden = !['officer', 'equipment-manager', 'auditor', 'approver'].some(has);
+    $('#act-form').hidden = !['tag-clip', 'place-hold', 'release-hold', 'assign-camera'].some(can);
+    $('#request-form').hidden = !can('request-access');
   }
 
   const kiosk = () => location.pathname === '/kiosk';
 
   async function loadMe() {
     try {
-      Object.assign(me, { account: null, roles: [], csrf: '' }, await api('GET', '/api/v1/session'));
+      Object.assign(me, { account: null, roles: [], may: [], csrf: '' }, await api('GET', '/api/v1/session'));
       me.accounts = me.accounts !== false;
     } catch (e) {
       me.account = null;
@@ -148,7 +156,7 @@
 
   async function signOut() {
     try { await api('DELETE', '/api/v1/session'); } catch (_) { /* gone already */ }
-    Object.assign(me, { account: null, roles: [], csrf: '', must_change_password: false });
+    Object.assign(me, { account: null, roles: [], may: [], csrf: '', must_change_password: false });
     $('#player').hidden = true;
     $('#player-video').removeAttribute('src');
     renderWho();
@@ -229,7 +237,7 @@
     const list = await api('GET', '/api/v1/approvals');
     const rows = list.map(r => {
       const actions = el('td');
-      if (r.approved == null && has('approver') && r.requested_by !== me.account) {
+      if (r.approved == null && can('decide-access') && r.requested_by !== me.account) {
         actions.append(el('button', { type: 'button', textContent: t('btn.approve'), className: 'primary', onclick: () => decide(r.id, true) }), ' ',
           el('button', { type: 'button', textContent: t('btn.refuse'), onclick: () => decide(r.id, false) }));
       }
@@ -249,7 +257,7 @@
   }
 
   async function loadRegister() {
-    const may = has('auditor') || has('approver');
+    const may = can('see-register');
     $('#register').hidden = !may;
     $('#register-heading').hidden = !may;
     if (!may) return;
