@@ -86,7 +86,7 @@ pub async fn assign(
 }
 
 #[derive(Deserialize)]
-pub struct Acknowledgement {
+pub struct SeenTo {
     note: String,
 }
 
@@ -94,7 +94,7 @@ pub async fn acknowledge(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
     Path((camera, code)): Path<(String, String)>,
-    Json(f): Json<Acknowledgement>,
+    Json(f): Json<SeenTo>,
 ) -> Response {
     acting(s, c, move |s, by| {
         let seq = custody::attention::acknowledge(&s.station, &camera, &code, &f.note, &by.name)?;
