@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::time::Duration;
 
 #[derive(Clone, Debug, Serialize)]
@@ -304,6 +305,7 @@ impl Ledger {
         now: DateTime<Utc>,
         overdue_after: Duration,
     ) -> rusqlite::Result<Vec<CameraView>> {
+        let mut seen_to = self.acknowledgements()?;
         let mut stmt = self.conn().prepare(
             "SELECT camera, docked, officer, first_seen_at, last_docked_at, last_undocked_at, battery_percent,
                     storage_total_bytes, storage_free_bytes, clock_offset_ms, firmware, attention_json
@@ -334,7 +336,7 @@ impl Ledger {
                 );
             }
             let camera: String = r.get(0)?;
-            for (code, ack) in self.acknowledgements(&camera)? {
+            for (code, ack) in seen_to.remove(&camera).unwrap_or_default() {
                 for item in attention.iter_mut().filter(|a| a.code == code) {
                     item.acknowledged = Some(ack.clone());
                 }
@@ -363,32 +365,38 @@ impl Ledger {
         rows.collect()
     }
 
-    /// The attention items someone has seen to since the camera last docked, by code, oldest
-    /// first (a later acknowledgement of the same item supersedes an earlier one). The next dock
-    /// judges the camera afresh, so an acknowledgement never outlives it.
+    /// The attention items someone has seen to since their camera last docked, by camera, each
+    /// camera's oldest first (a later acknowledgement of the same item supersedes an earlier one).
+    /// The next dock judges the camera afresh, so an acknowledgement never outlives it. One scan of
+    /// the acknowledgements (a person's act, rare), not a query per camera.
     pub fn acknowledgements(
         &self,
-        camera: &str,
-    ) -> rusqlite::Result<Vec<(String, Acknowledgement)>> {
+    ) -> rusqlite::Result<HashMap<String, Vec<(String, Acknowledgement)>>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT json_extract(detail_json, '$.code'), actor, at, json_extract(detail_json, '$.note'), seq
-             FROM events
-             WHERE camera = ?1 AND kind = 'attention-acknowledged'
-               AND seq > coalesce((SELECT max(seq) FROM events WHERE camera = ?1 AND kind = 'camera-docked'), 0)
+            "SELECT camera, json_extract(detail_json, '$.code'), actor, at, json_extract(detail_json, '$.note'), seq
+             FROM events AS e
+             WHERE kind = 'attention-acknowledged'
+               AND seq > coalesce((SELECT max(seq) FROM events WHERE camera = e.camera AND kind = 'camera-docked'), 0)
              ORDER BY seq",
         )?;
-        let rows = stmt.query_map([camera], |r| {
+        let mut by_camera: HashMap<String, Vec<(String, Acknowledgement)>> = HashMap::new();
+        let rows = stmt.query_map([], |r| {
             Ok((
-                r.get(0)?,
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
                 Acknowledgement {
-                    by: r.get(1)?,
-                    at: r.get(2)?,
-                    note: r.get(3)?,
-                    seq: r.get(4)?,
+                    by: r.get(2)?,
+                    at: r.get(3)?,
+                    note: r.get(4)?,
+                    seq: r.get(5)?,
                 },
             ))
         })?;
-        rows.collect()
+        for row in rows {
+            let (camera, code, ack) = row?;
+            by_camera.entry(camera).or_default().push((code, ack));
+        }
+        Ok(by_camera)
     }
 
     /// Cameras out past `overdue_after` at instant `at`, judged from the dock events up to `at`
