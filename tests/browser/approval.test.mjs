@@ -178,6 +178,48 @@ test('a newcomer signs in with the one-time secret and sets a password in the pa
   assert.deepEqual(fresh.errors, []);
 });
 
+test('an admin adds an account, hands over its one-time secret, and disables it', async () => {
+  const admin = await signedIn('admin');
+  const p = admin.page;
+  const card = p.locator('#accounts-card');
+  await card.waitFor({ state: 'visible', timeout: 15000 });
+  // The admin keeps accounts and sees no evidence: no request form, no Fleet, no Clips.
+  assert.equal(await p.locator('#request-form').isVisible(), false);
+  assert.equal(await p.locator('.tabs a[data-route=clips]').isVisible(), false);
+  await card.locator('tr[data-account=auditor]').waitFor({ timeout: 15000 });
+  const form = p.locator('#account-form');
+  await form.locator('input[name=name]').fill('temp-officer');
+  await form.locator('input[value=officer]').check();
+  await form.locator('button[type=submit]').click();
+  const said = p.locator('#account-secret');
+  await said.filter({ hasText: 'temp-officer' }).waitFor({ timeout: 15000 });
+  const secret = (await said.innerText()).split(': ').pop().trim();
+  assert.match(secret, /^\S{20,}$/, `a one-time secret is shown once: ${await said.innerText()}`);
+  const row = card.locator('tr[data-account=temp-officer]');
+  await row.filter({ hasText: 'one-time secret not yet used' }).waitFor({ timeout: 15000 });
+  // The secret is real: it signs in (to set a password, nothing else).
+  const signIn = pw => p.evaluate(async ([account, password]) => {
+    const r = await fetch('/api/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ account, password }) });
+    return [r.status, (await r.json().catch(() => ({}))).must_change_password];
+  }, ['temp-officer', pw]);
+  // (Signing in here replaces the admin's session cookie: sign the admin back in after.)
+  assert.deepEqual(await signIn(secret), [200, true]);
+  const again = await signedIn('admin');
+  const q = again.page;
+  q.once('dialog', d => d.accept('left the unit'));
+  await q.locator('#accounts-card tr[data-account=temp-officer] button', { hasText: 'Disable' }).click();
+  await q.locator('#accounts-card tr[data-account=temp-officer]', { hasText: 'disabled' }).waitFor({ timeout: 15000 });
+  assert.equal(await q.locator('#accounts-card tr[data-account=admin] button').count(), 0, 'no disabling oneself');
+  await q.screenshot({ path: path.join(SHOTS_DIR, 'accounts.png'), fullPage: true });
+  const [status] = await q.evaluate(async ([account, password]) => {
+    const r = await fetch('/api/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ account, password }) });
+    return [r.status];
+  }, ['temp-officer', secret]);
+  assert.equal(status, 401, 'a disabled account signs in no more');
+  assert.deepEqual(admin.errors, []);
+  assert.deepEqual(again.errors, []);
+});
+
 test('the kiosk shows the dock tiles without signing in, and nothing else', async () => {
   const page = await (await browser.newContext()).newPage();
   await page.goto(BASE_URL + '/kiosk');

@@ -1,5 +1,5 @@
 // camdock dashboard: signing in, one's own password, the Access page (requests and approvals,
-// watching a clip, tagging, holds, assignments), and acting from the Fleet (attention items seen
+// watching a clip, tagging, holds, assignments, an admin's accounts), and acting from the Fleet (attention items seen
 // to, a camera assigned). Everything here acts as the signed-in account through
 // /api/v1 (docs/API.md); the server decides what each role may do, this page only offers it.
 // On a station without accounts nothing here shows. /kiosk shows the dock tiles alone.
@@ -28,6 +28,11 @@
       'password.go': 'Set password', 'password.mismatch': 'The two new passwords differ.', 'password.done': 'Password set; signed in with it.',
       'ack.heading': 'Acknowledge', 'ack.what': 'Camera {camera}: {item}', 'ack.note': 'What was done about it (on the record)',
       'ack.go': 'Record', 'ack.cancel': 'Cancel',
+      'accounts.heading': 'Accounts', 'accounts.name': 'Name', 'accounts.roles': 'Roles', 'accounts.add': 'Add account',
+      'accounts.secret': "Account '{name}' added. Its one-time secret, shown this once — hand it over in person: {secret}",
+      'accounts.disable': 'Disable', 'accounts.why': "Why is '{name}' disabled? (on the record; the account is never deleted)",
+      'accounts.active': 'active', 'accounts.pending': 'one-time secret not yet used', 'accounts.disabled': 'disabled',
+      'col.name': 'Account', 'col.roles': 'Roles', 'none.accounts': 'No accounts.',
     },
     zh: {
       'signin.account': '账号', 'signin.password': '密码', 'signin.go': '登录', 'signin.out': '退出',
@@ -50,6 +55,11 @@
       'password.go': '设置密码', 'password.mismatch': '两次输入的新密码不一致。', 'password.done': '密码已设置，并已用新密码登录。',
       'ack.heading': '确认处理', 'ack.what': '记录仪 {camera}：{item}', 'ack.note': '采取了什么措施（记入账本）',
       'ack.go': '记录', 'ack.cancel': '取消',
+      'accounts.heading': '账号', 'accounts.name': '账号名', 'accounts.roles': '角色', 'accounts.add': '添加账号',
+      'accounts.secret': '已添加账号“{name}”。一次性口令仅显示这一次，请当面交付：{secret}',
+      'accounts.disable': '停用', 'accounts.why': '停用“{name}”的原因？（记入账本；账号永不删除）',
+      'accounts.active': '正常', 'accounts.pending': '一次性口令尚未使用', 'accounts.disabled': '已停用',
+      'col.name': '账号', 'col.roles': '角色', 'none.accounts': '暂无账号。',
     },
   };
   const lang = () => (document.documentElement.lang || 'en').startsWith('zh') ? 'zh' : 'en';
@@ -115,6 +125,9 @@
     $('#password-lead').hidden = !must;
     $('#act-form').hidden = !['tag-clip', 'place-hold', 'release-hold', 'assign-camera'].some(can);
     $('#request-form').hidden = !can('request-access');
+    const asks = can('request-access') || can('decide-access');
+    $('#requests-heading').hidden = !asks;
+    $('#requests-wrap').hidden = !asks;
   }
 
   const kiosk = () => location.pathname === '/kiosk';
@@ -270,9 +283,49 @@
     table('#register', ['col.at', 'col.kind', 'col.clip', 'col.actor', 'col.reason'], rows, 'none.register');
   }
 
+  // An admin's: every account, adding one (its one-time secret shown once), disabling one.
+  async function loadAccounts() {
+    const may = can('manage-accounts');
+    $('#accounts-card').hidden = !may;
+    if (!may) return;
+    const list = await api('GET', '/api/v1/accounts');
+    const rows = list.map(a => {
+      const actions = el('td');
+      if (!a.disabled && a.name !== me.account) {
+        actions.append(el('button', { type: 'button', textContent: t('accounts.disable'), onclick: () => disableAccount(a.name) }));
+      }
+      const state = a.disabled ? 'accounts.disabled' : a.must_change_password ? 'accounts.pending' : 'accounts.active';
+      const tr = el('tr', {}, [el('td', { textContent: a.name }), el('td', { textContent: a.roles.join(', ') }),
+        el('td', { textContent: t(state) }), actions]);
+      tr.dataset.account = a.name;
+      return tr;
+    });
+    table('#accounts', ['col.name', 'col.roles', 'col.state', ''], rows, 'none.accounts');
+  }
+
+  async function addAccount(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    const roles = [...f.querySelectorAll('input[name=role]:checked')].map(c => c.value);
+    try {
+      const made = await api('POST', '/api/v1/accounts', { name: f.name.value.trim(), roles });
+      $('#account-secret').textContent = t('accounts.secret', { name: made.account, secret: made.one_time_secret });
+      f.reset();
+      showError('');
+    } catch (e) { showError(e.message); }
+    loadAccounts().catch(e => showError(e.message));
+  }
+
+  async function disableAccount(name) {
+    const reason = window.prompt(t('accounts.why', { name }));
+    if (!reason || !reason.trim()) return;
+    try { await api('POST', `/api/v1/accounts/${encodeURIComponent(name)}/disable`, { reason: reason.trim() }); showError(''); } catch (e) { showError(e.message); }
+    loadAccounts().catch(e => showError(e.message));
+  }
+
   async function refresh() {
     if (!me.account) return;
-    try { await Promise.all([loadRequests(), loadRegister()]); } catch (e) { showError(e.message); }
+    try { await Promise.all([loadRequests(), loadRegister(), loadAccounts()]); } catch (e) { showError(e.message); }
   }
 
   async function decide(id, approve) {
@@ -336,6 +389,7 @@
     $('#request-form').addEventListener('submit', requestAccess);
     $('#act-form').addEventListener('click', act);
     $('#password-form').addEventListener('submit', setPassword);
+    $('#account-form').addEventListener('submit', addAccount);
     $('#fleet-table').addEventListener('click', onFleetClick);
     $('#ack-form').addEventListener('submit', acknowledge);
     window.addEventListener('hashchange', () => { if (location.hash === '#access') refresh(); });
