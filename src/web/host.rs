@@ -41,15 +41,19 @@ pub fn is_own_name(host: &str, listen: &str, hostnames: &[String]) -> bool {
         || hostnames.iter().any(|n| host_part(n) == host)
 }
 
-pub async fn require_own_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let web = &state.station.config.web;
-    let host = req
-        .headers()
+/// The name (and port) a request was sent to: HTTP/1.1 carries it as `Host`, HTTP/2 as the URI's
+/// `:authority`.
+pub fn requested_host(req: &Request) -> Option<String> {
+    req.headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()));
-    match host {
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+}
+
+pub async fn require_own_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let web = &state.station.config.web;
+    match requested_host(&req) {
         Some(h) if is_own_name(&h, &web.listen, &web.hostnames) => next.run(req).await,
         other => (
             StatusCode::MISDIRECTED_REQUEST,

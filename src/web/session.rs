@@ -307,13 +307,7 @@ fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A state change comes from the station's own page: its `Origin` is the station (the browser
 /// sets it and a page elsewhere cannot forge it).
 fn same_origin(req: &Request) -> bool {
-    // HTTP/2 carries the host as the `:authority` of the URI, HTTP/1.1 as `Host`.
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    let host = super::host::requested_host(req);
     let origin = req
         .headers()
         .get(header::ORIGIN)
