@@ -181,7 +181,7 @@ fn main() {
             let v = o.dir.join(format!("multi{i}"));
             let clip = o.dir.join(format!("multi{i}.mp4"));
             variant_of(&quarter, &format!("camera {i}"), &clip);
-            card(&v, &format!("900000{i}"), &[clip.clone()]);
+            card(&v, &format!("900000{i}"), std::slice::from_ref(&clip));
             std::fs::remove_file(&clip).unwrap();
             v
         })
@@ -305,7 +305,7 @@ fn main() {
             ((o.big_gib * 1024.0) / mib(std::fs::metadata(&base).unwrap().len())).ceil() as u32;
         let big_clip = long_clip(&base, times.max(1));
         let big = o.dir.join("big");
-        card(&big, "9000009", &[big_clip.clone()]);
+        card(&big, "9000009", std::slice::from_ref(&big_clip));
         let bytes = std::fs::metadata(&big_clip).unwrap().len();
         drop_caches();
         let run = ingest(&big, &o.dir.join("data3"), None);

@@ -154,7 +154,7 @@ pub enum SourceKind {
 
 impl DockConfig {
     pub fn read_limit_bytes_per_s(&self) -> Option<u64> {
-        (self.read_limit_mb_per_s > 0.0).then(|| (self.read_limit_mb_per_s * 1e6) as u64)
+        (self.read_limit_mb_per_s > 0.0).then_some((self.read_limit_mb_per_s * 1e6) as u64)
     }
 }
 

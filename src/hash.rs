@@ -86,8 +86,7 @@ pub fn fan_out<R: Read, W: Write + Send>(
 
         let mut bytes = 0u64;
         let mut read_error = None;
-        loop {
-            let Ok(mut data) = pool_rx.recv() else { break };
+        while let Ok(mut data) = pool_rx.recv() {
             data.resize(CHUNK, 0);
             let n = match read_full(&mut source, &mut data) {
                 Ok(n) => n,

@@ -2,8 +2,9 @@
 //! key and the checkpoint signing key are derived (domain-separated, so one never stands in for
 //! the other).
 
+use camdock_card::binding::BindingKey;
 use ed25519_dalek::SigningKey;
-use hmac::{Hmac, Mac};
+use rand_core::RngCore;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -28,7 +29,9 @@ impl StationKey {
         match std::fs::File::open(&path) {
             Ok(mut f) => f.read_exact(&mut secret)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::File::open("/dev/urandom")?.read_exact(&mut secret)?;
+                rand_core::OsRng
+                    .try_fill_bytes(&mut secret)
+                    .map_err(std::io::Error::other)?;
                 let private = data_dir.join(format!("{KEY_FILE}.{}.new", std::process::id()));
                 let mut f = std::fs::OpenOptions::new()
                     .write(true)
@@ -62,12 +65,9 @@ impl StationKey {
         h.finalize().into()
     }
 
-    /// HMAC-SHA-256 over `message` with the binding key, hex.
-    pub fn binding_mac(&self, message: &str) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.derive("binding")).expect("any key length");
-        mac.update(message.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+    /// The key that seals binding files (CAMDOCK.INI).
+    pub fn binding_key(&self) -> BindingKey {
+        BindingKey::new(self.derive("binding"))
     }
 
     /// The ed25519 key that signs ledger checkpoints.

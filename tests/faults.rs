@@ -66,17 +66,14 @@ fn kill_9_at_random_moments_loses_nothing_and_stores_nothing_twice() {
         );
     }
     let before = card_digests(&vol);
-    let mut seed = 0x9e3779b97f4a7c15u64;
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0x9e3779b97f4a7c15);
     let mut killed_mid_way = 0;
     for run in 0..runs {
         let data = s.join(&format!("data{run}"));
         let d = data.to_str().unwrap();
         let _ = std::fs::remove_file(vol.join("TIMESET.TXT"));
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
         // 12 MiB at 40 MB/s is ~0.35 s of reading; kill anywhere in 0..500 ms.
-        let delay = Duration::from_millis(seed % 500);
+        let delay = Duration::from_millis(rand::Rng::random_range(&mut rng, 0..500));
         let mut child = Command::new(bin())
             .args([
                 "--data-dir",

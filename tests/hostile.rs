@@ -372,13 +372,8 @@ fn random_hostile_volumes_keep_every_promise() {
     );
     let volumes = env_number("CAMDOCK_CORPUS_RANDOM", 6);
     println!("CAMDOCK_CORPUS_SEED={seed}");
-    let mut x = seed.wrapping_mul(6364136223846793005) | 1;
-    let mut next = move |n: u64| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x % n.max(1)
-    };
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+    let mut next = move |n: u64| rand::Rng::random_range(&mut rng, 0..n.max(1));
     let s = Scratch::new();
     let outside = s.join("outside.MP4");
     fs::write(&outside, b"outside the volume").unwrap();

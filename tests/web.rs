@@ -204,14 +204,12 @@ fn browser_dir() -> PathBuf {
 /// undocked camera turns overdue during the test; the browser test must see both live.
 #[test]
 fn the_dashboard_shows_live_progress_and_overdue_cameras_in_a_real_browser() {
-    assert!(
-        browser_dir().join("node_modules/playwright-core").exists(),
-        "run `npm ci` in tests/browser (./dev test does)"
-    );
-    assert!(
-        Path::new("/usr/bin/chromium").exists(),
-        "Debian's chromium is needed (./dev test installs it)"
-    );
+    if camdock_testkit::browser()
+        .find("the dashboard's browser test (tests/web.rs)")
+        .is_none()
+    {
+        return;
+    }
     let s = Scratch::new();
     let port = free_port();
     let _demo = start(
@@ -223,8 +221,8 @@ fn the_dashboard_shows_live_progress_and_overdue_cameras_in_a_real_browser() {
     );
     let base = format!("http://127.0.0.1:{port}");
     wait_http(&base);
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
+    const SHOTS: &[&str] = &["dock-en.png", "dock-zh.png", "fleet-en.png", "fleet-zh.png"];
+    let shots = fresh_screenshots(SHOTS);
     let out = Command::new("node")
         .args(["--test", "--test-concurrency=1", "dashboard.test.mjs"])
         .current_dir(browser_dir())
@@ -247,9 +245,7 @@ fn the_dashboard_shows_live_progress_and_overdue_cameras_in_a_real_browser() {
         std::fs::read_to_string(s.join("daemon.log")).unwrap_or_default()
     );
     assert!(report.contains("# fail 0"), "{report}");
-    for shot in ["dock-en.png", "dock-zh.png", "fleet-en.png", "fleet-zh.png"] {
-        assert!(shots.join(shot).exists(), "screenshot {shot}");
-    }
+    assert_screenshots(&shots, SHOTS);
 }
 
 /// GET returning the status, the body and the `Link` header.

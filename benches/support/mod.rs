@@ -219,6 +219,8 @@ pub fn ingest(volume: &Path, data: &Path, throttle: Option<f64>) -> OneShot {
         cmd.args(["--throttle", &mb.to_string()]);
     }
     let started = Instant::now();
+    // Reaped by wait4 below (which also gives its rusage), not by Child::wait.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.stdout(Stdio::null()).spawn().unwrap();
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };

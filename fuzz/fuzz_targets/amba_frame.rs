@@ -5,7 +5,7 @@
 //! equal the canonical encoding.)
 #![no_main]
 
-use camdock::camera::amba_usb::{MAX_FRAME, decode};
+use camdock_card::amba_frame::{MAX_FRAME, decode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {

@@ -2,7 +2,7 @@
 //! reads back the same when written out again in the camera's own pattern.
 #![no_main]
 
-use camdock::camera::filename::parse;
+use camdock_card::file_name::parse;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|name: &str| {

@@ -2,7 +2,7 @@
 //! lines reported as problems; identity fields that come out are ones the station can file under.
 #![no_main]
 
-use camdock::camera::status_file::{parse, valid_id};
+use camdock_card::status_file::{parse, valid_id};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

@@ -2,7 +2,7 @@
 //! give an answer or none, never a panic; a sector too short to hold the flag gives none.
 #![no_main]
 
-use camdock::camera::fat::dirty_flag;
+use camdock_card::fat::dirty_flag;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|sector: &[u8]| {

@@ -76,15 +76,8 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
     };
     if let Some(n) = scope.sample {
         // A fresh random sample each scrub, so every clip is eventually re-read.
-        let mut seed = [0u8; 8];
-        let _ = std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut seed);
-        let mut x = u64::from_le_bytes(seed) | 1;
-        for i in (1..expected.len()).rev() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            expected.swap(i, (x % (i as u64 + 1)) as usize);
-        }
+        use rand::seq::SliceRandom;
+        expected.shuffle(&mut rand::rng());
         expected.truncate(n);
     }
     let purging: HashSet<String> = station

@@ -273,53 +273,26 @@ fn write_timeset(volume: &Path, line: &str) -> std::io::Result<()> {
 
 /// Remounts the filesystem at `point` read-only or read-write, keeping nosuid/nodev/noexec.
 fn remount(point: &Path, read_only: bool) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let target = std::ffi::CString::new(point.as_os_str().as_bytes())?;
-    let mut flags = libc::MS_REMOUNT | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    use rustix::mount::{MountFlags, mount_remount};
+    let mut flags = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
     if read_only {
-        flags |= libc::MS_RDONLY;
+        flags |= MountFlags::RDONLY;
     }
-    // SAFETY: plain mount(2) with valid C strings; no data argument (the card's options stay).
-    let r = unsafe {
-        libc::mount(
-            std::ptr::null(),
-            target.as_ptr(),
-            std::ptr::null(),
-            flags,
-            std::ptr::null(),
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    // No options in the data (the card's own stay as they were mounted).
+    mount_remount(point, flags, "").map_err(std::io::Error::from)
 }
 
 /// Remounts made from here on are seen in this process's own mount namespace only.
 fn private_mount_namespace() -> anyhow::Result<()> {
-    // SAFETY: unshare and mount(2) with constant arguments, before any thread is started.
-    unsafe {
-        if libc::unshare(libc::CLONE_NEWNS) != 0 {
-            anyhow::bail!(
-                "cannot make a private mount namespace (run as root): {}",
-                std::io::Error::last_os_error()
-            );
-        }
-        let root = c"/";
-        if libc::mount(
-            std::ptr::null(),
-            root.as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_SLAVE,
-            std::ptr::null(),
-        ) != 0
-        {
-            anyhow::bail!(
-                "cannot make mounts private: {}",
-                std::io::Error::last_os_error()
-            );
-        }
-    }
-    Ok(())
+    use rustix::mount::{MountPropagationFlags, mount_change};
+    use rustix::thread::{UnshareFlags, unshare_unsafe};
+    // SAFETY: a new mount namespace, asked before any thread is started (unshare's hazard is
+    // threads that would be left in the old one).
+    unsafe { unshare_unsafe(UnshareFlags::NEWNS) }
+        .map_err(|e| anyhow::anyhow!("cannot make a private mount namespace (run as root): {e}"))?;
+    mount_change(
+        "/",
+        MountPropagationFlags::REC | MountPropagationFlags::DOWNSTREAM,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot make mounts private: {e}"))
 }

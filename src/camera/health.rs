@@ -33,25 +33,26 @@ pub fn attention(
     identity_flags: &[Attention],
 ) -> Vec<Attention> {
     let mut reasons = Vec::new();
-    if let Some(b) = health.battery_percent {
-        if b < policy.low_battery_percent {
-            let below = policy.low_battery_percent;
-            reasons.push(Attention::new(
-                "low-battery",
-                json!({ "percent": b, "below": below }),
-                format!("low battery: {b}% (below {below}%)"),
-            ));
-        }
+    if let Some(b) = health.battery_percent
+        && b < policy.low_battery_percent
+    {
+        let below = policy.low_battery_percent;
+        reasons.push(Attention::new(
+            "low-battery",
+            json!({ "percent": b, "below": below }),
+            format!("low battery: {b}% (below {below}%)"),
+        ));
     }
-    if let (Some(total), Some(free)) = (health.storage_total_bytes, health.storage_free_bytes) {
-        if total > 0 && free * 100 < total * policy.low_free_percent as u64 {
-            let free_percent = free * 100 / total;
-            reasons.push(Attention::new(
-                "nearly-full",
-                json!({ "free_percent": free_percent }),
-                format!("storage nearly full: {free_percent}% free"),
-            ));
-        }
+    if let (Some(total), Some(free)) = (health.storage_total_bytes, health.storage_free_bytes)
+        && total > 0
+        && free * 100 < total * policy.low_free_percent as u64
+    {
+        let free_percent = free * 100 / total;
+        reasons.push(Attention::new(
+            "nearly-full",
+            json!({ "free_percent": free_percent }),
+            format!("storage nearly full: {free_percent}% free"),
+        ));
     }
     match clock_offset_ms {
         Some(off) if off.unsigned_abs() as u128 > policy.clock_tolerance.as_millis() => {

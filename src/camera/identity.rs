@@ -73,14 +73,14 @@ pub fn identify(c: &Clues<'_>) -> Identity {
         (from_names, "file names"),
         (c.operator.map(str::to_string), "operator"),
     ] {
-        if let Some(other) = other {
-            if other != camera {
-                flags.push(Attention::new(
-                    "identity-conflict",
-                    json!({ "source": what, "says": other, "camera": camera }),
-                    format!("identity conflict: {what} says {other}, camera is {camera}"),
-                ));
-            }
+        if let Some(other) = other
+            && other != camera
+        {
+            flags.push(Attention::new(
+                "identity-conflict",
+                json!({ "source": what, "says": other, "camera": camera }),
+                format!("identity conflict: {what} says {other}, camera is {camera}"),
+            ));
         }
     }
     Identity {

@@ -6,7 +6,6 @@ pub mod attention;
 pub mod binding;
 pub mod clock;
 pub mod clock_window;
-pub mod fat;
 pub mod filename;
 pub mod health;
 pub mod identity;

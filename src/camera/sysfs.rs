@@ -12,8 +12,7 @@ pub fn port_of_device_path(device_path: &Path) -> Option<String> {
     device_path
         .components()
         .filter_map(|c| c.as_os_str().to_str())
-        .filter(|c| is_port_path(c))
-        .last()
+        .rfind(|c| is_port_path(c))
         .map(str::to_string)
 }
 

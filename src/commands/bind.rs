@@ -46,12 +46,14 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         unit: a.unit,
         bound_at: stamp(Utc::now()),
     };
-    binding.write(&a.volume, &station.key).map_err(|e| {
-        usage!(
-            "cannot write the binding file to {}: {e} (is the camera mounted writable?)",
-            a.volume.display()
-        )
-    })?;
+    crate::camera::binding::write(&binding, &a.volume, &station.key.binding_key()).map_err(
+        |e| {
+            usage!(
+                "cannot write the binding file to {}: {e} (is the camera mounted writable?)",
+                a.volume.display()
+            )
+        },
+    )?;
     station.ledger().append(
         NewEvent::new(EventKind::CameraBound, &by)
             .camera(&binding.serial)

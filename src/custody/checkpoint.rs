@@ -118,14 +118,16 @@ pub fn check_recorded(station: &Station) -> anyhow::Result<Vec<String>> {
                 json_extract(detail_json, '$.chain_head_seq'), json_extract(detail_json, '$.chain_head')
          FROM events WHERE kind IN ('checkpoint', 'verify-run') ORDER BY seq",
     )?;
-    let rows: Vec<(
+    // (event seq, kind, the checkpoint's seq and head, the verify run's seq and head)
+    type Recorded = (
         i64,
         String,
         Option<i64>,
         Option<String>,
         Option<i64>,
         Option<String>,
-    )> = stmt
+    );
+    let rows: Vec<Recorded> = stmt
         .query_map([], |r| {
             Ok((
                 r.get(0)?,

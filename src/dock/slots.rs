@@ -201,10 +201,10 @@ impl Slots {
             slots: &slots,
         };
         let tmp = path.with_extension("json.tmp");
-        if let Ok(text) = serde_json::to_string_pretty(&doc) {
-            if std::fs::write(&tmp, text).is_ok() {
-                let _ = std::fs::rename(&tmp, path);
-            }
+        if let Ok(text) = serde_json::to_string_pretty(&doc)
+            && std::fs::write(&tmp, text).is_ok()
+        {
+            let _ = std::fs::rename(&tmp, path);
         }
     }
 }

@@ -94,7 +94,7 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
     } else {
         None
     };
-    let binding = binding::read(volume, inp.key);
+    let binding = binding::read(volume, &inp.key.binding_key());
     let volume_name = volume
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

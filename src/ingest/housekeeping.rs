@@ -93,16 +93,17 @@ impl Ingestor<'_> {
         if let (Some(now), Some(usual)) = (
             health.read_mb_per_s,
             lock(self.ledger).usual_read_rate(s.camera)?,
-        ) {
-            if now < usual * 0.5 {
-                attention.push(Attention::new(
-                    "reads-slowing",
-                    json!({ "now": format!("{now:.1}"), "usual": format!("{usual:.1}") }),
-                    format!("reads slowing: {now:.1} MB/s against a usual {usual:.1} MB/s (a failing card?)"),
-                ));
-            }
+        ) && now < usual * 0.5
+        {
+            attention.push(Attention::new(
+                "reads-slowing",
+                json!({ "now": format!("{now:.1}"), "usual": format!("{usual:.1}") }),
+                format!(
+                    "reads slowing: {now:.1} MB/s against a usual {usual:.1} MB/s (a failing card?)"
+                ),
+            ));
         }
-        attention.extend(s.sequence.iter().map(|f| f.describe()));
+        attention.extend(s.sequence.iter().map(crate::camera::filename::describe));
         if let Some(first) = facts.listing.other.first() {
             // Not a recording by its extension, so not stored: never left unmentioned.
             let count = facts.listing.other.len();
@@ -339,5 +340,5 @@ fn gaps(facts: &DockFacts, clips: &[ClipOutcome]) -> Vec<Gap> {
 fn card_dirty_flag(volume: &Path) -> Option<bool> {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     let dev = sysfs::device_of_mount(&mountinfo, volume)?;
-    crate::camera::fat::read_dirty_flag(&Path::new("/dev/block").join(dev))
+    camdock_card::fat::read_dirty_flag(&Path::new("/dev/block").join(dev))
 }

@@ -42,22 +42,13 @@ fn offsets(size: u64, windows: usize) -> Vec<u64> {
     }
     let last = size.saturating_sub(WINDOW);
     let mut offsets = vec![0, last];
-    let mut seed = [0u8; 8];
-    let _ = getrandom(&mut seed);
-    let mut x = u64::from_le_bytes(seed) | 1;
+    let mut rng = rand::rng();
     while offsets.len() < windows.max(2) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        offsets.push(x % (last + 1));
+        offsets.push(rand::Rng::random_range(&mut rng, 0..=last));
     }
     offsets.sort_unstable();
     offsets.dedup();
     offsets
-}
-
-fn getrandom(buf: &mut [u8]) -> io::Result<()> {
-    io::Read::read_exact(&mut File::open("/dev/urandom")?, buf)
 }
 
 /// Compares the card's file with the stored clip at `windows` places.

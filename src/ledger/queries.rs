@@ -165,11 +165,11 @@ impl Ledger {
             ),
         };
         let mut stmt = self.conn().prepare(&sql)?;
-        let rows = match camera {
+
+        match camera {
             Some(cam) => stmt.query_map([cam], clip_row)?.collect(),
             None => stmt.query_map([], clip_row)?.collect(),
-        };
-        rows
+        }
     }
 
     /// One page of stored clips matching `filter`, newest first, with the cursor of the next page

@@ -147,13 +147,14 @@ pub fn probe_input(mut input: Input) -> MediaFacts {
                 t.index, t.packets, t.expected_frames
             ));
         }
-        if let Some(d) = duration_s {
-            if t.packets > 0 && t.end_s + END_SLACK_S < d {
-                facts.problems.push(format!(
-                    "stream {}: ends at {:.2} s of {:.2} s",
-                    t.index, t.end_s, d
-                ));
-            }
+        if let Some(d) = duration_s
+            && t.packets > 0
+            && t.end_s + END_SLACK_S < d
+        {
+            facts.problems.push(format!(
+                "stream {}: ends at {:.2} s of {:.2} s",
+                t.index, t.end_s, d
+            ));
         }
         if t.packets == 0 {
             facts.problems.push(format!("stream {}: no data", t.index));

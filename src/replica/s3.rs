@@ -45,7 +45,7 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     let text = match (e.code(), e.message()) {
         (Some(c), Some(m)) => format!("{c}: {m}"),
         (Some(c), None) => c.to_string(),
-        _ => format!("{}", aws_smithy_types_error(&e)),
+        _ => aws_smithy_types_error(&e).to_string(),
     };
     match e {
         SdkError::ServiceError(_) if status.is_some_and(|s| s < 500) => {

@@ -366,21 +366,17 @@ async fn serve_range(path: &std::path::Path, name: &str, range: Option<&str>) ->
     r
 }
 
+/// The one byte range a `Range` header asks of a clip of `len` bytes (http-range-header parses
+/// and checks it against the length); None for several ranges or one the clip cannot satisfy.
 fn parse_range(value: &str, len: u64) -> Option<(u64, u64)> {
-    let spec = value.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') || len == 0 {
-        return None;
+    let ranges = http_range_header::parse_range_header(value.trim())
+        .ok()?
+        .validate(len)
+        .ok()?;
+    match ranges.as_slice() {
+        [one] => Some((*one.start(), *one.end())),
+        _ => None,
     }
-    let (a, b) = spec.split_once('-')?;
-    let (start, end) = match (a.trim(), b.trim()) {
-        ("", n) => {
-            let n: u64 = n.parse().ok()?;
-            (len.saturating_sub(n), len - 1)
-        }
-        (a, "") => (a.parse().ok()?, len - 1),
-        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(len - 1)),
-    };
-    (start <= end && start < len).then_some((start, end))
 }
 
 pub async fn access_log(State(s): State<AppState>, Extension(c): Extension<Caller>) -> Response {

@@ -4,7 +4,7 @@
 
 use super::AppState;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -17,14 +17,7 @@ fn presented(req: &Request) -> Option<String> {
     {
         return Some(bearer.to_string());
     }
-    let cookie = h
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| {
-            c.split(';')
-                .find_map(|kv| kv.trim().strip_prefix("camdock_token=").map(str::to_string))
-        });
-    cookie.or_else(|| {
+    super::session::cookie_value(h, COOKIE).or_else(|| {
         req.uri().query().and_then(|q| {
             q.split('&')
                 .find_map(|kv| kv.strip_prefix("token=").map(str::to_string))
@@ -32,13 +25,7 @@ fn presented(req: &Request) -> Option<String> {
     })
 }
 
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+const COOKIE: &str = "camdock_token";
 
 pub async fn require_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(token) = state.station.config.web.token.clone() else {
@@ -46,13 +33,13 @@ pub async fn require_token(State(state): State<AppState>, req: Request, next: Ne
     };
     let from_query = req.uri().query().is_some_and(|q| q.contains("token="));
     match presented(&req) {
-        Some(given) if same(&given, &token) => {
+        Some(given) if super::session::same_secret(&given, &token) => {
+            let tls = state.station.config.web.tls;
             let mut resp = next.run(req).await;
-            if from_query {
-                let cookie = format!("camdock_token={token}; HttpOnly; SameSite=Strict; Path=/");
-                if let Ok(v) = HeaderValue::from_str(&cookie) {
-                    resp.headers_mut().insert(header::SET_COOKIE, v);
-                }
+            if from_query
+                && let Some(v) = super::session::secret_cookie(COOKIE, token, None, tls)
+            {
+                resp.headers_mut().insert(header::SET_COOKIE, v);
             }
             resp
         }

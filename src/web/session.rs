@@ -168,6 +168,9 @@ impl Caller {
     }
 
     /// The account, or the refusal a route that needs one answers.
+    // The refusal is the handler's own answer, returned as is on a rare path: boxing axum's
+    // Response would only add a step to every route that asks.
+    #[allow(clippy::result_large_err)]
     pub fn account(&self) -> Result<&Account, Response> {
         self.account
             .as_ref()
@@ -290,18 +293,40 @@ impl Sessions {
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The value of cookie `name` in the request's `Cookie` headers (parsed by the cookie crate).
+pub(super) fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|c| c.split(';'))
-        .find_map(|kv| {
-            kv.trim()
-                .strip_prefix(name)?
-                .strip_prefix('=')
-                .map(str::to_string)
-        })
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// A `Set-Cookie` value for a secret the page never reads: HttpOnly, SameSite=Strict, whole site;
+/// `Secure` when served over TLS, so the browser never sends it in the clear.
+pub(super) fn secret_cookie(
+    name: &'static str,
+    value: String,
+    max_age: Option<Duration>,
+    secure: bool,
+) -> Option<HeaderValue> {
+    let mut c = cookie::Cookie::build((name, value))
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .path("/")
+        .secure(secure);
+    if let Some(age) = max_age {
+        c = c.max_age(cookie::time::Duration::seconds(age.as_secs() as i64));
+    }
+    HeaderValue::from_str(&c.build().to_string()).ok()
+}
+
+/// Two secrets compared in constant time (subtle): a guess learns nothing from how long it took.
+pub(super) fn same_secret(a: &str, b: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
 /// A state change comes from the station's own page: its `Origin` is the station (the browser
@@ -319,14 +344,6 @@ fn same_origin(req: &Request) -> bool {
             .is_some_and(|rest| rest.eq_ignore_ascii_case(&h)),
         _ => false,
     }
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 /// The gate: finds the caller, refuses what the route's need or the CSRF rule do not allow.
@@ -402,17 +419,17 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             let expected = found.as_ref().map(|f| f.1.as_str()).unwrap_or("");
-            if !constant_time_eq(given, expected) {
+            if !same_secret(given, expected) {
                 return gate_refuses(
                     StatusCode::FORBIDDEN,
                     "a change needs the session's X-CSRF-Token",
                 );
             }
         }
-        if let Need::To(act) = need {
-            if let Err(e) = account.require(act) {
-                return gate_refuses(StatusCode::FORBIDDEN, &e.to_string());
-            }
+        if let Need::To(act) = need
+            && let Err(e) = account.require(act)
+        {
+            return gate_refuses(StatusCode::FORBIDDEN, &e.to_string());
         }
     }
     req.extensions_mut().insert(caller);
@@ -466,17 +483,12 @@ pub async fn sign_in(
     };
     let (token, csrf) = state.sessions.start(&account.name);
     let mut r = Json(whoami(&account, &csrf)).into_response();
-    // Secure when served over TLS: the browser then never sends it in the clear.
-    let secure = if state.station.config.web.tls {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-        SESSION_FOR.as_secs()
-    );
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Some(v) = secret_cookie(
+        COOKIE,
+        token,
+        Some(SESSION_FOR),
+        state.station.config.web.tls,
+    ) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r

@@ -75,20 +75,11 @@ pub fn tool_digest(tool: &str, file: &Path) -> String {
 pub fn random_file(path: &Path, bytes: u64, seed: u64) {
     use std::io::Write;
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407)
-        | 1;
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
     let mut left = bytes;
     let mut buf = vec![0u8; 1 << 16];
     while left > 0 {
-        for chunk in buf.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let b = x.to_le_bytes();
-            chunk.copy_from_slice(&b[..chunk.len()]);
-        }
+        rand::RngCore::fill_bytes(&mut rng, &mut buf);
         let n = left.min(buf.len() as u64) as usize;
         f.write_all(&buf[..n]).unwrap();
         left -= n as u64;
@@ -178,7 +169,7 @@ pub fn rewrite_history(path: &Path, sql: &str) {
     .unwrap();
     db.execute_batch(sql).unwrap();
     // ...and re-chains every event from the first changed one, so the chain holds.
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>, String, String)> = db
+    let rows: Vec<EventRow> = db
         .prepare("SELECT seq, at, kind, camera, clip_sha256, actor, detail_json FROM events ORDER BY seq")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
@@ -225,5 +216,41 @@ impl Drop for Running {
         }
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// One row of `events` as the history-rewriting attacks read it: seq, at, kind, camera, clip,
+/// actor, detail.
+pub type EventRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+/// The browser tests' screenshots `names` under target/screenshots, removed before the run that
+/// must make them: a check afterwards then cannot pass on a file an earlier run left.
+pub fn fresh_screenshots(names: &[&str]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in names {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
+    dir
+}
+
+/// Each screenshot was made by this run and is a PNG (its signature), not an empty file.
+pub fn assert_screenshots(dir: &Path, names: &[&str]) {
+    for name in names {
+        let bytes = std::fs::read(dir.join(name))
+            .unwrap_or_else(|e| panic!("screenshot {name} was not made: {e}"));
+        assert!(
+            bytes.len() > 1000 && bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "screenshot {name} is not a PNG ({} bytes)",
+            bytes.len()
+        );
     }
 }

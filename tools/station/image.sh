@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the station's guest: a Debian 12 (bookworm) root filesystem made with mmdebstrap, packed
 # into a raw ext4 image (mkfs.ext4 -d: no loop mount), plus its vmlinuz and initrd for QEMU's
-# direct kernel boot. Built once per hash of this script, the package list and the ssh key; later
-# calls print the cached folder at once.
+# direct kernel boot. Built once per hash of this script, the package list and the ssh key, under
+# the machine's cache (STATION_CACHE, default ~/.cache/camdock/station: outside the clone, so a
+# fresh clone on a machine that has built it skips it); later calls print the cached folder at once.
 #
 #   tools/station/image.sh                   builds if needed; prints the image folder
 #                                            (rootfs.raw, vmlinuz, initrd.img, manifest)
@@ -19,8 +20,7 @@
 # and the RTC), so time-sync.target, which camdock.service waits for, is reached at once.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-out=${STATION_DIR:-$repo/target/station}
+out=${STATION_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/camdock/station}
 
 # What an admin's station has, plus the test bed's tools (sqlite3 for the ledger, python3 for the
 # USB vendor-protocol emulator, usbutils to look at the gadgets, ssh for the host).

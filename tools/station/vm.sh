@@ -12,7 +12,8 @@
 #   tools/station/vm.sh stop | status | console (attach to the serial port: Ctrl-] to leave)
 #
 # Settings (environment): VM_ACCEL=auto|kvm|tcg (auto probes KVM once: a kernel that boots within
-# 20 s), VM_MEM=2048 (MiB), VM_CPUS=2, VM_SSH_PORT=10022, STATION_DIR=target/station.
+# 20 s), VM_MEM=2048 (MiB), VM_CPUS=2, VM_SSH_PORT=10022, STATION_DIR=target/station,
+# STATION_CACHE=~/.cache/camdock/station (image, QEMU, ssh key, accel verdict, big clips).
 # Files: $STATION_DIR/run/ (overlay disk, QMP and serial sockets, console.log, pid);
 # $STATION_DIR/share/ is the guest's /mnt/share (9p, read-write). The guest reaches nothing: QEMU's
 # user-mode network with restrict=on, only the host's 127.0.0.1:$VM_SSH_PORT → guest:22 forward.
@@ -22,6 +23,10 @@ VM_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VM_OUT=${STATION_DIR:-$(cd "$VM_HERE/../.." && pwd)/target/station}
 VM_RUN=${VM_RUN:-$VM_OUT/run}
 VM_SHARE=${VM_SHARE:-$VM_OUT/share}
+# The fixed costs, paid once per machine and kept outside the clone: the guest image (keyed by
+# what made it), the unpacked QEMU, the host's ssh key into the guest, the KVM/TCG verdict, the
+# big real clips (run.sh). A fresh machine builds them itself.
+VM_CACHE=${STATION_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/camdock/station}
 VM_MEM=${VM_MEM:-2048}
 VM_CPUS=${VM_CPUS:-2}
 VM_SSH_PORT=${VM_SSH_PORT:-10022}
@@ -29,11 +34,11 @@ VM_SSH_PORT=${VM_SSH_PORT:-10022}
 vm_log() { echo "vm: $*" >&2; }
 
 # QEMU: the host's if it has one; else Debian bookworm's qemu-system-x86 unpacked under
-# $VM_OUT/qemu. (Installing it with apt would remove the host's backported qemu-utils, so only its
+# $VM_CACHE/qemu. (Installing it with apt would remove the host's backported qemu-utils, so only its
 # libraries, SeaBIOS and iPXE are installed, and the three qemu-system debs are unpacked.)
 vm_qemu() {
   if command -v qemu-system-x86_64 >/dev/null; then QEMU=(qemu-system-x86_64); return; fi
-  local root=$VM_OUT/qemu/root
+  local root=$VM_CACHE/qemu/root
   if [[ ! -x $root/usr/bin/qemu-system-x86_64 ]]; then
     # All of it to stderr: callers read vm_accel's answer from stdout.
     vm_unpack_qemu "$root" >&2
@@ -50,28 +55,31 @@ vm_unpack_qemu() {
   apt-get update -qq
   deps=$(apt-cache depends --important "${pkgs[@]}" | awk '/Depends:/ && $2 !~ /^(<|qemu-)/ {print $2}' | sort -u)
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $deps >/dev/null
-  mkdir -p "$VM_OUT/qemu/debs"
-  (cd "$VM_OUT/qemu/debs" && apt-get download -q "${pkgs[@]}" 2>/dev/null)
-  for d in "$VM_OUT"/qemu/debs/*.deb; do dpkg -x "$d" "$root"; done
+  local debs=$VM_CACHE/qemu/debs
+  rm -rf "$debs" "$root.tmp" && mkdir -p "$debs"
+  (cd "$debs" && apt-get download -q "${pkgs[@]}" 2>/dev/null)
+  # Unpacked aside, then moved into place: a run cut short never leaves half a QEMU in the cache.
+  for d in "$debs"/*.deb; do dpkg -x "$d" "$root.tmp"; done
+  rm -rf "$root" && mv "$root.tmp" "$root"
 }
 
-vm_image() { [[ -f $VM_OUT/image/current/rootfs.raw ]] || "$VM_HERE/image.sh" >/dev/null; echo "$VM_OUT/image/current"; }
+vm_image() { "$VM_HERE/image.sh"; }
 
 # KVM or TCG. /dev/kvm may exist and still not run a stock kernel (this workplace's host exposes
 # PVM, a paravirtual KVM: a Debian kernel hangs there), so the probe boots the guest's kernel with
-# no root filesystem and waits for its panic. The verdict is cached in $VM_OUT/accel.
+# no root filesystem and waits for its panic. The verdict is cached in $VM_CACHE/accel.
 vm_accel() {
   if [[ ${VM_ACCEL:-auto} != auto ]]; then echo "$VM_ACCEL"; return; fi
-  if [[ ! -f $VM_OUT/accel ]]; then
+  if [[ ! -f $VM_CACHE/accel ]]; then
     local accel=tcg img; img=$(vm_image); vm_qemu
     if [[ -w /dev/kvm ]]; then
       timeout 20 "${QEMU[@]}" -accel kvm -cpu host -m 256 -display none -nodefaults -serial stdio \
-        -no-reboot -kernel "$img/vmlinuz" -append "console=ttyS0 panic=-1" >"$VM_OUT/accel-probe.log" 2>&1 || true
-      grep -q 'Kernel panic' "$VM_OUT/accel-probe.log" && accel=kvm
+        -no-reboot -kernel "$img/vmlinuz" -append "console=ttyS0 panic=-1" >"$VM_CACHE/accel-probe.log" 2>&1 || true
+      grep -q 'Kernel panic' "$VM_CACHE/accel-probe.log" && accel=kvm
     fi
-    echo "$accel" >"$VM_OUT/accel"
+    echo "$accel" >"$VM_CACHE/accel"
   fi
-  cat "$VM_OUT/accel"
+  cat "$VM_CACHE/accel"
 }
 
 # Boots the guest. A fresh overlay (qcow2 over the image's raw disk) unless VM_KEEP_DISK=1.
@@ -108,7 +116,7 @@ vm_running() { [[ -f $VM_RUN/qemu.pid ]] && kill -0 "$(cat "$VM_RUN/qemu.pid")" 
 # Runs a command in the guest as root (stdin, stdout, stderr and exit code pass through; 255 is
 # ssh's own failure).
 vm_ssh() {
-  ssh -q -i "$VM_OUT/ssh/id_ed25519" -p "$VM_SSH_PORT" -o BatchMode=yes -o ConnectTimeout=10 \
+  ssh -q -i "$VM_CACHE/ssh/id_ed25519" -p "$VM_SSH_PORT" -o BatchMode=yes -o ConnectTimeout=10 \
     -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@127.0.0.1 "$@"
 }
 
