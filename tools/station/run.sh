@@ -366,11 +366,17 @@ scenario_diskfull() {
 
 # --- the run ------------------------------------------------------------------------------------
 [[ -x $CAMDOCK ]] || { echo "station: no $CAMDOCK: cargo build --release first" >&2; exit 2; }
+# Where the bed's time goes, in the closing INFO line: the fixed costs, the boot, each scenario.
+TIMES=()
+timed() { local name=$1 t=$SECONDS; shift; "$@"; TIMES+=("$name $((SECONDS - t))s"); }
 STATION_TZ=$(sed -n 's/^timezone *= *"\(.*\)".*/\1/p' "$repo/systemd/camdock.toml")
 mkdir -p "$CARDS"
+t_fixed=$SECONDS
 deb=$("$here/deb.sh")
-"$here/image.sh" >/dev/null
+TIMES+=("deb $((SECONDS - t_fixed))s")
+timed image "$here/image.sh" >/dev/null
 "$here/image.sh" --check-deb "$deb"
+t_cards=$SECONDS
 cp "$deb" "$here/gadget.sh" "$here/guest.sh" "$here/amba-camera.py" "$VM_SHARE/"
 make_card fat32 a 5100001 --clips 3
 make_card fat32 fast 5200002 --clips 2
@@ -382,13 +388,15 @@ BIG_MB=96 make_card fat32 big 5400004 --clips 2
 make_card fat32 vendor 4255001 --clips 2
 BIG_MB=30 make_card fat32 full0 5600000 --clips 1
 BIG_MB=30 make_card fat32 full1 5600001 --clips 1
+TIMES+=("cards $((SECONDS - t_cards))s")
 
 LAT_DOCK=() LAT_PULL=() CUT_POINTS=() RESTARTS_BEFORE_CUTS=0 RESTARTS_UNKNOWN=0 TIMESET_AFTER_CUTS=0
-boot_and_install "$deb"
-for s in ${ONLY:-service dock undock clock four vendor pulls diskfull control power}; do "scenario_$s"; done
+timed boot+install boot_and_install "$deb"
+for s in ${ONLY:-service dock undock clock four vendor pulls diskfull control power}; do timed "$s" "scenario_$s"; done
 if h=$(station healthy) && ((RESTARTS_BEFORE_CUTS == 0 && RESTARTS_UNKNOWN == 0)); then
   pass service-after "camdock.service $h since the last boot, and 0 automatic restarts in the boots before each power cut"
 else fail service-after "$h since the last boot; automatic restarts before the power cuts: $RESTARTS_BEFORE_CUTS$( ((RESTARTS_UNKNOWN)) && echo ' (some boots unread)')"; fi
+say "$(printf 'INFO  %-16s %s' seconds "${TIMES[*]}")"
 say "$(printf 'INFO  %-16s %s' latency "$(tr a-z A-Z <"$VM_RUN/accel"): dock→first byte ${LAT_DOCK[*]} ms; pull→camera-undocked ${LAT_PULL[*]} ms; boot $(cat "$VM_RUN/boot_seconds") s")"
 [[ ${KEEP:-0} == 1 ]] && exit "$FAILED"
 vm_stop
