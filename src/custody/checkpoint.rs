@@ -14,44 +14,13 @@
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::stamp;
+pub use camdock_record::Checkpoint;
 use chrono::Utc;
-use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
 use rusqlite::OptionalExtension;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::path::PathBuf;
 
 pub const DIR: &str = "checkpoints";
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Checkpoint {
-    pub station: String,
-    pub seq: i64,
-    pub head_hash: String,
-    pub at: String,
-    /// ed25519 public key, hex.
-    pub public_key: String,
-    /// Signature over `signed_text()`, hex.
-    pub signature: String,
-}
-
-impl Checkpoint {
-    /// The key that signed this checkpoint, when its signature holds (an auditor with only the
-    /// replica checks that every checkpoint names the same key).
-    pub fn signer(&self) -> Option<VerifyingKey> {
-        let signed = Checkpoint::signed_text(&self.station, self.seq, &self.head_hash, &self.at);
-        let sig = hex::decode(&self.signature)
-            .ok()
-            .and_then(|s| Signature::from_slice(&s).ok())?;
-        let key: [u8; 32] = hex::decode(&self.public_key).ok()?.try_into().ok()?;
-        let key = VerifyingKey::from_bytes(&key).ok()?;
-        key.verify(signed.as_bytes(), &sig).is_ok().then_some(key)
-    }
-
-    fn signed_text(station: &str, seq: i64, head_hash: &str, at: &str) -> String {
-        format!("camdock-checkpoint\n{station}\n{seq}\n{head_hash}\n{at}\n")
-    }
-}
 
 /// Signs the current head, writes the checkpoint file, and records a `checkpoint` event.
 pub fn write(station: &Station) -> anyhow::Result<(Checkpoint, PathBuf)> {
@@ -65,17 +34,13 @@ pub fn write(station: &Station) -> anyhow::Result<(Checkpoint, PathBuf)> {
         "the ledger chain is broken ({}); a checkpoint would vouch for it",
         chain.detail.unwrap_or_default()
     );
-    let key = station.key.signing_key();
-    let at = stamp(Utc::now());
-    let text = Checkpoint::signed_text(station.actor(), chain.head_seq, &chain.head_hash, &at);
-    let cp = Checkpoint {
-        station: station.actor().to_string(),
-        seq: chain.head_seq,
-        head_hash: chain.head_hash,
-        at,
-        public_key: hex::encode(key.verifying_key().to_bytes()),
-        signature: hex::encode(key.sign(text.as_bytes()).to_bytes()),
-    };
+    let cp = Checkpoint::sign(
+        &station.key.signing_key(),
+        station.actor(),
+        chain.head_seq,
+        &chain.head_hash,
+        &stamp(Utc::now()),
+    );
     let dir = station.data_dir.join(DIR);
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("{:012}.json", cp.seq));
@@ -163,7 +128,7 @@ pub fn check_recorded(station: &Station) -> anyhow::Result<Vec<String>> {
         };
         let Some(head) = head else { continue };
         // A verify-run of an empty ledger names the genesis hash, which no event has.
-        if head == crate::ledger::chain::GENESIS {
+        if head == camdock_record::GENESIS {
             continue;
         }
         let holds = match named_seq {
@@ -200,7 +165,7 @@ pub fn check_witnesses(
     let ours = station.key.signing_key().verifying_key();
     let mut problems = Vec::new();
     for (name, cp) in witnesses {
-        if cp.signer() != Some(ours) {
+        if !cp.signed_by(&ours) {
             problems.push(format!(
                 "witness {name} is not signed by this station's key"
             ));
@@ -245,18 +210,7 @@ pub fn check_all(station: &Station) -> anyhow::Result<(usize, Vec<String>)> {
             continue;
         };
         checked += 1;
-        let signed = Checkpoint::signed_text(&cp.station, cp.seq, &cp.head_hash, &cp.at);
-        let valid = hex::decode(&cp.signature)
-            .ok()
-            .and_then(|s| Signature::from_slice(&s).ok())
-            .zip(
-                hex::decode(&cp.public_key)
-                    .ok()
-                    .and_then(|k| k.try_into().ok())
-                    .and_then(|k: [u8; 32]| VerifyingKey::from_bytes(&k).ok()),
-            )
-            .is_some_and(|(sig, key)| key == ours && key.verify(signed.as_bytes(), &sig).is_ok());
-        if !valid {
+        if !cp.signed_by(&ours) {
             problems.push(format!(
                 "checkpoint {} is not signed by this station's key",
                 path.display()

@@ -2,13 +2,12 @@
 //! (clips, recordings, sessions, cameras) written in the same transaction as their events.
 
 pub mod chain;
-pub mod event;
 pub mod projections;
 pub mod queries;
 pub mod schema;
 
+pub use camdock_record::{EventKind, NewEvent};
 pub use chain::{ChainReport, verify_chain};
-pub use event::{EventKind, NewEvent};
 
 use crate::time::stamp;
 use chrono::{DateTime, Utc};

@@ -1,40 +1,18 @@
 //! The ledger in the bucket: its events as immutable segment objects, each a contiguous run of
-//! events as JSON lines (every column of `events`, so the chain can be recomputed from the bucket
-//! alone, docs/LEDGER.md), plus the signed checkpoints. Segments never overlap: each pass exports
-//! the events after the last segment, so the bucket holds the chain once, in order.
+//! events as JSON lines (the format is `camdock_record::segment`: every column of `events`, so the
+//! chain can be recomputed from the bucket alone, docs/LEDGER.md), plus the signed checkpoints.
+//! Segments never overlap: each pass exports the events after the last segment, so the bucket
+//! holds the chain once, in order.
 
 use super::s3::{Bucket, Lock, S3Error, b64_sha256};
 use crate::custody::checkpoint;
+use crate::ledger::chain::{SELECT_EVENTS, stored_event};
 use crate::station::Station;
 use crate::time::stamp;
+use camdock_record::segment::{self, SEGMENT_EVENTS, checkpoints_prefix, segment_key};
 use chrono::Utc;
 use rusqlite::params;
-use serde::{Deserialize, Serialize};
-
-/// At most this many events per segment object.
-pub const SEGMENT_EVENTS: i64 = 10_000;
-
-/// One event as a segment line: exactly the stored columns.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct EventLine {
-    pub seq: i64,
-    pub at: String,
-    pub kind: String,
-    pub camera: Option<String>,
-    pub clip_sha256: Option<String>,
-    pub actor: String,
-    pub detail_json: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-pub fn segments_prefix(station: &str) -> String {
-    format!("ledger/{station}/segments/")
-}
-
-pub fn checkpoints_prefix(station: &str) -> String {
-    format!("ledger/{station}/checkpoints/")
-}
+use serde::Serialize;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Exported {
@@ -64,25 +42,12 @@ pub async fn export(
                 .map_err(db)?;
             let mut stmt = ledger
                 .conn()
-                .prepare(
-                    "SELECT seq, at, kind, camera, clip_sha256, actor, detail_json, prev_hash, hash
-                     FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                )
+                .prepare(&format!(
+                    "{SELECT_EVENTS} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+                ))
                 .map_err(db)?;
             let lines = stmt
-                .query_map(params![after, SEGMENT_EVENTS], |r| {
-                    Ok(EventLine {
-                        seq: r.get(0)?,
-                        at: r.get(1)?,
-                        kind: r.get(2)?,
-                        camera: r.get(3)?,
-                        clip_sha256: r.get(4)?,
-                        actor: r.get(5)?,
-                        detail_json: r.get(6)?,
-                        prev_hash: r.get(7)?,
-                        hash: r.get(8)?,
-                    })
-                })
+                .query_map(params![after, SEGMENT_EVENTS], stored_event)
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
                 .map_err(db)?;
             (after, lines)
@@ -91,17 +56,8 @@ pub async fn export(
         let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
             break;
         };
-        let key = format!(
-            "{}{:012}-{:012}.jsonl",
-            segments_prefix(station.actor()),
-            first.seq,
-            last.seq
-        );
-        let mut body = Vec::new();
-        for l in &lines {
-            body.extend(serde_json::to_vec(l).expect("plain values serialise"));
-            body.push(b'\n');
-        }
+        let key = segment_key(station.actor(), first.seq, last.seq);
+        let body = segment::encode(&lines);
         let last_seq = last.seq;
         put_once(bucket, &key, body, lock).await?;
         record(station, &key, Some(last_seq))?;

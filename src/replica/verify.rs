@@ -3,12 +3,11 @@
 //! vouch for are checked, and every clip the replicated ledger says was replicated must be in the
 //! bucket, at the recorded version, with the recorded checksum and its retention.
 
-use super::ledger_export::{EventLine, checkpoints_prefix, segments_prefix};
 use super::s3::{Bucket, S3Error, b64_of_hex};
-use crate::custody::checkpoint::Checkpoint;
-use crate::ledger::chain::{EventFields, GENESIS, event_hash};
 use crate::station::Station;
 use crate::time::parse_stamp;
+use camdock_record::segment::{self, checkpoints_prefix, segments_prefix};
+use camdock_record::{Chain, Checkpoint, StoredEvent};
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
@@ -43,8 +42,8 @@ async fn verify_async(station: &Station) -> anyhow::Result<ReplicaReport> {
 
     // The chain, replayed from the segments in order.
     let mut hashes: BTreeMap<i64, String> = BTreeMap::new();
-    let mut events: Vec<EventLine> = Vec::new();
-    let (mut head_seq, mut head_hash) = (0i64, GENESIS.to_string());
+    let mut events: Vec<StoredEvent> = Vec::new();
+    let mut chain = Chain::default();
     for key in bucket
         .list(&segments_prefix(station.actor()))
         .await
@@ -52,47 +51,25 @@ async fn verify_async(station: &Station) -> anyhow::Result<ReplicaReport> {
     {
         r.segments += 1;
         let body = bucket.get(&key).await.map_err(fail)?;
-        for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let Ok(e) = serde_json::from_slice::<EventLine>(line) else {
+        for line in segment::decode(&body) {
+            let Ok(e) = line else {
                 r.problems
                     .push(format!("segment {key} holds a line that is not an event"));
                 r.chain_ok = false;
                 continue;
             };
-            if r.chain_ok {
-                let fields = EventFields {
-                    seq: e.seq,
-                    at: &e.at,
-                    kind: &e.kind,
-                    camera: e.camera.as_deref(),
-                    clip: e.clip_sha256.as_deref(),
-                    actor: &e.actor,
-                    detail_json: &e.detail_json,
-                };
-                let problem = if e.seq != head_seq + 1 {
-                    Some(format!(
-                        "event {} follows event {head_seq} in {key}: events are missing",
-                        e.seq
-                    ))
-                } else if e.prev_hash != head_hash {
-                    Some(format!("event {} does not link to event {head_seq}", e.seq))
-                } else if event_hash(&fields, &e.prev_hash) != e.hash {
-                    Some(format!("event {} ({}) in {key} was changed", e.seq, e.kind))
-                } else {
-                    None
-                };
-                if let Some(p) = problem {
-                    r.chain_ok = false;
-                    r.problems.push(p);
-                }
+            if let Some(broken) = chain.push(&e)
+                && r.chain_ok
+            {
+                r.chain_ok = false;
+                r.problems.push(format!("{broken} (in {key})"));
             }
-            head_seq = e.seq;
-            head_hash = e.hash.clone();
             hashes.insert(e.seq, e.hash.clone());
             r.events += 1;
             events.push(e);
         }
     }
+    let head_seq = chain.head_seq;
     if r.segments == 0 {
         r.problems
             .push("the bucket holds no ledger segments for this station".into());

@@ -168,36 +168,34 @@ pub fn rewrite_history(path: &Path, sql: &str) {
     )
     .unwrap();
     db.execute_batch(sql).unwrap();
-    // ...and re-chains every event from the first changed one, so the chain holds.
-    let rows: Vec<EventRow> = db
-        .prepare("SELECT seq, at, kind, camera, clip_sha256, actor, detail_json FROM events ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut prev = camdock::ledger::chain::GENESIS.to_string();
-    for (seq, at, kind, camera, clip, actor, detail) in rows {
-        let fields = camdock::ledger::chain::EventFields {
-            seq,
-            at: &at,
-            kind: &kind,
-            camera: camera.as_deref(),
-            clip: clip.as_deref(),
-            actor: &actor,
-            detail_json: &detail,
-        };
-        let hash = camdock::ledger::chain::event_hash(&fields, &prev);
-        db.execute(
-            "UPDATE events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
-            rusqlite::params![seq, prev, hash],
-        )
-        .unwrap();
-        prev = hash;
-    }
+    // ...and re-chains every event, so the chain holds.
+    rechain(&db);
     // The guard goes back, so opening the ledger records nothing.
     for (_, sql) in camdock::ledger::schema::GUARD_TRIGGERS {
         db.execute_batch(sql).unwrap();
+    }
+}
+
+/// Recomputes every event's `prev_hash` and `hash` from its fields as they are now, as someone with
+/// the ledger file and no key can: the chain then holds over whatever was rewritten.
+pub fn rechain(db: &rusqlite::Connection) {
+    use camdock::ledger::chain::{EventFields, GENESIS, SELECT_EVENTS, event_hash, stored_event};
+    let events: Vec<_> = db
+        .prepare(&format!("{SELECT_EVENTS} ORDER BY seq"))
+        .unwrap()
+        .query_map([], stored_event)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev = GENESIS.to_string();
+    for e in events {
+        let hash = event_hash(&EventFields::of(&e), &prev);
+        db.execute(
+            "UPDATE events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+            rusqlite::params![e.seq, prev, hash],
+        )
+        .unwrap();
+        prev = hash;
     }
 }
 
@@ -218,18 +216,6 @@ impl Drop for Running {
         let _ = self.0.wait();
     }
 }
-
-/// One row of `events` as the history-rewriting attacks read it: seq, at, kind, camera, clip,
-/// actor, detail.
-pub type EventRow = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-);
 
 /// The browser tests' screenshots `names` under target/screenshots, removed before the run that
 /// must make them: a check afterwards then cannot pass on a file an earlier run left.

@@ -1,6 +1,4 @@
-//! The facts the ledger records. Every row of `events` is one of these kinds.
-
-use serde_json::Value;
+//! The facts the ledger records: every event is one of these kinds, named here once.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
@@ -50,6 +48,54 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in the order they were added.
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::CameraDocked,
+        EventKind::CameraUndocked,
+        EventKind::SessionInterrupted,
+        EventKind::ClipStored,
+        EventKind::ClipAlreadyStored,
+        EventKind::ClipFailed,
+        EventKind::ClipProbed,
+        EventKind::FilesSkipped,
+        EventKind::ClockChecked,
+        EventKind::ClockCorrected,
+        EventKind::ClockCorrectionFailed,
+        EventKind::HealthRead,
+        EventKind::RecordingGaps,
+        EventKind::CameraWiped,
+        EventKind::CameraWipeRefused,
+        EventKind::CameraBound,
+        EventKind::SlotState,
+        EventKind::SequenceGap,
+        EventKind::CameraOverdue,
+        EventKind::CameraAssigned,
+        EventKind::ClipAccessed,
+        EventKind::ClipExported,
+        EventKind::StagingCleaned,
+        EventKind::LedgerGuardRestored,
+        EventKind::VerifyRun,
+        EventKind::ClipTagged,
+        EventKind::HoldPlaced,
+        EventKind::HoldReleased,
+        EventKind::ClipPurged,
+        EventKind::Checkpoint,
+        EventKind::NotificationFailed,
+        EventKind::ClipReplicated,
+        EventKind::CameraPrepared,
+        EventKind::ClipUntagged,
+        EventKind::ClipPurgeStarted,
+        EventKind::RecordingChanged,
+        EventKind::ReplicaHoldChanged,
+        EventKind::AccountCreated,
+        EventKind::AccountChanged,
+        EventKind::AccountDisabled,
+        EventKind::ApprovalRequested,
+        EventKind::ApprovalDecided,
+        EventKind::AttentionAcknowledged,
+    ];
+
+    /// The kind's name as stored in the ledger (`clip-stored`).
     pub fn as_str(self) -> &'static str {
         use EventKind::*;
         match self {
@@ -100,36 +146,39 @@ impl EventKind {
     }
 }
 
-/// An event about to be appended; `seq`, `at` and the hashes are assigned by the ledger.
-#[derive(Clone, Debug)]
-pub struct NewEvent {
-    pub kind: EventKind,
-    pub camera: Option<String>,
-    pub clip: Option<String>,
-    pub actor: String,
-    pub detail: Value,
+/// A name that is no event kind this station knows.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an event kind")]
+pub struct UnknownKind(pub String);
+
+impl std::str::FromStr for EventKind {
+    type Err = UnknownKind;
+    fn from_str(name: &str) -> Result<EventKind, UnknownKind> {
+        EventKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == name)
+            .ok_or_else(|| UnknownKind(name.to_string()))
+    }
 }
 
-impl NewEvent {
-    pub fn new(kind: EventKind, actor: &str) -> Self {
-        NewEvent {
-            kind,
-            camera: None,
-            clip: None,
-            actor: actor.to_string(),
-            detail: Value::Object(Default::default()),
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_name_and_names_are_distinct() {
+        let mut names = std::collections::BTreeSet::new();
+        for k in EventKind::ALL {
+            assert_eq!(k.as_str().parse::<EventKind>(), Ok(*k));
+            assert!(names.insert(k.as_str()), "{k} twice");
         }
-    }
-    pub fn camera(mut self, camera: &str) -> Self {
-        self.camera = Some(camera.to_string());
-        self
-    }
-    pub fn clip(mut self, sha256: &str) -> Self {
-        self.clip = Some(sha256.to_string());
-        self
-    }
-    pub fn detail(mut self, detail: Value) -> Self {
-        self.detail = detail;
-        self
+        assert!("clip-stolen".parse::<EventKind>().is_err());
     }
 }

@@ -1,0 +1,15 @@
+//! The custody record's vocabulary (see README.md): event kinds, the hash chain, signed
+//! checkpoints and the segment format, with no storage of their own.
+
+#![forbid(unsafe_code)]
+
+pub mod chain;
+pub mod checkpoint;
+pub mod event;
+pub mod kind;
+pub mod segment;
+
+pub use chain::{Chain, ChainBreak, GENESIS, event_hash};
+pub use checkpoint::Checkpoint;
+pub use event::{NewEvent, StoredEvent};
+pub use kind::EventKind;
