@@ -29,6 +29,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
 use sha2::{Digest, Sha512};
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
@@ -321,15 +323,27 @@ fn hex(h: &[u8; 16]) -> String {
     format!("{:032x}", u128::from_be_bytes(*h))
 }
 
-/// Emits `<hash>`/`<directoryhash>` elements in ascmhl's post-order
-/// (sub-folders first, then this folder's files, then this folder) and returns
-/// (content hash, structure hash) of `node`.
-fn emit_dir(
+/// The manifest's XML writer (quick-xml), indented by two spaces as ascmhl writes its own.
+type Xml = Writer<Vec<u8>>;
+
+/// One entry of the manifest's `<hashes>`: a file, or a folder with its hashes.
+enum Listed<'a> {
+    File(&'a Entry<'a>),
+    Folder {
+        rel: String,
+        modified: Option<String>,
+        content: [u8; 16],
+        structure: [u8; 16],
+    },
+}
+
+/// Lists `node` in ascmhl's post-order (sub-folders first, then this folder's files, then this
+/// folder) and returns (content hash, structure hash) of `node`.
+fn list_dir<'a>(
     root: &Path,
     rel: &str,
-    node: &DirNode<'_>,
-    hashdate: &str,
-    out: &mut String,
+    node: &'a DirNode<'a>,
+    out: &mut Vec<Listed<'a>>,
 ) -> io::Result<([u8; 16], [u8; 16])> {
     let mut content = Vec::new();
     let mut structure = Vec::new();
@@ -339,51 +353,81 @@ fn emit_dir(
         } else {
             format!("{rel}/{name}")
         };
-        let (c, s) = emit_dir(root, &sub_rel, sub, hashdate, out)?;
+        let (c, s) = list_dir(root, &sub_rel, sub, out)?;
         content.push(c);
         structure.push(xxh128_bytes(&[name.as_bytes(), &s[..]].concat()));
     }
     for (name, e) in &node.files {
         content.push(e.hash);
         structure.push(xxh128_bytes(&[name.as_bytes(), &e.hash[..]].concat()));
-        out.push_str(&format!(
-            "    <hash>\n      <path size=\"{}\" lastmodificationdate=\"{}\">{}</path>\n      \
-             <xxh128 action=\"original\" hashdate=\"{}\">{}</xxh128>\n    </hash>\n",
-            e.bytes,
-            iso(e.modified),
-            escape(e.rel_path, false)?,
-            hashdate,
-            e.hex
-        ));
+        out.push(Listed::File(e));
     }
     let c = hash_of_hash_list(content);
     let s = hash_of_hash_list(structure);
     if !rel.is_empty() {
-        let mtime = fs::metadata(root.join(rel))
+        let modified = fs::metadata(root.join(rel))
             .and_then(|m| m.modified())
-            .map(|t| {
-                format!(
-                    " lastmodificationdate=\"{}\"",
-                    iso(DateTime::<Utc>::from(t))
-                )
-            })
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "    <directoryhash>\n      <path{mtime}>{}</path>\n{}    </directoryhash>\n",
-            escape(rel, false)?,
-            content_structure(&c, &s, hashdate, "      ")
-        ));
+            .map(|t| iso(DateTime::<Utc>::from(t)))
+            .ok();
+        out.push(Listed::Folder {
+            rel: rel.to_string(),
+            modified,
+            content: c,
+            structure: s,
+        });
     }
     Ok((c, s))
 }
 
-fn content_structure(c: &[u8; 16], s: &[u8; 16], hashdate: &str, indent: &str) -> String {
-    format!(
-        "{indent}<content>\n{indent}  <xxh128 hashdate=\"{hashdate}\">{}</xxh128>\n{indent}</content>\n\
-         {indent}<structure>\n{indent}  <xxh128 hashdate=\"{hashdate}\">{}</xxh128>\n{indent}</structure>\n",
-        hex(c),
-        hex(s)
-    )
+/// Writes the `<hash>`/`<directoryhash>` elements of `listed`.
+fn write_listed(w: &mut Xml, listed: &[Listed<'_>], hashdate: &str) -> io::Result<()> {
+    for item in listed {
+        match item {
+            Listed::File(e) => {
+                let (size, modified) = (e.bytes.to_string(), iso(e.modified));
+                w.create_element("hash").write_inner_content(|w| {
+                    w.create_element("path")
+                        .with_attribute(("size", size.as_str()))
+                        .with_attribute(("lastmodificationdate", modified.as_str()))
+                        .write_text_content(text(e.rel_path)?)?;
+                    w.create_element("xxh128")
+                        .with_attribute(("action", "original"))
+                        .with_attribute(("hashdate", hashdate))
+                        .write_text_content(BytesText::new(&e.hex))?;
+                    Ok(())
+                })?;
+            }
+            Listed::Folder {
+                rel,
+                modified,
+                content,
+                structure,
+            } => {
+                w.create_element("directoryhash").write_inner_content(|w| {
+                    let path = w.create_element("path");
+                    match modified {
+                        Some(m) => path.with_attribute(("lastmodificationdate", m.as_str())),
+                        None => path,
+                    }
+                    .write_text_content(text(rel)?)?;
+                    content_structure(w, content, structure, hashdate)
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn content_structure(w: &mut Xml, c: &[u8; 16], s: &[u8; 16], hashdate: &str) -> io::Result<()> {
+    for (name, h) in [("content", c), ("structure", s)] {
+        w.create_element(name).write_inner_content(|w| {
+            w.create_element("xxh128")
+                .with_attribute(("hashdate", hashdate))
+                .write_text_content(BytesText::new(&hex(h)))?;
+            Ok(())
+        })?;
+    }
+    Ok(())
 }
 
 fn iso(t: DateTime<Utc>) -> String {
@@ -400,86 +444,107 @@ fn render_manifest(
 ) -> io::Result<String> {
     let now_s = iso(now);
     let tree = build_tree(entries, extra_dirs)?;
-    let mut hashes = String::new();
-    let (root_c, root_s) = emit_dir(root, "", &tree, &now_s, &mut hashes)?;
+    let mut listed = Vec::new();
+    let (root_c, root_s) = list_dir(root, "", &tree, &mut listed)?;
 
-    let mut x = String::new();
-    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    x.push_str("<hashlist version=\"2.0\" xmlns=\"urn:ASC:MHL:v2.0\">\n");
-    x.push_str("  <creatorinfo>\n");
-    x.push_str(&format!("    <creationdate>{now_s}</creationdate>\n"));
-    x.push_str(&format!(
-        "    <hostname>{}</hostname>\n",
-        escape(&creator.host_name, false)?
-    ));
-    x.push_str(&format!(
-        "    <tool version=\"{}\">{}</tool>\n",
-        escape(&creator.tool_version, true)?,
-        escape(&creator.tool_name, false)?
-    ));
-    if let Some(author) = &creator.author {
-        x.push_str(&format!(
-            "    <author>{}</author>\n",
-            escape(author, false)?
-        ));
-    }
-    if let Some(comment) = &creator.comment {
-        x.push_str(&format!(
-            "    <comment>{}</comment>\n",
-            escape(comment, false)?
-        ));
-    }
-    x.push_str("  </creatorinfo>\n");
-    x.push_str("  <processinfo>\n    <process>in-place</process>\n    <roothash>\n");
-    x.push_str(&content_structure(&root_c, &root_s, &now_s, "      "));
-    x.push_str("    </roothash>\n    <ignore>\n");
-    for p in IGNORE_PATTERNS {
-        x.push_str(&format!("      <pattern>{p}</pattern>\n"));
-    }
-    x.push_str("    </ignore>\n  </processinfo>\n");
-    // The XSD requires at least one entry inside <hashes>; omit it when empty.
-    if !hashes.is_empty() {
-        x.push_str("  <hashes>\n");
-        x.push_str(&hashes);
-        x.push_str("  </hashes>\n");
-    }
-    x.push_str("</hashlist>\n");
-    Ok(x)
+    let mut x = Writer::new_with_indent(Vec::new(), b' ', 2);
+    x.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    x.create_element("hashlist")
+        .with_attribute(("version", "2.0"))
+        .with_attribute(("xmlns", "urn:ASC:MHL:v2.0"))
+        .write_inner_content(|w| {
+            w.create_element("creatorinfo").write_inner_content(|w| {
+                w.create_element("creationdate")
+                    .write_text_content(BytesText::new(&now_s))?;
+                w.create_element("hostname")
+                    .write_text_content(text(&creator.host_name)?)?;
+                w.create_element("tool")
+                    .with_attribute(("version", attribute(&creator.tool_version)?))
+                    .write_text_content(text(&creator.tool_name)?)?;
+                if let Some(author) = &creator.author {
+                    w.create_element("author")
+                        .write_text_content(text(author)?)?;
+                }
+                if let Some(comment) = &creator.comment {
+                    w.create_element("comment")
+                        .write_text_content(text(comment)?)?;
+                }
+                Ok(())
+            })?;
+            w.create_element("processinfo").write_inner_content(|w| {
+                w.create_element("process")
+                    .write_text_content(BytesText::new("in-place"))?;
+                w.create_element("roothash")
+                    .write_inner_content(|w| content_structure(w, &root_c, &root_s, &now_s))?;
+                w.create_element("ignore").write_inner_content(|w| {
+                    for p in IGNORE_PATTERNS {
+                        w.create_element("pattern")
+                            .write_text_content(BytesText::new(p))?;
+                    }
+                    Ok(())
+                })?;
+                Ok(())
+            })?;
+            // The XSD requires at least one entry inside <hashes>; omit it when empty.
+            if !listed.is_empty() {
+                w.create_element("hashes")
+                    .write_inner_content(|w| write_listed(w, &listed, &now_s))?;
+            }
+            Ok(())
+        })?;
+    finish(x)
 }
 
 fn render_chain(mhl_file_name: &str, c4: &str) -> io::Result<String> {
-    Ok(format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <ascmhldirectory xmlns=\"urn:ASC:MHL:DIRECTORY:v2.0\">\n  \
-         <hashlist sequencenr=\"1\">\n    <path>{}</path>\n    <c4>{c4}</c4>\n  </hashlist>\n\
-         </ascmhldirectory>\n",
-        escape(mhl_file_name, false)?
-    ))
+    let mut x = Writer::new_with_indent(Vec::new(), b' ', 2);
+    x.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+    x.create_element("ascmhldirectory")
+        .with_attribute(("xmlns", "urn:ASC:MHL:DIRECTORY:v2.0"))
+        .write_inner_content(|w| {
+            w.create_element("hashlist")
+                .with_attribute(("sequencenr", "1"))
+                .write_inner_content(|w| {
+                    w.create_element("path")
+                        .write_text_content(text(mhl_file_name)?)?;
+                    w.create_element("c4")
+                        .write_text_content(BytesText::new(c4))?;
+                    Ok(())
+                })?;
+            Ok(())
+        })?;
+    finish(x)
 }
 
-/// XML 1.0 escaping for text (`attr == false`) or double-quoted attribute
-/// values. Characters XML 1.0 cannot carry at all are an error.
-fn escape(s: &str, attr: bool) -> io::Result<String> {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' if attr => out.push_str("&#10;"),
-            '\t' if attr => out.push_str("&#9;"),
-            '\t' | '\n' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
-                return Err(invalid_input(format!(
-                    "character {c:?} cannot be written to XML"
-                )));
-            }
-            c => out.push(c),
-        }
+fn finish(x: Xml) -> io::Result<String> {
+    let mut bytes = x.into_inner();
+    bytes.push(b'\n');
+    String::from_utf8(bytes).map_err(|e| invalid_input(e.to_string()))
+}
+
+/// Text for an element, escaped by quick-xml; characters XML 1.0 cannot carry at all are an error.
+fn text(s: &str) -> io::Result<BytesText<'_>> {
+    xml_chars(s)?;
+    Ok(BytesText::new(s))
+}
+
+/// An attribute value, checked: quick-xml escapes it (`& < > " '`, and a line break or tab as a
+/// character reference, which a parser would otherwise read back as a space).
+fn attribute(s: &str) -> io::Result<&str> {
+    xml_chars(s)?;
+    Ok(s)
+}
+
+fn xml_chars(s: &str) -> io::Result<()> {
+    match s.chars().find(|&c| {
+        ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+            || c == '\u{FFFE}'
+            || c == '\u{FFFF}'
+    }) {
+        Some(c) => Err(invalid_input(format!(
+            "character {c:?} cannot be written to XML"
+        ))),
+        None => Ok(()),
     }
-    Ok(out)
 }
 
 fn write_new_file(path: &Path, data: &[u8]) -> io::Result<()> {
@@ -637,12 +702,22 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(
-            escape("a&b<c>\"d\"", false).unwrap(),
-            "a&amp;b&lt;c&gt;\"d\""
+        let chain = render_chain("a&b<c>\"d\".mhl", "c4x").unwrap();
+        assert!(
+            chain.contains("<path>a&amp;b&lt;c&gt;&quot;d&quot;.mhl</path>"),
+            "{chain}"
         );
-        assert_eq!(escape("a\"b\nc", true).unwrap(), "a&quot;b&#10;c");
-        assert!(escape("bell\u{7}", false).is_err());
+        let mut w = Writer::new(Vec::new());
+        w.create_element("tool")
+            .with_attribute(("version", attribute("a\"b\nc").unwrap()))
+            .write_empty()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(w.into_inner()).unwrap(),
+            "<tool version=\"a&quot;b&#10;c\"/>"
+        );
+        assert!(super::text("bell\u{7}").is_err());
+        assert!(attribute("bell\u{7}").is_err());
     }
 
     #[test]
