@@ -275,19 +275,37 @@ fn holds_block_purge_and_expired_clips_are_purged_on_the_record() {
     );
     retention::hold(&station, &held, "complaint 2026-17", "auditor").unwrap();
 
-    let not_yet =
-        retention::purge(&station, Utc::now() + Duration::days(300), false, &APPROVED).unwrap();
+    let not_yet = retention::purge(
+        &station,
+        Utc::now() + Duration::days(300),
+        false,
+        &APPROVED,
+        None,
+    )
+    .unwrap();
     assert!(not_yet.purged.is_empty(), "nothing expires before 365 days");
-    let dry =
-        retention::purge(&station, Utc::now() + Duration::days(400), true, &APPROVED).unwrap();
+    let dry = retention::purge(
+        &station,
+        Utc::now() + Duration::days(400),
+        true,
+        &APPROVED,
+        None,
+    )
+    .unwrap();
     assert_eq!(dry.purged.len(), 1);
     assert!(
         station.store.locate(&dry.purged[0].store_path).exists(),
         "a dry run deletes nothing"
     );
 
-    let done =
-        retention::purge(&station, Utc::now() + Duration::days(400), false, &APPROVED).unwrap();
+    let done = retention::purge(
+        &station,
+        Utc::now() + Duration::days(400),
+        false,
+        &APPROVED,
+        None,
+    )
+    .unwrap();
     assert_eq!(
         done.purged
             .iter()
@@ -303,8 +321,14 @@ fn holds_block_purge_and_expired_clips_are_purged_on_the_record() {
     assert_eq!(v.clips_checked, 1);
 
     retention::release(&station, &held, "complaint closed", "auditor").unwrap();
-    let after =
-        retention::purge(&station, Utc::now() + Duration::days(400), false, &APPROVED).unwrap();
+    let after = retention::purge(
+        &station,
+        Utc::now() + Duration::days(400),
+        false,
+        &APPROVED,
+        None,
+    )
+    .unwrap();
     assert_eq!(after.purged.len(), 1, "released, the held clip expires too");
 }
 
@@ -399,6 +423,7 @@ fn a_clip_stays_in_every_case_it_was_tagged_with_and_case_holds_cover_later_clip
         Utc::now() + Duration::days(4000),
         false,
         &APPROVED,
+        None,
     )
     .unwrap();
     let purged: Vec<&str> = report.purged.iter().map(|p| p.sha256.as_str()).collect();
@@ -419,6 +444,7 @@ fn a_clip_stays_in_every_case_it_was_tagged_with_and_case_holds_cover_later_clip
         Utc::now() + Duration::days(4000),
         false,
         &APPROVED,
+        None,
     )
     .unwrap();
     assert_eq!(report.purged.len(), 1);
@@ -465,12 +491,24 @@ fn a_purge_needs_two_people_keeps_important_clips_longer_and_survives_a_cut_betw
             reason: " ",
         },
     ] {
-        let err =
-            retention::purge(&station, Utc::now() + Duration::days(400), false, &bad).unwrap_err();
+        let err = retention::purge(
+            &station,
+            Utc::now() + Duration::days(400),
+            false,
+            &bad,
+            None,
+        )
+        .unwrap_err();
         assert_eq!(camdock::error::exit_code_for(&err), 2, "{err}");
     }
-    let ordinary =
-        retention::purge(&station, Utc::now() + Duration::days(400), true, &APPROVED).unwrap();
+    let ordinary = retention::purge(
+        &station,
+        Utc::now() + Duration::days(400),
+        true,
+        &APPROVED,
+        None,
+    )
+    .unwrap();
     assert_eq!(
         ordinary.purged.len(),
         1,
@@ -493,7 +531,16 @@ fn a_purge_needs_two_people_keeps_important_clips_longer_and_survives_a_cut_betw
         )),
     )
     .unwrap();
-    assert!(retention::purge(&dying, Utc::now() + Duration::days(400), false, &APPROVED).is_err());
+    assert!(
+        retention::purge(
+            &dying,
+            Utc::now() + Duration::days(400),
+            false,
+            &APPROVED,
+            None
+        )
+        .is_err()
+    );
     drop(dying);
     let station = common::station(&data);
     assert_eq!(
@@ -510,8 +557,14 @@ fn a_purge_needs_two_people_keeps_important_clips_longer_and_survives_a_cut_betw
         v.problems
     );
     assert_eq!(v.unfinished_purges.len(), 1);
-    let resumed =
-        retention::purge(&station, Utc::now() + Duration::days(400), false, &APPROVED).unwrap();
+    let resumed = retention::purge(
+        &station,
+        Utc::now() + Duration::days(400),
+        false,
+        &APPROVED,
+        None,
+    )
+    .unwrap();
     assert_eq!(resumed.resumed, v.unfinished_purges);
     assert!(resumed.purged.is_empty());
     assert_eq!(count(&station, "clip-purged"), 1);
@@ -523,6 +576,7 @@ fn a_purge_needs_two_people_keeps_important_clips_longer_and_survives_a_cut_betw
         Utc::now() + Duration::days(3700),
         false,
         &APPROVED,
+        None,
     )
     .unwrap();
     assert_eq!(later.purged.len(), 1);

@@ -80,11 +80,15 @@ fn a_deleted_or_inserted_event_breaks_the_chain() {
         db.execute_batch("PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
             .unwrap();
         let before: String = db
-            .query_row("SELECT group_concat(seq || hash) FROM events", [], |r| r.get(0))
+            .query_row("SELECT group_concat(seq || hash) FROM events", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(db.execute(attack, []).unwrap(), 1, "{attack}");
         let after: String = db
-            .query_row("SELECT group_concat(seq || hash) FROM events", [], |r| r.get(0))
+            .query_row("SELECT group_concat(seq || hash) FROM events", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_ne!(before, after, "the attack changed nothing: {attack}");
         drop(db);
@@ -229,5 +233,140 @@ fn rewriting_an_access_event_and_rechaining_is_caught() {
         &data,
         &["--witness", carried.to_str().unwrap()],
         "was rewritten",
+    );
+}
+
+/// Custody rows edited behind the chain (a hold deleted, a case membership ended, a clip
+/// backdated): the purge that the tables would allow is refused from the clip's own events, and
+/// `verify` names each row.
+#[test]
+fn custody_rows_edited_behind_the_chain_decide_nothing_and_verify_names_them() {
+    use camdock::custody::{retention, tags};
+    let s = Scratch::new();
+    let path = ingested(&s);
+    let data = s.join("data");
+    let station = station(&data);
+    let shas: Vec<String> = station
+        .ledger()
+        .conn()
+        .prepare("SELECT sha256 FROM clips ORDER BY stored_seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    retention::hold(&station, &shas[0], "complaint 2026-7", "Chief Sun").unwrap();
+    tags::tag(
+        &station,
+        &shas[1],
+        &tags::Tag {
+            case: Some("C9"),
+            party: None,
+            matter: None,
+        },
+        "Insp. Ma",
+    )
+    .unwrap();
+    let verified = camdock::audit::verify::verify(&station).unwrap();
+    assert!(verified.ok, "{:?}", verified.problems);
+    drop(station);
+
+    let db = Connection::open(&path).unwrap();
+    db.execute_batch(
+        "DELETE FROM holds;
+         UPDATE case_clips SET removed_seq = (SELECT max(seq) FROM events);
+         UPDATE clips SET stored_at = '2020-01-01T00:00:00.000Z';",
+    )
+    .unwrap();
+    drop(db);
+    let station = common::station(&data);
+    let approval = retention::Approval {
+        actor: "Admin Wu",
+        approved_by: "Chief Sun",
+        reason: "retention ended",
+    };
+    let err = retention::purge(&station, chrono::Utc::now(), false, &approval, None).unwrap_err();
+    let said = err.to_string();
+    assert!(
+        said.contains(&format!("refusing to purge clip {}", shas[0])) && said.contains("hold"),
+        "{said}"
+    );
+    for sha in &shas {
+        let clip = station.ledger().clip(sha).unwrap().unwrap();
+        assert!(std::path::Path::new(&station.locate(&clip.store_path)).exists());
+    }
+    let verified = camdock::audit::verify::verify(&station).unwrap();
+    assert!(!verified.ok);
+    let custody: Vec<&str> = verified
+        .problems
+        .iter()
+        .filter(|p| p.kind == "custody")
+        .map(|p| p.detail.as_str())
+        .collect();
+    for named in [
+        format!("holds row {} placed at event", shas[0]),
+        format!("case_clips row {} in case C9", shas[1]),
+        format!("clips row {} differs", shas[0]),
+        format!("clips row {} differs", shas[1]),
+    ] {
+        assert!(
+            custody.iter().any(|d| d.contains(&named)),
+            "{named} not in {custody:#?}"
+        );
+    }
+    let recorded: i64 = station
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 'custody-tables-differ'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(recorded, 1, "verify puts the difference on the record");
+}
+
+/// The guard checked by its definition: same-named triggers that do nothing are replaced, and a
+/// trigger camdock never makes is reported.
+#[test]
+fn a_hollow_guard_is_replaced_and_a_foreign_trigger_reported() {
+    let s = Scratch::new();
+    let path = ingested(&s);
+    let db = Connection::open(&path).unwrap();
+    db.execute_batch(
+        "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;
+         CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT 1; END;
+         CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT 1; END;
+         CREATE TRIGGER events_quiet BEFORE INSERT ON events WHEN NEW.kind = 'clip-purged' BEGIN SELECT RAISE(IGNORE); END;",
+    )
+    .unwrap();
+    drop(db);
+    let data = s.join("data");
+    let station = station(&data);
+    let db = Connection::open(&path).unwrap();
+    let upd = db
+        .execute("UPDATE events SET actor = 'x' WHERE seq = 1", [])
+        .unwrap_err();
+    assert!(upd.to_string().contains("append-only"), "{upd}");
+    let restored: String = db
+        .query_row(
+            "SELECT detail_json FROM events WHERE kind = 'ledger-guard-restored'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        restored.contains("events_no_update") && restored.contains("events_no_delete"),
+        "{restored}"
+    );
+    let verified = camdock::audit::verify::verify(&station).unwrap();
+    assert!(!verified.ok);
+    assert!(
+        verified
+            .problems
+            .iter()
+            .any(|p| p.kind == "trigger" && p.detail.contains("events_quiet")),
+        "{:?}",
+        verified.problems
     );
 }

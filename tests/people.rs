@@ -1367,3 +1367,212 @@ fn assert_the_register_shows_the_chain(events: &[serde_json::Value]) {
         assert!(seen.contains(&want), "{want:?} in {seen:?}");
     }
 }
+
+/// An insider with the approver's trust and file access: an approval binds exactly what was
+/// approved, and rows edited behind the chain change no decision (they are named by `verify`).
+#[test]
+fn approvals_bind_what_was_approved_and_edited_rows_change_no_decision() {
+    let s = Scratch::new();
+    let (data, sha) = station_with_people(&s);
+    let d = data.to_str().unwrap();
+    let run = |args: &[&str]| as_account(&data, Some(PASSWORD), args);
+    let all: Vec<String> = json(&camdock(&["--data-dir", d, "clips", "--json"]).1)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha256"].as_str().unwrap().to_string())
+        .collect();
+    let other = all.iter().find(|c| **c != sha).unwrap().clone();
+    let tag = |clip: &str| {
+        let (code, _, err) = run(&["tag", clip, "--case", "C1", "--actor", "equipment-manager"]);
+        assert_eq!(code, 0, "{err}");
+    };
+    tag(&sha);
+    let (code, out, err) = run(&[
+        "approval",
+        "request",
+        "export",
+        "--case",
+        "C1",
+        "--reason",
+        "court",
+        "--as",
+        "equipment-manager",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let id = request_id(&out);
+    let (code, _, err) = run(&["approval", "approve", &id, "--as", "approver"]);
+    assert_eq!(code, 0, "{err}");
+    // The case grows after the approval: the export of the case is refused, naming the clip.
+    tag(&other);
+    let export = |to: &str, copies: &str| {
+        let to = s.join(to);
+        run(&[
+            "export",
+            "--case",
+            "C1",
+            "--out",
+            to.to_str().unwrap(),
+            "--approval",
+            &id,
+            "--actor",
+            "equipment-manager",
+            "--copies",
+            copies,
+        ])
+    };
+    let (code, _, err) = export("grown", "1");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("not in what was approved") && err.contains(&other),
+        "{err}"
+    );
+    let (code, _, err) = run(&[
+        "untag",
+        &other,
+        "--case",
+        "C1",
+        "--reason",
+        "tagged by mistake",
+        "--actor",
+        "equipment-manager",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // Three copies under an approval of one: refused.
+    let (code, _, err) = export("three", "3");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("approved 1 copy"), "{err}");
+    let (code, out, err) = export("one", "1");
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = export("again", "1");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("used already"), "{err}");
+
+    // With file access: the use cleared in the row. The use is on the record: still refused.
+    let db = rusqlite::Connection::open(data.join(camdock::station::LEDGER_FILE)).unwrap();
+    db.execute("UPDATE approvals SET used_at = NULL", [])
+        .unwrap();
+    let (code, _, err) = export("cleared", "1");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("used already"), "{err}");
+
+    // An approver disabled: what they approved and was not used is void, on the record.
+    let (code, out, err) = run(&[
+        "approval", "request", "copy", "--clip", &sha, "--reason", "court", "--as", "auditor",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let copy_id = request_id(&out);
+    let (code, _, err) = run(&["approval", "approve", &copy_id, "--as", "approver2"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&[
+        "account",
+        "disable",
+        "approver2",
+        "--reason",
+        "left",
+        "--as",
+        "admin",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let copy_to = s.join("copy.mp4");
+    let copy = || {
+        run(&[
+            "copy",
+            &sha,
+            "--to",
+            copy_to.to_str().unwrap(),
+            "--actor",
+            "auditor",
+            "--reason",
+            "court",
+            "--approval",
+            &copy_id,
+        ])
+    };
+    let (code, _, err) = copy();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("approver2 was disabled"), "{err}");
+    // The disabled mark cleared in the row, and the void with it: the events still say both.
+    db.execute(
+        "UPDATE accounts SET disabled_seq = NULL WHERE name = 'approver2'",
+        [],
+    )
+    .unwrap();
+    db.execute("UPDATE approvals SET voided_seq = NULL", [])
+        .unwrap();
+    let (code, _, err) = copy();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("approver2 was disabled"), "{err}");
+    let (code, out, err) = run(&[
+        "approval", "request", "view", "--clip", &sha, "--reason", "look", "--as", "auditor",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&[
+        "approval",
+        "approve",
+        &request_id(&out),
+        "--as",
+        "approver2",
+    ]);
+    assert_eq!(code, 2, "a disabled approver approves nothing: {err}");
+    // A role given in the row alone: nothing.
+    db.execute(
+        "UPDATE accounts SET roles = '[\"approver\",\"auditor\"]' WHERE name = 'auditor'",
+        [],
+    )
+    .unwrap();
+    let (code, _, err) = run(&["approval", "approve", &request_id(&out), "--as", "auditor"]);
+    assert_eq!(code, 2, "{err}");
+    // One person, two roles: an admin does not give itself the approver role, and a one-time
+    // secret (seen by the admin who issued it) cannot be kept as the password.
+    let (code, _, err) = run(&[
+        "account", "roles", "admin", "--role", "admin", "--role", "approver", "--as", "admin",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("own roles"), "{err}");
+    let (code, out, err) = run(&[
+        "account", "add", "temp", "--role", "officer", "--as", "admin",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let secret = secret_of(&out);
+    let kept = Command::new(bin())
+        .args(["--data-dir", d, "account", "password", "--as", "temp"])
+        .env("CAMDOCK_PASSWORD", &secret)
+        .env("CAMDOCK_NEW_PASSWORD", &secret)
+        .output()
+        .unwrap();
+    assert_eq!(kept.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&kept.stderr).contains("one-time secret"));
+    // Emptying the accounts table does not open the station.
+    db.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM accounts;")
+        .unwrap();
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        d,
+        "copy",
+        &sha,
+        "--to",
+        s.join("open.mp4").to_str().unwrap(),
+        "--actor",
+        "anyone",
+        "--approved-by",
+        "Anyone At All",
+        "--reason",
+        "x",
+    ]);
+    assert_ne!(code, 0, "{err}");
+    drop(db);
+
+    // verify names every edited row, and fails.
+    let (code, out, _) = camdock(&["--data-dir", d, "verify", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let problems = json(&out)["problems"].to_string();
+    for named in [
+        &format!("approvals row #{id}"),
+        &format!("approvals row #{copy_id}"),
+        "accounts row approver2",
+        "accounts row auditor",
+    ] {
+        assert!(problems.contains(named), "{named} not named: {problems}");
+    }
+}

@@ -36,6 +36,8 @@ pub struct VerifyReport {
     /// Purges a crash cut off after `clip-purge-started`: the file may already be gone, which is
     /// explained, not missing. The next `camdock purge` finishes them.
     pub unfinished_purges: Vec<String>,
+    /// The whole chain replayed and compared with the custody tables.
+    pub custody: Option<crate::ledger::replay::CustodyCheck>,
 }
 
 /// Which clips to re-hash: all (the default), a random sample, or those stored since an instant.
@@ -184,6 +186,42 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
             ),
         });
     }
+    // The custody tables against the events: every row a custody decision reads.
+    let custody = match check_custody_tables(station) {
+        Ok(c) => {
+            for d in &c.differences {
+                problems.push(Problem {
+                    kind: "custody",
+                    sha256: None,
+                    path: None,
+                    detail: format!("{d} ({})", d.repair()),
+                });
+            }
+            Some(c)
+        }
+        Err(e) => {
+            problems.push(Problem {
+                kind: "custody",
+                sha256: None,
+                path: None,
+                detail: e.to_string(),
+            });
+            None
+        }
+    };
+    for t in crate::ledger::schema::foreign_triggers(station.ledger().conn())? {
+        problems.push(Problem {
+            kind: "trigger",
+            sha256: None,
+            path: None,
+            detail: format!(
+                "trigger '{}' on {} is not camdock's (camdock makes only the append-only guard); it can change what the ledger keeps: {}",
+                t.name,
+                t.table,
+                t.sql.unwrap_or_default()
+            ),
+        });
+    }
     let (checkpoints_checked, mut checkpoint_problems) =
         crate::custody::checkpoint::check_all(station)?;
     checkpoint_problems.extend(crate::custody::checkpoint::check_witnesses(
@@ -210,6 +248,7 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
                 "chain_ok": chain.chain_ok,
                 "chain_head_seq": chain.head_seq,
                 "chain_head": chain.head_hash,
+                "custody_differences": custody.as_ref().map(|c| c.differences.len()),
                 "full": scope.is_full(),
             })),
         )?;
@@ -222,5 +261,44 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
         store: protection,
         checkpoints_checked,
         unfinished_purges,
+        custody,
     })
+}
+
+/// Replays the whole chain against the custody tables; where they differ, says so on the record
+/// (`custody-tables-differ`, with the first differences) and in the log. Run by `verify`, every
+/// scrub and the daemon's start.
+pub fn check_custody_tables(
+    station: &Station,
+) -> Result<crate::ledger::replay::CustodyCheck, crate::ledger::replay::ReplayError> {
+    // Its own read connection: a replay of a million events must not hold the ledger's lock
+    // (and with it every dock) for seconds. WAL gives it one snapshot while docks commit.
+    let reader = rusqlite::Connection::open_with_flags(
+        station.data_dir.join(crate::station::LEDGER_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let check = crate::ledger::replay::check(&reader)?;
+    tracing::info!(
+        events = check.events_replayed,
+        seconds = check.seconds,
+        differences = check.differences.len(),
+        "custody tables checked against the replayed ledger"
+    );
+    if let Some(first) = check.differences.first() {
+        tracing::error!(
+            "the custody tables differ from the ledger's events in {} row(s); first: {first}",
+            check.differences.len()
+        );
+        let recorded = station.ledger().append(
+            NewEvent::new(EventKind::CustodyTablesDiffer, station.actor()).detail(json!({
+                "rows": check.differences.len(),
+                "first": check.differences.iter().take(10).collect::<Vec<_>>(),
+                "repair": first.repair(),
+            })),
+        );
+        if let Err(e) = recorded {
+            tracing::error!("recording the difference failed: {e:#}");
+        }
+    }
+    Ok(check)
 }

@@ -2,7 +2,7 @@ use super::people;
 use super::{OK, emit, open};
 use crate::config::Config;
 use crate::custody::access::{self, Access};
-use crate::people::approvals::Use;
+use crate::people::approvals::{Target, Use};
 use crate::usage;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -64,16 +64,19 @@ fn who_and_why(
     }
     let actor = people::actor(station, actor.as_deref(), crate::people::Act::RequestAccess)?;
     if act == Use::View {
-        let (by, why) = people::approval(
+        let granted = people::approval(
             station,
             &actor,
             approval,
             act,
-            (Some(sha), None),
+            &Target::clip(sha),
             (None, None),
         )?
         .expect("with accounts an approval is required or refused");
-        return Ok((actor, format!("{why} (approved by {by})")));
+        return Ok((
+            actor,
+            format!("{} (approved by {})", granted.reason, granted.by),
+        ));
     }
     let reason = reason
         .clone()
@@ -128,10 +131,10 @@ pub fn copy(config: Config, data_dir: Option<&Path>, a: CopyArgs) -> anyhow::Res
         &actor,
         a.approval,
         Use::Copy,
-        (Some(&sha), None),
+        &Target::clip(&sha),
         (a.approved_by.as_deref(), Some(&reason)),
     )?
-    .map(|(who, _)| who)
+    .map(|g| g.by)
     .filter(|s| !s.trim().is_empty())
     .ok_or_else(|| usage!("a copy of evidence needs --approved-by WHO"))?;
     access::copy(

@@ -44,7 +44,7 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             a.actor.as_deref(),
             crate::people::Act::RequestAccess,
         )?;
-        let target = match (&a.case_name, a.clips.as_slice()) {
+        let (clip, case) = match (&a.case_name, a.clips.as_slice()) {
             (Some(case), []) => (None, Some(case.as_str())),
             (None, [one]) => (
                 Some(
@@ -61,16 +61,31 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                 ));
             }
         };
-        let (by, why) = super::people::approval(
+        // What the export will write, to be matched against what was approved.
+        let clips = match (&clip, case) {
+            (Some(sha), _) => vec![sha.clone()],
+            (None, Some(case)) => tags::clips_of_case(&station, case)?,
+            (None, None) => Vec::new(),
+        };
+        let target = crate::people::approvals::Target {
+            clip: clip.as_deref(),
+            case,
+            clips,
+            copies: u32::try_from(a.copies).unwrap_or(u32::MAX),
+        };
+        let granted = super::people::approval(
             &station,
             &actor,
             a.approval,
             Use::Export,
-            (target.0.as_deref(), target.1),
+            &target,
             (None, None),
         )?
         .expect("with accounts an approval is required or refused");
-        (format!("{by}, exported by {actor}"), why)
+        (
+            format!("{}, exported by {actor}", granted.by),
+            granted.reason,
+        )
     } else {
         require_approval(a.approved_by.as_deref(), a.reason.as_deref())?
     };

@@ -77,12 +77,16 @@ pub fn approval(
     actor: &str,
     id: Option<i64>,
     act: Use,
-    target: (Option<&str>, Option<&str>),
+    target: &approvals::Target<'_>,
     typed: (Option<&str>, Option<&str>),
-) -> anyhow::Result<Option<(String, String)>> {
+) -> anyhow::Result<Option<Granted>> {
     if !accounts::any(station)? {
         return Ok(match typed {
-            (Some(who), Some(why)) => Some((who.to_string(), why.to_string())),
+            (Some(who), Some(why)) => Some(Granted {
+                by: who.to_string(),
+                reason: why.to_string(),
+                clips: None,
+            }),
             _ => None,
         });
     }
@@ -90,11 +94,20 @@ pub fn approval(
         usage!("on this station a {} of evidence needs --approval ID: ask with `camdock approval request`, another account approves", act.as_str())
     })?;
     let who = accounts::get(station, actor)?.ok_or_else(|| usage!("no account '{actor}'"))?;
-    let a = approvals::spend(station, &who, id, act, target.0, target.1)?;
-    Ok(Some((
-        format!("{} (approval #{id})", a.decided_by.unwrap_or_default()),
-        a.reason,
-    )))
+    let a = approvals::spend(station, &who, id, act, target)?;
+    Ok(Some(Granted {
+        by: format!("{} (approval #{id})", a.decided_by.unwrap_or_default()),
+        reason: a.reason,
+        clips: a.clips,
+    }))
+}
+
+/// An act on evidence granted: by whom (the approver, or the typed name on a bench station), why,
+/// and the clips the approval named (None where it named none: a bench station, an old request).
+pub struct Granted {
+    pub by: String,
+    pub reason: String,
+    pub clips: Option<Vec<String>>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -221,6 +234,9 @@ pub enum ApprovalCommand {
         case: Option<String>,
         #[arg(long)]
         reason: String,
+        /// For an export: how many copies the approver allows.
+        #[arg(long, default_value_t = 1)]
+        copies: u32,
     },
     /// Approve someone else's request.
     Approve {
@@ -279,14 +295,22 @@ pub fn approval_command(
             clip,
             case,
             reason,
+            copies,
         } => {
             let act =
                 Use::parse(&act).ok_or_else(|| usage!("'{act}': view, copy, export or purge"))?;
             let sha = clip
                 .map(|c| station.ledger().resolve_clip(&c).map_err(|e| usage!("{e}")))
                 .transpose()?;
-            let id =
-                approvals::request(&station, &by, act, sha.as_deref(), case.as_deref(), &reason)?;
+            let id = approvals::request(
+                &station,
+                &by,
+                act,
+                sha.as_deref(),
+                case.as_deref(),
+                &reason,
+                copies,
+            )?;
             println!("request #{id} made; another account with the approver role decides it");
         }
         ApprovalCommand::Approve { id, note } => print!(

@@ -154,18 +154,18 @@ pub fn purge(config: Config, data_dir: Option<&Path>, a: PurgeArgs) -> anyhow::R
     let actor = super::people::actor(&station, Some(&a.actor), Act::RequestAccess)?;
     // A dry run on a station with accounts lists only: it spends no approval.
     let accounts_on = crate::people::accounts::any(&station)?;
-    let approved_by = if a.dry_run && accounts_on {
-        "nobody (a dry run)".to_string()
+    let (approved_by, approved_list) = if a.dry_run && accounts_on {
+        ("nobody (a dry run)".to_string(), None)
     } else {
         super::people::approval(
             &station,
             &actor,
             a.approval,
             Use::Purge,
-            (None, None),
+            &crate::people::approvals::Target::default(),
             (a.approved_by.as_deref(), Some(&a.reason)),
         )?
-        .map(|(who, _)| who)
+        .map(|g| (g.by, g.clips))
         .unwrap_or_default()
     };
     let approval = retention::Approval {
@@ -174,7 +174,13 @@ pub fn purge(config: Config, data_dir: Option<&Path>, a: PurgeArgs) -> anyhow::R
         reason: &a.reason,
     };
     approval.check().map_err(|e| usage!("{e}"))?;
-    let report = retention::purge(&station, Utc::now(), a.dry_run, &approval)?;
+    let report = retention::purge(
+        &station,
+        Utc::now(),
+        a.dry_run,
+        &approval,
+        approved_list.as_deref(),
+    )?;
     emit(a.json, &report, |r| {
         let mut s = String::new();
         let verb = if r.dry_run { "would purge" } else { "purged" };

@@ -13,6 +13,7 @@ use crate::config::PolicyConfig;
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::{parse_stamp, stamp};
+use camdock_record::detail::HoldDetail;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -65,12 +66,14 @@ impl<'a> Held<'a> {
 
     fn event(self, kind: EventKind, actor: &str, reason: &str) -> NewEvent {
         match self {
-            Held::Clip(sha) => NewEvent::new(kind, actor)
-                .clip(sha)
-                .detail(json!({ "reason": reason })),
-            Held::Case(case) => {
-                NewEvent::new(kind, actor).detail(json!({ "case": case, "reason": reason }))
-            }
+            Held::Clip(sha) => NewEvent::new(kind, actor).clip(sha).typed(&HoldDetail {
+                case: None,
+                reason: reason.into(),
+            }),
+            Held::Case(case) => NewEvent::new(kind, actor).typed(&HoldDetail {
+                case: Some(case.into()),
+                reason: reason.into(),
+            }),
         }
     }
 }
@@ -192,6 +195,36 @@ pub struct PurgeReport {
     pub evidence: Vec<String>,
     /// Purges a crash had cut off between their two events, finished now.
     pub resumed: Vec<String>,
+    /// Past retention, but not on the list that was approved: kept (ask again with a new dry run).
+    pub not_approved: Vec<String>,
+}
+
+/// Refuses unless the clip's own events agree that it may go: stored when the table says, no
+/// hold on it or its cases, in no case.
+fn on_the_record(station: &Station, sha256: &str, stored_at: &str) -> anyhow::Result<()> {
+    let (custody, stored) = crate::ledger::replay::clip(station.ledger().conn(), sha256)?;
+    let mut why = Vec::new();
+    match stored {
+        None => why.push("no clip-stored event made it".to_string()),
+        Some(s) if s.stored_at != stored_at => why.push(format!(
+            "it was stored at {} (event {}), not {stored_at}",
+            s.stored_at, s.stored_seq
+        )),
+        Some(_) => {}
+    }
+    if custody.held(sha256) {
+        why.push("a hold is on it, or on a case it is in".into());
+    }
+    if let Some(case) = custody.cases_of(sha256).next() {
+        why.push(format!("it is in case '{case}'"));
+    }
+    if why.is_empty() {
+        return Ok(());
+    }
+    Err(crate::usage!(
+        "refusing to purge clip {sha256}: the custody tables say it may go, the ledger's events say {}; the tables were edited behind the ledger (run `camdock verify`), nothing further is purged",
+        why.join("; ")
+    ))
 }
 
 struct Row {
@@ -204,12 +237,18 @@ struct Row {
 }
 
 /// Purges (or with `dry_run`, lists) the clips whose retention ended before `now` and that nothing
-/// keeps. First finishes any purge a crash cut off.
+/// keeps; with `only`, none but those (the list an approver approved). First finishes any purge a
+/// crash cut off.
+///
+/// The tables find the candidates fast; each candidate is then judged again from its own events
+/// (`ledger::replay::clip`): stored when, held, in a case. Where the two disagree, a table was
+/// edited behind the chain, and nothing more is purged.
 pub fn purge(
     station: &Station,
     now: DateTime<Utc>,
     dry_run: bool,
     approval: &Approval<'_>,
+    only: Option<&[String]>,
 ) -> anyhow::Result<PurgeReport> {
     approval.check().map_err(|e| crate::usage!("{e}"))?;
     let resumed = if dry_run {
@@ -242,6 +281,7 @@ pub fn purge(
         held: Vec::new(),
         evidence: Vec::new(),
         resumed,
+        not_approved: Vec::new(),
     };
     for row in rows {
         let class = RetentionClass::of(row.in_case, row.important);
@@ -259,6 +299,11 @@ pub fn purge(
             report.held.push(row.sha256);
             continue;
         }
+        if only.is_some_and(|list| !list.contains(&row.sha256)) {
+            report.not_approved.push(row.sha256);
+            continue;
+        }
+        on_the_record(station, &row.sha256, &row.stored_at)?;
         let candidate = PurgeCandidate {
             sha256: row.sha256,
             class,

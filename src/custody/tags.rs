@@ -4,7 +4,7 @@
 
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
-use serde_json::json;
+use camdock_record::detail::{TagDetail, UntagDetail};
 
 pub struct Tag<'a> {
     pub case: Option<&'a str>,
@@ -17,9 +17,11 @@ pub fn tag(station: &Station, sha256: &str, tag: &Tag<'_>, actor: &str) -> anyho
         let seq = w.append(
             NewEvent::new(EventKind::ClipTagged, actor)
                 .clip(sha256)
-                .detail(json!({
-                    "case": tag.case, "party": tag.party, "matter": tag.matter,
-                })),
+                .typed(&TagDetail {
+                    case: tag.case.map(Into::into),
+                    party: tag.party.map(Into::into),
+                    matter: tag.matter.map(Into::into),
+                }),
         )?;
         w.tx().execute(
             "INSERT INTO tags(sha256, case_name, party, matter, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -47,20 +49,16 @@ pub fn untag(
     actor: &str,
 ) -> anyhow::Result<bool> {
     station.ledger().write(|w| {
-        let member: i64 = w.tx().query_row(
-            "SELECT count(*) FROM case_clips WHERE case_name = ?1 AND sha256 = ?2 AND removed_seq IS NULL",
-            rusqlite::params![case, sha256],
-            |r| r.get(0),
-        )?;
-        if member == 0 {
+        // Membership and the case's holds as the events make them, not as the tables say.
+        let (custody, _) = crate::ledger::replay::clip(w.tx(), sha256)?;
+        if !custody.cases_of(sha256).any(|c| c == case) {
             return Ok(false);
         }
-        let held: i64 = w.tx().query_row(
-            "SELECT count(*) FROM case_holds WHERE case_name = ?1 AND released_seq IS NULL",
-            [case],
-            |r| r.get(0),
-        )?;
-        if held > 0 {
+        if custody
+            .case_holds
+            .iter()
+            .any(|h| h.on == case && h.released_seq.is_none())
+        {
             // A hold on a case keeps its clips; taking one out would slip it past the hold.
             return Err(crate::usage!(
                 "case '{case}' is on hold: release the hold before taking a clip out of it"
@@ -69,7 +67,10 @@ pub fn untag(
         let seq = w.append(
             NewEvent::new(EventKind::ClipUntagged, actor)
                 .clip(sha256)
-                .detail(json!({ "case": case, "reason": reason })),
+                .typed(&UntagDetail {
+                    case: case.into(),
+                    reason: reason.into(),
+                }),
         )?;
         w.tx().execute(
             "UPDATE case_clips SET removed_seq = ?3 WHERE case_name = ?1 AND sha256 = ?2 AND removed_seq IS NULL",

@@ -46,6 +46,14 @@ pub async fn serve(
     let source = source::from_config(&station.config.dock, &media_root);
     let (tx, mut rx) = unbounded_channel::<DockEvent>();
     recover(&station, &media_root, &source.present()?).await?;
+    // The custody tables against the replayed chain, beside the docking (a million events take
+    // seconds); a difference goes on the record and the log.
+    let checking = station.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = crate::audit::verify::check_custody_tables(&checking) {
+            tracing::error!("the custody tables could not be checked: {e}");
+        }
+    });
     let _watching = source.watch(tx)?;
     let (prep_tx, mut prep_rx) = unbounded_channel::<usb::PrepareOutcome>();
     let _usb = if station.config.dock.usb {

@@ -4,6 +4,7 @@
 pub mod chain;
 pub mod projections;
 pub mod queries;
+pub mod replay;
 pub mod schema;
 
 pub use camdock_record::{EventKind, NewEvent};
@@ -75,7 +76,7 @@ impl Ledger {
             ledger.write(|w| {
                 w.append(NewEvent::new(EventKind::LedgerGuardRestored, station).detail(serde_json::json!({
                     "restored_triggers": restored,
-                    "note": "the append-only guard was missing; someone with file access removed it",
+                    "note": "the append-only guard was missing or redefined; someone with file access changed it",
                 })))
             })?;
         }

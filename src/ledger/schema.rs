@@ -5,7 +5,7 @@
 //! tables are projections written in the same transaction as the event that justifies them; they
 //! make the views fast and can be checked against the events.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 const MIGRATIONS: &[&str] = &[
     // 1: the custody ledger and its projections.
@@ -199,6 +199,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX approvals_pending ON approvals(id) WHERE decided_seq IS NULL;
     "#,
+    // 7: an approval voided (its approver disabled before it was used), by an `approvals-voided`
+    // event.
+    r#"
+    ALTER TABLE approvals ADD COLUMN voided_seq INTEGER REFERENCES events(seq);
+    "#,
 ];
 
 /// The guard that makes `events` append-only. Re-created at every open, so a dropped trigger is
@@ -230,19 +235,63 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Installs missing guard triggers; returns the names that had to be restored.
+/// The definition SQLite keeps for a guard trigger (it drops `IF NOT EXISTS`).
+fn stored_definition(sql: &str) -> String {
+    sql.replacen("CREATE TRIGGER IF NOT EXISTS ", "CREATE TRIGGER ", 1)
+}
+
+/// Installs the guard triggers that are missing or whose definition is not the guard's (a
+/// same-named trigger that does nothing would otherwise silence the guard for good); returns the
+/// names that had to be restored.
 pub fn ensure_guards(conn: &Connection) -> rusqlite::Result<Vec<&'static str>> {
     let mut restored = Vec::new();
     for (name, sql) in GUARD_TRIGGERS {
-        let present: bool = conn.query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-            [name],
-            |r| r.get::<_, i64>(0).map(|n| n > 0),
-        )?;
-        if !present {
-            conn.execute_batch(sql)?;
-            restored.push(*name);
+        let present: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if present.as_deref() == Some(stored_definition(sql).as_str()) {
+            continue;
         }
+        if present.is_some() {
+            conn.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
+        }
+        conn.execute_batch(sql)?;
+        restored.push(*name);
     }
     Ok(restored)
+}
+
+/// A trigger in the ledger that is not the append-only guard: camdock makes no other, and one
+/// on `events` could drop or rewrite what is appended.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ForeignTrigger {
+    pub name: String,
+    pub table: String,
+    pub sql: Option<String>,
+}
+
+pub fn foreign_triggers(conn: &Connection) -> rusqlite::Result<Vec<ForeignTrigger>> {
+    let guards: Vec<&str> = GUARD_TRIGGERS.iter().map(|(n, _)| *n).collect();
+    let mut stmt = conn.prepare(
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name",
+    )?;
+    let all = stmt.query_map([], |r| {
+        Ok(ForeignTrigger {
+            name: r.get(0)?,
+            table: r.get(1)?,
+            sql: r.get(2)?,
+        })
+    })?;
+    let mut out = Vec::new();
+    for t in all {
+        let t = t?;
+        if !guards.contains(&t.name.as_str()) {
+            out.push(t);
+        }
+    }
+    Ok(out)
 }

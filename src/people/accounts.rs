@@ -12,9 +12,11 @@ use crate::station::Station;
 use crate::usage;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use camdock_record::detail::{
+    AccountChangedDetail, AccountCreatedDetail, AccountDisabledDetail, ApprovalsVoidedDetail,
+};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
-use serde_json::json;
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Account {
@@ -89,33 +91,37 @@ fn valid_name(name: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Whether the station has any account: from then on, every act needs one.
+/// Whether the station has any account: from then on, every act needs one. Asked of the events
+/// (an account was ever created), so emptying the `accounts` table does not open the station.
 pub fn any(station: &Station) -> anyhow::Result<bool> {
-    Ok(station
-        .ledger()
-        .conn()
-        .query_row("SELECT EXISTS(SELECT 1 FROM accounts)", [], |r| r.get(0))?)
+    Ok(station.ledger().conn().query_row(
+        "SELECT EXISTS(SELECT 1 FROM events WHERE kind = ?1)",
+        [EventKind::AccountCreated.as_str()],
+        |r| r.get(0),
+    )?)
 }
 
+/// The account as its events make it (roles, disabled, a one-time secret to change): the
+/// `accounts` row is read for its password hash only, so clearing a disabled mark or adding a
+/// role in the table changes nothing.
 pub fn get(station: &Station, name: &str) -> anyhow::Result<Option<Account>> {
-    let ledger = station.ledger();
-    let row = ledger
-        .conn()
-        .query_row(
-            "SELECT name, roles, disabled_seq IS NOT NULL, must_change FROM accounts WHERE name = ?1",
-            [name],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?)),
-        )
-        .optional()?;
-    row.map(|(name, roles, disabled, must)| {
-        Ok(Account {
-            name,
-            roles: serde_json::from_str(&roles)?,
-            disabled,
-            must_change_password: must,
+    let people = crate::ledger::replay::accounts(station.ledger().conn())?;
+    people
+        .accounts
+        .get(name)
+        .map(|a| {
+            Ok(Account {
+                name: a.name.clone(),
+                roles: a
+                    .roles
+                    .iter()
+                    .map(|r| serde_json::from_value(serde_json::Value::String(r.clone())))
+                    .collect::<Result<_, _>>()?,
+                disabled: a.disabled_seq.is_some(),
+                must_change_password: a.must_change,
+            })
         })
-    })
-    .transpose()
+        .transpose()
 }
 
 pub fn list(station: &Station) -> anyhow::Result<Vec<Account>> {
@@ -188,9 +194,14 @@ fn insert(
 ) -> anyhow::Result<()> {
     let hashed = hash(secret)?;
     station.ledger().write(|w| {
-        let seq = w.append(NewEvent::new(EventKind::AccountCreated, by).detail(json!({
-            "account": name, "roles": roles, "how": how, "one_time_secret": true,
-        })))?;
+        let seq = w.append(NewEvent::new(EventKind::AccountCreated, by).typed(
+            &AccountCreatedDetail {
+                account: name.into(),
+                roles: roles.iter().map(|r| r.as_str().to_string()).collect(),
+                how: how.into(),
+                one_time_secret: true,
+            },
+        ))?;
         w.tx().execute(
             "INSERT INTO accounts(name, roles, password_hash, must_change, created_seq) VALUES (?1, ?2, ?3, 1, ?4)",
             rusqlite::params![name, serde_json::to_string(roles)?, hashed, seq],
@@ -234,6 +245,26 @@ pub fn authenticate(
     Ok(get(station, name)?.filter(|a| !a.disabled))
 }
 
+/// Whether `password` is what the account signs in with now.
+fn still_the_secret(station: &Station, name: &str, password: &str) -> anyhow::Result<bool> {
+    let stored: Option<String> = station
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT password_hash FROM accounts WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(stored.is_some_and(|h| {
+        PasswordHash::new(&h).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    }))
+}
+
 /// Sets a new password for `name`; the account itself (knowing its current one) or an admin.
 pub fn set_password(station: &Station, by: &Account, name: &str, new: &str) -> anyhow::Result<()> {
     if by.name != name {
@@ -242,13 +273,25 @@ pub fn set_password(station: &Station, by: &Account, name: &str, new: &str) -> a
     if new.chars().count() < 12 {
         return Err(usage!("a password needs 12 characters or more"));
     }
+    if by.name == name && still_the_secret(station, name, new)? {
+        // A one-time secret was seen by whoever issued it: kept as the password, they could
+        // sign in as this account.
+        return Err(usage!(
+            "the new password must differ from the current one (a one-time secret can never become the password)"
+        ));
+    }
     let hashed = hash(new)?;
     // Set by an admin for someone else, it is a new one-time secret: the owner changes it.
     let must_change = by.name != name;
     station.ledger().write(|w| {
-        let seq = w.append(NewEvent::new(EventKind::AccountChanged, &by.name).detail(json!({
-            "account": name, "change": "password", "one_time_secret": must_change,
-        })))?;
+        let seq = w.append(NewEvent::new(EventKind::AccountChanged, &by.name).typed(
+            &AccountChangedDetail {
+                account: name.into(),
+                change: "password".into(),
+                one_time_secret: Some(must_change),
+                roles: None,
+            },
+        ))?;
         let n = w.tx().execute(
             "UPDATE accounts SET password_hash = ?2, must_change = ?3 WHERE name = ?1 AND disabled_seq IS NULL",
             rusqlite::params![name, hashed, must_change],
@@ -267,17 +310,24 @@ pub fn set_roles(
     roles: &[Role],
 ) -> anyhow::Result<()> {
     by.require(Act::ManageAccounts)?;
+    if by.name == name {
+        // An admin giving itself the approver role would be both people of a two-person rule.
+        return Err(usage!("nobody changes their own roles: another admin does"));
+    }
     if roles.is_empty() {
         return Err(usage!(
             "an account needs at least one role; disable it instead"
         ));
     }
     station.ledger().write(|w| {
-        w.append(
-            NewEvent::new(EventKind::AccountChanged, &by.name).detail(json!({
-                "account": name, "change": "roles", "roles": roles,
-            })),
-        )?;
+        w.append(NewEvent::new(EventKind::AccountChanged, &by.name).typed(
+            &AccountChangedDetail {
+                account: name.into(),
+                change: "roles".into(),
+                one_time_secret: None,
+                roles: Some(roles.iter().map(|r| r.as_str().to_string()).collect()),
+            },
+        ))?;
         let n = w.tx().execute(
             "UPDATE accounts SET roles = ?2 WHERE name = ?1 AND disabled_seq IS NULL",
             rusqlite::params![name, serde_json::to_string(roles)?],
@@ -301,17 +351,45 @@ pub fn disable(station: &Station, by: &Account, name: &str, reason: &str) -> any
         return Err(usage!("disabling an account needs a reason"));
     }
     station.ledger().write(|w| {
-        let seq = w.append(
-            NewEvent::new(EventKind::AccountDisabled, &by.name).detail(json!({
-                "account": name, "reason": reason,
-            })),
-        )?;
+        let seq = w.append(NewEvent::new(EventKind::AccountDisabled, &by.name).typed(
+            &AccountDisabledDetail {
+                account: name.into(),
+                reason: reason.into(),
+            },
+        ))?;
         let n = w.tx().execute(
             "UPDATE accounts SET disabled_seq = ?2 WHERE name = ?1 AND disabled_seq IS NULL",
             rusqlite::params![name, seq],
         )?;
         if n == 0 {
             return Err(usage!("no active account '{name}'"));
+        }
+        // What a disabled approver approved and was not used yet stops counting, on the record.
+        let people = crate::ledger::replay::people(w.tx())?;
+        let requests: Vec<i64> = people
+            .approvals
+            .iter()
+            .filter(|a| {
+                a.decided_by.as_deref() == Some(name)
+                    && a.approved == Some(true)
+                    && !a.used
+                    && a.voided_seq.is_none()
+            })
+            .map(|a| a.id)
+            .collect();
+        if !requests.is_empty() {
+            let voided = w.append(NewEvent::new(EventKind::ApprovalsVoided, &by.name).typed(
+                &ApprovalsVoidedDetail {
+                    approver: name.into(),
+                    requests: requests.clone(),
+                },
+            ))?;
+            for id in requests {
+                w.tx().execute(
+                    "UPDATE approvals SET voided_seq = ?2 WHERE id = ?1",
+                    rusqlite::params![id, voided],
+                )?;
+            }
         }
         Ok(())
     })

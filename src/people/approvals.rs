@@ -10,9 +10,9 @@ use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::{parse_stamp, stamp};
 use crate::usage;
+use camdock_record::detail::{ApprovalDecidedDetail, ApprovalRequestedDetail, ApprovalUsedDetail};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
-use serde_json::json;
 
 /// What an approval lets its asker do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -57,6 +57,9 @@ pub struct Approval {
     pub approved: Option<bool>,
     pub expires_at: Option<String>,
     pub used: bool,
+    /// What the approver approved: the clips the act may touch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clips: Option<Vec<String>>,
 }
 
 const SELECT: &str = "SELECT a.id, a.act, a.sha256, a.case_name, a.reason, a.requested_by, r.at, a.decided_by, a.approved, a.expires_at, a.used_at IS NOT NULL
@@ -75,6 +78,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
         approved: r.get(8)?,
         expires_at: r.get(9)?,
         used: r.get(10)?,
+        clips: None,
     })
 }
 
@@ -99,7 +103,9 @@ pub fn list(station: &Station, who: &Account) -> anyhow::Result<Vec<Approval>> {
     Ok(v)
 }
 
-/// Asks for an approval; returns its id.
+/// Asks for an approval; returns its id. The request names exactly what the act will touch: the
+/// clip, or the clips the case has now (an export of the case later does exactly those), or for
+/// a purge the list its dry run gives now; and how many copies an export makes.
 pub fn request(
     station: &Station,
     by: &Account,
@@ -107,6 +113,7 @@ pub fn request(
     sha256: Option<&str>,
     case: Option<&str>,
     reason: &str,
+    copies: u32,
 ) -> anyhow::Result<i64> {
     by.require(Act::RequestAccess)?;
     if reason.trim().is_empty() {
@@ -130,6 +137,41 @@ pub fn request(
             act.as_str()
         ));
     }
+    if copies == 0 || (copies > 1 && act != Use::Export) {
+        return Err(usage!(
+            "only an export makes more than one copy, and every act at least one"
+        ));
+    }
+    let clips: Vec<String> = match (sha256, case) {
+        (Some(s), _) => vec![s.to_string()],
+        (None, Some(c)) => crate::custody::tags::clips_of_case(station, c)?,
+        (None, None) => crate::custody::retention::purge(
+            station,
+            chrono::Utc::now(),
+            true,
+            &crate::custody::retention::Approval {
+                actor: &by.name,
+                approved_by: "nobody (a dry run)",
+                reason,
+            },
+            None,
+        )?
+        .purged
+        .into_iter()
+        .map(|c| c.sha256)
+        .collect(),
+    };
+    if clips.is_empty() {
+        return Err(usage!(
+            "nothing to {}: {}",
+            act.as_str(),
+            if case.is_some() {
+                "the case has no clip"
+            } else {
+                "no clip's retention has ended"
+            }
+        ));
+    }
     station.ledger().write(|w| {
         let seq = w.append({
             let e = NewEvent::new(EventKind::ApprovalRequested, &by.name);
@@ -137,7 +179,13 @@ pub fn request(
                 Some(s) => e.clip(s),
                 None => e,
             };
-            e.detail(json!({ "act": act.as_str(), "case": case, "reason": reason }))
+            e.typed(&ApprovalRequestedDetail {
+                act: act.as_str().into(),
+                case: case.map(Into::into),
+                reason: reason.into(),
+                clips: Some(clips),
+                copies: Some(copies),
+            })
         })?;
         w.tx().execute(
             "INSERT INTO approvals(act, sha256, case_name, reason, requested_by, requested_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -177,10 +225,15 @@ pub fn decide(
             Some(s) => e.clip(s),
             None => e,
         };
-        let seq = w.append(e.detail(json!({
-            "request": id, "act": a.act, "case": a.case, "requested_by": a.requested_by,
-            "approved": approve, "note": note, "expires_at": expires,
-        })))?;
+        let seq = w.append(e.typed(&ApprovalDecidedDetail {
+            request: id,
+            act: a.act.clone(),
+            case: a.case.clone(),
+            requested_by: a.requested_by.clone(),
+            approved: approve,
+            note: note.into(),
+            expires_at: expires.clone(),
+        }))?;
         let n = w.tx().execute(
             "UPDATE approvals SET decided_by = ?2, approved = ?3, decided_seq = ?4, expires_at = ?5 WHERE id = ?1 AND decided_seq IS NULL",
             rusqlite::params![id, by.name, approve, seq, expires],
@@ -194,17 +247,52 @@ pub fn decide(
     Ok(get(station, id)?.expect("just decided"))
 }
 
-/// The approval `id` if it lets `who` do `act` to clip `sha256` (or case `case`) now; else a
-/// refusal naming what is missing.
+/// What an act touches, to be matched against what was approved.
+#[derive(Clone, Debug, Default)]
+pub struct Target<'a> {
+    pub clip: Option<&'a str>,
+    pub case: Option<&'a str>,
+    /// Every clip the act will touch (one for a view or a copy; a case's clips; a purge's list).
+    pub clips: Vec<String>,
+    pub copies: u32,
+}
+
+impl<'a> Target<'a> {
+    /// One clip, once.
+    pub fn clip(sha256: &'a str) -> Target<'a> {
+        Target {
+            clip: Some(sha256),
+            case: None,
+            clips: vec![sha256.to_string()],
+            copies: 1,
+        }
+    }
+}
+
+/// The approval `id` if it lets `who` do `act` to `target` now; else a refusal naming what is
+/// missing. Read from the events (`ledger::replay::people`), not the `approvals` row: a row edited
+/// behind the chain (a use cleared, a refusal turned into an approval) changes nothing here.
 pub fn check(
     station: &Station,
     who: &Account,
     id: i64,
     act: Use,
-    sha256: Option<&str>,
-    case: Option<&str>,
+    target: &Target<'_>,
 ) -> anyhow::Result<Approval> {
-    let a = get(station, id)?.ok_or_else(|| usage!("no approval #{id}"))?;
+    judge(station.ledger().conn(), who, id, act, target)
+}
+
+fn judge(
+    conn: &rusqlite::Connection,
+    who: &Account,
+    id: i64,
+    act: Use,
+    target: &Target<'_>,
+) -> anyhow::Result<Approval> {
+    let people = crate::ledger::replay::people(conn)?;
+    let a = people
+        .approval(id)
+        .ok_or_else(|| usage!("no approval #{id}"))?;
     let refuse = |why: &str| {
         Err(usage!(
             "approval #{id} does not allow this {}: {why}",
@@ -220,17 +308,43 @@ pub fn check(
     if a.act != act.as_str() {
         return refuse(&format!("it is for a {}", a.act));
     }
-    let covers = match (sha256, &a.sha256, case, &a.case) {
+    let names = match (target.clip, &a.sha256, target.case, &a.case) {
         (Some(s), Some(t), _, _) => s == t,
         (_, _, Some(c), Some(d)) => c == d,
-        (Some(s), None, _, Some(d)) => crate::custody::tags::clips_of_case(station, d)?
-            .iter()
-            .any(|x| x == s),
+        (Some(s), None, _, Some(_)) => a.clips.as_ref().is_some_and(|l| l.iter().any(|x| x == s)),
         (None, None, None, None) => act == Use::Purge,
         _ => false,
     };
-    if !covers {
+    if !names {
         return refuse("it names another clip or case");
+    }
+    // The act does exactly what was approved: the clips shown to the approver, no more.
+    if let Some(approved) = &a.clips {
+        let extra: Vec<&String> = target
+            .clips
+            .iter()
+            .filter(|c| !approved.contains(c))
+            .collect();
+        if !extra.is_empty() {
+            return refuse(&format!(
+                "{} clip(s) were not in what was approved ({} clip(s)), first {}",
+                extra.len(),
+                approved.len(),
+                extra[0]
+            ));
+        }
+    }
+    if target.copies > a.copies.unwrap_or(1) {
+        return refuse(&format!(
+            "it approved {} cop{}, not {}",
+            a.copies.unwrap_or(1),
+            if a.copies.unwrap_or(1) == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            target.copies
+        ));
     }
     match a.approved {
         None => return refuse("it is not decided yet"),
@@ -241,6 +355,12 @@ pub fn check(
             ));
         }
         Some(true) => {}
+    }
+    if a.voided_seq.is_some() {
+        return refuse(&format!(
+            "its approver {} was disabled before it was used",
+            a.decided_by.clone().unwrap_or_default()
+        ));
     }
     let expired = a
         .expires_at
@@ -256,28 +376,53 @@ pub fn check(
     if act.once() && a.used {
         return refuse("it was used already");
     }
-    Ok(a)
+    Ok(Approval {
+        id: a.id,
+        act: a.act.clone(),
+        sha256: a.sha256.clone(),
+        case: a.case.clone(),
+        reason: a.reason.clone(),
+        requested_by: a.requested_by.clone(),
+        requested_at: String::new(),
+        decided_by: a.decided_by.clone(),
+        approved: a.approved,
+        expires_at: a.expires_at.clone(),
+        used: a.used,
+        clips: a.clips.clone(),
+    })
 }
 
-/// Spends a once-only approval just before its act: an act that then fails has spent it (ask
-/// again), never the other way round, so one approval is never two copies.
+/// Spends a once-only approval just before its act, on the record (`approval-used`): an act that
+/// then fails has spent it (ask again), never the other way round, so one approval is never two
+/// copies.
 pub fn spend(
     station: &Station,
     who: &Account,
     id: i64,
     act: Use,
-    sha256: Option<&str>,
-    case: Option<&str>,
+    target: &Target<'_>,
 ) -> anyhow::Result<Approval> {
-    let a = check(station, who, id, act, sha256, case)?;
-    if act.once() {
-        let n = station.ledger().conn().execute(
-            "UPDATE approvals SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL",
-            rusqlite::params![id, stamp(chrono::Utc::now())],
-        )?;
-        if n == 0 {
-            return Err(usage!("approval #{id} was used already"));
-        }
+    if !act.once() {
+        return check(station, who, id, act, target);
     }
-    Ok(a)
+    station.ledger().write(|w| {
+        // Checked inside the write lock: two spends of one approval cannot both pass.
+        let a = judge(w.tx(), who, id, act, target)?;
+        w.append({
+            let e = NewEvent::new(EventKind::ApprovalUsed, &who.name);
+            let e = match &a.sha256 {
+                Some(s) => e.clip(s),
+                None => e,
+            };
+            e.typed(&ApprovalUsedDetail {
+                request: id,
+                act: act.as_str().into(),
+            })
+        })?;
+        w.tx().execute(
+            "UPDATE approvals SET used_at = ?2 WHERE id = ?1",
+            rusqlite::params![id, stamp(w.now())],
+        )?;
+        Ok(a)
+    })
 }

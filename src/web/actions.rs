@@ -184,6 +184,8 @@ pub struct RequestForm {
     clip: Option<String>,
     case: Option<String>,
     reason: String,
+    #[serde(default)]
+    copies: Option<u32>,
 }
 
 pub async fn request(
@@ -202,6 +204,7 @@ pub async fn request(
             sha.as_deref(),
             f.case.as_deref(),
             &f.reason,
+            f.copies.unwrap_or(1),
         )?;
         approvals::get(&s.station, id)
     })
@@ -239,7 +242,7 @@ pub async fn start_viewing(
     let started = as_account(s, c, move |s, by| -> anyhow::Result<(String, Value)> {
         let a = approvals::get(&s.station, id)?.ok_or_else(|| crate::usage!("no approval #{id}"))?;
         let sha = a.sha256.clone().ok_or_else(|| crate::usage!("approval #{id} names a case, not a clip to watch"))?;
-        let a = approvals::check(&s.station, by, id, Use::View, Some(&sha), None)?;
+        let a = approvals::check(&s.station, by, id, Use::View, &approvals::Target::clip(&sha))?;
         custody::access::record_view(
             &s.station,
             &sha,

@@ -36,6 +36,10 @@ impl NewEvent {
         self.detail = detail;
         self
     }
+    /// A typed detail (`crate::detail`), stored as its JSON.
+    pub fn typed<T: Serialize>(self, detail: &T) -> Self {
+        self.detail(serde_json::to_value(detail).expect("event details serialise"))
+    }
 }
 
 /// One stored event: exactly the columns of `events`. Also one line of a ledger segment in the

@@ -67,6 +67,9 @@ event_kinds! {
     ApprovalRequested => "approval-requested",
     ApprovalDecided => "approval-decided",
     AttentionAcknowledged => "attention-acknowledged",
+    ApprovalUsed => "approval-used",
+    ApprovalsVoided => "approvals-voided",
+    CustodyTablesDiffer => "custody-tables-differ",
 }
 
 /// A name that is no event kind this station knows.

@@ -5,6 +5,8 @@
 
 pub mod chain;
 pub mod checkpoint;
+pub mod custody;
+pub mod detail;
 pub mod event;
 pub mod kind;
 pub mod segment;
