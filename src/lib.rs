@@ -19,6 +19,7 @@ pub mod media;
 pub mod notification;
 pub mod paths;
 pub mod people;
+pub mod printable;
 pub mod replica;
 pub mod simulate;
 pub mod station;

@@ -724,6 +724,58 @@ fn an_auditor_watches_a_clip_only_through_another_accounts_approval() {
         .cloned()
         .collect();
     assert_the_register_shows_the_chain(&about_clip);
+
+    // Every request is checked again: the approver disabled (the approval voided), the stream
+    // is refused, naming why; the viewer's password reset by an admin ends the viewer's session.
+    let content = |who: &Browser| {
+        http(
+            port,
+            "GET",
+            &format!("/api/v1/clips/{sha}/content"),
+            &[
+                ("Cookie", who.cookie.clone()),
+                ("Range", "bytes=0-99".into()),
+            ],
+            None,
+        )
+    };
+    assert_eq!(content(&auditor).status, 206);
+    let (code, _, err) = as_account(
+        &data,
+        Some(PASSWORD),
+        &[
+            "account",
+            "disable",
+            "approver",
+            "--reason",
+            "left the unit",
+            "--as",
+            "admin",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let lapsed = content(&auditor);
+    assert_eq!(lapsed.status, 403);
+    assert!(
+        String::from_utf8_lossy(&lapsed.body).contains("approver was disabled"),
+        "{}",
+        String::from_utf8_lossy(&lapsed.body)
+    );
+    assert_eq!(auditor.call("GET", "/api/v1/session", None).status, 200);
+    let (code, _, err) = as_account(
+        &data,
+        Some(PASSWORD),
+        &["account", "password", "auditor", "--as", "admin"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let ended = auditor.call("GET", "/api/v1/session", None);
+    assert_eq!(
+        ended.status,
+        401,
+        "{}",
+        String::from_utf8_lossy(&ended.body)
+    );
+    assert!(String::from_utf8_lossy(&ended.body).contains("account changed"));
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -750,6 +802,124 @@ fn sign_in_is_limited_after_five_failures() {
         .expect("the right password is refused too while limited");
     assert_eq!(limited.status, 429);
     assert!(limited.headers.to_lowercase().contains("retry-after"));
+}
+
+/// Forty sign-ins sent at once, one with the right password: each is counted before its
+/// password is checked, so no more than five are evaluated and the rest wait.
+#[test]
+fn sign_ins_sent_at_once_are_counted_before_the_hash() {
+    let s = Scratch::new();
+    let (data, _) = station_with_people(&s);
+    let (_d, port) = start(&s, &data);
+    let answers: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let tries: Vec<_> = (0..40)
+            .map(|i| {
+                scope.spawn(move || {
+                    let password = if i == 20 {
+                        PASSWORD
+                    } else {
+                        "guess guess guess"
+                    };
+                    match Browser::sign_in(port, "auditor", password) {
+                        Ok(_) => (200, String::new()),
+                        Err(a) => (a.status, String::from_utf8_lossy(&a.body).into_owned()),
+                    }
+                })
+            })
+            .collect();
+        tries.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let evaluated = answers
+        .iter()
+        .filter(|(s, _)| *s == 200 || *s == 401)
+        .count();
+    let waited = answers.iter().filter(|(s, _)| *s == 429).count();
+    assert!(
+        evaluated <= 5,
+        "{evaluated} passwords evaluated: {answers:?}"
+    );
+    assert_eq!(evaluated + waited, 40, "{answers:?}");
+}
+
+/// What people type reaches a terminal escaped; a camera is named by its grammar.
+#[test]
+fn typed_text_prints_escaped_and_cameras_are_named_by_their_grammar() {
+    let s = Scratch::new();
+    let (data, sha) = station_with_people(&s);
+    let (code, _, err) = as_account(
+        &data,
+        Some(PASSWORD),
+        &[
+            "approval",
+            "request",
+            "view",
+            "--clip",
+            &sha,
+            "--reason",
+            "court\u{1b}[2J\u{1b}[1;1Hall approved, sign here",
+            "--as",
+            "auditor",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = as_account(
+        &data,
+        Some(PASSWORD),
+        &["approval", "list", "--as", "approver"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "an escape reached the terminal: {out:?}"
+    );
+    assert!(out.contains("court\\x1B[2J"), "{out}");
+    let long = "7".repeat(5000);
+    for camera in ["../../etc/passwd", long.as_str(), "cam\u{1b}[31m", ""] {
+        let (code, _, err) = as_account(
+            &data,
+            Some(PASSWORD),
+            &[
+                "assign",
+                camera,
+                "--officer",
+                "100234",
+                "--by",
+                "equipment-manager",
+            ],
+        );
+        assert_eq!(code, 2, "{camera:.20}: {err}");
+        assert!(
+            err.contains("not a camera identifier") && !err.contains('\u{1b}'),
+            "{err}"
+        );
+    }
+    let (code, _, err) = as_account(
+        &data,
+        Some(PASSWORD),
+        &[
+            "assign",
+            "7700001",
+            "--officer",
+            "PC\u{1b}[2J",
+            "--by",
+            "equipment-manager",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    let (code, out, err) = as_account(
+        &data,
+        Some(PASSWORD),
+        &[
+            "assign",
+            "7700999",
+            "--officer",
+            "100234",
+            "--by",
+            "equipment-manager",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("not seen before"), "{out}");
 }
 
 /// Each state-changing CLI command, as each role: done or refused as the role table says; a name
@@ -1530,6 +1700,42 @@ fn approvals_bind_what_was_approved_and_edited_rows_change_no_decision() {
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("own roles"), "{err}");
+    let (code, _, err) = run(&[
+        "account", "add", "boss", "--role", "admin", "--role", "approver", "--as", "admin",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("admin role alone"), "{err}");
+    // An admin resets another's password: the station picks the secret, the admin cannot.
+    let reset = Command::new(bin())
+        .args([
+            "--data-dir",
+            d,
+            "account",
+            "password",
+            "auditor",
+            "--as",
+            "admin",
+        ])
+        .env("CAMDOCK_PASSWORD", PASSWORD)
+        .env("CAMDOCK_NEW_PASSWORD", "chosen-by-the-admin-1")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&reset.stdout);
+    assert!(
+        reset.status.success() && said.contains("(shown once): "),
+        "{said}"
+    );
+    assert!(!said.contains("chosen-by-the-admin-1"));
+    let (code, _, err) = as_account(
+        &data,
+        Some("chosen-by-the-admin-1"),
+        &["hold", &sha, "--reason", "x", "--actor", "auditor"],
+    );
+    assert_eq!(
+        code, 2,
+        "the admin's chosen password does not sign in: {err}"
+    );
+    assert!(err.contains("wrong account or password"), "{err}");
     let (code, out, err) = run(&[
         "account", "add", "temp", "--role", "officer", "--as", "admin",
     ]);

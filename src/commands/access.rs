@@ -3,6 +3,7 @@ use super::{OK, emit, open};
 use crate::config::Config;
 use crate::custody::access::{self, Access};
 use crate::people::approvals::{Target, Use};
+use crate::printable::text;
 use crate::usage;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -172,12 +173,14 @@ pub fn log(config: Config, data_dir: Option<&Path>, a: LogArgs) -> anyhow::Resul
                 "{}  {:<14} {:<16} {}  {}",
                 e.at,
                 e.kind,
-                e.actor,
+                text(&e.actor),
                 e.clip.as_deref().unwrap_or("-"),
-                e.detail
-                    .get("reason")
-                    .and_then(|r| r.as_str())
-                    .unwrap_or("")
+                text(
+                    e.detail
+                        .get("reason")
+                        .and_then(|r| r.as_str())
+                        .unwrap_or("")
+                )
             );
         }
         s

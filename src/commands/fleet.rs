@@ -1,6 +1,7 @@
 use super::{OK, emit, open};
 use crate::config::Config;
 use crate::people::Act;
+use crate::printable::text;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 use std::path::Path;
@@ -46,7 +47,14 @@ pub fn acknowledge(
     emit(
         a.json,
         &serde_json::json!({ "camera": a.camera, "code": a.code, "by": by, "seq": seq }),
-        |_| format!("camera {}: {} acknowledged by {by}\n", a.camera, a.code),
+        |_| {
+            format!(
+                "camera {}: {} acknowledged by {}\n",
+                text(&a.camera),
+                text(&a.code),
+                text(&by)
+            )
+        },
     )?;
     Ok(OK)
 }
@@ -61,7 +69,7 @@ pub fn run_fleet(config: Config, data_dir: Option<&Path>, a: FleetArgs) -> anyho
             let _ = writeln!(
                 s,
                 "{:<12} {:<8} battery {:>4}  clock {:>9}  {}",
-                c.camera,
+                text(&c.camera),
                 c.state,
                 c.battery_percent
                     .map(|b| format!("{b}%"))
@@ -69,11 +77,13 @@ pub fn run_fleet(config: Config, data_dir: Option<&Path>, a: FleetArgs) -> anyho
                 c.clock_offset_ms
                     .map(|o| format!("{:+.1}s", o as f64 / 1000.0))
                     .unwrap_or("-".into()),
-                c.attention
-                    .iter()
-                    .map(|a| a.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                text(
+                    &c.attention
+                        .iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
             );
         }
         let _ = writeln!(s, "{} camera(s)", fleet.len());
@@ -93,12 +103,12 @@ pub fn run_overdue(config: Config, data_dir: Option<&Path>, a: OverdueArgs) -> a
             let _ = writeln!(
                 s,
                 "{:<12} out since {}  ({:.1} h){}",
-                c.camera,
+                text(&c.camera),
                 c.out_since,
                 c.hours_out,
                 c.officer
                     .as_deref()
-                    .map(|o| format!("  officer {o}"))
+                    .map(|o| format!("  officer {}", text(o)))
                     .unwrap_or_default()
             );
         }

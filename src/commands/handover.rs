@@ -1,6 +1,7 @@
 use super::{OK, emit, open};
 use crate::config::Config;
 use crate::custody::handover;
+use crate::printable::text;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -27,11 +28,23 @@ pub struct HistoryArgs {
 pub fn assign(config: Config, data_dir: Option<&Path>, a: AssignArgs) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
     let by = super::people::actor(&station, a.by.as_deref(), crate::people::Act::AssignCamera)?;
-    let seq = handover::assign(&station, &a.camera, &a.officer, &by)?;
+    let assigned = handover::assign(&station, &a.camera, &a.officer, &by)?;
+    let seq = assigned.seq;
     emit(
         a.json,
         &serde_json::json!({ "camera": a.camera, "officer": a.officer, "seq": seq }),
-        |_| format!("camera {} assigned to officer {}\n", a.camera, a.officer),
+        |_| {
+            format!(
+                "camera {} assigned to officer {}{}\n",
+                text(&a.camera),
+                text(&a.officer),
+                if assigned.known {
+                    ""
+                } else {
+                    " (a camera this station has not seen before)"
+                }
+            )
+        },
     )?;
     Ok(OK)
 }
@@ -45,8 +58,8 @@ pub fn history(config: Config, data_dir: Option<&Path>, a: HistoryArgs) -> anyho
             let _ = writeln!(
                 s,
                 "{:<12} {:<10} out {}  in {}",
-                p.camera,
-                p.officer.as_deref().unwrap_or("-"),
+                text(&p.camera),
+                text(p.officer.as_deref().unwrap_or("-")),
                 p.checked_out_at,
                 p.checked_in_at.as_deref().unwrap_or("(still out)")
             );

@@ -10,6 +10,7 @@ use super::{OK, emit, open};
 use crate::config::Config;
 use crate::people::approvals::{self, Use};
 use crate::people::{Account, Act, Role, accounts};
+use crate::printable::text;
 use crate::station::Station;
 use crate::usage;
 use std::fmt::Write;
@@ -129,8 +130,9 @@ pub enum AccountCommand {
         #[arg(long = "role", required = true, value_name = "ROLE")]
         roles: Vec<String>,
     },
-    /// Set a password: your own (after a one-time secret), or as an admin a new one-time secret
-    /// for someone else. The new password: CAMDOCK_NEW_PASSWORD, or asked twice at a terminal.
+    /// Set your own password (after a one-time secret; the new one in CAMDOCK_NEW_PASSWORD, or
+    /// asked twice at a terminal), or as an admin reset someone else's: the station prints a fresh
+    /// one-time secret to hand over.
     Password { name: Option<String> },
     /// Change an account's roles.
     Roles {
@@ -179,10 +181,19 @@ pub fn account(config: Config, data_dir: Option<&Path>, a: AccountArgs) -> anyho
         }
         AccountCommand::Password { name } => {
             let by = by()?;
-            let name = name.unwrap_or_else(|| by.name.clone());
-            let new = new_password(&name)?;
-            accounts::set_password(&station, &by, &name, &new)?;
-            println!("password of '{name}' set");
+            match name.filter(|n| *n != by.name) {
+                Some(other) => {
+                    let secret = accounts::reset(&station, &by, &other)?;
+                    println!(
+                        "password of '{other}' reset; its one-time secret (shown once): {secret}"
+                    );
+                }
+                None => {
+                    let new = new_password(&by.name)?;
+                    accounts::set_password(&station, &by, &by.name, &new)?;
+                    println!("password of '{}' set", by.name);
+                }
+            }
         }
         AccountCommand::Roles { name, roles: r } => {
             accounts::set_roles(&station, &by()?, &name, &roles(&r)?)?;
@@ -284,9 +295,16 @@ pub fn approval_command(
             .clone()
             .or_else(|| x.case.clone().map(|c| format!("case {c}")))
             .unwrap_or_default();
+        // The reason, the case and the names are typed by people: printed so none can redraw
+        // what an approver reads before deciding.
         format!(
             "#{} {} {} by {}: {} — {}\n",
-            x.id, x.act, target, x.requested_by, x.reason, state
+            x.id,
+            x.act,
+            text(&target),
+            text(&x.requested_by),
+            text(&x.reason),
+            text(&state)
         )
     };
     match a.command {

@@ -17,13 +17,62 @@ pub struct Period {
     pub checked_in_at: Option<String>,
 }
 
+/// An assignment on the record: its event, and whether the camera was known to the station.
+#[derive(Debug)]
+pub struct Assigned {
+    pub seq: i64,
+    /// False: the station had never seen the camera (a new one, handed out before its first dock).
+    pub known: bool,
+}
+
+/// The longest camera identifier an assignment takes.
+const CAMERA_ID_MAX: usize = 64;
+
+/// A camera identifier as an equipment manager types it: 1–64 letters, digits, '-', '_', '.' or
+/// ':', beginning with a letter or digit (serials, `unknown-<volume>` names). Anything else (a
+/// path, an escape sequence, 5,000 characters) names no camera.
+pub fn valid_camera_id(camera: &str) -> Result<(), String> {
+    let ok = (1..=CAMERA_ID_MAX).contains(&camera.len())
+        && camera.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && camera
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{}' is not a camera identifier: 1-{CAMERA_ID_MAX} letters, digits, '-', '_', '.' or ':', beginning with a letter or digit",
+            crate::printable::text(&camera.chars().take(80).collect::<String>())
+        ))
+    }
+}
+
 /// Assigns a camera to an officer (the holder from now on); recorded as `camera-assigned`. A
 /// camera neither in its dock nor already out is checked out by the assignment: its time out (and
 /// the overdue clock) starts now, as an undock's would, so a camera handed out and never docked
 /// becomes overdue.
-pub fn assign(station: &Station, camera: &str, officer: &str, by: &str) -> anyhow::Result<i64> {
+pub fn assign(
+    station: &Station,
+    camera: &str,
+    officer: &str,
+    by: &str,
+) -> anyhow::Result<Assigned> {
+    valid_camera_id(camera).map_err(|e| crate::usage!("{e}"))?;
+    if officer.trim().is_empty()
+        || officer.chars().count() > 64
+        || officer.chars().any(char::is_control)
+    {
+        return Err(crate::usage!(
+            "an officer is named by 1-64 characters, none of them control characters"
+        ));
+    }
     let mut ledger = station.ledger();
     ledger.write(|w| {
+        let known: bool = w.tx().query_row(
+            "SELECT EXISTS(SELECT 1 FROM cameras WHERE camera = ?1)",
+            [camera],
+            |r| r.get(0),
+        )?;
         // (docked, out): a camera already out (undocked, or handed out before) changes hands in
         // the field; its time out started then, not now.
         let (docked, out): (bool, bool) = w
@@ -50,7 +99,7 @@ pub fn assign(station: &Station, camera: &str, officer: &str, by: &str) -> anyho
                last_undocked_at = CASE WHEN docked THEN last_undocked_at ELSE ?2 END",
             rusqlite::params![camera, now, officer],
         )?;
-        Ok(seq)
+        Ok(Assigned { seq, known })
     })
 }
 

@@ -261,6 +261,7 @@ pub fn check(conn: &Connection) -> Result<CustodyCheck, ReplayError> {
                     must_change: r.get(2)?,
                     created_seq: r.get(3)?,
                     disabled_seq: r.get(4)?,
+                    changed_seq: 0,
                 };
                 Ok((a.name.clone(), a))
             },

@@ -25,6 +25,10 @@ pub struct Account {
     pub disabled: bool,
     /// Signed in with a one-time secret: only a password change is allowed until then.
     pub must_change_password: bool,
+    /// The ledger event that last changed the account: a session signed in before a later one
+    /// (a password set or reset, roles changed, disabled — from the dashboard or the CLI) ends.
+    #[serde(skip)]
+    pub version: i64,
 }
 
 impl Account {
@@ -76,6 +80,24 @@ fn hash(password: &str) -> anyhow::Result<String> {
         .to_string())
 }
 
+/// An admin keeps the accounts and decides nothing on evidence: an account holding the admin
+/// role holds it alone (else one person could add an account and approve as it).
+fn valid_roles(roles: &[Role]) -> anyhow::Result<()> {
+    if roles.contains(&Role::Admin) && roles.len() > 1 {
+        return Err(usage!(
+            "an admin account holds the admin role alone (the admin decides nothing on evidence): give {} to another account",
+            roles_text(
+                &roles
+                    .iter()
+                    .copied()
+                    .filter(|r| *r != Role::Admin)
+                    .collect::<Vec<_>>()
+            )
+        ));
+    }
+    Ok(())
+}
+
 fn valid_name(name: &str) -> anyhow::Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -119,6 +141,7 @@ pub fn get(station: &Station, name: &str) -> anyhow::Result<Option<Account>> {
                     .collect::<Result<_, _>>()?,
                 disabled: a.disabled_seq.is_some(),
                 must_change_password: a.must_change,
+                version: a.changed_seq,
             })
         })
         .transpose()
@@ -168,6 +191,7 @@ pub fn create(
 ) -> anyhow::Result<String> {
     by.require(Act::ManageAccounts)?;
     valid_name(name)?;
+    valid_roles(roles)?;
     if roles.is_empty() {
         return Err(usage!(
             "an account needs at least one role ({})",
@@ -226,13 +250,18 @@ pub fn authenticate(
             |r| r.get(0),
         )
         .optional()?;
-    let decoy;
+    // An unknown name is checked against a decoy hash made once: one argon2 verification, as a
+    // known name costs (making the decoy at every call cost twice that, and told names apart).
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let phc = match &stored {
         Some(h) => h.as_str(),
-        None => {
-            decoy = hash("not an account")?;
-            decoy.as_str()
-        }
+        None => match DECOY.get() {
+            Some(d) => d.as_str(),
+            None => {
+                let made = hash("not an account")?;
+                DECOY.get_or_init(|| made).as_str()
+            }
+        },
     };
     let parsed = PasswordHash::new(phc)
         .map_err(|e| anyhow::anyhow!("account '{name}': stored hash unreadable: {e}"))?;
@@ -265,11 +294,33 @@ fn still_the_secret(station: &Station, name: &str, password: &str) -> anyhow::Re
     }))
 }
 
-/// Sets a new password for `name`; the account itself (knowing its current one) or an admin.
+/// Sets the account's own new password (the caller proved the current one).
 pub fn set_password(station: &Station, by: &Account, name: &str, new: &str) -> anyhow::Result<()> {
     if by.name != name {
-        by.require(Act::ManageAccounts)?;
+        // An admin who chose another's password could sign in as them and act as a second
+        // person: an admin resets, and the station picks the secret.
+        return Err(usage!(
+            "only '{name}' sets their own password; an admin resets it (`camdock account password {name} --as ADMIN`: a fresh one-time secret, chosen by the station)"
+        ));
     }
+    store_password(station, by, name, new)
+}
+
+/// Resets another account's password to a fresh random one-time secret (returned, shown once, to
+/// be handed over): it signs in only to choose a password, and can never become the password.
+pub fn reset(station: &Station, by: &Account, name: &str) -> anyhow::Result<String> {
+    by.require(Act::ManageAccounts)?;
+    if by.name == name {
+        return Err(usage!(
+            "an admin sets their own password, not resets it: `camdock account password --as {name}`"
+        ));
+    }
+    let secret = one_time_secret();
+    store_password(station, by, name, &secret)?;
+    Ok(secret)
+}
+
+fn store_password(station: &Station, by: &Account, name: &str, new: &str) -> anyhow::Result<()> {
     if new.chars().count() < 12 {
         return Err(usage!("a password needs 12 characters or more"));
     }
@@ -319,6 +370,7 @@ pub fn set_roles(
             "an account needs at least one role; disable it instead"
         ));
     }
+    valid_roles(roles)?;
     station.ledger().write(|w| {
         w.append(NewEvent::new(EventKind::AccountChanged, &by.name).typed(
             &AccountChangedDetail {

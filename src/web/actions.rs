@@ -79,8 +79,8 @@ pub async fn assign(
 ) -> Response {
     acting(s, c, move |s, by| {
         nonblank("an officer", &f.officer)?;
-        let seq = custody::handover::assign(&s.station, &camera, f.officer.trim(), &by.name)?;
-        Ok(json!({ "camera": camera, "officer": f.officer.trim(), "seq": seq }))
+        let a = custody::handover::assign(&s.station, &camera, f.officer.trim(), &by.name)?;
+        Ok(json!({ "camera": camera, "officer": f.officer.trim(), "seq": a.seq, "known_camera": a.known }))
     })
     .await
 }
@@ -270,7 +270,7 @@ pub async fn start_viewing(
     .await;
     match started {
         Ok((sha, facts)) => {
-            sessions.allow_watching(&caller, &sha);
+            sessions.allow_watching(&caller, &sha, id);
             Json(facts).into_response()
         }
         Err(r) => r,
@@ -284,11 +284,53 @@ pub async fn content(
     Path(sha): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !s.sessions.may_watch(&c, &sha) {
+    let Some(approval) = s.sessions.watching_under(&c, &sha) else {
         return refuse(
             StatusCode::FORBIDDEN,
             "start watching through an approval first (POST /api/v1/approvals/{id}/viewing)",
         );
+    };
+    // Checked at every request, and again every second while the bytes flow: the approval (not
+    // expired, voided or refused), the account (not disabled, its roles) and the session (not
+    // ended by a password or role change).
+    let recheck: Recheck = {
+        let (st, sessions, caller, sha) = (
+            s.station.clone(),
+            s.sessions.clone(),
+            c.clone(),
+            sha.clone(),
+        );
+        std::sync::Arc::new(move || -> Result<(), String> {
+            let (Some(token), Some(was)) = (caller.session_token(), caller.account.as_ref()) else {
+                return Err("not signed in".into());
+            };
+            if !sessions.stands(token, was.version) {
+                return Err("the session ended".into());
+            }
+            let now = accounts::get(&st, &was.name)
+                .map_err(|e| e.to_string())?
+                .ok_or("the account is gone")?;
+            if now.version != was.version {
+                return Err("the account changed since sign-in".into());
+            }
+            now.require(crate::people::Act::RequestAccess)
+                .map_err(|e| e.to_string())?;
+            approvals::check(
+                &st,
+                &now,
+                approval,
+                Use::View,
+                &approvals::Target::clip(&sha),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        })
+    };
+    let first = recheck.clone();
+    match tokio::task::spawn_blocking(move || first()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(why)) => return refuse(StatusCode::FORBIDDEN, &why),
+        Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
     let st = s.station.clone();
     let found = tokio::task::spawn_blocking(
@@ -310,13 +352,25 @@ pub async fn content(
         &path,
         &name,
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        recheck,
     )
     .await
 }
 
+/// The check a clip's bytes keep passing while they flow: Err says why they stop.
+type Recheck = std::sync::Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+
+/// How often a flowing clip is checked again: a lapse stops it within this long.
+const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One byte range of a file (RFC 9110 §14): `bytes=a-b`, `bytes=a-`, `bytes=-n`; the whole file
 /// without a Range header.
-async fn serve_range(path: &std::path::Path, name: &str, range: Option<&str>) -> Response {
+async fn serve_range(
+    path: &std::path::Path,
+    name: &str,
+    range: Option<&str>,
+    recheck: Recheck,
+) -> Response {
     use tokio::io::{AsyncReadExt, AsyncSeekExt};
     let Ok(mut file) = tokio::fs::File::open(path).await else {
         return refuse(StatusCode::NOT_FOUND, "the clip's file cannot be opened");
@@ -348,6 +402,32 @@ async fn serve_range(path: &std::path::Path, name: &str, range: Option<&str>) ->
     }
     let count = if len == 0 { 0 } else { end - start + 1 };
     let stream = tokio_util::io::ReaderStream::with_capacity(file.take(count), 256 * 1024);
+    let checked = std::sync::Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
+    let stream = futures_util::StreamExt::then(stream, move |chunk| {
+        let (recheck, checked) = (recheck.clone(), checked.clone());
+        async move {
+            let due = checked
+                .lock()
+                .map(|t| t.elapsed() >= RECHECK_EVERY)
+                .unwrap_or(true);
+            if due {
+                let verdict = tokio::task::spawn_blocking(move || recheck())
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                if let Err(why) = verdict {
+                    // The connection is cut mid-body: the player stops, and asking again is refused.
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::PermissionDenied,
+                        why,
+                    ));
+                }
+                if let Ok(mut t) = checked.lock() {
+                    *t = std::time::Instant::now();
+                }
+            }
+            chunk
+        }
+    });
     let mut r = Response::new(Body::from_stream(stream));
     let h = r.headers_mut();
     let mime = if name.to_ascii_lowercase().ends_with(".mp4") {

@@ -122,13 +122,15 @@ pub const ROUTES: &[(Method, &str, Need)] = &[
     ),
 ];
 
-/// A signed-in browser. `watching` holds the clips an approval lets it stream (registered once).
+/// A signed-in browser: the account as it was at sign-in (`version`, its last account event),
+/// and the clips it started watching, each under its approval (checked again at every request).
 struct Session {
     account: String,
+    version: i64,
     csrf: String,
     started: Instant,
     last_seen: Instant,
-    watching: Vec<String>,
+    watching: Vec<(String, i64)>,
 }
 
 /// A shift: a session ends this long after sign-in, or after an hour without a request.
@@ -162,6 +164,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The session's token, when signed in.
+    pub fn session_token(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
     /// Whether this caller may see or do `act`.
     pub fn may(&self, act: Act) -> bool {
         self.open || act.public() || self.account.as_ref().is_some_and(|a| a.may(act))
@@ -194,6 +201,12 @@ impl Sessions {
             return true;
         }
         let mut asked = self.last_asked.lock().unwrap_or_else(|p| p.into_inner());
+        // Another request may have found the first account while this one waited for the lock:
+        // without looking again it would take the station for one without accounts (found by
+        // forty sign-ins sent at once: one was answered as if no account existed).
+        if self.accounts_seen.load(Ordering::Relaxed) {
+            return true;
+        }
         if asked.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
             return false;
         }
@@ -210,24 +223,31 @@ impl Sessions {
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The account name and CSRF token of a live session (touching it).
-    fn find(&self, token: &str) -> Option<(String, String)> {
+    /// The account name, CSRF token and account version of a live session (touching it).
+    fn find(&self, token: &str) -> Option<(String, String, i64)> {
         let mut live = self.live();
         let now = Instant::now();
         live.retain(|_, s| now - s.started < SESSION_FOR && now - s.last_seen < IDLE_FOR);
         let s = live.get_mut(token)?;
         s.last_seen = now;
-        Some((s.account.clone(), s.csrf.clone()))
+        Some((s.account.clone(), s.csrf.clone(), s.version))
     }
 
-    fn start(&self, account: &str) -> (String, String) {
+    /// Whether the session still stands (not signed out, ended or expired) for this account as
+    /// it was at sign-in.
+    pub fn stands(&self, token: &str, version: i64) -> bool {
+        self.live().get(token).is_some_and(|s| s.version == version)
+    }
+
+    fn start(&self, account: &Account) -> (String, String) {
         let token = accounts::one_time_secret() + &accounts::one_time_secret();
         let csrf = accounts::one_time_secret();
         let now = Instant::now();
         self.live().insert(
             token.clone(),
             Session {
-                account: account.to_string(),
+                account: account.name.clone(),
+                version: account.version,
                 csrf: csrf.clone(),
                 started: now,
                 last_seen: now,
@@ -248,47 +268,59 @@ impl Sessions {
         self.live().retain(|_, s| s.account != account);
     }
 
-    pub fn allow_watching(&self, caller: &Caller, sha256: &str) {
+    pub fn allow_watching(&self, caller: &Caller, sha256: &str, approval: i64) {
         let Some(token) = &caller.session else { return };
         if let Some(s) = self.live().get_mut(token) {
-            s.watching.push(sha256.to_string());
+            s.watching.push((sha256.to_string(), approval));
         }
     }
 
-    pub fn may_watch(&self, caller: &Caller, sha256: &str) -> bool {
-        caller
-            .session
-            .as_ref()
-            .and_then(|t| {
-                self.live()
-                    .get(t)
-                    .map(|s| s.watching.iter().any(|w| w == sha256))
-            })
-            .unwrap_or(false)
+    /// The approval under which this session started watching the clip, if it did.
+    pub fn watching_under(&self, caller: &Caller, sha256: &str) -> Option<i64> {
+        let token = caller.session.as_ref()?;
+        self.live()
+            .get(token)?
+            .watching
+            .iter()
+            .rev()
+            .find(|(w, _)| w == sha256)
+            .map(|(_, id)| *id)
     }
 
-    /// Whether `keys` (the address, the account name) may try to sign in now.
-    fn throttled(&self, keys: &[String]) -> Option<Duration> {
+    /// Counts a password check against `keys` (the address, the account name) before it is
+    /// made: refused (with the wait) when the window is full. Counting first means forty checks
+    /// sent at once get five evaluated, not forty.
+    fn attempt(&self, keys: &[String]) -> Result<(), Duration> {
         let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        keys.iter()
+        // Made-up account names must not grow this without bound: forget windows that have passed.
+        if f.len() > 10_000 {
+            f.retain(|_, v| v.last().is_some_and(|t| now - *t < FAILURE_WINDOW));
+        }
+        let wait = keys
+            .iter()
             .filter_map(|k| {
                 let v = f.entry(k.clone()).or_default();
                 v.retain(|t| now - *t < FAILURE_WINDOW);
                 (v.len() >= FAILURES_ALLOWED).then(|| FAILURE_WINDOW - (now - v[0]))
             })
-            .max()
-    }
-
-    fn failed(&self, keys: &[String]) {
-        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        // Made-up account names must not grow this without bound: forget windows that have passed.
-        if f.len() > 10_000 {
-            let now = Instant::now();
-            f.retain(|_, v| v.last().is_some_and(|t| now - *t < FAILURE_WINDOW));
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
         }
         for k in keys {
-            f.entry(k.clone()).or_default().push(Instant::now());
+            f.entry(k.clone()).or_default().push(now);
+        }
+        Ok(())
+    }
+
+    /// The attempt was right: it does not count against the keys.
+    fn succeeded(&self, keys: &[String]) {
+        let mut f = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for k in keys {
+            if let Some(v) = f.get_mut(k) {
+                v.pop();
+            }
         }
     }
 }
@@ -391,7 +423,7 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
     let token = cookie_value(req.headers(), COOKIE);
     let found = token.as_deref().and_then(|t| state.sessions.find(t));
     let account = match &found {
-        Some((name, _)) => {
+        Some((name, _, _)) => {
             let st = state.station.clone();
             let name = name.clone();
             tokio::task::spawn_blocking(move || accounts::get(&st, &name))
@@ -403,6 +435,17 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
         }
         None => None,
     };
+    // The account changed since this sign-in (a password set or reset, roles, disabled; from the
+    // dashboard or the CLI): the session ends here, whatever it was doing.
+    if let (Some((name, _, version)), Some(a)) = (&found, &account)
+        && a.version != *version
+    {
+        state.sessions.end_all_of(name);
+        return gate_refuses(
+            StatusCode::UNAUTHORIZED,
+            "the account changed since this sign-in (password, roles or state): sign in again",
+        );
+    }
     let caller = Caller {
         account: account.clone(),
         session: account.as_ref().and(token),
@@ -459,29 +502,19 @@ pub async fn sign_in(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(form): Json<SignIn>,
 ) -> Response {
-    let keys = [
-        format!("ip:{}", masked(peer.ip())),
-        format!("account:{}", form.account),
-    ];
-    if let Some(wait) = state.sessions.throttled(&keys) {
-        let mut r = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many failed sign-ins: wait and try again",
-        );
-        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
+    let keys = attempt_keys(peer.ip(), &form.account);
+    if let Err(wait) = state.sessions.attempt(&keys) {
+        return too_many(wait);
     }
     let st = state.station.clone();
     let (name, password) = (form.account.clone(), form.password);
     let found =
         tokio::task::spawn_blocking(move || accounts::authenticate(&st, &name, &password)).await;
     let Ok(Ok(Some(account))) = found else {
-        state.sessions.failed(&keys);
         return refuse(StatusCode::UNAUTHORIZED, "wrong account or password");
     };
-    let (token, csrf) = state.sessions.start(&account.name);
+    state.sessions.succeeded(&keys);
+    let (token, csrf) = state.sessions.start(&account);
     let mut r = Json(whoami(&account, &csrf)).into_response();
     if let Some(v) = secret_cookie(
         COOKIE,
@@ -492,6 +525,22 @@ pub async fn sign_in(
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
+}
+
+fn too_many(wait: Duration) -> Response {
+    let mut r = refuse(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many failed password checks: wait and try again",
+    );
+    if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// The keys a password check counts against: the caller's address and the account name.
+fn attempt_keys(peer: IpAddr, account: &str) -> [String; 2] {
+    [format!("ip:{}", masked(peer)), format!("account:{account}")]
 }
 
 /// An IPv6 client is limited by its /64, which one machine usually holds whole.
@@ -523,7 +572,7 @@ pub async fn current(
         .session
         .as_deref()
         .and_then(|t| state.sessions.find(t))
-        .map(|f| f.1)
+        .map(|(_, csrf, _)| csrf)
         .unwrap_or_default();
     Json(whoami(account, &csrf)).into_response()
 }
@@ -551,6 +600,7 @@ pub struct NewPassword {
 /// the account end.
 pub async fn change_password(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     axum::Extension(caller): axum::Extension<Caller>,
     Json(form): Json<NewPassword>,
 ) -> Response {
@@ -558,6 +608,11 @@ pub async fn change_password(
         Ok(a) => a.clone(),
         Err(r) => return r,
     };
+    // The current password is a password check like a sign-in: it shares the sign-in's limit.
+    let keys = attempt_keys(peer.ip(), &account.name);
+    if let Err(wait) = state.sessions.attempt(&keys) {
+        return too_many(wait);
+    }
     let st = state.station.clone();
     let name = account.name.clone();
     let done = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
@@ -568,6 +623,10 @@ pub async fn change_password(
         Ok(true)
     })
     .await;
+    if matches!(done, Ok(Ok(true)) | Ok(Err(_))) {
+        // The current password was right (a refused new one is no guess).
+        state.sessions.succeeded(&keys);
+    }
     match done {
         Ok(Ok(true)) => {
             state.sessions.end_all_of(

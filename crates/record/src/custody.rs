@@ -81,6 +81,10 @@ pub struct AccountRow {
     pub must_change: bool,
     pub created_seq: i64,
     pub disabled_seq: Option<i64>,
+    /// The last event that changed the account (created, password, roles, disabled): a session
+    /// signed in before it is of an account that is no longer what it was. Not a table column.
+    #[serde(skip)]
+    pub changed_seq: i64,
 }
 
 /// An event the replay needs and cannot read: the record is not what this station writes.
@@ -201,6 +205,7 @@ impl Custody {
                         must_change: true,
                         created_seq: e.seq,
                         disabled_seq: None,
+                        changed_seq: e.seq,
                     },
                 );
             }
@@ -218,6 +223,7 @@ impl Custody {
                     ("password", _) => a.must_change = d.one_time_secret.unwrap_or(false),
                     (other, _) => return Err(unreadable(format!("a change of '{other}'"))),
                 }
+                a.changed_seq = e.seq;
             }
             EventKind::AccountDisabled => {
                 let d = read!(AccountDisabledDetail);
@@ -226,6 +232,7 @@ impl Custody {
                     .get_mut(&d.account)
                     .ok_or_else(|| unreadable(format!("no account '{}'", d.account)))?;
                 a.disabled_seq.get_or_insert(e.seq);
+                a.changed_seq = e.seq;
             }
             EventKind::ApprovalRequested => {
                 let d = read!(ApprovalRequestedDetail);
