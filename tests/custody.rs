@@ -839,3 +839,60 @@ fn a_signed_checkpoint_detects_a_truncated_or_rewritten_ledger_tail() {
         );
     }
 }
+
+/// The `_IMP` mark cleared in the table behind the chain: the purge that ordinary retention would
+/// allow is refused from the clip's events, and `verify` names the recording.
+#[test]
+fn an_important_mark_cleared_in_the_table_purges_nothing_early() {
+    let s = Scratch::new();
+    let data = s.join("data");
+    let station = station(&data);
+    let vol = s.join("cam");
+    camera(&vol, "1234567", 1);
+    let media = vol.join("DCIM/100MEDIA");
+    let clip = fs::read_dir(&media)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let marked = clip.with_file_name(
+        clip.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace(".MP4", "_IMP.MP4"),
+    );
+    fs::rename(&clip, &marked).unwrap();
+    station.ingest(&vol, &IngestOptions::default()).unwrap();
+    let sha: String = station
+        .ledger()
+        .conn()
+        .query_row("SELECT sha256 FROM clips", [], |r| r.get(0))
+        .unwrap();
+    rusqlite::Connection::open(data.join(camdock::station::LEDGER_FILE))
+        .unwrap()
+        .execute("UPDATE recordings SET important = 0", [])
+        .unwrap();
+    let err = retention::purge(
+        &station,
+        Utc::now() + Duration::days(400),
+        false,
+        &APPROVED,
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(&sha) && err.contains("marked it important"),
+        "{err}"
+    );
+    let verified = camdock::audit::verify::verify(&station).unwrap();
+    assert!(
+        verified.problems.iter().any(|p| p.kind == "custody"
+            && p.detail
+                .contains(&format!("recordings row {sha} (important)"))),
+        "{:?}",
+        verified.problems
+    );
+}

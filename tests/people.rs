@@ -1571,6 +1571,9 @@ fn approvals_bind_what_was_approved_and_edited_rows_change_no_decision() {
     ]);
     assert_eq!(code, 0, "{err}");
     let id = request_id(&out);
+    // The approver sees what is approved: the case's clips at the request.
+    let (_, listed, _) = run(&["approval", "list", "--as", "approver"]);
+    assert!(listed.contains("case C1 (1 clip(s))"), "{listed}");
     let (code, _, err) = run(&["approval", "approve", &id, "--as", "approver"]);
     assert_eq!(code, 0, "{err}");
     // The case grows after the approval: the export of the case is refused, naming the clip.

@@ -295,6 +295,12 @@ pub fn approval_command(
             .clone()
             .or_else(|| x.case.clone().map(|c| format!("case {c}")))
             .unwrap_or_default();
+        // What the approver approves: the clips named at the request, not what the case holds by
+        // the time the act is done.
+        let target = match &x.clips {
+            Some(clips) if x.sha256.is_none() => format!("{target} ({} clip(s))", clips.len()),
+            _ => target,
+        };
         // The reason, the case and the names are typed by people: printed so none can redraw
         // what an approver reads before deciding.
         format!(

@@ -201,7 +201,8 @@ pub struct PurgeReport {
 
 /// Refuses unless the clip's own events agree that it may go: stored when the table says, no
 /// hold on it or its cases, in no case.
-fn on_the_record(station: &Station, sha256: &str, stored_at: &str) -> anyhow::Result<()> {
+fn on_the_record(station: &Station, row: &Row) -> anyhow::Result<()> {
+    let (sha256, stored_at) = (row.sha256.as_str(), row.stored_at.as_str());
     let (custody, stored) = crate::ledger::replay::clip(station.ledger().conn(), sha256)?;
     let mut why = Vec::new();
     match stored {
@@ -211,6 +212,9 @@ fn on_the_record(station: &Station, sha256: &str, stored_at: &str) -> anyhow::Re
             s.stored_at, s.stored_seq
         )),
         Some(_) => {}
+    }
+    if custody.important_from.is_some() && custody.important.contains(sha256) && !row.important {
+        why.push("its camera marked it important (kept longer)".into());
     }
     if custody.held(sha256) {
         why.push("a hold is on it, or on a case it is in".into());
@@ -303,7 +307,7 @@ pub fn purge(
             report.not_approved.push(row.sha256);
             continue;
         }
-        on_the_record(station, &row.sha256, &row.stored_at)?;
+        on_the_record(station, &row)?;
         let candidate = PurgeCandidate {
             sha256: row.sha256,
             class,

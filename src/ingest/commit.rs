@@ -149,6 +149,7 @@ impl Ingestor<'_> {
                         "recorded_at": recorded_at.map(stamp),
                         "recorded_at_corrected": corrected.map(stamp),
                         "late": late,
+                        "important": ctx.important,
                     })),
             )?;
             if newly {

@@ -267,6 +267,23 @@ pub fn check(conn: &Connection) -> Result<CustodyCheck, ReplayError> {
             },
         )?,
     ));
+    // The important mark (a longer retention), where the events carry it.
+    if let Some(from) = custody.important_from {
+        differences.extend(compare(
+            Table::Recordings,
+            custody
+                .important
+                .iter()
+                .map(|sha| (format!("{sha} (important)"), true)),
+            rows(
+                &snapshot,
+                &format!(
+                    "SELECT DISTINCT sha256 FROM recordings WHERE important AND seq >= {from}"
+                ),
+                |r| Ok((format!("{} (important)", r.get::<_, String>(0)?), true)),
+            )?,
+        ));
+    }
     Ok(CustodyCheck {
         events_replayed,
         seconds: started.elapsed().as_secs_f64(),

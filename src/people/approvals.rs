@@ -83,11 +83,24 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
 }
 
 pub fn get(station: &Station, id: i64) -> anyhow::Result<Option<Approval>> {
-    Ok(station
+    let found = station
         .ledger()
         .conn()
         .query_row(&format!("{SELECT} WHERE a.id = ?1"), [id], row)
-        .optional()?)
+        .optional()?;
+    Ok(with_clips(station, found.into_iter().collect())?.pop())
+}
+
+/// Each approval with the clips its request named, from the events: what the approver approves.
+fn with_clips(station: &Station, mut list: Vec<Approval>) -> anyhow::Result<Vec<Approval>> {
+    if list.is_empty() {
+        return Ok(list);
+    }
+    let people = crate::ledger::replay::people(station.ledger().conn())?;
+    for a in &mut list {
+        a.clips = people.approval(a.id).and_then(|r| r.clips.clone());
+    }
+    Ok(list)
 }
 
 /// What `who` may see: an approver sees every request; anyone else their own.
@@ -100,7 +113,9 @@ pub fn list(station: &Station, who: &Account) -> anyhow::Result<Vec<Approval>> {
     let v = stmt
         .query_map(rusqlite::params![everyone, who.name], row)?
         .collect::<Result<_, _>>()?;
-    Ok(v)
+    drop(stmt);
+    drop(ledger);
+    with_clips(station, v)
 }
 
 /// Asks for an approval; returns its id. The request names exactly what the act will touch: the

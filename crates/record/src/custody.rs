@@ -105,6 +105,11 @@ pub struct Custody {
     pub case_clips: Vec<MembershipRow>,
     pub approvals: Vec<ApprovalRow>,
     pub accounts: BTreeMap<String, AccountRow>,
+    /// Clips a camera marked important (kept longer), by events that say so.
+    pub important: std::collections::BTreeSet<String>,
+    /// The first clip event that says whether its recording is important: from there on the
+    /// record decides the mark (events before it were written without it).
+    pub important_from: Option<i64>,
 }
 
 impl Custody {
@@ -130,6 +135,16 @@ impl Custody {
             ($t:ty) => {
                 serde_json::from_value::<$t>(detail(())?).map_err(|x| unreadable(x.to_string()))?
             };
+        }
+        if matches!(kind, EventKind::ClipStored | EventKind::ClipAlreadyStored) {
+            let mark: RecordingMark =
+                serde_json::from_str(&e.detail_json).map_err(|x| unreadable(x.to_string()))?;
+            if let Some(important) = mark.important {
+                self.important_from.get_or_insert(e.seq);
+                if important {
+                    self.important.insert(clip()?);
+                }
+            }
         }
         match kind {
             EventKind::ClipStored => {
@@ -337,6 +352,7 @@ pub enum Table {
     CaseClips,
     Approvals,
     Accounts,
+    Recordings,
 }
 
 impl std::fmt::Display for Table {
@@ -354,6 +370,7 @@ impl Table {
             Table::CaseClips => "case_clips",
             Table::Approvals => "approvals",
             Table::Accounts => "accounts",
+            Table::Recordings => "recordings",
         }
     }
 }

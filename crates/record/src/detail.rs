@@ -12,6 +12,14 @@ pub struct HoldDetail {
     pub reason: String,
 }
 
+/// What the replay reads of `clip-stored` and `clip-already-stored`: whether the camera marked
+/// the recording important (`_IMP`: kept longer). Absent in events written before it was recorded.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RecordingMark {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub important: Option<bool>,
+}
+
 /// `clip-tagged`: the clip joins `case` (if named); party and matter are descriptive.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TagDetail {
