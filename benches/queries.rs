@@ -35,8 +35,8 @@ fn median_ms(mut f: impl FnMut() -> usize) -> (f64, usize) {
 fn main() {
     let cameras = arg("--cameras", 1000);
     let per = arg("--clips-per-camera", 1000);
-    let dir =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-queries-{cameras}x{per}"));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("bench-queries-v2-{cameras}x{per}"));
     let path = dir.join("ledger.sqlite3");
     if !path.exists() {
         std::fs::create_dir_all(&dir).unwrap();
@@ -61,7 +61,16 @@ fn main() {
                             NewEvent::new(EventKind::ClipStored, "bench")
                                 .camera(&camera)
                                 .clip(&sha)
-                                .detail(json!({ "session": session, "bytes": 1000 })),
+                                // The detail as ingest writes it (its size counts for the
+                                // replay, which reads every clip event's mark).
+                                .detail(json!({
+                                    "session": session, "source": format!("DCIM/100MEDIA/{i:06}.MP4"),
+                                    "bytes": 1000, "blake3": sha, "checked": "read-back",
+                                    "store_path": format!("store/sha256/{}/{}/{sha}.mp4", &sha[..2], &sha[2..4]),
+                                    "immutable": "set", "officer": "100001", "sequence": i,
+                                    "recorded_at": "2026-01-01T08:00:00.000Z",
+                                    "recorded_at_corrected": null, "late": false, "important": false,
+                                })),
                         )?;
                         let store_path =
                             format!("store/sha256/{}/{}/{sha}.mp4", &sha[..2], &sha[2..4]);

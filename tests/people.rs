@@ -804,6 +804,42 @@ fn sign_in_is_limited_after_five_failures() {
     assert!(limited.headers.to_lowercase().contains("retry-after"));
 }
 
+/// The current password asked by a password change is a password check like a sign-in: it shares
+/// the sign-in's limit.
+#[test]
+fn a_password_change_shares_the_sign_in_limit() {
+    let s = Scratch::new();
+    let (data, _) = station_with_people(&s);
+    let (_d, port) = start(&s, &data);
+    let officer = Browser::sign_in(port, "officer", PASSWORD).unwrap();
+    let change = |current: &str| {
+        officer.call(
+            "POST",
+            "/api/v1/session/password",
+            Some(serde_json::json!({ "current": current, "new": "a brand new password 1" })),
+        )
+    };
+    for _ in 0..5 {
+        assert_eq!(change("guess guess guess").status, 403);
+    }
+    let limited = change(PASSWORD);
+    assert_eq!(
+        limited.status,
+        429,
+        "{}",
+        String::from_utf8_lossy(&limited.body)
+    );
+    assert!(limited.headers.to_lowercase().contains("retry-after"));
+    // And the sign-in of that account waits too.
+    assert_eq!(
+        Browser::sign_in(port, "officer", PASSWORD)
+            .err()
+            .unwrap()
+            .status,
+        429
+    );
+}
+
 /// Forty sign-ins sent at once, one with the right password: each is counted before its
 /// password is checked, so no more than five are evaluated and the rest wait.
 #[test]
@@ -1617,6 +1653,23 @@ fn approvals_bind_what_was_approved_and_edited_rows_change_no_decision() {
     assert!(err.contains("approved 1 copy"), "{err}");
     let (code, out, err) = export("one", "1");
     assert_eq!(code, 0, "{out}{err}");
+    // The export is on the record as the exporter's act, the approver named as approver.
+    let trail = json(&camdock(&["--data-dir", d, "custody", &sha, "--json"]).1);
+    let exported = trail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "clip-exported")
+        .cloned()
+        .unwrap();
+    assert_eq!(exported["actor"], "equipment-manager", "{exported}");
+    assert!(
+        exported["detail"]["approved_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("approver (approval #"),
+        "{exported}"
+    );
     let (code, _, err) = export("again", "1");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("used already"), "{err}");

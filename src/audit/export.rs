@@ -27,6 +27,9 @@ pub struct ExportRequest {
     /// The case named with `--case`, for the label.
     pub case: Option<String>,
     pub out: PathBuf,
+    /// Who exports: the account acting (the approver is named in the detail, never as actor of
+    /// an export they did not do).
+    pub actor: String,
     pub approved_by: String,
     pub reason: String,
     /// Identical packages to write (the rules: two copies of long-term evidence).
@@ -106,7 +109,7 @@ pub fn export(station: &Station, req: &ExportRequest) -> anyhow::Result<ExportRe
     station.ledger().write(|w| {
         for c in &chosen {
             w.append(
-                NewEvent::new(EventKind::ClipExported, &req.approved_by)
+                NewEvent::new(EventKind::ClipExported, &req.actor)
                     .camera(&c.camera)
                     .clip(&c.sha256)
                     .detail(json!({

@@ -38,7 +38,7 @@ pub struct Args {
 
 pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
-    let (approved_by, reason) = if crate::people::accounts::any(&station)? {
+    let (actor, approved_by, reason) = if crate::people::accounts::any(&station)? {
         let actor = super::people::actor(
             &station,
             a.actor.as_deref(),
@@ -82,12 +82,14 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             (None, None),
         )?
         .expect("with accounts an approval is required or refused");
-        (
-            format!("{}, exported by {actor}", granted.by),
-            granted.reason,
-        )
+        (actor, granted.by, granted.reason)
     } else {
-        require_approval(a.approved_by.as_deref(), a.reason.as_deref())?
+        let (by, why) = require_approval(a.approved_by.as_deref(), a.reason.as_deref())?;
+        let actor = a
+            .actor
+            .clone()
+            .unwrap_or_else(|| station.actor().to_string());
+        (actor, by, why)
     };
     let mut clips = a.clips;
     if let Some(case) = &a.case_name {
@@ -103,6 +105,7 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             clips,
             case: a.case_name,
             out: a.out,
+            actor,
             approved_by,
             reason,
             copies: a.copies,
