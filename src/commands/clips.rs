@@ -1,5 +1,6 @@
 use super::{OK, emit, open};
 use crate::config::Config;
+use crate::printable::text;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -31,7 +32,7 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                 "{}  {:>10} B  camera {}  {}  {}{}",
                 &c.sha256[..16],
                 c.bytes,
-                c.camera,
+                text(&c.camera),
                 c.recorded_at.as_deref().unwrap_or("-"),
                 integrity,
                 if c.late { "  LATE" } else { "" }

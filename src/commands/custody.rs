@@ -1,5 +1,6 @@
 use super::{OK, emit, open};
 use crate::config::Config;
+use crate::printable::text;
 use crate::usage;
 use serde_json::json;
 use std::fmt::Write;
@@ -27,8 +28,8 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                 e.seq,
                 e.at,
                 e.kind,
-                e.actor,
-                e.camera.as_deref().unwrap_or("")
+                text(&e.actor),
+                text(e.camera.as_deref().unwrap_or(""))
             );
         }
         s

@@ -1,6 +1,7 @@
 use super::{OK, PROBLEM, emit};
 use crate::config::Config;
 use crate::dock::daemon::STATUS_FILE;
+use crate::printable::text;
 use serde_json::Value;
 use std::fmt::Write;
 use std::path::Path;
@@ -46,8 +47,8 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             let _ = writeln!(
                 s,
                 "{}  camera {}  {}  {}/{} clips  {}/{} bytes{}",
-                slot["volume"].as_str().unwrap_or("?"),
-                slot["camera"].as_str().unwrap_or("?"),
+                text(slot["volume"].as_str().unwrap_or("?")),
+                text(slot["camera"].as_str().unwrap_or("?")),
                 slot["state"].as_str().unwrap_or("?"),
                 slot["clips_done"],
                 slot["clips_total"],
