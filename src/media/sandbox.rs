@@ -198,7 +198,18 @@ fn limit(cpu_seconds: u64) -> std::io::Result<()> {
         .map_err(std::io::Error::from)
     };
     set(Resource::As, MEMORY_LIMIT)?;
-    set(Resource::Cpu, cpu_seconds.max(1))?;
+    // The soft limit a second below the hard one: the kernel sends SIGXCPU at the soft limit
+    // (named "its CPU time limit") and SIGKILL at the hard one, but with the two equal it sends
+    // SIGKILL first, and a probe that spun out its time was reported as merely "killed" (seen in
+    // `./dev test`: tests/probe_wall.rs, the hanging probe, when the CPU limit beat the deadline).
+    setrlimit(
+        Resource::Cpu,
+        Rlimit {
+            current: Some(cpu_seconds.max(1)),
+            maximum: Some(cpu_seconds.max(1) + 1),
+        },
+    )
+    .map_err(std::io::Error::from)?;
     set(Resource::Fsize, 0)?;
     set(Resource::Nofile, 8)?;
     set(Resource::Core, 0)?;
