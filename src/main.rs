@@ -3,8 +3,7 @@ fn main() {
     let mut args = std::env::args();
     if args.nth(1).as_deref() == Some(camdock::media::sandbox::CHILD_COMMAND) {
         // The walled-off media probe (media/sandbox.rs): no config, no logging, nothing opened.
-        let cpu_seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(60);
-        std::process::exit(camdock::media::sandbox::run_child(cpu_seconds));
+        std::process::exit(camdock::media::sandbox::run_child());
     }
     std::process::exit(camdock::cli::main());
 }

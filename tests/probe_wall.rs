@@ -11,17 +11,22 @@ use std::time::{Duration, Instant};
 
 const FAULT: &str = camdock::media::sandbox::FAULT_ENV;
 
-/// `camdock probe-clip` on `clip`, as the station runs it, with an optional fault.
+/// `camdock probe-clip` given `clip` over its socket, as the station hands it one, with an
+/// optional fault; the socket then ends and the child exits.
 fn probe_child(clip: &Path, fault: Option<&str>) -> (Option<i32>, String) {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
     let mut cmd = Command::new(bin());
-    cmd.args(["probe-clip", "5"])
-        .stdin(std::fs::File::open(clip).unwrap())
+    cmd.arg("probe-clip")
+        .stdin(std::os::fd::OwnedFd::from(theirs))
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     if let Some(f) = fault {
         cmd.env(FAULT, f);
     }
-    let out = cmd.output().unwrap();
+    let child = cmd.spawn().unwrap();
+    camdock::media::sandbox::send_clip(&ours, &std::fs::File::open(clip).unwrap(), 5).unwrap();
+    drop(ours);
+    let out = child.wait_with_output().unwrap();
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -219,4 +224,42 @@ fn a_probe_that_hangs_is_stopped_and_the_daemon_docks_on() {
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
     let status = daemon.wait().unwrap();
     assert!(status.success(), "clean stop: {status:?}");
+}
+
+/// One probe child serves a card clip after clip; when it dies on one (a demuxer bug met
+/// mid-card), that clip's facts are "probe failed" and the next clip is probed by a fresh child.
+/// The fault crashes each child on its second clip: clip 2 failing shows clips 1 and 2 went to
+/// one child; clip 3 probed shows its replacement.
+#[test]
+fn a_probe_child_that_dies_mid_card_is_replaced_for_the_next_clip() {
+    let s = Scratch::new();
+    let vol = s.join("cam");
+    camera(&vol, "7171717", 3);
+    let data = s.join("data");
+    let out = Command::new(bin())
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "ingest",
+            vol.to_str().unwrap(),
+            "--json",
+        ])
+        .env(FAULT, "crash-on-second")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(json(&text)["stored"], 3, "{text}");
+    let (_, clips, _) = camdock(&["--data-dir", data.to_str().unwrap(), "clips", "--json"]);
+    let mut clips = json(&clips).as_array().unwrap().clone();
+    clips.sort_by_key(|c| c["source"].as_str().unwrap_or_default().to_string());
+    let integrity: Vec<&str> = clips
+        .iter()
+        .map(|c| c["media"]["integrity"].as_str().unwrap())
+        .collect();
+    assert_eq!(integrity, ["ok", "unknown", "ok"], "{clips:#?}");
+    assert_eq!(
+        clips[1]["media"]["problems"][0],
+        "probe failed: the probe was killed by signal 11 (a crash)"
+    );
 }

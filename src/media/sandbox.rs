@@ -1,31 +1,42 @@
 //! libav behind a wall. Probing a clip means parsing bytes that a camera, or whoever had the card,
 //! wrote, with C demuxers; a demuxer bug must never reach the process that holds the ledger, the
-//! store's immutable-flag capability and the station key. So the station probes each stored clip
-//! in a child process, `camdock probe-clip` (hidden), which:
+//! store's immutable-flag capability and the station key. So the station probes stored clips in a
+//! child process, `camdock probe-clip` (hidden), which:
 //!
-//! - gets the clip as its stdin, opened read-only by the parent, and no path to open;
+//! - gets each clip as a descriptor, opened read-only by the parent and passed over a socket (its
+//!   stdin) with the CPU seconds the clip may take, and no path to open;
 //! - lowers its limits first (address space, CPU time, no files written, few descriptors), then
-//!   installs a seccomp allow-list before libav parses a byte: read and seek, memory (never
-//!   executable), write to stdout and stderr only, exit. Every other call (open, socket, connect,
-//!   exec, fork, ptrace, …) fails with EPERM;
-//! - answers with one JSON line (`MediaFacts`) on stdout.
+//!   installs a seccomp allow-list before libav parses a byte: receive the next clip on its socket,
+//!   read and seek, close, memory (never executable), its own CPU limit, write to stdout and
+//!   stderr only, exit. Every other call (open, socket, connect, exec, fork, ptrace, …) fails with
+//!   EPERM;
+//! - answers each clip with one JSON line (`MediaFacts`) on stdout.
 //!
-//! A crash, a limit overrun, a hang (the parent's deadline) or an answer that does not parse makes
-//! the clip's media facts `unknown: probe failed (…)`. The clip is stored all the same; the ingest
-//! and the daemon go on.
+//! The child stays up (one per ingest session, on the thread that probes): it probes clip after
+//! clip, so a card of many short clips pays one process start, not one per clip (35–70 ms each:
+//! 2,000 tiny clips took 100 s of probe starts alone). Each clip gets its own CPU allowance (the
+//! soft limit raised by it before the clip); a crash, a limit overrun, a hang (the parent's
+//! deadline) or an answer that does not parse makes that clip's media facts `unknown: probe failed
+//! (…)`, and the next clip gets a fresh child. The clip is stored all the same; the ingest and the
+//! daemon go on.
 
 use super::probe::{MediaFacts, probe_input};
 use ffmpeg_next as ffmpeg;
-use std::io::Read;
+use std::cell::RefCell;
+use std::io::{BufRead, BufReader, IoSlice};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
 
 /// The hidden subcommand the child runs.
 pub const CHILD_COMMAND: &str = "probe-clip";
 /// Test-only: makes the child misbehave after its wall is up (`abort`, `crash`, `hang`, `escape`:
-/// try to open a file and a socket and report what happened).
+/// try to open a file and a socket and report what happened; `crash-on-second`: crash on the
+/// second clip a child probes, as a demuxer bug met mid-card would).
 pub const FAULT_ENV: &str = "CAMDOCK_PROBE_FAULT";
 /// Where the camdock binary is, for library users whose own executable is not camdock (tests).
 pub const HELPER_ENV: &str = "CAMDOCK_PROBE_HELPER";
@@ -33,6 +44,13 @@ pub const HELPER_ENV: &str = "CAMDOCK_PROBE_HELPER";
 /// The child's address-space limit: libav demuxing and opening decoders for stream facts needs a
 /// few tens of MiB; a runaway allocation stops here.
 const MEMORY_LIMIT: u64 = 1 << 30;
+/// The child's CPU time over its whole life (the hard limit; each clip's allowance is a soft limit
+/// below it). Probing a clip takes milliseconds: a child reaches this only by clips that each ran
+/// out their allowance, and each of those was killed (and the child replaced) at the time.
+const LIFETIME_CPU_SECONDS: u64 = 3600;
+/// A child is replaced after this many clips all the same, so nothing a long card's probes leave
+/// behind in it (libav's caches, a heap grown by one huge clip) accumulates for ever.
+const CLIPS_PER_CHILD: u64 = 1000;
 
 /// How long a probe may take: `base` (`media.probe_timeout`), plus a second for every 20 MiB (the
 /// probe reads every packet; 4 GiB take a few seconds here, and a slow station gets plenty of room).
@@ -50,71 +68,153 @@ fn helper() -> Option<PathBuf> {
     (name == "camdock" || name.starts_with("camdock.")).then_some(me)
 }
 
+/// Hands the child one clip: its descriptor (SCM_RIGHTS) and, as the message, the CPU seconds it
+/// may take. Public for the tests that talk to the child directly.
+pub fn send_clip(
+    socket: &UnixStream,
+    clip: &std::fs::File,
+    cpu_seconds: u64,
+) -> std::io::Result<()> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+    let fds = [clip.as_fd()];
+    let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    control.push(SendAncillaryMessage::ScmRights(&fds));
+    let allowance = cpu_seconds.to_le_bytes();
+    // NOSIGNAL: a child that died between clips (killed from outside) must cost an EPIPE here,
+    // never a SIGPIPE to the daemon (seen: the station's process killed by it).
+    sendmsg(
+        socket,
+        &[IoSlice::new(&allowance)],
+        &mut control,
+        SendFlags::NOSIGNAL,
+    )?;
+    Ok(())
+}
+
+/// A running child and the lines it answers with (read on a thread, so a deadline holds even if
+/// the child stalls mid-line).
+struct ProbeChild {
+    process: Child,
+    socket: UnixStream,
+    answers: Receiver<std::io::Result<String>>,
+    clips: u64,
+}
+
+impl ProbeChild {
+    fn start() -> Result<ProbeChild, String> {
+        let helper = helper()
+            .ok_or_else(|| format!("no camdock executable to probe in (set {HELPER_ENV})"))?;
+        let (ours, theirs) =
+            UnixStream::pair().map_err(|e| format!("cannot make the probe's socket: {e}"))?;
+        let mut process = Command::new(&helper)
+            .arg(CHILD_COMMAND)
+            .stdin(OwnedFd::from(theirs))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .env_clear()
+            .envs(std::env::var_os(FAULT_ENV).map(|v| (FAULT_ENV, v)))
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", helper.display()))?;
+        let stdout = process.stdout.take().expect("piped");
+        let (tx, answers) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(ProbeChild {
+            process,
+            socket: ours,
+            answers,
+            clips: 0,
+        })
+    }
+
+    /// One clip: its facts, or why the child failed on it (the child is then gone).
+    fn probe(&mut self, clip: &std::fs::File, deadline: Duration) -> Result<MediaFacts, String> {
+        self.clips += 1;
+        if let Err(e) = send_clip(&self.socket, clip, deadline.as_secs().max(1)) {
+            return Err(self.gone(format!("cannot hand it the clip: {e}")));
+        }
+        match self.answers.recv_timeout(deadline) {
+            Ok(Ok(line)) => serde_json::from_str(&line)
+                .map_err(|e| self.gone(format!("its answer does not parse: {e}"))),
+            Ok(Err(e)) => Err(self.gone(format!("its answer could not be read: {e}"))),
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.process.kill();
+                Err(self.gone(format!(
+                    "no answer within {} s; stopped",
+                    deadline.as_secs()
+                )))
+            }
+            Err(RecvTimeoutError::Disconnected) => Err(self.gone(String::new())),
+        }
+    }
+
+    /// The child ended (or was stopped): why, from its exit status when `why` is empty.
+    fn gone(&mut self, why: String) -> String {
+        let _ = self.process.kill();
+        let status = self.process.wait();
+        if !why.is_empty() {
+            return why;
+        }
+        match status {
+            Ok(s) => match s.signal() {
+                Some(sig) => format!(
+                    "the probe was killed by signal {sig} ({})",
+                    signal_name(sig)
+                ),
+                None => format!("the probe exited with {}", s.code().unwrap_or(-1)),
+            },
+            Err(e) => format!("cannot wait for the probe: {e}"),
+        }
+    }
+}
+
+impl Drop for ProbeChild {
+    fn drop(&mut self) {
+        // Between clips the child waits on its socket: it sees the end of it and exits.
+        let _ = rustix::net::shutdown(&self.socket, rustix::net::Shutdown::Both);
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+thread_local! {
+    /// This thread's probe child: an ingest session probes on its finisher thread, so each
+    /// session (and each dock at once) has its own, gone with the thread.
+    static CHILD: RefCell<Option<ProbeChild>> = const { RefCell::new(None) };
+}
+
 /// Probes `path` in a walled-off child process; never panics, never hangs past the deadline.
 pub fn probe_isolated(path: &Path, timeout: Duration) -> MediaFacts {
-    let Some(helper) = helper() else {
-        return MediaFacts::probe_failed(format!(
-            "no camdock executable to probe in (set {HELPER_ENV})"
-        ));
-    };
     let clip = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return MediaFacts::probe_failed(format!("cannot open the stored clip: {e}")),
     };
     let deadline = deadline_for(timeout, clip.metadata().map(|m| m.len()).unwrap_or(0));
-    let child = Command::new(&helper)
-        .arg(CHILD_COMMAND)
-        .arg(deadline.as_secs().max(1).to_string())
-        .stdin(clip)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .env_clear()
-        .envs(std::env::var_os(FAULT_ENV).map(|v| (FAULT_ENV, v)))
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) => {
-            return MediaFacts::probe_failed(format!("cannot start {}: {e}", helper.display()));
+    CHILD.with_borrow_mut(|slot| {
+        if slot.as_ref().is_some_and(|c| c.clips >= CLIPS_PER_CHILD) {
+            *slot = None;
         }
-    };
-    // The answer is a few hundred bytes: read it on a thread so the deadline below holds even
-    // if the child stalls mid-write.
-    let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut answer = Vec::new();
-        let _ = (&mut stdout).take(1 << 20).read_to_end(&mut answer);
-        answer
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if started.elapsed() > deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(format!(
-                    "no answer within {} s; stopped",
-                    deadline.as_secs()
-                ));
+        if slot.is_none() {
+            match ProbeChild::start() {
+                Ok(c) => *slot = Some(c),
+                Err(why) => return MediaFacts::probe_failed(why),
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => break Err(format!("cannot wait for the probe: {e}")),
         }
-    };
-    let answer = reader.join().unwrap_or_default();
-    match status {
-        Err(why) => MediaFacts::probe_failed(why),
-        Ok(s) if s.success() => serde_json::from_slice(&answer).unwrap_or_else(|e| {
-            MediaFacts::probe_failed(format!("its answer does not parse: {e}"))
-        }),
-        Ok(s) => MediaFacts::probe_failed(match s.signal() {
-            Some(sig) => format!(
-                "the probe was killed by signal {sig} ({})",
-                signal_name(sig)
-            ),
-            None => format!("the probe exited with {}", s.code().unwrap_or(-1)),
-        }),
-    }
+        let child = slot.as_mut().expect("started above");
+        match child.probe(&clip, deadline) {
+            Ok(facts) => facts,
+            Err(why) => {
+                *slot = None;
+                MediaFacts::probe_failed(why)
+            }
+        }
+    })
 }
 
 fn signal_name(sig: i32) -> &'static str {
@@ -128,46 +228,106 @@ fn signal_name(sig: i32) -> &'static str {
     }
 }
 
-/// The child: `camdock probe-clip <cpu seconds>`, the clip on stdin. Returns the exit code.
-pub fn run_child(cpu_seconds: u64) -> i32 {
-    if let Err(e) = limit(cpu_seconds) {
+/// The child: `camdock probe-clip`, its socket on stdin; probes clip after clip until the socket
+/// ends. Returns the exit code.
+pub fn run_child() -> i32 {
+    if let Err(e) = limit() {
         eprintln!("probe-clip: {e}");
         return 3;
     }
     super::init();
-    let io = match CustomIo::on_stdin() {
-        Ok(io) => io,
-        Err(e) => {
-            eprintln!("probe-clip: {e}");
-            return 3;
-        }
-    };
+    let fault = std::env::var(FAULT_ENV).unwrap_or_default();
     if let Err(e) = wall() {
         eprintln!("probe-clip: cannot install its seccomp filter: {e}");
         return 3;
     }
-    match std::env::var(FAULT_ENV).as_deref() {
-        Ok("abort") => std::process::abort(),
-        // SAFETY: none; this is the crash a demuxer bug would cause (a write through null).
-        Ok("crash") => unsafe { std::ptr::null_mut::<u8>().write_volatile(1) },
-        Ok("hang") => loop {
-            std::hint::spin_loop();
-        },
-        Ok("escape") => {
-            println!("{}", escape_attempts());
-            return 0;
+    let mut probed = 0u64;
+    loop {
+        let (clip, cpu_seconds) = match next_clip() {
+            Ok(Some(next)) => next,
+            Ok(None) => return 0,
+            Err(e) => {
+                eprintln!("probe-clip: {e}");
+                return 3;
+            }
+        };
+        if let Err(e) = allow_cpu(cpu_seconds) {
+            eprintln!("probe-clip: {e}");
+            return 3;
         }
-        _ => {}
+        probed += 1;
+        match fault.as_str() {
+            "abort" => std::process::abort(),
+            // SAFETY: none; this is the crash a demuxer bug would cause (a write through null).
+            "crash" => unsafe { std::ptr::null_mut::<u8>().write_volatile(1) },
+            "crash-on-second" if probed == 2 => unsafe {
+                std::ptr::null_mut::<u8>().write_volatile(1)
+            },
+            "hang" => loop {
+                std::hint::spin_loop();
+            },
+            "escape" => {
+                println!("{}", escape_attempts());
+                continue;
+            }
+            _ => {}
+        }
+        let facts = CustomIo::on(clip.as_raw_fd())
+            .map(CustomIo::probe)
+            .unwrap_or_else(MediaFacts::not_media);
+        println!(
+            "{}",
+            serde_json::to_string(&facts).expect("plain values serialise")
+        );
     }
-    let facts = match io.open() {
-        Ok(input) => probe_input(input),
-        Err(e) => MediaFacts::not_media(e),
-    };
-    println!(
-        "{}",
-        serde_json::to_string(&facts).expect("plain values serialise")
-    );
-    0
+}
+
+/// The next clip from the socket on stdin: its descriptor and CPU allowance; None at its end.
+fn next_clip() -> std::io::Result<Option<(OwnedFd, u64)>> {
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, recvmsg};
+    let stdin = std::io::stdin();
+    let mut allowance = [0u8; 8];
+    let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = RecvAncillaryBuffer::new(&mut space);
+    let got = recvmsg(
+        stdin.as_fd(),
+        &mut [std::io::IoSliceMut::new(&mut allowance)],
+        &mut control,
+        RecvFlags::CMSG_CLOEXEC,
+    )?;
+    if got.bytes == 0 {
+        return Ok(None);
+    }
+    let mut fd = None;
+    for message in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(mut fds) = message {
+            fd = fds.next();
+        }
+    }
+    match (fd, got.bytes) {
+        (Some(fd), 8) => Ok(Some((fd, u64::from_le_bytes(allowance)))),
+        _ => Err(std::io::Error::other("a request without a clip")),
+    }
+}
+
+/// This clip's CPU allowance: the soft limit `seconds` above what the child has used so far (the
+/// kernel sends SIGXCPU there), never above the lifetime's hard limit.
+fn allow_cpu(seconds: u64) -> std::io::Result<()> {
+    use rustix::process::{Resource, Rlimit, setrlimit};
+    // SAFETY: getrusage fills the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let used = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) as u64 + 1;
+    setrlimit(
+        Resource::Cpu,
+        Rlimit {
+            current: Some((used + seconds.max(1)).min(LIFETIME_CPU_SECONDS - 1)),
+            maximum: Some(LIFETIME_CPU_SECONDS),
+        },
+    )
+    .map_err(std::io::Error::from)
 }
 
 /// What a probe that a demuxer bug took over could still do: open a file, open a socket.
@@ -185,7 +345,9 @@ fn escape_attempts() -> String {
 }
 
 /// rlimits: bounded memory and CPU, no file may grow, no new descriptors beyond the few open.
-fn limit(cpu_seconds: u64) -> std::io::Result<()> {
+/// The CPU soft limit is each clip's (`allow_cpu`), a second below the hard one at most: the kernel
+/// sends SIGXCPU at the soft limit (named "its CPU time limit") and SIGKILL at the hard one.
+fn limit() -> std::io::Result<()> {
     use rustix::process::{Resource, Rlimit, setrlimit};
     let set = |r, n: u64| {
         setrlimit(
@@ -198,15 +360,11 @@ fn limit(cpu_seconds: u64) -> std::io::Result<()> {
         .map_err(std::io::Error::from)
     };
     set(Resource::As, MEMORY_LIMIT)?;
-    // The soft limit a second below the hard one: the kernel sends SIGXCPU at the soft limit
-    // (named "its CPU time limit") and SIGKILL at the hard one, but with the two equal it sends
-    // SIGKILL first, and a probe that spun out its time was reported as merely "killed" (seen in
-    // `./dev test`: tests/probe_wall.rs, the hanging probe, when the CPU limit beat the deadline).
     setrlimit(
         Resource::Cpu,
         Rlimit {
-            current: Some(cpu_seconds.max(1)),
-            maximum: Some(cpu_seconds.max(1) + 1),
+            current: Some(10),
+            maximum: Some(LIFETIME_CPU_SECONDS),
         },
     )
     .map_err(std::io::Error::from)?;
@@ -252,6 +410,18 @@ fn wall() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         rules.insert(call, vec![]);
     }
+    // The next clip arrives on the socket at stdin (fd 0) only; its descriptor is closed after it;
+    // the clip's CPU allowance is set on this process only (pid 0).
+    rules.insert(
+        libc::SYS_recvmsg,
+        vec![SeccompRule::new(vec![arg(0, Op::Eq, 0)?])?],
+    );
+    rules.insert(libc::SYS_close, vec![]);
+    rules.insert(libc::SYS_getrusage, vec![]);
+    rules.insert(
+        libc::SYS_prlimit64,
+        vec![SeccompRule::new(vec![arg(0, Op::Eq, 0)?])?],
+    );
     // abort() (libav's failed assertions) signals its own thread: allowed for this process only.
     for call in [libc::SYS_getpid, libc::SYS_gettid, libc::SYS_rt_sigaction] {
         rules.insert(call, vec![]);
@@ -285,20 +455,24 @@ fn wall() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// libav reading the clip from stdin (an open, read-only, seekable file) through read and lseek,
-/// so it never needs to open anything.
+/// libav reading the clip from its descriptor (open, read-only, seekable) through read and lseek,
+/// so it never needs to open anything. The descriptor is the callbacks' opaque pointer.
 struct CustomIo {
     context: *mut ffmpeg::ffi::AVFormatContext,
+    /// Ours to free: with custom I/O, closing the input leaves it (and its buffer) alone.
+    pb: *mut ffmpeg::ffi::AVIOContext,
 }
 
-const STDIN: libc::c_int = 0;
+fn fd_of(opaque: *mut libc::c_void) -> libc::c_int {
+    opaque as isize as libc::c_int
+}
 
-unsafe extern "C" fn read_stdin(
-    _: *mut libc::c_void,
+unsafe extern "C" fn read_fd(
+    opaque: *mut libc::c_void,
     buf: *mut u8,
     size: libc::c_int,
 ) -> libc::c_int {
-    let n = unsafe { libc::read(STDIN, buf.cast(), size.max(0) as usize) };
+    let n = unsafe { libc::read(fd_of(opaque), buf.cast(), size.max(0) as usize) };
     match n {
         0 => ffmpeg::ffi::AVERROR_EOF,
         n if n < 0 => -std::io::Error::last_os_error()
@@ -308,20 +482,21 @@ unsafe extern "C" fn read_stdin(
     }
 }
 
-unsafe extern "C" fn seek_stdin(_: *mut libc::c_void, offset: i64, whence: libc::c_int) -> i64 {
+unsafe extern "C" fn seek_fd(opaque: *mut libc::c_void, offset: i64, whence: libc::c_int) -> i64 {
+    let fd = fd_of(opaque);
     if whence & ffmpeg::ffi::AVSEEK_SIZE as libc::c_int != 0 {
-        let here = unsafe { libc::lseek(STDIN, 0, libc::SEEK_CUR) };
-        let size = unsafe { libc::lseek(STDIN, 0, libc::SEEK_END) };
-        unsafe { libc::lseek(STDIN, here, libc::SEEK_SET) };
+        let here = unsafe { libc::lseek(fd, 0, libc::SEEK_CUR) };
+        let size = unsafe { libc::lseek(fd, 0, libc::SEEK_END) };
+        unsafe { libc::lseek(fd, here, libc::SEEK_SET) };
         return size;
     }
     let whence = whence & !(ffmpeg::ffi::AVSEEK_FORCE as libc::c_int);
-    unsafe { libc::lseek(STDIN, offset, whence) }
+    unsafe { libc::lseek(fd, offset, whence) }
 }
 
 impl CustomIo {
-    /// Allocates the context before the wall goes up (allocation only; nothing is parsed yet).
-    fn on_stdin() -> Result<CustomIo, String> {
+    /// libav's contexts for reading `fd` (allocation only; nothing is parsed yet).
+    fn on(fd: libc::c_int) -> Result<CustomIo, String> {
         const BUFFER: usize = 64 * 1024;
         unsafe {
             let buffer = ffmpeg::ffi::av_malloc(BUFFER) as *mut u8;
@@ -329,10 +504,10 @@ impl CustomIo {
                 buffer,
                 BUFFER as libc::c_int,
                 0,
-                std::ptr::null_mut(),
-                Some(read_stdin),
+                fd as isize as *mut libc::c_void,
+                Some(read_fd),
                 None,
-                Some(seek_stdin),
+                Some(seek_fd),
             );
             let context = ffmpeg::ffi::avformat_alloc_context();
             if buffer.is_null() || pb.is_null() || context.is_null() {
@@ -340,12 +515,28 @@ impl CustomIo {
             }
             (*context).pb = pb;
             (*context).flags |= ffmpeg::ffi::AVFMT_FLAG_CUSTOM_IO as libc::c_int;
-            Ok(CustomIo { context })
+            Ok(CustomIo { context, pb })
         }
     }
 
+    /// The clip's media facts; frees every context after.
+    fn probe(self) -> MediaFacts {
+        let mut pb = self.pb;
+        let facts = match self.open() {
+            Ok(input) => probe_input(input),
+            Err(e) => MediaFacts::not_media(e),
+        };
+        // SAFETY: the input is closed (probe_input consumed it, or opening freed the context);
+        // the I/O context and its buffer (which libav may have replaced) are no one else's.
+        unsafe {
+            ffmpeg::ffi::av_freep((&raw mut (*pb).buffer).cast());
+            ffmpeg::ffi::avio_context_free(&mut pb);
+        }
+        facts
+    }
+
     /// Opens the clip as media: probes its format and reads its header (behind the wall).
-    fn open(self) -> Result<ffmpeg::format::context::Input, String> {
+    fn open(&self) -> Result<ffmpeg::format::context::Input, String> {
         let mut context = self.context;
         let r = unsafe {
             ffmpeg::ffi::avformat_open_input(
