@@ -1729,14 +1729,14 @@ fn approvals_bind_what_was_approved_and_edited_rows_change_no_decision() {
     let (code, _, err) = copy();
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("approver2 was disabled"), "{err}");
-    let (code, out, err) = run(&[
+    let (code, out_view, err) = run(&[
         "approval", "request", "view", "--clip", &sha, "--reason", "look", "--as", "auditor",
     ]);
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = run(&[
         "approval",
         "approve",
-        &request_id(&out),
+        &request_id(&out_view),
         "--as",
         "approver2",
     ]);
@@ -1747,8 +1747,33 @@ fn approvals_bind_what_was_approved_and_edited_rows_change_no_decision() {
         [],
     )
     .unwrap();
-    let (code, _, err) = run(&["approval", "approve", &request_id(&out), "--as", "auditor"]);
+    let (code, _, err) = run(&[
+        "approval",
+        "approve",
+        &request_id(&out_view),
+        "--as",
+        "auditor",
+    ]);
     assert_eq!(code, 2, "{err}");
+    // The newest request's row deleted by hand: the next request still gets the record's number
+    // (one more), never the deleted one's, so "#N" means the same request to the table and to
+    // the replay that decisions read.
+    let view_id: i64 = request_id(&out_view).parse().unwrap();
+    db.execute("DELETE FROM approvals WHERE id = ?1", [view_id])
+        .unwrap();
+    let (code, again, err) = run(&[
+        "approval",
+        "request",
+        "view",
+        "--clip",
+        &sha,
+        "--reason",
+        "look again",
+        "--as",
+        "auditor",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(request_id(&again), (view_id + 1).to_string(), "{again}");
     // One person, two roles: an admin does not give itself the approver role, and a one-time
     // secret (seen by the admin who issued it) cannot be kept as the password.
     let (code, _, err) = run(&[
@@ -1832,6 +1857,7 @@ fn approvals_bind_what_was_approved_and_edited_rows_change_no_decision() {
     for named in [
         &format!("approvals row #{id}"),
         &format!("approvals row #{copy_id}"),
+        &format!("approvals row #{view_id}"),
         "accounts row approver2",
         "accounts row auditor",
     ] {

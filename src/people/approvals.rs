@@ -10,6 +10,7 @@ use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::{parse_stamp, stamp};
 use crate::usage;
+use camdock_record::custody::ApprovalRow;
 use camdock_record::detail::{ApprovalDecidedDetail, ApprovalRequestedDetail, ApprovalUsedDetail};
 use rusqlite::OptionalExtension;
 use serde::Serialize;
@@ -202,11 +203,19 @@ pub fn request(
                 copies: Some(copies),
             })
         })?;
-        w.tx().execute(
-            "INSERT INTO approvals(act, sha256, case_name, reason, requested_by, requested_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![act.as_str(), sha256, case, reason, by.name, seq],
+        // The request's number is the one the replay gives it (the count of requests on the record
+        // up to it), not whatever rowid the table would pick: a row deleted by hand cannot make
+        // the table's #5 the record's #4. A row already holding the number fails the request.
+        let id: i64 = w.tx().query_row(
+            "SELECT count(*) FROM events WHERE kind = ?1",
+            [EventKind::ApprovalRequested.as_str()],
+            |r| r.get(0),
         )?;
-        Ok(w.tx().last_insert_rowid())
+        w.tx().execute(
+            "INSERT INTO approvals(id, act, sha256, case_name, reason, requested_by, requested_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            rusqlite::params![id, act.as_str(), sha256, case, reason, by.name, seq],
+        )?;
+        Ok(id)
     })
 }
 
@@ -391,20 +400,27 @@ fn judge(
     if act.once() && a.used {
         return refuse("it was used already");
     }
-    Ok(Approval {
-        id: a.id,
-        act: a.act.clone(),
-        sha256: a.sha256.clone(),
-        case: a.case.clone(),
-        reason: a.reason.clone(),
-        requested_by: a.requested_by.clone(),
-        requested_at: String::new(),
-        decided_by: a.decided_by.clone(),
-        approved: a.approved,
-        expires_at: a.expires_at.clone(),
-        used: a.used,
-        clips: a.clips.clone(),
-    })
+    Ok(Approval::from(a))
+}
+
+/// An approval as the events make it.
+impl From<&ApprovalRow> for Approval {
+    fn from(a: &ApprovalRow) -> Approval {
+        Approval {
+            id: a.id,
+            act: a.act.clone(),
+            sha256: a.sha256.clone(),
+            case: a.case.clone(),
+            reason: a.reason.clone(),
+            requested_by: a.requested_by.clone(),
+            requested_at: a.requested_at.clone(),
+            decided_by: a.decided_by.clone(),
+            approved: a.approved,
+            expires_at: a.expires_at.clone(),
+            used: a.used,
+            clips: a.clips.clone(),
+        }
+    }
 }
 
 /// Spends a once-only approval just before its act, on the record (`approval-used`): an act that
