@@ -6,8 +6,9 @@
 
 use camdock::ledger::projections::{ClipRow, RecordingRow};
 use camdock::ledger::{EventKind, Ledger, NewEvent};
+use camdock_record::detail::{CameraDockedDetail, CameraUndockedDetail, Checked, ClipStoredDetail};
+use camdock_record::facts::Immutability;
 use chrono::{Duration, Utc};
-use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -53,7 +54,10 @@ fn main() {
                     w.append(
                         NewEvent::new(EventKind::CameraDocked, "bench")
                             .camera(&camera)
-                            .detail(json!({ "session": session })),
+                            .typed(&CameraDockedDetail {
+                                session,
+                                ..Default::default()
+                            }),
                     )?;
                     for i in 0..per {
                         let sha = format!("{:064x}", cam * per + i);
@@ -63,14 +67,28 @@ fn main() {
                                 .clip(&sha)
                                 // The detail as ingest writes it (its size counts for the
                                 // replay, which reads every clip event's mark).
-                                .detail(json!({
-                                    "session": session, "source": format!("DCIM/100MEDIA/{i:06}.MP4"),
-                                    "bytes": 1000, "blake3": sha, "checked": "read-back",
-                                    "store_path": format!("store/sha256/{}/{}/{sha}.mp4", &sha[..2], &sha[2..4]),
-                                    "immutable": "set", "officer": "100001", "sequence": i,
-                                    "recorded_at": "2026-01-01T08:00:00.000Z",
-                                    "recorded_at_corrected": null, "late": false, "important": false,
-                                })),
+                                .typed(&ClipStoredDetail {
+                                    session,
+                                    source: format!("DCIM/100MEDIA/{i:06}.MP4"),
+                                    bytes: 1000,
+                                    blake3: Some(sha.clone()),
+                                    checked: Checked {
+                                        how: "read and hashed in full".into(),
+                                        ..Default::default()
+                                    },
+                                    store_path: format!(
+                                        "store/sha256/{}/{}/{sha}.mp4",
+                                        &sha[..2],
+                                        &sha[2..4]
+                                    ),
+                                    immutable: Some(Immutability::Set),
+                                    officer: Some("100001".into()),
+                                    sequence: Some(i as u32),
+                                    recorded_at: Some("2026-01-01T08:00:00.000Z".into()),
+                                    recorded_at_corrected: None,
+                                    late: false,
+                                    important: Some(false),
+                                }),
                         )?;
                         let store_path =
                             format!("store/sha256/{}/{}/{sha}.mp4", &sha[..2], &sha[2..4]);
@@ -102,7 +120,10 @@ fn main() {
                     w.append(
                         NewEvent::new(EventKind::CameraUndocked, "bench")
                             .camera(&camera)
-                            .detail(json!({ "session": session })),
+                            .typed(&CameraUndockedDetail {
+                                session,
+                                ..Default::default()
+                            }),
                     )?;
                     w.close_session(session)?;
                     w.camera_undocked(&camera)

@@ -7,7 +7,7 @@ use crate::keys::StationKey;
 use crate::ledger::{EventKind, Ledger, NewEvent};
 use crate::store::{ClipStore, LocalStore};
 use crate::usage;
-use serde_json::json;
+use camdock_record::detail::{CameraUndockedDetail, StagingCleanedDetail};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -95,10 +95,12 @@ impl Station {
                 files = removed.len(),
                 "removed half-written staging files left by a crash"
             );
-            self.ledger().append(NewEvent::new(EventKind::StagingCleaned, &self.config.station.id).detail(json!({
-                "removed": removed,
-                "note": "half-written copies from an interrupted run; none was ever counted as stored",
-            })))?;
+            self.ledger().append(NewEvent::new(EventKind::StagingCleaned, &self.config.station.id).typed(
+                &StagingCleanedDetail {
+                    removed: removed.iter().map(|r| r.to_string()).collect(),
+                    note: "half-written copies from an interrupted run; none was ever counted as stored".into(),
+                },
+            ))?;
         }
         Ok(())
     }
@@ -136,9 +138,12 @@ impl Station {
             w.append(
                 NewEvent::new(EventKind::CameraUndocked, &self.config.station.id)
                     .camera(&camera)
-                    .detail(json!({
-                        "session": session, "volume": volume, "how": why,
-                    })),
+                    .typed(&CameraUndockedDetail {
+                        session,
+                        volume: Some(volume.to_string()),
+                        how: Some(why.to_string()),
+                        ..Default::default()
+                    }),
             )?;
             w.close_session(session)?;
             w.camera_undocked(&camera)

@@ -31,6 +31,54 @@ fn the_guard_refuses_update_and_delete() {
     assert!(db.execute("DELETE FROM events WHERE seq = 1", []).is_err());
 }
 
+/// Every event's detail is of its kind's type (camdock_record::detail): a writer whose detail
+/// drifted (a field the type lacks, another kind's shape) is refused, and nothing is appended.
+#[test]
+fn a_detail_that_does_not_fit_its_kind_is_never_appended() {
+    use camdock::ledger::{EventKind, Ledger, NewEvent};
+    use camdock_record::detail::{CameraWipedDetail, HoldDetail};
+    let s = Scratch::new();
+    let mut ledger = Ledger::open(&s.join("ledger.db"), "station-test").unwrap();
+    #[derive(serde::Serialize)]
+    struct Drifted {
+        session: i64,
+        source: String,
+        officer_note: String,
+    }
+    let drifted = Drifted {
+        session: 1,
+        source: "DCIM/1.MP4".into(),
+        officer_note: "x".into(),
+    };
+    let e = ledger
+        .append(NewEvent::new(EventKind::CameraWiped, "t").typed(&drifted))
+        .unwrap_err();
+    assert!(
+        format!("{e:#}").contains("camera-wiped event's detail does not fit"),
+        "{e:#}"
+    );
+    let hold = HoldDetail {
+        case: None,
+        reason: "r".into(),
+    };
+    assert!(
+        ledger
+            .append(NewEvent::new(EventKind::CameraWiped, "t").typed(&hold))
+            .is_err()
+    );
+    assert_eq!(ledger.event_count().unwrap(), 0);
+    let fits = CameraWipedDetail {
+        session: 1,
+        source: "DCIM/1.MP4".into(),
+    };
+    assert_eq!(
+        ledger
+            .append(NewEvent::new(EventKind::CameraWiped, "t").typed(&fits))
+            .unwrap(),
+        1
+    );
+}
+
 #[test]
 fn an_edited_event_breaks_the_chain_at_that_event() {
     let s = Scratch::new();

@@ -14,6 +14,7 @@ use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::stamp;
 use crate::usage;
+use camdock_record::detail::ClipExportedDetail;
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
@@ -112,14 +113,14 @@ pub fn export(station: &Station, req: &ExportRequest) -> anyhow::Result<ExportRe
                 NewEvent::new(EventKind::ClipExported, &req.actor)
                     .camera(&c.camera)
                     .clip(&c.sha256)
-                    .detail(json!({
-                        "approved_by": req.approved_by,
-                        "reason": req.reason,
-                        "case": req.case,
-                        "station": station.actor(),
-                        "out": req.out.display().to_string(),
-                        "copies": req.copies,
-                    })),
+                    .typed(&ClipExportedDetail {
+                        approved_by: req.approved_by.clone(),
+                        reason: req.reason.clone(),
+                        case: req.case.clone(),
+                        station: station.actor().into(),
+                        out: req.out.display().to_string(),
+                        copies: req.copies as u64,
+                    }),
             )?;
         }
         Ok(())

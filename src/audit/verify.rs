@@ -4,8 +4,8 @@
 use crate::hash::digest_of;
 use crate::ledger::{ChainReport, EventKind, NewEvent};
 use crate::station::Station;
+use camdock_record::detail::{CustodyTablesDifferDetail, VerifyRunDetail};
 use serde::Serialize;
-use serde_json::json;
 use std::collections::HashSet;
 
 #[derive(Clone, Debug, Serialize)]
@@ -240,17 +240,17 @@ pub fn verify_scope(station: &Station, scope: &Scope) -> anyhow::Result<VerifyRe
     station
         .ledger()
         .append(
-            NewEvent::new(EventKind::VerifyRun, station.actor()).detail(json!({
-                "ok": ok,
-                "clips_checked": clips_checked,
-                "bytes_checked": bytes_checked,
-                "problems": problems.len(),
-                "chain_ok": chain.chain_ok,
-                "chain_head_seq": chain.head_seq,
-                "chain_head": chain.head_hash,
-                "custody_differences": custody.as_ref().map(|c| c.differences.len()),
-                "full": scope.is_full(),
-            })),
+            NewEvent::new(EventKind::VerifyRun, station.actor()).typed(&VerifyRunDetail {
+                ok,
+                clips_checked: clips_checked as u64,
+                bytes_checked,
+                problems: problems.len() as u64,
+                chain_ok: chain.chain_ok,
+                chain_head_seq: chain.head_seq,
+                chain_head: chain.head_hash.clone(),
+                custody_differences: custody.as_ref().map(|c| c.differences.len() as u64),
+                full: scope.is_full(),
+            }),
         )?;
     Ok(VerifyReport {
         ok,
@@ -290,11 +290,13 @@ pub fn check_custody_tables(
             check.differences.len()
         );
         let recorded = station.ledger().append(
-            NewEvent::new(EventKind::CustodyTablesDiffer, station.actor()).detail(json!({
-                "rows": check.differences.len(),
-                "first": check.differences.iter().take(10).collect::<Vec<_>>(),
-                "repair": first.repair(),
-            })),
+            NewEvent::new(EventKind::CustodyTablesDiffer, station.actor()).typed(
+                &CustodyTablesDifferDetail {
+                    rows: check.differences.len() as u64,
+                    first: check.differences.iter().take(10).cloned().collect(),
+                    repair: first.repair().into(),
+                },
+            ),
         );
         if let Err(e) = recorded {
             tracing::error!("recording the difference failed: {e:#}");

@@ -6,7 +6,6 @@
 
 use crate::time::StationZone;
 use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
-use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
 
@@ -15,17 +14,7 @@ pub const TIMESET_FILE: &str = "TIMESET.TXT";
 /// How far ahead TIMESET.TXT is written: the camera applies it a few seconds after it is read.
 const TIMESET_LEAD_SECONDS: i64 = 3;
 
-#[derive(Clone, Debug, Serialize)]
-pub struct ClockCheck {
-    /// What the camera's clock showed (zone-less wall time).
-    pub camera_wall: String,
-    pub camera_utc: String,
-    pub station_utc: String,
-    pub offset_ms: i64,
-    pub tolerance_ms: i64,
-    pub within_tolerance: bool,
-    pub station_sync: &'static str,
-}
+pub use camdock_record::facts::ClockCheck;
 
 pub fn check(
     camera_wall: NaiveDateTime,
@@ -42,7 +31,7 @@ pub fn check(
         offset_ms,
         tolerance_ms,
         within_tolerance: offset_ms.abs() <= tolerance_ms,
-        station_sync: station_sync_state(),
+        station_sync: station_sync_state().to_string(),
     })
 }
 

@@ -2,22 +2,9 @@
 
 use super::attention::Attention;
 use crate::config::PolicyConfig;
-use serde::Serialize;
+pub use camdock_record::facts::Health;
 use serde_json::json;
 use std::path::Path;
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Health {
-    pub battery_percent: Option<u8>,
-    pub storage_total_bytes: Option<u64>,
-    pub storage_free_bytes: Option<u64>,
-    pub firmware: Option<String>,
-    /// The card's FAT/exFAT "dirty" flag, where the card is a mount we can read.
-    pub fs_dirty: Option<bool>,
-    pub read_errors: u32,
-    /// Read throughput from the card this dock, MB/s (a slowing card is failing).
-    pub read_mb_per_s: Option<f64>,
-}
 
 /// Total and free bytes of the filesystem holding the volume.
 pub fn storage(volume: &Path) -> Option<(u64, u64)> {

@@ -6,30 +6,7 @@ use std::path::Path;
 
 pub const BUILTIN: &str = include_str!("../../config/profiles.toml");
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Driver {
-    /// Any mass-storage camera: no status, no clock setting (drift is recorded only).
-    Generic,
-    /// DEVICE.TXT gives serial, battery and clock; the clock is set with TIMESET.TXT.
-    StatusFile,
-    /// Consumer firmware: no clock reading; TIMESET.TXT applied at next power-on.
-    TimesetFile,
-    /// The vendor bulk protocol over USB: device id and clock setting frames.
-    AmbaUsb,
-}
-
-impl Driver {
-    /// Drivers whose correction is a TIMESET.TXT on the card.
-    pub fn writes_timeset(self) -> bool {
-        matches!(self, Driver::StatusFile | Driver::TimesetFile)
-    }
-
-    /// Drivers that set the clock although they cannot read it (so every dock sets it).
-    pub fn sets_blind(self) -> bool {
-        matches!(self, Driver::TimesetFile | Driver::AmbaUsb)
-    }
-}
+pub use camdock_record::facts::Driver;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,8 +5,8 @@ use crate::config::Config;
 use crate::ledger::{EventKind, NewEvent};
 use crate::time::stamp;
 use crate::usage;
+use camdock_record::detail::CameraBoundDetail;
 use chrono::Utc;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -57,9 +57,10 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
     station.ledger().append(
         NewEvent::new(EventKind::CameraBound, &by)
             .camera(&binding.serial)
-            .detail(json!({
-                "binding": binding, "volume": a.volume.display().to_string(),
-            })),
+            .typed(&CameraBoundDetail {
+                binding: binding.clone(),
+                volume: a.volume.display().to_string(),
+            }),
     )?;
     emit(a.json, &binding, |b| {
         format!(

@@ -5,7 +5,7 @@ use crate::ledger::queries::EventView;
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::usage;
-use serde_json::json;
+use camdock_record::detail::ClipAccessedDetail;
 use std::path::Path;
 
 /// Who is looking, and why: required for every access.
@@ -49,9 +49,13 @@ pub fn record_view(
     station.ledger().append(
         NewEvent::new(EventKind::ClipAccessed, access.actor)
             .clip(sha256)
-            .detail(json!({
-                "action": "view", "reason": access.reason, "via": via, "station": station.actor(),
-            })),
+            .typed(&ClipAccessedDetail {
+                action: "view".into(),
+                reason: access.reason.into(),
+                via: Some(via.into()),
+                station: Some(station.actor().into()),
+                ..Default::default()
+            }),
     )?;
     Ok(())
 }
@@ -79,9 +83,17 @@ pub fn copy(
         let _ = std::fs::remove_file(to);
         anyhow::bail!("clip {sha256} failed verification on the way out; run `camdock verify`");
     }
-    station.ledger().append(NewEvent::new(EventKind::ClipAccessed, access.actor).clip(sha256).detail(json!({
-        "action": "copy", "reason": access.reason, "approved_by": approved_by, "to": to.display().to_string(),
-    })))?;
+    station.ledger().append(
+        NewEvent::new(EventKind::ClipAccessed, access.actor)
+            .clip(sha256)
+            .typed(&ClipAccessedDetail {
+                action: "copy".into(),
+                reason: access.reason.into(),
+                approved_by: Some(approved_by.into()),
+                to: Some(to.display().to_string()),
+                ..Default::default()
+            }),
+    )?;
     Ok(())
 }
 

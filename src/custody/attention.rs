@@ -6,7 +6,7 @@
 
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
-use serde_json::json;
+use camdock_record::detail::AttentionAcknowledgedDetail;
 
 /// Records `attention-acknowledged` for an item the camera has now; refuses an item it has not
 /// (a stale page, a mistyped code) and a blank note.
@@ -51,7 +51,10 @@ pub fn acknowledge(
         w.append(
             NewEvent::new(EventKind::AttentionAcknowledged, by)
                 .camera(camera)
-                .detail(json!({ "code": code, "note": note })),
+                .typed(&AttentionAcknowledgedDetail {
+                    code: code.into(),
+                    note: note.into(),
+                }),
         )
     })
 }

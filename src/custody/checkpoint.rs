@@ -15,9 +15,9 @@ use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::stamp;
 pub use camdock_record::Checkpoint;
+use camdock_record::detail::CheckpointDetail;
 use chrono::Utc;
 use rusqlite::OptionalExtension;
-use serde_json::json;
 use std::path::PathBuf;
 
 pub const DIR: &str = "checkpoints";
@@ -46,9 +46,16 @@ pub fn write(station: &Station) -> anyhow::Result<(Checkpoint, PathBuf)> {
     let path = dir.join(format!("{:012}.json", cp.seq));
     std::fs::write(&path, serde_json::to_string_pretty(&cp)?)?;
     std::fs::File::open(&path)?.sync_all()?;
-    station.ledger().append(NewEvent::new(EventKind::Checkpoint, station.actor()).detail(json!({
-        "seq": cp.seq, "head_hash": cp.head_hash, "public_key": cp.public_key, "file": path.display().to_string(),
-    })))?;
+    station
+        .ledger()
+        .append(
+            NewEvent::new(EventKind::Checkpoint, station.actor()).typed(&CheckpointDetail {
+                seq: cp.seq,
+                head_hash: cp.head_hash.clone(),
+                public_key: cp.public_key.clone(),
+                file: path.display().to_string(),
+            }),
+        )?;
     Ok((cp, path))
 }
 

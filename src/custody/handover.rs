@@ -4,8 +4,8 @@
 
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
+use camdock_record::detail::CameraAssignedDetail;
 use serde::Serialize;
-use serde_json::json;
 
 #[derive(Debug, Serialize)]
 pub struct Period {
@@ -87,10 +87,12 @@ pub fn assign(
         let seq = w.append(
             NewEvent::new(EventKind::CameraAssigned, by)
                 .camera(camera)
-                .detail(json!({
-                    "officer": officer, "station": station.actor(), "docked": docked,
-                    "checked_out": checked_out,
-                })),
+                .typed(&CameraAssignedDetail {
+                    officer: officer.into(),
+                    station: station.actor().into(),
+                    docked,
+                    checked_out,
+                }),
         )?;
         let now = crate::time::stamp(w.now());
         w.tx().execute(

@@ -4,8 +4,8 @@
 use crate::ledger::{EventKind, NewEvent};
 use crate::notification;
 use crate::station::Station;
+use camdock_record::detail::{CameraOverdueDetail, NotificationFailedDetail};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 /// Records and notifies every overdue episode not yet on the record; returns the cameras.
 pub fn record_episodes(station: &Station, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
@@ -23,15 +23,18 @@ pub fn record_episodes(station: &Station, now: DateTime<Utc>) -> anyhow::Result<
         if already {
             continue;
         }
-        let detail = json!({
-            "out_since": o.out_since, "hours_out": o.hours_out, "officer": o.officer,
-            "limit_hours": station.config.policy.overdue_after.as_secs() / 3600,
-        });
+        let detail = CameraOverdueDetail {
+            out_since: o.out_since.clone(),
+            hours_out: o.hours_out,
+            officer: o.officer.clone(),
+            limit_hours: station.config.policy.overdue_after.as_secs() / 3600,
+        };
         station.ledger().append(
             NewEvent::new(EventKind::CameraOverdue, station.actor())
                 .camera(&o.camera)
-                .detail(detail.clone()),
+                .typed(&detail),
         )?;
+        let detail = serde_json::to_value(&detail)?;
         tracing::warn!(camera = o.camera, hours_out = o.hours_out, "camera overdue");
         for failure in notification::send(
             &station.config.notify,
@@ -44,9 +47,10 @@ pub fn record_episodes(station: &Station, now: DateTime<Utc>) -> anyhow::Result<
             station.ledger().append(
                 NewEvent::new(EventKind::NotificationFailed, station.actor())
                     .camera(&o.camera)
-                    .detail(json!({
-                        "about": "camera-overdue", "error": failure,
-                    })),
+                    .typed(&NotificationFailedDetail {
+                        about: "camera-overdue".into(),
+                        error: failure.clone(),
+                    }),
             )?;
         }
         recorded.push(o.camera);

@@ -14,9 +14,9 @@ use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::{parse_stamp, stamp};
 use camdock_record::detail::HoldDetail;
+use camdock_record::detail::{ClipPurgeStartedDetail, ClipPurgedDetail};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
 
 pub fn hold(station: &Station, sha256: &str, reason: &str, actor: &str) -> anyhow::Result<()> {
     place(station, Held::Clip(sha256), reason, actor)
@@ -144,6 +144,15 @@ pub enum RetentionClass {
 }
 
 impl RetentionClass {
+    /// As the record names it (`clip-purge-started`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RetentionClass::Ordinary => "ordinary",
+            RetentionClass::Important => "important",
+            RetentionClass::Evidence => "evidence",
+        }
+    }
+
     pub fn of(in_case: bool, important: bool) -> RetentionClass {
         match (in_case, important) {
             (true, _) => RetentionClass::Evidence,
@@ -327,11 +336,22 @@ pub fn purge(
 /// leaves `purge_started_seq` set, which `verify` explains and the next purge finishes.
 fn purge_one(station: &Station, c: &PurgeCandidate, approval: &Approval<'_>) -> anyhow::Result<()> {
     station.ledger().write(|w| {
-        let seq = w.append(NewEvent::new(EventKind::ClipPurgeStarted, approval.actor).clip(&c.sha256).detail(json!({
-            "class": c.class, "stored_at": c.stored_at, "expired_at": c.expired_at, "store_path": c.store_path,
-            "reason": approval.reason, "approved_by": approval.approved_by,
-        })))?;
-        w.tx().execute("UPDATE clips SET purge_started_seq = ?2 WHERE sha256 = ?1", rusqlite::params![c.sha256, seq])?;
+        let seq = w.append(
+            NewEvent::new(EventKind::ClipPurgeStarted, approval.actor)
+                .clip(&c.sha256)
+                .typed(&ClipPurgeStartedDetail {
+                    class: c.class.name().into(),
+                    stored_at: c.stored_at.clone(),
+                    expired_at: c.expired_at.clone(),
+                    store_path: c.store_path.clone(),
+                    reason: approval.reason.into(),
+                    approved_by: approval.approved_by.into(),
+                }),
+        )?;
+        w.tx().execute(
+            "UPDATE clips SET purge_started_seq = ?2 WHERE sha256 = ?1",
+            rusqlite::params![c.sha256, seq],
+        )?;
         Ok(())
     })?;
     station.store.purge(&c.store_path)?;
@@ -348,10 +368,11 @@ fn complete_purge(
         let seq = w.append(
             NewEvent::new(EventKind::ClipPurged, approval.actor)
                 .clip(sha256)
-                .detail(json!({
-                    "reason": approval.reason, "approved_by": approval.approved_by,
-                    "finished_after_an_interruption": resumed,
-                })),
+                .typed(&ClipPurgedDetail {
+                    reason: approval.reason.into(),
+                    approved_by: approval.approved_by.into(),
+                    finished_after_an_interruption: resumed,
+                }),
         )?;
         w.tx().execute(
             "UPDATE clips SET purged_seq = ?2 WHERE sha256 = ?1",

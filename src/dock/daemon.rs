@@ -6,6 +6,7 @@ use super::usb;
 use crate::camera::amba_usb::Prepared;
 use crate::ingest::{IngestOptions, StopReason};
 use crate::station::Station;
+use camdock_record::detail::CameraPreparedDetail;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -212,8 +213,12 @@ async fn run_slot(
 /// `slot-state` event, so the ledger shows what the officer at the dock was shown.
 fn record_transition(station: &Station, volume: &Path, camera: Option<&str>, from: &str, to: &str) {
     let mut event =
-        crate::ledger::NewEvent::new(crate::ledger::EventKind::SlotState, station.actor()).detail(
-            serde_json::json!({ "slot": volume.display().to_string(), "from": from, "to": to }),
+        crate::ledger::NewEvent::new(crate::ledger::EventKind::SlotState, station.actor()).typed(
+            &camdock_record::detail::SlotStateDetail {
+                slot: volume.display().to_string(),
+                from: from.into(),
+                to: to.into(),
+            },
         );
     if let Some(c) = camera {
         event = event.camera(c);
@@ -244,13 +249,23 @@ async fn record_prepared(station: &Arc<Station>, outcome: usb::PrepareOutcome) -
     let event = match &outcome {
         Ok(p) => NewEvent::new(EventKind::CameraPrepared, station.actor())
             .camera(p.usb_serial.as_deref().unwrap_or(&p.device_id))
-            .detail(serde_json::json!({
-                "ok": true, "port": p.port, "usb_serial": p.usb_serial, "device_id": p.device_id,
-                "clock_set": p.clock_set, "storage_mode": true,
-                "note": "vendor protocol: logged in, read the device id, set the clock, switched to storage mode",
-            })),
+            .typed(&CameraPreparedDetail {
+                ok: true,
+                port: p.port.clone(),
+                usb_serial: p.usb_serial.clone(),
+                device_id: Some(p.device_id.clone()),
+                clock_set: Some(p.clock_set.clone()),
+                storage_mode: Some(true),
+                note: Some("vendor protocol: logged in, read the device id, set the clock, switched to storage mode".into()),
+                error: None,
+            }),
         Err((port, why)) => NewEvent::new(EventKind::CameraPrepared, station.actor())
-            .detail(serde_json::json!({ "ok": false, "port": port, "error": why })),
+            .typed(&CameraPreparedDetail {
+                ok: false,
+                port: port.clone(),
+                error: Some(why.to_string()),
+                ..Default::default()
+            }),
     };
     let st = station.clone();
     match tokio::task::spawn_blocking(move || st.ledger().append(event)).await {

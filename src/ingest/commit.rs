@@ -11,9 +11,9 @@ use crate::ledger::{EventKind, NewEvent};
 use crate::media::MediaFacts;
 use crate::store::{Immutability, Placement, Staging, StoreError};
 use crate::time::stamp;
+use camdock_record::detail::{Checked, ClipFailedDetail, ClipProbedDetail, ClipStoredDetail};
 use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
-use serde_json::json;
 
 /// Where a read clip stands on its way into the store.
 // A clip's landing is made once and moved once (reader → finisher), a few in flight at a time:
@@ -69,12 +69,17 @@ impl Ingestor<'_> {
         // What this dock itself established about the bytes: the ledger states no hash it did
         // not compute in this session.
         let checked = match &landing {
-            Landing::Recognised(sample) => json!({
-                "how": "sample", "offsets": sample.offsets, "window_bytes": super::sample::WINDOW,
-                "bytes_compared": sample.bytes_compared,
-                "note": "name, size and mtime match a recording stored earlier and the sampled bytes match the stored clip; the clip was not re-read or re-hashed at this dock",
-            }),
-            _ => json!({ "how": "read and hashed in full" }),
+            Landing::Recognised(sample) => Checked {
+                how: "sample".into(),
+                offsets: Some(sample.offsets.clone()),
+                window_bytes: Some(super::sample::WINDOW),
+                bytes_compared: Some(sample.bytes_compared),
+                note: Some("name, size and mtime match a recording stored earlier and the sampled bytes match the stored clip; the clip was not re-read or re-hashed at this dock".into()),
+            },
+            _ => Checked {
+                how: "read and hashed in full".into(),
+                ..Default::default()
+            },
         };
         let hashed_now = !matches!(landing, Landing::Recognised(_));
         let (placement, media) = match landing {
@@ -136,21 +141,21 @@ impl Ingestor<'_> {
                 NewEvent::new(kind, self.actor())
                     .camera(camera)
                     .clip(&digests.sha256)
-                    .detail(json!({
-                        "session": session,
-                        "source": entry.source,
-                        "bytes": digests.bytes,
-                        "blake3": hashed_now.then_some(&digests.blake3),
-                        "checked": checked,
-                        "store_path": store_path,
-                        "immutable": placement.as_ref().map(|p| &p.immutable),
-                        "officer": ctx.officer,
-                        "sequence": ctx.sequence,
-                        "recorded_at": recorded_at.map(stamp),
-                        "recorded_at_corrected": corrected.map(stamp),
-                        "late": late,
-                        "important": ctx.important,
-                    })),
+                    .typed(&ClipStoredDetail {
+                        session,
+                        source: entry.source.clone(),
+                        bytes: digests.bytes,
+                        blake3: hashed_now.then(|| digests.blake3.clone()),
+                        checked: checked.clone(),
+                        store_path: store_path.clone(),
+                        immutable: placement.as_ref().map(|p| p.immutable.clone()),
+                        officer: ctx.officer.clone(),
+                        sequence: ctx.sequence,
+                        recorded_at: recorded_at.map(stamp),
+                        recorded_at_corrected: corrected.map(stamp),
+                        late,
+                        important: Some(ctx.important),
+                    }),
             )?;
             if newly {
                 let p = placement.as_ref().expect("newly placed");
@@ -168,9 +173,10 @@ impl Ingestor<'_> {
                         NewEvent::new(EventKind::ClipProbed, self.actor())
                             .camera(camera)
                             .clip(&digests.sha256)
-                            .detail(json!({
-                                "session": session, "media": m,
-                            })),
+                            .typed(&ClipProbedDetail {
+                                session,
+                                media: Some(m.clone()),
+                            }),
                     )?;
                 }
             }
@@ -251,10 +257,15 @@ impl Ingestor<'_> {
         stage: &str,
         error: &str,
     ) -> anyhow::Result<ClipOutcome> {
-        let detail = json!({ "session": site.session, "source": site.entry.source, "stage": stage, "error": error });
+        let detail = ClipFailedDetail {
+            session: site.session,
+            source: site.entry.source.clone(),
+            stage: stage.into(),
+            error: error.into(),
+        };
         let mut event = NewEvent::new(EventKind::ClipFailed, self.actor())
             .camera(site.camera)
-            .detail(detail.clone());
+            .typed(&detail);
         if let Some(d) = digests {
             event = event.clip(&d.sha256);
         }
@@ -271,7 +282,7 @@ impl Ingestor<'_> {
             "clip-failed",
             Some(site.camera),
             clip,
-            &detail,
+            &serde_json::to_value(&detail)?,
         ) {
             tracing::error!("{failure}");
         }

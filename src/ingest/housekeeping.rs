@@ -11,6 +11,10 @@ use crate::camera::profile::Driver;
 use crate::camera::sysfs;
 use crate::camera::{clock, clock_window};
 use crate::ledger::{EventKind, NewEvent};
+use camdock_record::detail::{
+    CameraWipeRefusedDetail, CameraWipedDetail, ClockCorrectedDetail, ClockCorrectionFailedDetail,
+    HealthReadDetail, ReadWriteWindow, RecordingGapsDetail,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -43,13 +47,7 @@ pub struct SessionStats<'a> {
     pub sequence: &'a [crate::camera::filename::SequenceFinding],
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Gap {
-    pub after: String,
-    pub before: String,
-    /// Seconds between the end of one recording and the start of the next; negative = overlap.
-    pub seconds: f64,
-}
+pub use camdock_record::facts::Gap;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Housekeeping {
@@ -139,32 +137,50 @@ impl Ingestor<'_> {
 
         lock(self.ledger).write(|w| {
             let ev = |kind| NewEvent::new(kind, self.actor()).camera(s.camera);
-            w.append(ev(EventKind::HealthRead).detail(json!({ "session": s.session, "health": health, "attention": attention })))?;
+            w.append(ev(EventKind::HealthRead).typed(&HealthReadDetail {
+                session: s.session,
+                health: health.clone(),
+                attention: attention.clone(),
+            }))?;
             w.camera_health(s.camera, &health, offset_ms, &attention)?;
             if !gaps.is_empty() {
-                w.append(ev(EventKind::RecordingGaps).detail(json!({
-                    "session": s.session, "gaps": gaps,
-                    "note": "interruptions between recordings; the rules ask officers to explain them",
-                })))?;
+                w.append(ev(EventKind::RecordingGaps).typed(&RecordingGapsDetail {
+                    session: s.session,
+                    gaps: gaps.clone(),
+                    note: "interruptions between recordings; the rules ask officers to explain them".into(),
+                }))?;
             }
             for (source, sha) in &wiped {
-                w.append(ev(EventKind::CameraWiped).clip(sha).detail(json!({ "session": s.session, "source": source })))?;
+                w.append(ev(EventKind::CameraWiped).clip(sha).typed(&CameraWipedDetail {
+                    session: s.session,
+                    source: source.clone(),
+                }))?;
             }
             if let Some(why) = &wipe_refused {
-                w.append(ev(EventKind::CameraWipeRefused).detail(json!({ "session": s.session, "reason": why })))?;
+                w.append(ev(EventKind::CameraWipeRefused).typed(&CameraWipeRefusedDetail {
+                    session: s.session,
+                    reason: why.clone(),
+                }))?;
             }
             match &clock_correction {
-                Some(Ok(fix)) => w.append(ev(EventKind::ClockCorrected).detail(json!({
-                    "session": s.session, "driver": facts.profile.driver, "timeset": fix.timeset, "offset_ms_before": offset_ms,
-                    "read_write_window": fix.window.as_ref().map(|w| json!({
-                        "opened_at": w.opened_at, "closed_at": w.closed_at,
-                        "by": "camdock clock-window (privileged step, after every clip was committed)",
-                    })),
-                    "note": "applied by the camera at next power-on; verified at the next dock",
-                })))?,
-                Some(Err(why)) => w.append(ev(EventKind::ClockCorrectionFailed).detail(json!({
-                    "session": s.session, "driver": facts.profile.driver, "reason": why, "offset_ms": offset_ms,
-                })))?,
+                Some(Ok(fix)) => w.append(ev(EventKind::ClockCorrected).typed(&ClockCorrectedDetail {
+                    session: s.session,
+                    driver: facts.profile.driver,
+                    timeset: fix.timeset.clone(),
+                    offset_ms_before: offset_ms,
+                    read_write_window: fix.window.as_ref().map(|w| ReadWriteWindow {
+                        opened_at: w.opened_at.clone(),
+                        closed_at: w.closed_at.clone(),
+                        by: "camdock clock-window (privileged step, after every clip was committed)".into(),
+                    }),
+                    note: "applied by the camera at next power-on; verified at the next dock".into(),
+                }))?,
+                Some(Err(why)) => w.append(ev(EventKind::ClockCorrectionFailed).typed(&ClockCorrectionFailedDetail {
+                    session: s.session,
+                    driver: facts.profile.driver,
+                    reason: why.clone(),
+                    offset_ms,
+                }))?,
                 None => 0,
             };
             Ok(())

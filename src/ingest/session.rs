@@ -23,9 +23,12 @@ use crate::keys::StationKey;
 use crate::ledger::{EventKind, Ledger, NewEvent};
 use crate::media::{self, Integrity};
 use crate::store::ClipStore;
+use camdock_record::detail::{
+    CameraDockedDetail, CameraUndockedDetail, ClockCheckedDetail, FilesSkippedDetail,
+    PreviousCorrection, RecordingChangedDetail, SequenceGapDetail, SessionInterruptedDetail,
+};
 use chrono::Utc;
 use serde::Serialize;
-use serde_json::json;
 use std::path::Path;
 use std::sync::mpsc::{channel, sync_channel};
 use std::sync::{Mutex, MutexGuard};
@@ -269,43 +272,45 @@ impl Ingestor<'_> {
             let session = w.open_session(camera, volume_text)?;
             w.camera_docked(camera, facts.officer.as_deref())?;
             let ev = |kind| NewEvent::new(kind, self.actor()).camera(camera);
-            w.append(ev(EventKind::CameraDocked).detail(json!({
-                "session": session,
-                "volume": volume_text,
-                "profile": facts.profile.name,
-                "driver": facts.profile.driver,
-                "identity_source": facts.identity.source,
-                "identity_flags": facts.identity.flags,
-                "binding": facts.binding,
-                "officer": facts.officer,
-                "slot": opts.slot,
-                "usb_serial": opts.usb.as_ref().and_then(|u| u.serial.as_ref()),
-                "usb_id": opts.usb.as_ref().map(|u| u.vid_pid()),
-                "usb_port": opts.usb.as_ref().map(|u| &u.port),
-                "resumes_session": superseded.map(|s| s.0),
-                "clips_listed": facts.listing.clips.len(),
-                "status_file": facts.status.as_ref().map(|s| &s.raw),
-                "status_file_problems": facts.status.as_ref().map(|s| &s.problems),
-            })))?;
+            w.append(ev(EventKind::CameraDocked).typed(&CameraDockedDetail {
+                session,
+                volume: volume_text.to_string(),
+                profile: facts.profile.name.clone(),
+                driver: facts.profile.driver,
+                identity_source: facts.identity.source.to_string(),
+                identity_flags: facts.identity.flags.clone(),
+                binding: facts.binding.clone(),
+                officer: facts.officer.clone(),
+                slot: opts.slot.clone(),
+                usb_serial: opts.usb.as_ref().and_then(|u| u.serial.clone()),
+                usb_id: opts.usb.as_ref().map(|u| u.vid_pid()),
+                usb_port: opts.usb.as_ref().map(|u| u.port.clone()),
+                resumes_session: superseded.map(|s| s.0),
+                clips_listed: facts.listing.clips.len() as u64,
+                status_file: facts.status.as_ref().map(|s| s.raw.clone()),
+                status_file_problems: facts.status.as_ref().map(|s| s.problems.clone()),
+            }))?;
             // Our last correction is verified now: a status-file camera by its new offset, a
             // timeset-file camera by having consumed the file.
-            let previous_correction = last_timeset.as_ref().map(|t| json!({
-                "timeset": t,
-                "applied": facts.timeset_on_card.as_deref() != Some(t.as_str()),
-            }));
+            let previous_correction = last_timeset.as_ref().map(|t| PreviousCorrection {
+                timeset: t.clone(),
+                applied: facts.timeset_on_card.as_deref() != Some(t.as_str()),
+            });
             let unrecorded_timeset = facts.timeset_on_card.as_ref().filter(|_| timeset_on_card == TimesetOnCard::Unrecorded);
             if facts.clock.is_some() || previous_correction.is_some() || unrecorded_timeset.is_some() {
-                w.append(ev(EventKind::ClockChecked).detail(json!({
-                    "session": session, "check": facts.clock, "previous_correction": previous_correction,
-                    "unrecorded_timeset_on_card": unrecorded_timeset,
-                })))?;
+                w.append(ev(EventKind::ClockChecked).typed(&ClockCheckedDetail {
+                    session,
+                    check: facts.clock.clone(),
+                    previous_correction,
+                    unrecorded_timeset_on_card: unrecorded_timeset.cloned(),
+                }))?;
             }
             if !facts.listing.skipped.is_empty() || !facts.listing.other.is_empty() {
-                w.append(ev(EventKind::FilesSkipped).detail(json!({
-                    "session": session,
-                    "skipped": facts.listing.skipped,
-                    "other_files": facts.listing.other.iter().map(|e| &e.source).collect::<Vec<_>>(),
-                })))?;
+                w.append(ev(EventKind::FilesSkipped).typed(&FilesSkippedDetail {
+                    session,
+                    skipped: facts.listing.skipped.clone(),
+                    other_files: facts.listing.other.iter().map(|e| e.source.clone()).collect(),
+                }))?;
             }
             // The clips new since the last dock, in the order the camera recorded them.
             let previous = w.last_sequence(camera)?;
@@ -322,16 +327,22 @@ impl Ingestor<'_> {
             let mut findings = Vec::new();
             for f in filename::sequence_findings(previous, &seqs) {
                 let detail = match f {
-                    SequenceFinding::Missing(first, last) => json!({
-                        "session": session, "missing_from": first, "missing_to": last,
-                        "note": "clip numbers missing on the camera: a possible deletion the officer must explain",
-                    }),
-                    SequenceFinding::Reset { from, to } => json!({
-                        "session": session, "counter_reset_from": from, "to": to,
-                        "note": "the camera's clip counter went back without reaching 9999 (a format or firmware reset): clips after number {from} may be gone",
-                    }),
+                    SequenceFinding::Missing(first, last) => SequenceGapDetail {
+                        session,
+                        missing_from: Some(first),
+                        missing_to: Some(last),
+                        note: "clip numbers missing on the camera: a possible deletion the officer must explain".into(),
+                        ..Default::default()
+                    },
+                    SequenceFinding::Reset { from, to } => SequenceGapDetail {
+                        session,
+                        counter_reset_from: Some(from),
+                        to: Some(to),
+                        note: "the camera's clip counter went back without reaching 9999 (a format or firmware reset): clips after number {from} may be gone".into(),
+                        ..Default::default()
+                    },
                 };
-                w.append(ev(EventKind::SequenceGap).detail(detail))?;
+                w.append(ev(EventKind::SequenceGap).typed(&detail))?;
                 findings.push(f);
             }
             Ok((session, timeset_on_card, findings))
@@ -528,11 +539,14 @@ impl Ingestor<'_> {
             let event = NewEvent::new(EventKind::RecordingChanged, self.actor())
                 .camera(camera)
                 .clip(&known.sha256)
-                .detail(json!({
-                    "session": session, "source": entry.source, "bytes": entry.bytes,
-                    "first_difference_at": check.first_difference, "offsets_compared": check.offsets,
-                    "note": "the card's file differs from the clip stored under the same name, size and mtime: it is read whole and stored as what it is now",
-                }));
+                .typed(&RecordingChangedDetail {
+                    session,
+                    source: entry.source.clone(),
+                    bytes: entry.bytes,
+                    first_difference_at: check.first_difference,
+                    offsets_compared: check.offsets.clone(),
+                    note: "the card's file differs from the clip stored under the same name, size and mtime: it is read whole and stored as what it is now".into(),
+                });
             if let Err(e) = lock(self.ledger).append(event) {
                 tracing::error!("recording a changed recording failed: {e:#}");
             }
@@ -556,23 +570,34 @@ impl Ingestor<'_> {
         lock(self.ledger).write(|w| {
             let ev = |kind| NewEvent::new(kind, self.actor()).camera(camera);
             if interrupted {
-                w.append(ev(EventKind::SessionInterrupted).detail(json!({
-                    "session": session, "clips_listed": facts.listing.clips.len(), "clips_handled": handled,
-                    "why": match cancel.reason() {
-                        Some(StopReason::Undocked) => "the camera left the dock",
-                        Some(StopReason::Shutdown) => "the station shut down",
-                        None => "the camera left the dock mid-copy",
-                    },
-                })))?;
+                w.append(
+                    ev(EventKind::SessionInterrupted).typed(&SessionInterruptedDetail {
+                        session,
+                        clips_listed: facts.listing.clips.len() as u64,
+                        clips_handled: handled as u64,
+                        why: match cancel.reason() {
+                            Some(StopReason::Undocked) => "the camera left the dock",
+                            Some(StopReason::Shutdown) => "the station shut down",
+                            None => "the camera left the dock mid-copy",
+                        }
+                        .into(),
+                    }),
+                )?;
             }
             w.set_session_state(session, state)?;
             // A shutdown leaves the camera in its dock and the session open: the restart resumes it.
-            let left_dock = cancel.reason() == Some(StopReason::Undocked) || (interrupted && cancel.reason().is_none());
+            let left_dock = cancel.reason() == Some(StopReason::Undocked)
+                || (interrupted && cancel.reason().is_none());
             if !opts.keep_docked || left_dock {
-                w.append(ev(EventKind::CameraUndocked).detail(json!({
-                    "session": session, "state": state, "stored": stored, "already_stored": already_stored, "failed": failed,
-                    "at": crate::time::stamp(Utc::now()),
-                })))?;
+                w.append(ev(EventKind::CameraUndocked).typed(&CameraUndockedDetail {
+                    session,
+                    state: Some(state.to_string()),
+                    stored: Some(stored as u64),
+                    already_stored: Some(already_stored as u64),
+                    failed: Some(failed as u64),
+                    at: Some(crate::time::stamp(Utc::now())),
+                    ..Default::default()
+                }))?;
                 w.close_session(session)?;
                 w.camera_undocked(camera)?;
             }

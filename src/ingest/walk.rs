@@ -6,7 +6,6 @@
 
 use crate::camera::CONTROL_FILES;
 use crate::media::is_media_extension;
-use serde::Serialize;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -28,11 +27,7 @@ pub struct Entry {
     pub inode: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Skipped {
-    pub source: String,
-    pub reason: String,
-}
+pub use camdock_record::facts::Skipped;
 
 #[derive(Debug, Default)]
 pub struct Listing {

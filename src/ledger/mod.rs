@@ -74,10 +74,12 @@ impl Ledger {
         let restored = schema::ensure_guards(&ledger.conn)?;
         if !restored.is_empty() && ledger.event_count()? > 0 {
             ledger.write(|w| {
-                w.append(NewEvent::new(EventKind::LedgerGuardRestored, station).detail(serde_json::json!({
-                    "restored_triggers": restored,
-                    "note": "the append-only guard was missing or redefined; someone with file access changed it",
-                })))
+                w.append(NewEvent::new(EventKind::LedgerGuardRestored, station).typed(
+                    &camdock_record::detail::LedgerGuardRestoredDetail {
+                        restored_triggers: restored.iter().map(|t| t.to_string()).collect(),
+                        note: "the append-only guard was missing or redefined; someone with file access changed it".into(),
+                    },
+                ))
             })?;
         }
         Ok(ledger)
@@ -132,6 +134,9 @@ impl Writer<'_> {
 
     /// Appends an event at the head of the chain; returns its sequence number.
     pub fn append(&mut self, e: NewEvent) -> anyhow::Result<i64> {
+        // A writer whose detail drifted from its kind's type (a field added here and not there)
+        // fails here, in the tests, before a record that its readers would misread.
+        camdock_record::detail::Details::check(e.kind, &e.detail)?;
         let (head_seq, head_hash): (i64, String) = self
             .tx
             .query_row(

@@ -7,59 +7,9 @@
 use ffmpeg::format::context::Input;
 use ffmpeg::media::Type;
 use ffmpeg_next as ffmpeg;
-use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Integrity {
-    Ok,
-    Damaged,
-    NotMedia,
-    /// The probe itself failed (crashed, overran its limits, was killed): nothing is known of the
-    /// clip's media, which is stored all the same.
-    Unknown,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct MediaFacts {
-    pub integrity: Integrity,
-    /// Why the clip is damaged or not media; empty when ok.
-    pub problems: Vec<String>,
-    pub container: Option<String>,
-    pub duration_s: Option<f64>,
-    pub video_codec: Option<String>,
-    pub audio_codec: Option<String>,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    /// The container's own creation_time tag, as written by the camera.
-    pub creation_time: Option<String>,
-}
-
-impl MediaFacts {
-    pub fn not_media(why: String) -> Self {
-        MediaFacts::nothing_known(Integrity::NotMedia, why)
-    }
-
-    /// The probe failed: "unknown: probe failed (why)".
-    pub fn probe_failed(why: String) -> Self {
-        MediaFacts::nothing_known(Integrity::Unknown, format!("probe failed: {why}"))
-    }
-
-    fn nothing_known(integrity: Integrity, why: String) -> Self {
-        MediaFacts {
-            integrity,
-            problems: vec![why],
-            container: None,
-            duration_s: None,
-            video_codec: None,
-            audio_codec: None,
-            width: None,
-            height: None,
-            creation_time: None,
-        }
-    }
-}
+pub use camdock_record::facts::{Integrity, MediaFacts};
 
 /// How far short of the stated duration the last packet may end before the clip counts as cut.
 const END_SLACK_S: f64 = 0.5;

@@ -9,7 +9,7 @@ use super::s3::{Bucket, S3Error};
 use crate::custody::retention::{HELD_SQL, IN_A_CASE_SQL};
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
-use serde_json::json;
+use camdock_record::detail::ReplicaHoldChangedDetail;
 
 /// A replica whose legal hold must change.
 struct Change {
@@ -64,10 +64,12 @@ pub async fn mirror(station: &Station, bucket: &Bucket) -> Result<usize, S3Error
                 let seq = w.append(
                     NewEvent::new(EventKind::ReplicaHoldChanged, station.actor())
                         .clip(&change.sha256)
-                        .detail(json!({
-                            "bucket": bucket.name, "key": change.key,
-                            "version_id": change.version_id, "legal_hold": change.on,
-                        })),
+                        .typed(&ReplicaHoldChangedDetail {
+                            bucket: bucket.name.clone(),
+                            key: change.key.clone(),
+                            version_id: change.version_id.clone(),
+                            legal_hold: change.on,
+                        }),
                 )?;
                 w.tx().execute(
                     "INSERT INTO replica_legal_holds(sha256, on_hold, changed_seq) VALUES (?1, ?2, ?3)

@@ -17,10 +17,10 @@ use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use crate::time::{parse_stamp, stamp};
 use crate::usage;
+use camdock_record::detail::ClipReplicatedDetail;
 use chrono::{DateTime, Utc};
 use s3::{Bucket, Lock, S3Error};
 use serde::Serialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
@@ -270,18 +270,18 @@ async fn replicate_clip(
             lock.map(|l| stamp(l.retain_until)),
         ),
     };
-    let detail = json!({
-        "bucket": bucket.name,
-        "key": key,
-        "version_id": uploaded.version_id,
-        "checksum_sha256": uploaded.checksum_sha256,
-        "parts": uploaded.parts,
-        "part_size": uploaded.parts.map(|_| part_size(station)),
-        "bytes": bytes,
-        "object_lock": lock_mode,
-        "retain_until": retain_until,
-        "already_present": present,
-    });
+    let detail = ClipReplicatedDetail {
+        part_size: uploaded.parts.map(|_| part_size(station)),
+        parts: uploaded.parts.map(|p| p as u64),
+        bucket: bucket.name.clone(),
+        key: key.clone(),
+        version_id: uploaded.version_id,
+        checksum_sha256: uploaded.checksum_sha256,
+        bytes,
+        object_lock: lock_mode,
+        retain_until,
+        already_present: present,
+    };
     let sha = clip.sha256.clone();
     station
         .ledger()
@@ -289,7 +289,7 @@ async fn replicate_clip(
             let seq = w.append(
                 NewEvent::new(EventKind::ClipReplicated, station.actor())
                     .clip(&sha)
-                    .detail(detail),
+                    .typed(&detail),
             )?;
             queue::mark_done(w.tx(), &sha, seq)?;
             Ok(())

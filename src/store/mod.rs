@@ -22,13 +22,7 @@ pub struct Staging {
     pub read_back: writeback::ReadBack,
 }
 
-/// Whether the immutable flag could be set: an auditor must know when only 0444 protects a clip.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Immutability {
-    Set,
-    NotPermitted(String),
-}
+pub use camdock_record::facts::Immutability;
 
 #[derive(Clone, Debug)]
 pub struct Placement {

@@ -40,7 +40,7 @@ impl BindingKey {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Binding {
     pub serial: String,
     pub officer: String,
@@ -48,7 +48,7 @@ pub struct Binding {
     pub bound_at: String,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BindingCheck {
     pub binding: Option<Binding>,
     /// False when the MAC is missing or does not match: the file was edited or made elsewhere.

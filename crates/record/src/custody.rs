@@ -13,7 +13,7 @@
 use crate::detail::*;
 use crate::event::StoredEvent;
 use crate::kind::EventKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A clip as its `clip-stored` event made it.
@@ -71,6 +71,9 @@ pub struct ApprovalRow {
     pub clips: Option<Vec<String>>,
     #[serde(skip)]
     pub copies: Option<u32>,
+    /// When it was asked (the request event's time; the table keeps only its seq).
+    #[serde(skip)]
+    pub requested_at: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -267,6 +270,7 @@ impl Custody {
                     voided_seq: None,
                     clips: d.clips,
                     copies: d.copies,
+                    requested_at: e.at.clone(),
                 });
             }
             EventKind::ApprovalDecided => {
@@ -343,7 +347,7 @@ impl Custody {
 }
 
 /// The tables a custody decision reads, as named in the station's ledger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Table {
     Clips,
@@ -376,7 +380,7 @@ impl Table {
 }
 
 /// A row of a custody table that is not what the events say, and how to put it right.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "finding", rename_all = "kebab-case")]
 pub enum Difference {
     /// The row is there, with other values than the events give it.

@@ -32,13 +32,11 @@ impl NewEvent {
         self.clip = Some(sha256.to_string());
         self
     }
-    pub fn detail(mut self, detail: Value) -> Self {
-        self.detail = detail;
+    /// The event's detail, of its kind's type (`crate::detail`), stored as its JSON. There is no
+    /// way to give an untyped one; the ledger checks the type fits the kind (`Details::check`).
+    pub fn typed<T: Serialize>(mut self, detail: &T) -> Self {
+        self.detail = serde_json::to_value(detail).expect("event details serialise");
         self
-    }
-    /// A typed detail (`crate::detail`), stored as its JSON.
-    pub fn typed<T: Serialize>(self, detail: &T) -> Self {
-        self.detail(serde_json::to_value(detail).expect("event details serialise"))
     }
 }
 

@@ -3,11 +3,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attention;
 pub mod chain;
 pub mod checkpoint;
 pub mod custody;
 pub mod detail;
 pub mod event;
+pub mod facts;
 pub mod kind;
 pub mod segment;
 
