@@ -451,6 +451,23 @@ fn a_clip_stays_in_every_case_it_was_tagged_with_and_case_holds_cover_later_clip
     assert_eq!(report.purged[0].sha256, shas[1]);
 }
 
+/// The camera's "important" mark on the first recording of `vol` (by name): `_IMP` before the
+/// extension, as the camera's button writes it.
+fn mark_first_important(vol: &std::path::Path) {
+    let first = fs::read_dir(vol.join("DCIM/100MEDIA"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    let name = first
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .replace(".MP4", "_IMP.MP4");
+    fs::rename(&first, first.with_file_name(name)).unwrap();
+}
+
 /// Issue: purge needed no reason or approval, kept `_IMP` clips no longer than others, and
 /// unlinked the file before recording anything.
 #[test]
@@ -461,21 +478,7 @@ fn a_purge_needs_two_people_keeps_important_clips_longer_and_survives_a_cut_betw
     let station = station(&data);
     let vol = s.join("cam");
     camera(&vol, "1234567", 2);
-    let media = vol.join("DCIM/100MEDIA");
-    let first = fs::read_dir(&media)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .min()
-        .unwrap();
-    let important = first.with_file_name(
-        first
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .replace(".MP4", "_IMP.MP4"),
-    );
-    fs::rename(&first, &important).unwrap();
+    mark_first_important(&vol);
     let report = station.ingest(&vol, &IngestOptions::default()).unwrap();
     assert_eq!(report.stored, 2);
 
@@ -849,21 +852,7 @@ fn an_important_mark_cleared_in_the_table_purges_nothing_early() {
     let station = station(&data);
     let vol = s.join("cam");
     camera(&vol, "1234567", 1);
-    let media = vol.join("DCIM/100MEDIA");
-    let clip = fs::read_dir(&media)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let marked = clip.with_file_name(
-        clip.file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .replace(".MP4", "_IMP.MP4"),
-    );
-    fs::rename(&clip, &marked).unwrap();
+    mark_first_important(&vol);
     station.ingest(&vol, &IngestOptions::default()).unwrap();
     let sha: String = station
         .ledger()

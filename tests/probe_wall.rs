@@ -105,23 +105,28 @@ fn a_probe_that_crashes_leaves_every_clip_stored_with_the_probe_failure_on_recor
     }
 }
 
+/// `camdock ingest VOLUME --json` into `data` with the probe child's `fault`.
+fn ingest_with_fault(data: &Path, volume: &Path, fault: &str) -> std::process::Output {
+    Command::new(bin())
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "ingest",
+            volume.to_str().unwrap(),
+            "--json",
+        ])
+        .env(FAULT, fault)
+        .output()
+        .unwrap()
+}
+
 fn crashing_probe(fault: &str, signal: &str) {
     let s = Scratch::new();
     let vol = s.join("cam");
     camera(&vol, "7070707", 3);
     let data = s.join("data");
     let started = Instant::now();
-    let out = Command::new(bin())
-        .args([
-            "--data-dir",
-            data.to_str().unwrap(),
-            "ingest",
-            vol.to_str().unwrap(),
-            "--json",
-        ])
-        .env(FAULT, fault)
-        .output()
-        .unwrap();
+    let out = ingest_with_fault(&data, &vol, fault);
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "{fault}: a crash is seen at once"
@@ -236,17 +241,7 @@ fn a_probe_child_that_dies_mid_card_is_replaced_for_the_next_clip() {
     let vol = s.join("cam");
     camera(&vol, "7171717", 3);
     let data = s.join("data");
-    let out = Command::new(bin())
-        .args([
-            "--data-dir",
-            data.to_str().unwrap(),
-            "ingest",
-            vol.to_str().unwrap(),
-            "--json",
-        ])
-        .env(FAULT, "crash-on-second")
-        .output()
-        .unwrap();
+    let out = ingest_with_fault(&data, &vol, "crash-on-second");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_eq!(json(&text)["stored"], 3, "{text}");
