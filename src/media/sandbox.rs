@@ -144,7 +144,7 @@ impl ProbeChild {
                 .map_err(|e| self.gone(format!("its answer does not parse: {e}"))),
             Ok(Err(e)) => Err(self.gone(format!("its answer could not be read: {e}"))),
             Err(RecvTimeoutError::Timeout) => {
-                let _ = self.process.kill();
+                // (`gone` stops it.)
                 Err(self.gone(format!(
                     "no answer within {} s; stopped",
                     deadline.as_secs()
