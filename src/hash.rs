@@ -52,10 +52,25 @@ pub fn fan_out<R: Read, W: Write + Send>(
     mut source: R,
     sink: Option<&mut W>,
 ) -> Result<Digests, FanOutError> {
+    // The first buffer is read before any thread starts: a source that ends within it (a photo,
+    // an audio note, a one-second clip) is hashed and written on this thread. Three threads per
+    // clip cost ~0.3 ms of starts and stacks, more than hashing 100 KiB; a card of 100,000 small
+    // clips paid them 100,000 times.
+    let mut first = vec![0u8; CHUNK];
+    let n = read_full(&mut source, &mut first).map_err(FanOutError::Read)?;
+    if n < CHUNK {
+        let data = &first[..n];
+        if let Some(sink) = sink {
+            sink.write_all(data).map_err(FanOutError::Write)?;
+        }
+        return Ok(digest_of_slice(data));
+    }
     let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(POOL);
-    for _ in 0..POOL {
+    pool_tx.send(first).expect("pool has room");
+    for _ in 1..POOL {
         pool_tx.send(vec![0u8; CHUNK]).expect("pool has room");
     }
+    let mut first_read = Some(n);
     thread::scope(|scope| {
         let (sha_tx, sha_rx) = sync_channel::<Arc<Pooled>>(POOL);
         let (b3_tx, b3_rx) = sync_channel::<Arc<Pooled>>(POOL);
@@ -88,7 +103,11 @@ pub fn fan_out<R: Read, W: Write + Send>(
         let mut read_error = None;
         while let Ok(mut data) = pool_rx.recv() {
             data.resize(CHUNK, 0);
-            let n = match read_full(&mut source, &mut data) {
+            let read = match first_read.take() {
+                Some(n) => Ok(n), // the first buffer, read above
+                None => read_full(&mut source, &mut data),
+            };
+            let n = match read {
                 Ok(n) => n,
                 Err(e) => {
                     read_error = Some(e);
@@ -128,6 +147,15 @@ pub fn fan_out<R: Read, W: Write + Send>(
             bytes,
         })
     })
+}
+
+/// Both digests of bytes in memory.
+fn digest_of_slice(data: &[u8]) -> Digests {
+    Digests {
+        sha256: hex::encode(Sha256::digest(data)),
+        blake3: blake3::hash(data).to_hex().to_string(),
+        bytes: data.len() as u64,
+    }
 }
 
 fn write_all_from<W: Write>(rx: Receiver<Arc<Pooled>>, sink: &mut W) -> io::Result<()> {
@@ -211,6 +239,23 @@ mod tests {
             empty.sha256,
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    #[test]
+    fn small_sources_on_this_thread_and_large_ones_fanned_out_give_the_same_digests() {
+        for len in [0, 1, 4096, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 13 % 241) as u8).collect();
+            let mut copy = Vec::new();
+            let d = fan_out(&data[..], Some(&mut copy)).unwrap();
+            assert_eq!(copy, data, "{len}");
+            assert_eq!(d.sha256, hex::encode(Sha256::digest(&data)), "{len}");
+            assert_eq!(d.blake3, blake3::hash(&data).to_hex().to_string(), "{len}");
+            assert_eq!(d.bytes, len as u64);
+        }
+        let err = fan_out(FailingReader(100), Some(&mut Vec::new())).unwrap_err();
+        assert!(matches!(err, FanOutError::Read(_)), "{err}");
+        let err = fan_out(&[1u8; 10][..], Some(&mut FailingWriter)).unwrap_err();
+        assert!(matches!(err, FanOutError::Write(_)), "{err}");
     }
 
     struct FailingWriter;

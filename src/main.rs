@@ -1,10 +1,11 @@
 fn main() {
-    keep_large_buffers_out_of_the_heap();
     let mut args = std::env::args();
     if args.nth(1).as_deref() == Some(camdock::media::sandbox::CHILD_COMMAND) {
         // The walled-off media probe (media/sandbox.rs): no config, no logging, nothing opened.
+        keep_large_buffers_in_the_heap();
         std::process::exit(camdock::media::sandbox::run_child());
     }
+    keep_large_buffers_out_of_the_heap();
     std::process::exit(camdock::cli::main());
 }
 
@@ -17,5 +18,18 @@ fn keep_large_buffers_out_of_the_heap() {
     // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+/// The probe child, the other way round: libav's big buffers of one clip (decoder contexts, frame
+/// pools) are freed and allocated again for the next, and taken fresh from the kernel each time
+/// they cost page faults and zeroing that made up most of the probe of a one-second clip (perf:
+/// `clear_page`, `do_anonymous_page`). Kept in the heap, they are reused; the child's memory is
+/// bounded by its rlimits (`media/sandbox.rs`) and it is replaced every thousand clips.
+fn keep_large_buffers_in_the_heap() {
+    // SAFETY: as above.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
     }
 }

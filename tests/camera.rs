@@ -326,6 +326,7 @@ fn damaged_media_is_stored_and_flagged_for_faststart_and_fragmented_mp4() {
     let integrity = |seq: u32| {
         report
             .clips
+            .all()
             .iter()
             .find(|c| c.source.ends_with(&format!("_{seq:04}.MP4")))
             .unwrap()

@@ -270,8 +270,8 @@ fn holds_block_purge_and_expired_clips_are_purged_on_the_record() {
         .ingest(&s.join("cam"), &IngestOptions::default())
         .unwrap();
     let (held, free) = (
-        report.clips[0].sha256.clone().unwrap(),
-        report.clips[1].sha256.clone().unwrap(),
+        report.clips.all()[0].sha256.clone().unwrap(),
+        report.clips.all()[1].sha256.clone().unwrap(),
     );
     retention::hold(&station, &held, "complaint 2026-17", "auditor").unwrap();
 
@@ -382,6 +382,7 @@ fn a_clip_stays_in_every_case_it_was_tagged_with_and_case_holds_cover_later_clip
         .unwrap();
     let shas: Vec<String> = report
         .clips
+        .all()
         .iter()
         .map(|c| c.sha256.clone().unwrap())
         .collect();

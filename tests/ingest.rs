@@ -26,7 +26,8 @@ fn stored_hashes_are_those_of_sha256sum_and_b3sum() {
         let b3 = tool_digest("b3sum", clip);
         let outcome = report
             .clips
-            .iter()
+            .all()
+            .into_iter()
             .find(|c| c.sha256.as_deref() == Some(&sha))
             .expect("clip reported with sha256sum's hash");
         assert_eq!(outcome.blake3.as_deref(), Some(b3.as_str()));
@@ -64,7 +65,7 @@ fn large_clip_streams_through_in_bounded_buffers() {
         .unwrap();
     assert_eq!(report.stored, 1);
     assert_eq!(
-        report.clips[0].sha256.as_deref(),
+        report.clips.all()[0].sha256.as_deref(),
         Some(tool_digest("sha256sum", &big).as_str())
     );
     assert_eq!(
@@ -72,7 +73,7 @@ fn large_clip_streams_through_in_bounded_buffers() {
         "--camera names a camera that does not identify itself"
     );
     assert_eq!(
-        report.clips[0].integrity,
+        report.clips.all()[0].integrity,
         Some(camdock::media::Integrity::NotMedia)
     );
 }
@@ -124,7 +125,7 @@ fn a_read_back_mismatch_fails_the_clip_and_stores_nothing() {
         .ingest(&s.join("cam"), &IngestOptions::default())
         .unwrap();
     assert_eq!((report.stored, report.failed), (0, 2));
-    for c in &report.clips {
+    for c in &report.clips.all() {
         let err = c.error.as_deref().unwrap();
         assert!(err.contains("read back from disk does not match"), "{err}");
         assert!(
@@ -221,7 +222,8 @@ fn a_hostile_card_is_walked_safely() {
         "the real clip, the newline, the invalid UTF-8 and the long name: {:?}",
         report.clips
     );
-    let sources: Vec<&str> = report.clips.iter().map(|c| c.source.as_str()).collect();
+    let clips = report.clips.all();
+    let sources: Vec<&str> = clips.iter().map(|c| c.source.as_str()).collect();
     assert!(sources.contains(&"DCIM/100MEDIA/line\\x0Abreak.mp4"));
     assert!(
         sources.contains(&"DCIM/100MEDIA/bad\\xFF\\xFEname.wav"),
@@ -499,7 +501,12 @@ fn a_clip_changed_on_the_camera_with_size_and_mtime_restored_is_caught_at_the_re
         );
         assert!(d["checked"]["bytes_compared"].as_u64().unwrap() > 0);
     }
-    let stored_now = &again.clips.iter().find(|c| c.outcome == "stored").unwrap();
+    let stored_now = &again
+        .clips
+        .all()
+        .into_iter()
+        .find(|c| c.outcome == camdock::ingest::Outcome::Stored)
+        .unwrap();
     assert_eq!(
         stored_now.sha256.as_deref().unwrap(),
         tool_digest("sha256sum", victim)

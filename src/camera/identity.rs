@@ -5,7 +5,6 @@
 
 use super::attention::Attention;
 use super::binding::BindingCheck;
-use super::filename::ClipName;
 use super::status_file::StatusFile;
 use serde::Serialize;
 use serde_json::json;
@@ -23,7 +22,8 @@ pub struct Clues<'a> {
     pub usb_serial: Option<&'a str>,
     pub status: Option<&'a StatusFile>,
     pub binding: Option<&'a BindingCheck>,
-    pub names: &'a [ClipName],
+    /// The serial most of the clips' file names carry.
+    pub serial_in_names: Option<String>,
     pub operator: Option<&'a str>,
     pub volume_name: &'a str,
 }
@@ -35,7 +35,7 @@ pub fn identify(c: &Clues<'_>) -> Identity {
         .filter(|b| b.mac_ok)
         .and_then(|b| b.binding.as_ref())
         .map(|b| b.serial.clone());
-    let from_names = most_common(c.names.iter().map(|n| n.serial.as_str()));
+    let from_names = c.serial_in_names.clone();
     let candidates = [
         (c.usb_serial.map(str::to_string), "usb"),
         (from_status.clone(), "status-file"),
@@ -90,13 +90,12 @@ pub fn identify(c: &Clues<'_>) -> Identity {
     }
 }
 
-fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<String> {
-    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-    for i in items {
-        *counts.entry(i).or_default() += 1;
-    }
+/// The serial counted most often (a tie goes to the greatest serial, in byte order).
+pub fn most_common_serial(counts: impl IntoIterator<Item = (String, usize)>) -> Option<String> {
     counts
         .into_iter()
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
         .max_by_key(|(_, n)| *n)
-        .map(|(s, _)| s.to_string())
+        .map(|(s, _)| s)
 }

@@ -21,6 +21,7 @@ pub mod verify;
 use crate::config::Config;
 use crate::station::Station;
 use serde::Serialize;
+use std::io::Write;
 use std::path::Path;
 
 /// Prints one JSON document, or the human rendering.
@@ -30,7 +31,11 @@ pub fn emit<T: Serialize>(
     human: impl FnOnce(&T) -> String,
 ) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        // Written as it is serialised: a report of 100,000 clips is never one string in memory.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        serde_json::to_writer_pretty(&mut out, value)?;
+        writeln!(out)?;
+        out.flush()?;
     } else {
         print!("{}", human(value));
     }

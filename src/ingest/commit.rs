@@ -2,7 +2,7 @@
 //! or clip-failed, with the recording row in the same transaction.
 
 use super::facts::ClipContext;
-use super::session::{ClipOutcome, Ingestor, lock};
+use super::session::{ClipOutcome, Ingestor, Outcome, lock};
 use super::walk::Entry;
 use crate::camera::clock;
 use crate::hash::Digests;
@@ -200,7 +200,11 @@ impl Ingestor<'_> {
                 sha256: Some(digests.sha256.clone()),
                 blake3: Some(digests.blake3.clone()),
                 bytes: digests.bytes,
-                outcome: if newly { "stored" } else { "already-stored" },
+                outcome: if newly {
+                    Outcome::Stored
+                } else {
+                    Outcome::AlreadyStored
+                },
                 error: None,
                 store_path: Some(store_path),
                 integrity: media.as_ref().map(|m| m.integrity),

@@ -10,6 +10,7 @@ use crate::camera::identity::{self, Clues, Identity};
 use crate::camera::profile::{Profile, Profiles};
 use crate::camera::status_file::{self, StatusFile};
 use crate::keys::StationKey;
+use crate::media::is_media_extension;
 use crate::time::StationZone;
 use crate::usage;
 use chrono::{DateTime, Utc};
@@ -26,9 +27,8 @@ pub struct ClipContext {
 
 pub struct DockFacts {
     pub listing: Listing,
-    /// Each listed clip's name, parsed by the profile's pattern (None when it does not follow it).
-    pub names_by_clip: Vec<Option<ClipName>>,
-    pub contexts: Vec<ClipContext>,
+    /// The station's zone, in which the camera's wall-clock file names are read.
+    pub zone: StationZone,
     pub status: Option<StatusFile>,
     pub profile: Profile,
     pub binding: Option<BindingCheck>,
@@ -58,37 +58,27 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
             volume.display()
         ));
     }
-    let mut listing = walk(volume)
-        .map_err(|e| usage!("camera volume {} cannot be listed: {e}", volume.display()))?;
     let profile = inp.profiles.select(inp.usb, volume).clone();
-    // Recording types the camera's profile adds are recordings like the built-in ones.
-    let (added, other): (Vec<_>, Vec<_>) = std::mem::take(&mut listing.other)
-        .into_iter()
-        .partition(|e| profile.records_extension(&e.ext));
-    listing.other = other;
-    listing.clips.extend(added);
-    // Media outside the camera's clip folders is listed, not taken for its recordings.
-    let (inside, outside): (Vec<_>, Vec<_>) = std::mem::take(&mut listing.clips)
-        .into_iter()
-        .partition(|e| profile.in_clip_roots(&e.source));
-    listing.clips = inside;
-    listing.other.extend(outside);
-    if profile.keep_other {
-        // This camera family keeps evidence in non-media files too (logs, GPS tracks).
-        listing.clips.append(&mut listing.other);
+    let is_clip = |e: &Entry| {
+        // This camera family keeps evidence in non-media files too (logs, GPS tracks); otherwise
+        // a recording is a media type, or one the camera's profile adds, inside the camera's clip
+        // folders (media elsewhere is listed, not taken for its recordings).
+        profile.keep_other
+            || ((is_media_extension(&e.ext) || profile.records_extension(&e.ext))
+                && profile.in_clip_roots(&e.source))
+    };
+    let listing = walk(volume, is_clip)
+        .map_err(|e| usage!("camera volume {} cannot be listed: {e}", volume.display()))?;
+    // What the clips' names say of the camera, gathered clip by clip (nothing kept per clip).
+    let mut serials = std::collections::HashMap::<String, usize>::new();
+    let mut first_officer = None;
+    for e in listing.clips.iter() {
+        if let Some(n) = parse_name(&profile, &e) {
+            *serials.entry(n.serial).or_default() += 1;
+            first_officer.get_or_insert(n.officer);
+        }
     }
-    let parsed: Vec<Option<ClipName>> = listing
-        .clips
-        .iter()
-        .map(|e| {
-            if profile.file_names == "police" {
-                filename::parse(&e.file_name)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let names: Vec<ClipName> = parsed.iter().flatten().cloned().collect();
+    let serial_in_names = identity::most_common_serial(serials);
     let status = if profile.driver == crate::camera::profile::Driver::StatusFile {
         status_file::read(volume)
     } else {
@@ -103,7 +93,7 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
         usb_serial: inp.usb_serial,
         status: status.as_ref(),
         binding: binding.as_ref(),
-        names: &names,
+        serial_in_names,
         operator: inp.operator_camera,
         volume_name: &volume_name,
     });
@@ -117,23 +107,16 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
                 .and_then(|b| b.binding.as_ref())
                 .map(|b| b.officer.clone())
         })
-        .or_else(|| names.first().map(|n| n.officer.clone()));
+        .or(first_officer);
     let clock = status
         .as_ref()
         .and_then(|s| s.clock)
         .and_then(|w| clock::check(w, Utc::now(), inp.zone, inp.tolerance_ms));
     let timeset_on_card = crate::camera::read_control_file(volume, clock::TIMESET_FILE, 256)
         .map(|t| t.trim().to_string());
-    let contexts = listing
-        .clips
-        .iter()
-        .zip(&parsed)
-        .map(|(e, n)| context(e, n.as_ref(), officer.as_ref(), inp.zone))
-        .collect();
     Ok(DockFacts {
         listing,
-        names_by_clip: parsed,
-        contexts,
+        zone: inp.zone.clone(),
         status,
         profile,
         binding,
@@ -144,18 +127,35 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
     })
 }
 
-fn context(
-    e: &Entry,
-    name: Option<&ClipName>,
-    officer: Option<&String>,
-    zone: &StationZone,
-) -> ClipContext {
-    ClipContext {
-        officer: name.map(|n| n.officer.clone()).or_else(|| officer.cloned()),
-        sequence: name.map(|n| n.sequence),
-        important: name.is_some_and(|n| n.important),
-        recorded_at: name
-            .and_then(|n| zone.wall_to_utc(n.started))
-            .or_else(|| e.mtime.map(DateTime::<Utc>::from)),
+/// A clip's name, parsed by the profile's pattern (None when it does not follow it).
+fn parse_name(profile: &Profile, e: &Entry) -> Option<ClipName> {
+    if profile.file_names == "police" {
+        filename::parse(&e.file_name)
+    } else {
+        None
+    }
+}
+
+impl DockFacts {
+    /// Clip `e`'s name, parsed by the profile's pattern (None when it does not follow it).
+    pub fn clip_name(&self, e: &Entry) -> Option<ClipName> {
+        parse_name(&self.profile, e)
+    }
+
+    /// What the camera side says of clip `e`, for its recording row: made when asked for, so a
+    /// card of many clips keeps nothing per clip.
+    pub fn context(&self, e: &Entry) -> ClipContext {
+        let name = self.clip_name(e);
+        ClipContext {
+            officer: name
+                .as_ref()
+                .map(|n| n.officer.clone())
+                .or_else(|| self.officer.clone()),
+            sequence: name.as_ref().map(|n| n.sequence),
+            important: name.as_ref().is_some_and(|n| n.important),
+            recorded_at: name
+                .and_then(|n| self.zone.wall_to_utc(n.started))
+                .or_else(|| e.mtime.map(DateTime::<Utc>::from)),
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! every clip of the session is committed: a failed or interrupted session touches nothing.
 
 use super::facts::DockFacts;
-use super::session::{ClipOutcome, Ingestor, lock};
+use super::session::{ClipLog, Ingestor, lock};
 use crate::camera::attention::Attention;
 use crate::camera::health::{self, Health};
 use crate::camera::profile::Driver;
@@ -35,7 +35,7 @@ pub struct SessionStats<'a> {
     pub camera: &'a str,
     pub timeset_on_card: TimesetOnCard,
     pub session: i64,
-    pub clips: &'a [ClipOutcome],
+    pub clips: &'a ClipLog,
     pub read_errors: u32,
     pub read_bytes: u64,
     pub read_secs: f64,
@@ -119,7 +119,7 @@ impl Ingestor<'_> {
             TimesetOnCard::Unrecorded => attention.push(Attention::plain("timeset-unrecorded", "TIMESET.TXT on the card matches no recorded correction: written by a session that was cut off, or by another tool (recorded as found)")),
             TimesetOnCard::Absent => {}
         }
-        let gaps = gaps(facts, s.clips);
+        let gaps = gaps(facts, s.clips)?;
         if gaps.iter().any(|g| g.seconds < -OVERLAP_SLACK_S) {
             attention.push(Attention::plain(
                 "recordings-overlap",
@@ -216,20 +216,27 @@ impl Ingestor<'_> {
             );
         }
         let mut wiped = Vec::new();
-        for (entry, outcome) in facts.listing.clips.iter().zip(s.clips) {
-            let committed = matches!(outcome.outcome, "stored" | "already-stored")
-                && outcome.source == entry.source;
-            let (true, Some(sha)) = (committed, &outcome.sha256) else {
-                continue;
+        let read = s.clips.for_each(|index, outcome| {
+            let (true, Some(sha)) = (outcome.outcome.committed(), outcome.sha256) else {
+                return;
             };
+            let entry = facts.listing.clips.get(index);
             // Re-check the ledger: the clip must be there before its only other copy goes.
-            if lock(self.ledger).has_clip(sha).unwrap_or(false)
+            if lock(self.ledger).has_clip(&sha).unwrap_or(false)
                 && std::fs::remove_file(&entry.path).is_ok()
             {
-                wiped.push((entry.source.clone(), sha.clone()));
+                wiped.push((entry.source, sha));
             }
+        });
+        match read {
+            Ok(()) => (wiped, None),
+            Err(e) => (
+                wiped,
+                Some(format!(
+                    "the session's clip log could not be read back ({e}): the clips after it are left on the camera"
+                )),
+            ),
         }
-        (wiped, None)
     }
 
     fn correct_clock(
@@ -321,35 +328,33 @@ fn read_only(volume: &Path) -> bool {
 }
 
 /// Gaps and overlaps between consecutive recordings of this dock, by corrected start time.
-fn gaps(facts: &DockFacts, clips: &[ClipOutcome]) -> Vec<Gap> {
+fn gaps(facts: &DockFacts, clips: &ClipLog) -> std::io::Result<Vec<Gap>> {
     let offset = facts.clock.as_ref().map_or(0, |c| c.offset_ms);
-    let mut spans: Vec<(DateTime<Utc>, f64, &str)> = facts
-        .listing
-        .clips
-        .iter()
-        .zip(&facts.contexts)
-        .filter_map(|(e, ctx)| {
-            let dur = clips.iter().find(|c| c.source == e.source)?.duration_s?;
-            Some((
-                clock::corrected(ctx.recorded_at?, offset),
-                dur,
-                e.source.as_str(),
-            ))
-        })
-        .collect();
+    // (start, duration, index in the listing): a few dozen bytes a clip; names only for the gaps.
+    let mut spans: Vec<(DateTime<Utc>, f64, usize)> = Vec::new();
+    clips.for_each(|index, outcome| {
+        let Some(duration) = outcome.duration_s else {
+            return;
+        };
+        let entry = facts.listing.clips.get(index);
+        if let Some(start) = facts.context(&entry).recorded_at {
+            spans.push((clock::corrected(start, offset), duration, index));
+        }
+    })?;
     spans.sort_by_key(|s| s.0);
-    spans
+    let source = |index| facts.listing.clips.get(index).source;
+    Ok(spans
         .windows(2)
         .filter_map(|w| {
             let end = w[0].0 + chrono::Duration::milliseconds((w[0].1 * 1000.0) as i64);
             let seconds = (w[1].0 - end).num_milliseconds() as f64 / 1000.0;
             (seconds.abs() >= OVERLAP_SLACK_S).then(|| Gap {
-                after: w[0].2.to_string(),
-                before: w[1].2.to_string(),
+                after: source(w[0].2),
+                before: source(w[1].2),
                 seconds,
             })
         })
-        .collect()
+        .collect())
 }
 
 /// The FAT/exFAT dirty flag of the card mounted at `volume`, when it is a mount we can read.

@@ -4,6 +4,7 @@
 //! fan-out into a staging file, and `session` runs one dock session end to end.
 
 pub mod cancel;
+pub mod clip_log;
 pub mod commit;
 pub mod copy;
 pub mod facts;
@@ -17,4 +18,4 @@ pub mod walk;
 
 pub use cancel::{Cancel, StopReason};
 pub use progress::Progress;
-pub use session::{ClipOutcome, IngestOptions, IngestReport, Ingestor};
+pub use session::{ClipLog, ClipOutcome, IngestOptions, IngestReport, Ingestor, Outcome};

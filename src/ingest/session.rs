@@ -12,7 +12,7 @@ use super::facts::{self, DockFacts, Inputs};
 use super::housekeeping::{SessionStats, TimesetOnCard};
 use super::presence::{PULL_GRACE, Presence};
 use super::progress::{Progress, ProgressMeter};
-use super::walk::{Entry, Skipped};
+use super::walk::Skipped;
 use crate::camera::clock;
 use crate::camera::filename::{self, SequenceFinding};
 use crate::camera::health::Health;
@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::hash::Digests;
 use crate::keys::StationKey;
 use crate::ledger::{EventKind, Ledger, NewEvent};
-use crate::media::{self, Integrity};
+use crate::media;
 use crate::store::ClipStore;
 use camdock_record::detail::{
     CameraDockedDetail, CameraUndockedDetail, ClockCheckedDetail, FilesSkippedDetail,
@@ -62,37 +62,9 @@ pub struct IngestOptions<'a> {
     pub progress: Option<&'a (dyn Fn(&Progress) + Sync)>,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct ClipOutcome {
-    pub source: String,
-    pub sha256: Option<String>,
-    pub blake3: Option<String>,
-    pub bytes: u64,
-    /// stored, already-stored or failed.
-    pub outcome: &'static str,
-    pub error: Option<String>,
-    pub store_path: Option<String>,
-    pub integrity: Option<Integrity>,
-    pub duration_s: Option<f64>,
-}
+pub use super::clip_log::{ClipLog, ClipOutcome, Outcome};
 
-impl ClipOutcome {
-    pub fn failed(entry: &Entry, digests: Option<&Digests>, error: String) -> Self {
-        ClipOutcome {
-            source: entry.source.clone(),
-            sha256: digests.map(|d| d.sha256.clone()),
-            blake3: digests.map(|d| d.blake3.clone()),
-            bytes: entry.bytes,
-            outcome: "failed",
-            error: Some(error),
-            store_path: None,
-            integrity: None,
-            duration_s: None,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct IngestReport {
     pub camera: String,
     pub identity_source: &'static str,
@@ -104,7 +76,8 @@ pub struct IngestReport {
     pub failed: usize,
     /// True when the session stopped before every clip was handled (undock, shutdown).
     pub interrupted: bool,
-    pub clips: Vec<ClipOutcome>,
+    /// Each clip's outcome, in the card's order (read back from the session's clip log).
+    pub clips: ClipLog,
     pub skipped: Vec<Skipped>,
     pub other_files: Vec<String>,
     pub clock: Option<clock::ClockCheck>,
@@ -123,7 +96,7 @@ pub(super) fn lock(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {
 
 /// What the clip loop found, for housekeeping and the report.
 struct ClipRun {
-    outcomes: Vec<ClipOutcome>,
+    log: ClipLog,
     interrupted: bool,
     read_errors: u32,
     read_bytes: u64,
@@ -159,7 +132,7 @@ impl Ingestor<'_> {
                 camera: camera.clone(),
                 state: "ingesting",
                 clips_total: facts.listing.clips.len(),
-                bytes_total: facts.listing.clips.iter().map(|e| e.bytes).sum(),
+                bytes_total: facts.listing.clips.total_bytes(),
                 ..Default::default()
             },
             opts.progress,
@@ -169,17 +142,20 @@ impl Ingestor<'_> {
         let cancel = opts.cancel.unwrap_or(&no_cancel);
         let run = self.run_clips(volume, &facts, session, opts, cancel, &meter)?;
 
-        let count = |o: &str| run.outcomes.iter().filter(|c| c.outcome == o).count();
-        let (stored, already_stored, failed) =
-            (count("stored"), count("already-stored"), count("failed"));
-        let interrupted = run.interrupted || run.outcomes.len() < facts.listing.clips.len();
+        let count = |o| run.log.count(o);
+        let (stored, already_stored, failed) = (
+            count(Outcome::Stored),
+            count(Outcome::AlreadyStored),
+            count(Outcome::Failed),
+        );
+        let interrupted = run.interrupted || run.log.len() < facts.listing.clips.len();
 
         meter.set_state("housekeeping");
         let stats = SessionStats {
             camera: &camera,
             timeset_on_card,
             session,
-            clips: &run.outcomes,
+            clips: &run.log,
             read_errors: run.read_errors,
             read_bytes: run.read_bytes,
             read_secs: run.read_secs,
@@ -202,7 +178,7 @@ impl Ingestor<'_> {
             session,
             &camera,
             &facts,
-            run.outcomes.len(),
+            run.log.len(),
             state,
             cancel,
             opts,
@@ -229,7 +205,7 @@ impl Ingestor<'_> {
             already_stored,
             failed,
             interrupted,
-            clips: run.outcomes,
+            clips: run.log,
             skipped: facts.listing.skipped.clone(),
             other_files: facts
                 .listing
@@ -315,8 +291,8 @@ impl Ingestor<'_> {
             // The clips new since the last dock, in the order the camera recorded them.
             let previous = w.last_sequence(camera)?;
             let mut new_clips = Vec::new();
-            for (entry, name) in facts.listing.clips.iter().zip(&facts.names_by_clip) {
-                if let Some(n) = name.as_ref().filter(|n| &n.serial == camera)
+            for entry in facts.listing.clips.iter() {
+                if let Some(n) = facts.clip_name(&entry).filter(|n| &n.serial == camera)
                     && !w.has_recording(camera, &entry.source)?
                 {
                     new_clips.push((n.started, n.sequence));
@@ -363,10 +339,9 @@ impl Ingestor<'_> {
         let offset_ms = facts.clock.as_ref().map(|c| c.offset_ms);
         let clips = &facts.listing.clips;
         let on_read = |n: usize| meter.bytes_read(n as u64);
-        let mut outcomes: Vec<Option<ClipOutcome>> = vec![None; clips.len()];
         let presence = Presence::of(volume);
         let mut run = ClipRun {
-            outcomes: Vec::new(),
+            log: ClipLog::default(),
             interrupted: false,
             read_errors: 0,
             read_bytes: 0,
@@ -377,11 +352,12 @@ impl Ingestor<'_> {
             let (job_tx, job_rx) = sync_channel::<Finished>(1);
             let (done_tx, done_rx) = channel::<anyhow::Result<(usize, ClipOutcome)>>();
             let finish = |f: Finished| -> anyhow::Result<(usize, ClipOutcome)> {
+                let entry = clips.get(f.index);
                 let site = ClipSite {
                     camera,
                     session,
-                    entry: &clips[f.index],
-                    ctx: &facts.contexts[f.index],
+                    entry: &entry,
+                    ctx: &facts.context(&entry),
                     offset_ms,
                 };
                 let outcome = self.commit_landing(&site, f.digests, f.landing)?;
@@ -389,37 +365,68 @@ impl Ingestor<'_> {
                 Ok((f.index, outcome))
             };
             let finisher = scope.spawn(move || {
-                for job in job_rx {
-                    let landing = match job.landing {
-                        Landing::Staged(staging) => {
-                            match self
-                                .store
-                                .place(staging, &job.digests, &clips[job.index].ext)
-                            {
-                                Ok(p) => {
-                                    let media = media::probe_isolated(
-                                        &self.store.locate(&p.store_path),
-                                        self.config.media.probe_timeout,
-                                    );
-                                    Landing::Placed(p, media)
-                                }
-                                Err(e) => Landing::Failed(e),
-                            }
-                        }
-                        other => other,
+                let timeout = self.config.media.probe_timeout;
+                // The sealed clip whose probe runs while the next one is sealed and this one's
+                // outcome waits to be committed: the probe child's libav work overlaps the
+                // station's fsyncs (one clip in the child at a time).
+                let mut probing: Option<Probing> = None;
+                for Finished {
+                    index,
+                    digests,
+                    landing,
+                } in job_rx
+                {
+                    let landing = match landing {
+                        Landing::Staged(staging) => self
+                            .store
+                            .place(staging, &digests, &clips.get(index).ext)
+                            .map_err(Landing::Failed),
+                        other => Err(other),
                     };
-                    let _ = done_tx.send(finish(Finished { landing, ..job }));
+                    let previous = probing.take().map(Probing::answered);
+                    let this = match landing {
+                        Ok(placement) => {
+                            let at = self.store.locate(&placement.store_path);
+                            probing = Some(Probing {
+                                index,
+                                digests,
+                                placement,
+                                probe: media::start_probe(&at, timeout),
+                            });
+                            None
+                        }
+                        Err(landing) => Some(Finished {
+                            index,
+                            digests,
+                            landing,
+                        }),
+                    };
+                    for done in previous.into_iter().chain(this) {
+                        let _ = done_tx.send(finish(done));
+                    }
+                }
+                if let Some(last) = probing.take() {
+                    let _ = done_tx.send(finish(last.answered()));
                 }
             });
             let hand_over =
                 |f: Finished| job_tx.send(f).expect("the finisher outlives the clip loop");
+            // The finisher's outcomes go to the log as they come, not held to the end.
+            let take_done = |log: &mut ClipLog| -> anyhow::Result<()> {
+                while let Ok(done) = done_rx.try_recv() {
+                    let (index, outcome) = done?;
+                    log.put(index, outcome)?;
+                }
+                Ok(())
+            };
 
             for (index, entry) in clips.iter().enumerate() {
+                take_done(&mut run.log)?;
                 if cancel.reason().is_some() {
                     run.interrupted = true;
                     break;
                 }
-                let mtime = mtime_text(entry);
+                let mtime = mtime_text(&entry);
                 // Bound first: the ledger lock must not be held while handing over to the finisher.
                 let known = lock(self.ledger).known_recording(
                     camera,
@@ -430,7 +437,7 @@ impl Ingestor<'_> {
                 if let Some(k) = known {
                     // The same file as at an earlier dock, by name, size and mtime: compared with
                     // the stored clip at a sample of places instead of read again whole.
-                    match self.sample_known(camera, session, entry, &k) {
+                    match self.sample_known(camera, session, &entry, &k) {
                         Some(check) if check.matched() => {
                             on_read(entry.bytes as usize);
                             let digests = Digests {
@@ -456,7 +463,7 @@ impl Ingestor<'_> {
                 let started = Instant::now();
                 match copy_clip(
                     self.store,
-                    entry,
+                    &entry,
                     opts.throttle_bytes_per_s,
                     cancel,
                     &on_read,
@@ -496,8 +503,8 @@ impl Ingestor<'_> {
                         if e.is_camera_fault() {
                             run.read_errors += 1;
                         }
-                        outcomes[index] =
-                            Some(self.record_copy_failure(camera, session, entry, &e)?);
+                        let failed = self.record_copy_failure(camera, session, &entry, &e)?;
+                        run.log.put(index, failed)?;
                     }
                 }
             }
@@ -505,11 +512,11 @@ impl Ingestor<'_> {
             finisher.join().expect("the finisher does not panic");
             for done in done_rx {
                 let (index, outcome) = done?;
-                outcomes[index] = Some(outcome);
+                run.log.put(index, outcome)?;
             }
+            run.log.flush()?;
             Ok(())
         })?;
-        run.outcomes = outcomes.into_iter().flatten().collect();
         Ok(run)
     }
 
@@ -603,5 +610,24 @@ impl Ingestor<'_> {
             }
             Ok(())
         })
+    }
+}
+
+/// A clip sealed in the store whose probe is running.
+struct Probing {
+    index: usize,
+    digests: crate::hash::Digests,
+    placement: crate::store::Placement,
+    probe: media::PendingProbe,
+}
+
+impl Probing {
+    /// Waits for the probe's answer: the clip is ready to be committed.
+    fn answered(self) -> Finished {
+        Finished {
+            index: self.index,
+            digests: self.digests,
+            landing: Landing::Placed(self.placement, self.probe.wait()),
+        }
     }
 }

@@ -5,7 +5,6 @@
 //! and invalid UTF-8 survive; the walk is iterative, so a deep tree cannot exhaust the stack.
 
 use crate::camera::CONTROL_FILES;
-use crate::media::is_media_extension;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -31,16 +30,117 @@ pub use camdock_record::facts::Skipped;
 
 #[derive(Debug, Default)]
 pub struct Listing {
-    pub clips: Vec<Entry>,
+    pub clips: ClipList,
     /// Regular files that are not recordings (listed, left on the card).
     pub other: Vec<Entry>,
     pub skipped: Vec<Skipped>,
 }
 
+/// The recordings of a card, kept small: a card of 100,000 clips must not cost the station
+/// memory per clip beyond a few dozen bytes. Each clip is its path's bytes (relative to the
+/// volume, in one shared buffer) and what its `stat` said; its `Entry` is made again when asked for.
+#[derive(Debug, Default)]
+pub struct ClipList {
+    volume: PathBuf,
+    /// Every clip's path relative to the volume, one after another.
+    paths: Vec<u8>,
+    clips: Vec<Listed>,
+}
+
+#[derive(Debug)]
+struct Listed {
+    /// Where this clip's relative path ends in `paths` (it starts where the previous one ended).
+    path_end: usize,
+    bytes: u64,
+    mtime: Option<SystemTime>,
+    inode: u64,
+}
+
+impl ClipList {
+    fn new(volume: &Path) -> ClipList {
+        ClipList {
+            volume: volume.to_path_buf(),
+            ..Default::default()
+        }
+    }
+
+    fn push(&mut self, e: &Entry) {
+        let relative = e.path.strip_prefix(&self.volume).unwrap_or(&e.path);
+        self.paths
+            .extend_from_slice(relative.as_os_str().as_bytes());
+        self.clips.push(Listed {
+            path_end: self.paths.len(),
+            bytes: e.bytes,
+            mtime: e.mtime,
+            inode: e.inode,
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.clips.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clips.is_empty()
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.clips.iter().map(|c| c.bytes).sum()
+    }
+
+    /// Clip `index` as the walk listed it.
+    pub fn get(&self, index: usize) -> Entry {
+        let listed = &self.clips[index];
+        let start = index.checked_sub(1).map_or(0, |i| self.clips[i].path_end);
+        let relative = Path::new(std::ffi::OsStr::from_bytes(
+            &self.paths[start..listed.path_end],
+        ));
+        entry(
+            self.volume.join(relative),
+            relative,
+            listed.bytes,
+            listed.mtime,
+            listed.inode,
+        )
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Entry> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// A regular file's entry; `relative` is its path inside the volume.
+fn entry(
+    path: PathBuf,
+    relative: &Path,
+    bytes: u64,
+    mtime: Option<SystemTime>,
+    inode: u64,
+) -> Entry {
+    let name = relative.file_name().unwrap_or(relative.as_os_str());
+    Entry {
+        source: printable(relative.as_os_str()),
+        file_name: printable(name),
+        ext: Path::new(name)
+            .extension()
+            .map(|x| printable(x).to_ascii_lowercase())
+            .unwrap_or_default(),
+        path,
+        bytes,
+        mtime,
+        inode,
+    }
+}
+
 pub use crate::printable::printable;
 
-pub fn walk(volume: &Path) -> std::io::Result<Listing> {
-    let mut listing = Listing::default();
+/// Lists `volume`; `is_clip` says which regular files are recordings (the rest are listed as
+/// other files).
+pub fn walk(volume: &Path, is_clip: impl Fn(&Entry) -> bool) -> std::io::Result<Listing> {
+    let mut listing = Listing {
+        clips: ClipList::new(volume),
+        ..Default::default()
+    };
     let mut stack = vec![(volume.to_path_buf(), 0usize)];
     while let Some((dir, depth)) = stack.pop() {
         let rel_dir = dir.strip_prefix(volume).unwrap_or(&dir).to_path_buf();
@@ -97,22 +197,16 @@ pub fn walk(volume: &Path) -> std::io::Result<Listing> {
                 {
                     continue;
                 }
-                let file_name = printable(&e.file_name());
-                let ext = Path::new(&e.file_name())
-                    .extension()
-                    .map(|x| printable(x).to_ascii_lowercase())
-                    .unwrap_or_default();
-                let entry = Entry {
+                let relative = rel_dir.join(e.file_name());
+                let entry = entry(
                     path,
-                    source,
-                    file_name,
-                    ext: ext.clone(),
-                    bytes: meta.len(),
-                    mtime: meta.modified().ok(),
-                    inode: meta.ino(),
-                };
-                if is_media_extension(&ext) {
-                    listing.clips.push(entry)
+                    &relative,
+                    meta.len(),
+                    meta.modified().ok(),
+                    meta.ino(),
+                );
+                if is_clip(&entry) {
+                    listing.clips.push(&entry)
                 } else {
                     listing.other.push(entry)
                 }

@@ -4,7 +4,7 @@ pub mod probe;
 pub mod sandbox;
 
 pub use probe::{Integrity, MediaFacts, probe};
-pub use sandbox::probe_isolated;
+pub use sandbox::{PendingProbe, probe_isolated, start_probe};
 
 /// Extensions the station treats as recordings (design §4).
 pub const MEDIA_EXTENSIONS: &[&str] = &[

@@ -133,12 +133,15 @@ impl ProbeChild {
         })
     }
 
-    /// One clip: its facts, or why the child failed on it (the child is then gone).
-    fn probe(&mut self, clip: &std::fs::File, deadline: Duration) -> Result<MediaFacts, String> {
+    /// Hands it one clip; Err: why the child failed on it (the child is then gone).
+    fn send(&mut self, clip: &std::fs::File, deadline: Duration) -> Result<(), String> {
         self.clips += 1;
-        if let Err(e) = send_clip(&self.socket, clip, deadline.as_secs().max(1)) {
-            return Err(self.gone(format!("cannot hand it the clip: {e}")));
-        }
+        send_clip(&self.socket, clip, deadline.as_secs().max(1))
+            .map_err(|e| self.gone(format!("cannot hand it the clip: {e}")))
+    }
+
+    /// The facts of the clip it was handed, or why it failed on it (the child is then gone).
+    fn answer(&mut self, deadline: Duration) -> Result<MediaFacts, String> {
         match self.answers.recv_timeout(deadline) {
             Ok(Ok(line)) => serde_json::from_str(&line)
                 .map_err(|e| self.gone(format!("its answer does not parse: {e}"))),
@@ -191,30 +194,81 @@ thread_local! {
 
 /// Probes `path` in a walled-off child process; never panics, never hangs past the deadline.
 pub fn probe_isolated(path: &Path, timeout: Duration) -> MediaFacts {
+    start_probe(path, timeout).wait()
+}
+
+/// A clip handed to this thread's probe child whose answer is not read yet: meanwhile the caller
+/// seals the next clip or commits the last (`ingest::session`), so the child's libav work and the
+/// station's fsyncs overlap. One at a time per thread: `wait` for it before starting another.
+#[must_use = "the probe's answer must be waited for"]
+pub struct PendingProbe {
+    clip: Option<std::fs::File>,
+    deadline: Duration,
+    /// Known already: the clip could not be opened or handed over.
+    known: Option<MediaFacts>,
+}
+
+/// Hands the clip at `path` to this thread's probe child (started, or replaced, as needed).
+pub fn start_probe(path: &Path, timeout: Duration) -> PendingProbe {
     let clip = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) => return MediaFacts::probe_failed(format!("cannot open the stored clip: {e}")),
+        Err(e) => {
+            return PendingProbe {
+                clip: None,
+                deadline: timeout,
+                known: Some(MediaFacts::probe_failed(format!(
+                    "cannot open the stored clip: {e}"
+                ))),
+            };
+        }
     };
     let deadline = deadline_for(timeout, clip.metadata().map(|m| m.len()).unwrap_or(0));
-    CHILD.with_borrow_mut(|slot| {
+    let known = CHILD.with_borrow_mut(|slot| {
         if slot.as_ref().is_some_and(|c| c.clips >= CLIPS_PER_CHILD) {
             *slot = None;
         }
         if slot.is_none() {
             match ProbeChild::start() {
                 Ok(c) => *slot = Some(c),
-                Err(why) => return MediaFacts::probe_failed(why),
+                Err(why) => return Some(MediaFacts::probe_failed(why)),
             }
         }
         let child = slot.as_mut().expect("started above");
-        match child.probe(&clip, deadline) {
-            Ok(facts) => facts,
-            Err(why) => {
-                *slot = None;
-                MediaFacts::probe_failed(why)
-            }
+        child.send(&clip, deadline).err().map(|why| {
+            *slot = None;
+            MediaFacts::probe_failed(why)
+        })
+    });
+    PendingProbe {
+        clip: Some(clip),
+        deadline,
+        known,
+    }
+}
+
+impl PendingProbe {
+    /// The clip's facts: the child's answer, or why there is none.
+    pub fn wait(self) -> MediaFacts {
+        let facts = match self.known {
+            Some(facts) => facts,
+            None => CHILD.with_borrow_mut(|slot| match slot.as_mut() {
+                None => MediaFacts::probe_failed("the probe child is gone".into()),
+                Some(child) => match child.answer(self.deadline) {
+                    Ok(facts) => facts,
+                    Err(why) => {
+                        *slot = None;
+                        MediaFacts::probe_failed(why)
+                    }
+                },
+            }),
+        };
+        if let Some(clip) = &self.clip {
+            // The read-back left the clip's pages in the cache for this probe
+            // (`store::writeback`): with the probe done they are not needed again.
+            let _ = rustix::fs::fadvise(clip, 0, None, rustix::fs::Advice::DontNeed);
         }
-    })
+        facts
+    }
 }
 
 fn signal_name(sig: i32) -> &'static str {
@@ -553,8 +607,28 @@ impl CustomIo {
                 ffmpeg::Error::from(r)
             ));
         }
-        // As ffmpeg-next's own `format::input` does after opening.
-        let r = unsafe { ffmpeg::ffi::avformat_find_stream_info(context, std::ptr::null_mut()) };
+        // As ffmpeg-next's own `format::input` does after opening, with one decoder thread per
+        // stream: find_stream_info decodes a few frames, and libav's default (a thread per core,
+        // started and stopped for every clip) cost more than the probe of a short clip itself.
+        let streams = unsafe { (*context).nb_streams } as usize;
+        let mut options = vec![std::ptr::null_mut::<ffmpeg::ffi::AVDictionary>(); streams];
+        let r = unsafe {
+            for o in options.iter_mut() {
+                ffmpeg::ffi::av_dict_set(o, c"threads".as_ptr(), c"1".as_ptr(), 0);
+            }
+            let r = ffmpeg::ffi::avformat_find_stream_info(
+                context,
+                if streams == 0 {
+                    std::ptr::null_mut()
+                } else {
+                    options.as_mut_ptr()
+                },
+            );
+            for o in options.iter_mut() {
+                ffmpeg::ffi::av_dict_free(o);
+            }
+            r
+        };
         let input = unsafe { ffmpeg::format::context::Input::wrap(context) };
         if r < 0 {
             return Err(format!(
@@ -563,5 +637,26 @@ impl CustomIo {
             ));
         }
         Ok(input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::writeback::cached_pages;
+
+    #[test]
+    fn the_probe_drops_the_pages_the_read_back_left_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clip.mp4");
+        std::fs::write(&path, vec![9u8; 4 << 20]).unwrap();
+        let clip = std::fs::File::open(&path).unwrap();
+        clip.sync_all().unwrap();
+        let (cached, pages) = cached_pages(&clip);
+        assert_eq!(cached, pages, "just written: cached");
+        // Whatever the probe makes of it (here: not media, or no helper to probe in), the clip's
+        // pages are not needed after it.
+        let _ = probe_isolated(&path, Duration::from_secs(10));
+        assert_eq!(cached_pages(&clip).0, 0);
     }
 }

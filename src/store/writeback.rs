@@ -22,11 +22,32 @@ use std::thread::JoinHandle;
 const WINDOW: u64 = 32 << 20;
 const READ_BACK_CHUNK: usize = 1 << 20;
 
+/// The read-back leaves what it brought in from the disk in the page cache, up to this much of a
+/// clip, for the media probe that follows: the probe then parses the very bytes the read-back read
+/// from the disk instead of reading the clip from the disk once more (the store disk read 2.00
+/// bytes per byte ingested before, docs/BENCHMARKS.md), and drops them when it is done
+/// (`media::probe_isolated`). Past this much of a clip the checked pages are dropped at once, as
+/// they always were, so a 4 GiB clip still cannot push the station's page cache out; the probe
+/// reads that part from the disk again. Clean pages: under memory pressure the kernel takes them
+/// back first, and the probe then reads them from the disk, never from anywhere else.
+pub const KEPT_FOR_PROBE: u64 = 1 << 30;
+
 /// A staging file's copy as read back from the disk so far.
-#[derive(Default)]
 pub struct ReadBack {
     digests: RunningDigests,
     failed: Option<io::Error>,
+    /// How much of the clip's read-back pages stay cached for the probe (`KEPT_FOR_PROBE`).
+    keep_for_probe: u64,
+}
+
+impl Default for ReadBack {
+    fn default() -> Self {
+        ReadBack {
+            digests: RunningDigests::default(),
+            failed: None,
+            keep_for_probe: KEPT_FOR_PROBE,
+        }
+    }
 }
 
 impl ReadBack {
@@ -52,8 +73,15 @@ impl ReadBack {
             self.digests.update(&buf[..n]);
             at += n as u64;
         }
-        // Checked pages are not needed again: a 4 GiB clip must not push the page cache out.
-        rustix::fs::fadvise(file, from, Some(len), rustix::fs::Advice::DontNeed)?;
+        // Checked pages are kept for the probe up to KEPT_FOR_PROBE; past it they are not needed
+        // again: a 4 GiB clip must not push the page cache out.
+        let drop_from = from.max(self.keep_for_probe);
+        if let Some(len) = to
+            .checked_sub(drop_from)
+            .and_then(std::num::NonZeroU64::new)
+        {
+            rustix::fs::fadvise(file, drop_from, Some(len), rustix::fs::Advice::DontNeed)?;
+        }
         Ok(())
     }
 
@@ -99,20 +127,21 @@ pub struct EagerWriteback<'a> {
     written: u64,
     started_to: u64,
     settled_to: u64,
-    /// None when no thread could be started: then the whole copy is read back at the end.
+    /// Started when the first window has reached the disk (a clip shorter than two windows is read
+    /// back whole at the end, with no thread of its own); None when no thread could be started:
+    /// then the whole copy is read back at the end.
     read_back: Option<ReadBackWorker>,
 }
 
 impl<'a> EagerWriteback<'a> {
     /// `file` must be open for reading as well: the worker reads back through a clone of it.
     pub fn new(file: &'a mut File) -> Self {
-        let read_back = file.try_clone().ok().and_then(ReadBackWorker::start);
         EagerWriteback {
             file,
             written: 0,
             started_to: 0,
             settled_to: 0,
-            read_back,
+            read_back: None,
         }
     }
 
@@ -154,6 +183,9 @@ impl Write for EagerWriteback<'_> {
                     | libc::SYNC_FILE_RANGE_WAIT_AFTER;
                 self.sync_range(self.settled_to, self.started_to, flags);
                 self.settled_to = self.started_to;
+                if self.read_back.is_none() {
+                    self.read_back = self.file.try_clone().ok().and_then(ReadBackWorker::start);
+                }
                 if let Some(worker) = &self.read_back {
                     let _ = worker.settled.send(self.settled_to);
                 }
@@ -168,12 +200,86 @@ impl Write for EagerWriteback<'_> {
     }
 }
 
+/// How many of `file`'s pages are in the page cache, and of how many (mincore over a read-only
+/// mapping): what the tests of the read-back and the probe see of the cache they share.
+#[cfg(test)]
+pub(crate) fn cached_pages(file: &File) -> (usize, usize) {
+    let len = file.metadata().unwrap().len() as usize;
+    // SAFETY: sysconf reads a constant of the system.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+    let pages = len.div_ceil(page);
+    if pages == 0 {
+        return (0, 0);
+    }
+    let mut resident = vec![0u8; pages];
+    // SAFETY: a private read-only mapping of our own file, only passed to mincore and unmapped.
+    unsafe {
+        let at = libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            file.as_raw_fd(),
+            0,
+        );
+        assert_ne!(at, libc::MAP_FAILED, "{}", io::Error::last_os_error());
+        assert_eq!(libc::mincore(at, len, resident.as_mut_ptr()), 0);
+        libc::munmap(at, len);
+    }
+    (resident.iter().filter(|&&r| r & 1 == 1).count(), pages)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::hash::digest_of;
     use std::fs::OpenOptions;
     use std::os::unix::fs::FileExt;
+
+    #[test]
+    fn the_read_back_leaves_what_it_read_from_the_disk_for_the_probe() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = staging_file(dir.path());
+        let data: Vec<u8> = (0..(3 * WINDOW + 4096) as usize)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let mut sink = EagerWriteback::new(&mut file);
+        for piece in data.chunks(1 << 20) {
+            sink.write_all(piece).unwrap();
+        }
+        let read_back = sink.into_read_back();
+        file.sync_all().unwrap();
+        // Out of the cache, as the read-back's own first step makes it: what is cached after the
+        // read-back is what it read from the disk.
+        rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+        assert_eq!(cached_pages(&file).0, 0, "dropped before the read-back");
+        drop(read_back);
+        let read_back = ReadBack::default();
+        assert_eq!(
+            read_back.finish(&file).unwrap(),
+            digest_of(&data[..]).unwrap()
+        );
+        let (cached, pages) = cached_pages(&file);
+        assert_eq!(cached, pages, "every page read back is left for the probe");
+
+        // Past the limit (here one window, in place of KEPT_FOR_PROBE) the pages go as they are
+        // checked: a 4 GiB clip does not fill the cache.
+        rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+        let read_back = ReadBack {
+            keep_for_probe: WINDOW,
+            ..ReadBack::default()
+        };
+        assert_eq!(
+            read_back.finish(&file).unwrap(),
+            digest_of(&data[..]).unwrap()
+        );
+        let (cached, _) = cached_pages(&file);
+        let window_pages = (WINDOW / 4096) as usize;
+        assert!(
+            cached <= window_pages + 1,
+            "{cached} pages cached, the limit is {window_pages}"
+        );
+    }
 
     fn staging_file(dir: &std::path::Path) -> File {
         OpenOptions::new()
