@@ -39,24 +39,14 @@ fn opts() -> Opts {
         docks: 4,
         dir: PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-ingest"),
     };
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut val = || {
-            it.next()
-                .unwrap_or_else(|| panic!("{flag} needs a value"))
-                .clone()
-        };
+    for (flag, val) in flags() {
         match flag.as_str() {
-            "--gib" => o.gib = val().parse().unwrap(),
-            "--clips" => o.clips = val().parse().unwrap(),
-            "--throttle-mb" => o.throttle_mb = val().parse().unwrap(),
-            "--big-gib" => o.big_gib = val().parse().unwrap(),
-            "--docks" => o.docks = val().parse().unwrap(),
-            "--dir" => o.dir = PathBuf::from(val()),
+            "--gib" => o.gib = val.parse().unwrap(),
+            "--clips" => o.clips = val.parse().unwrap(),
+            "--throttle-mb" => o.throttle_mb = val.parse().unwrap(),
+            "--big-gib" => o.big_gib = val.parse().unwrap(),
+            "--docks" => o.docks = val.parse().unwrap(),
+            "--dir" => o.dir = PathBuf::from(val),
             other => panic!("unknown option {other}"),
         }
     }
@@ -162,6 +152,19 @@ fn main() {
         || one_shot = Some(ingest(&src, &o.dir.join("data1"), None)),
     );
     let one_shot = one_shot.unwrap();
+    // The same card from tmpfs: its reads leave the disk's counter, which then counts the store
+    // disk alone (the read-back from the disk and whatever the probe could not find cached); the
+    // program itself is read in first (cold, its 180 MiB with debug info counted 0.17 a byte).
+    let shm_card = PathBuf::from(format!(
+        "/dev/shm/camdock-bench-card-{}",
+        std::process::id()
+    ));
+    sh(&format!("cp -r {} {}", src.display(), shm_card.display()));
+    drop_caches();
+    warm_program();
+    let from_tmpfs = ingest(&shm_card, &o.dir.join("data-tmpfs"), None);
+    unlock_and_remove(&o.dir.join("data-tmpfs"));
+    let _ = std::fs::remove_dir_all(&shm_card);
 
     println!("\nsource throttled to {} MB/s (USB 2.0):", o.throttle_mb);
     let source = timed("(c) reading the source alone at that rate", || {
@@ -246,7 +249,7 @@ fn main() {
         ratio(ours, cp)
     );
     println!(
-        "  (b) vs cp + sync + sha256sum x2:          {:.2}x   (goal < 0.6x)",
+        "  (b) vs cp + sync + sha256sum x2:          {:.2}x   (goal <= 0.45x)",
         ratio(ours, manual)
     );
     println!(
@@ -274,7 +277,7 @@ fn main() {
         ratio(four_cams, one_cam)
     );
     println!(
-        "  8 throttled cameras at once vs one:       {:.3}x",
+        "  8 throttled cameras at once vs one:       {:.3}x  (goal <= 1.2x)",
         ratio(eight_cams, one_cam)
     );
     println!(
@@ -292,6 +295,10 @@ fn main() {
         total as f64 / (1u64 << 30) as f64,
         one_shot.peak_rss_mib,
         one_shot.read_bytes as f64 / total as f64
+    );
+    println!(
+        "  one-shot ingest of the same card from tmpfs: store-disk bytes read per byte ingested {:.3} (goal <= 1.05)",
+        from_tmpfs.read_bytes as f64 / total as f64
     );
     for c in &cams {
         unlock_and_remove(c);
@@ -325,7 +332,7 @@ fn main() {
         );
         let (first, last, reads) = daemon_series(&o.dir.join("daemon"), &sources, o.docks, 2);
         println!(
-            "  daemon RSS after dock 1 {first:.1} MiB, after dock {} {last:.1} MiB; store disk bytes read per byte ingested {reads:.2}",
+            "  daemon RSS after dock 1 {first:.1} MiB, after dock {} {last:.1} MiB; store disk bytes read per byte ingested {reads:.3} (goal <= 1.05)",
             o.docks
         );
         unlock_and_remove(&o.dir.join("daemon"));

@@ -12,13 +12,7 @@ use support::*;
 
 fn main() {
     let (mut docks, mut clips_per_card, mut clip_mib) = (20u32, 3usize, 128u64);
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let val = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+    for (flag, val) in flags() {
         match flag.as_str() {
             "--docks" => docks = val.parse().unwrap(),
             "--clips-per-card" => clips_per_card = val.parse().unwrap(),

@@ -26,14 +26,31 @@ pub fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// The release binary, built before the bench runs.
+/// The release binary, built before the bench runs, or the one `CAMDOCK` names (to measure a
+/// build from before a change beside the current one).
 pub fn camdock() -> PathBuf {
-    let bin = target_dir().join("release/camdock");
+    let bin = std::env::var_os("CAMDOCK")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release/camdock"));
     assert!(
         bin.exists(),
         "build the release binary first: cargo build --release"
     );
     bin
+}
+
+/// The bench's `--flag value` pairs (cargo's own `--bench` left out); a flag without its value
+/// stops the bench.
+pub fn flags() -> Vec<(String, String)> {
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let mut pairs = Vec::new();
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .unwrap_or_else(|| panic!("{flag} needs a value"));
+        pairs.push((flag, value));
+    }
+    pairs
 }
 
 pub fn sh(cmd: &str) {
@@ -164,6 +181,16 @@ pub fn card(dir: &Path, serial: &str, clips: &[PathBuf]) -> Vec<PathBuf> {
             p
         })
         .collect()
+}
+
+/// Reads camdock's executable and its shared libraries into the page cache, so a run that starts
+/// after `drop_caches` does not count loading its own program as disk reads of its work.
+pub fn warm_program() {
+    let bin = camdock();
+    sh(&format!(
+        "cat {0} $(ldd {0} | awk '{{print $3}}' | grep /) >/dev/null",
+        bin.display()
+    ));
 }
 
 pub fn drop_caches() -> bool {
