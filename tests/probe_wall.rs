@@ -258,3 +258,111 @@ fn a_probe_child_that_dies_mid_card_is_replaced_for_the_next_clip() {
         "probe failed: the probe was killed by signal 11 (a crash)"
     );
 }
+
+/// A clip whose probe was cut short (a stop's SIGTERM, a power cut, a crash of the child: here the
+/// child crashes on every clip at the dock) is probed again at the daemon's next start, on record
+/// as a second `clip-probed` saying why. Once: the re-probe of the second clip crashes too
+/// (`crash-on-second`: a fresh child crashes on its second clip), and that failure stays; nothing
+/// is probed a third time.
+#[test]
+fn clips_whose_probe_was_cut_are_probed_again_once_at_the_next_start() {
+    probe_in_camdock();
+    let s = Scratch::new();
+    let vol = s.join("cam");
+    camera(&vol, "7272727", 2);
+    let data = s.join("data");
+    let out = ingest_with_fault(&data, &vol, "crash");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let ledger = data.join("ledger.sqlite3");
+    // (integrity, number of clip-probed events, why the last one was made) per clip, in order.
+    let probes = || -> Vec<(String, i64, Option<String>)> {
+        let db = rusqlite::Connection::open_with_flags(
+            &ledger,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut q = db
+            .prepare(
+                "SELECT json_extract(c.media_json, '$.integrity'),
+                        (SELECT count(*) FROM events e WHERE e.clip_sha256 = c.sha256 AND e.kind = 'clip-probed'),
+                        (SELECT json_extract(e.detail_json, '$.probed_again') FROM events e
+                          WHERE e.clip_sha256 = c.sha256 AND e.kind = 'clip-probed' ORDER BY e.seq DESC LIMIT 1)
+                 FROM clips c ORDER BY c.stored_seq",
+            )
+            .unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let first = probes();
+    assert_eq!(first.len(), 2);
+    assert!(
+        first.iter().all(|p| p.0 == "unknown" && p.1 == 1),
+        "{first:?}"
+    );
+
+    let media = s.join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let cfg = s.join("camdock.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"\"\n",
+            media.display()
+        ),
+    )
+    .unwrap();
+    let mut daemon = Command::new(bin())
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "run",
+        ])
+        .env(FAULT, "crash-on-second")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(s.join("daemon.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while probes().iter().any(|p| p.1 < 2) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not probed again: {:?}\n{}",
+            probes(),
+            std::fs::read_to_string(s.join("daemon.log")).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    assert!(daemon.wait().unwrap().success());
+    let again = probes();
+    assert_eq!(
+        again[0].0, "ok",
+        "the first clip's facts are known now: {again:?}"
+    );
+    assert_eq!(
+        again[1].0, "unknown",
+        "the second clip failed again: {again:?}"
+    );
+    assert!(
+        again.iter().all(|p| p.1 == 2
+            && p.2
+                .as_deref()
+                .is_some_and(|why| why.contains("probed once more"))),
+        "{again:?}"
+    );
+
+    // The next start tries nothing a third time.
+    let station =
+        camdock::station::Station::open(config("[station]\nid = \"test-station\"\n"), Some(&data))
+            .unwrap();
+    assert!(
+        camdock::audit::reprobe::probe_again(&station)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(probes().iter().all(|p| p.1 == 2));
+}

@@ -79,13 +79,18 @@ pub async fn serve(
     let mut replicate_tick = every(station.config.replica.every);
     let replicating = station.config.replica.enabled;
     scrub_tick.reset(); // the first scrub waits a full period; a fresh start has just been verified by recovery
+    // A probe the last stop (or a crash) cut short leaves no clip half-known for long.
+    housekeeping(&station, Chore::Reprobe);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
             _ = overdue_tick.tick() => housekeeping(&station, Chore::Overdue),
             _ = checkpoint_tick.tick() => housekeeping(&station, Chore::Checkpoint),
-            _ = scrub_tick.tick() => housekeeping(&station, Chore::Scrub),
+            _ = scrub_tick.tick() => {
+                housekeeping(&station, Chore::Scrub);
+                housekeeping(&station, Chore::Reprobe);
+            }
             _ = replicate_tick.tick(), if replicating => housekeeping(&station, Chore::Replicate),
             Some(outcome) = prep_rx.recv() => {
                 if let Some(p) = record_prepared(&station, outcome).await {
@@ -327,12 +332,15 @@ enum Chore {
     Scrub,
     /// A replication pass to the S3 bucket.
     Replicate,
+    /// Probe again the clips whose probe failed (cut by a stop or a crash): at start and with
+    /// each scrub.
+    Reprobe,
 }
 
 /// Chores still running from their last tick: a slow replication pass or scrub is not started
 /// again beside itself (an upload over a slow link can outlast `replica.every`).
-static RUNNING: [std::sync::atomic::AtomicBool; 4] =
-    [const { std::sync::atomic::AtomicBool::new(false) }; 4];
+static RUNNING: [std::sync::atomic::AtomicBool; 5] =
+    [const { std::sync::atomic::AtomicBool::new(false) }; 5];
 
 /// Runs a chore on a blocking thread; its failure is logged and never stops the docks.
 fn housekeeping(station: &Arc<Station>, chore: Chore) {
@@ -376,6 +384,8 @@ fn housekeeping(station: &Arc<Station>, chore: Chore) {
                         .unwrap_or_default()
                 )
             }),
+            Chore::Reprobe => crate::audit::reprobe::probe_again(&station)
+                .map(|r| format!("{} clip(s) probed again", r.len())),
             Chore::Scrub => {
                 let scope = crate::audit::verify::Scope {
                     sample: Some(station.config.audit.scrub_sample),

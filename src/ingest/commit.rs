@@ -176,6 +176,7 @@ impl Ingestor<'_> {
                             .typed(&ClipProbedDetail {
                                 session,
                                 media: Some(m.clone()),
+                                probed_again: None,
                             }),
                     )?;
                 }

@@ -70,6 +70,15 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// A stored clip's media facts, probed again (`audit::reprobe`).
+    pub fn set_clip_media(&self, sha256: &str, media_json: &str) -> anyhow::Result<()> {
+        self.tx().execute(
+            "UPDATE clips SET media_json = ?2 WHERE sha256 = ?1",
+            params![sha256, media_json],
+        )?;
+        Ok(())
+    }
+
     pub fn insert_recording(&self, r: &RecordingRow<'_>) -> anyhow::Result<()> {
         self.tx().execute(
             "INSERT OR IGNORE INTO recordings(sha256, camera, session_id, source, source_bytes, source_mtime, officer, sequence,

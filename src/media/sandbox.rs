@@ -208,6 +208,12 @@ pub struct PendingProbe {
     known: Option<MediaFacts>,
 }
 
+/// Ends this thread's probe child, if it has one: a thread that probes now and then (the daemon's
+/// chores) does not keep an idle child between its turns.
+pub fn stop_probe_child() {
+    CHILD.with_borrow_mut(|slot| *slot = None);
+}
+
 /// Hands the clip at `path` to this thread's probe child (started, or replaced, as needed).
 pub fn start_probe(path: &Path, timeout: Duration) -> PendingProbe {
     let clip = match std::fs::File::open(path) {

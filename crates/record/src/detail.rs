@@ -235,6 +235,9 @@ detail! {
     ClipProbedDetail {
         pub session: i64,
         pub media: Option<MediaFacts>,
+        /// Why the clip was probed after its dock: its earlier probe failed (a stop or a crash).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub probed_again: Option<String>,
     }
 }
 
