@@ -113,6 +113,10 @@ pub struct StationConfig {
     pub timezone: String,
     /// Where the ledger and the store live (overridden by `--data-dir`).
     pub data_dir: PathBuf,
+    /// A station with no accounts yet serves no evidence: its dashboard shows the docks only, and
+    /// an export takes no typed approver. `open = true` lifts that for a demo or a bench (anyone
+    /// on the dashboard's loopback reads every clip, an export names its approver by hand).
+    pub open: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

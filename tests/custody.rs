@@ -639,7 +639,11 @@ fn an_export_by_case_in_two_copies_verifies_with_standard_and_ascmhl_tools() {
         assert_eq!(code, 0, "{err}");
     }
     let pkg = s.join("pkg");
+    // A bench station: no accounts, set open, so the approver is typed.
+    let open = open_config(&s);
     let (code, _, err) = camdock(&[
+        "--config",
+        &open,
         "--data-dir",
         d,
         "export",
@@ -720,6 +724,8 @@ fn an_export_by_case_in_two_copies_verifies_with_standard_and_ascmhl_tools() {
     }
 
     let (code, _, err) = camdock(&[
+        "--config",
+        &open,
         "--data-dir",
         d,
         "export",
@@ -731,6 +737,29 @@ fn an_export_by_case_in_two_copies_verifies_with_standard_and_ascmhl_tools() {
         "no approver",
     ]);
     assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--approved-by"), "{err}");
+    assert!(!s.join("nope").exists());
+
+    // Secure by default: the same station not set open takes no typed approver, and says how to
+    // make the first account.
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        d,
+        "export",
+        "--clip",
+        &clips[0],
+        "--out",
+        s.join("nope").to_str().unwrap(),
+        "--approved-by",
+        "Anyone At All",
+        "--reason",
+        "court",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no accounts yet") && err.contains("camdock account init"),
+        "{err}"
+    );
     assert!(!s.join("nope").exists());
 }
 
@@ -751,10 +780,27 @@ fn every_access_is_on_the_register() {
         .as_str()
         .unwrap()
         .to_string();
-    let (code, _, err) = camdock(&["--data-dir", d, "view", &sha[..12]]);
+    // Secure by default: a station with no accounts shows no clip to a name typed by hand.
+    let (code, _, err) = camdock(&[
+        "--data-dir",
+        d,
+        "view",
+        &sha[..12],
+        "--actor",
+        "Insp. Ma",
+        "--reason",
+        "complaint review",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("camdock account init"), "{err}");
+    // A bench station: no accounts, set open, so acts name their people by hand.
+    let open = open_config(&s);
+    let (code, _, err) = camdock(&["--config", &open, "--data-dir", d, "view", &sha[..12]]);
     assert_eq!(code, 2, "a view without actor and reason is refused: {err}");
     assert_eq!(
         camdock(&[
+            "--config",
+            &open,
             "--data-dir",
             d,
             "view",
@@ -770,6 +816,8 @@ fn every_access_is_on_the_register() {
     let copy = s.join("copy.mp4");
     assert_eq!(
         camdock(&[
+            "--config",
+            &open,
             "--data-dir",
             d,
             "copy",

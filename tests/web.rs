@@ -81,7 +81,7 @@ fn metrics_are_prometheus_text_with_the_stations_numbers() {
         &s,
         "run",
         &format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n\
+            "[station]\nopen = true\n[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n\
              [replica]\nenabled = true\nendpoint = \"http://127.0.0.1:{}\"\nbucket = \"b\"\naccess_key = \"k\"\nsecret_key = \"s\"\n",
             s.join("media").display(),
             free_port(), // nothing listens: the replica is down
@@ -134,7 +134,7 @@ fn beyond_loopback_the_token_is_required() {
     std::fs::write(
         &cfg,
         format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"0.0.0.0:{}\"\n",
+            "[station]\nopen = true\n[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"0.0.0.0:{}\"\n",
             media.display(),
             free_port()
         ),
@@ -159,7 +159,7 @@ fn beyond_loopback_the_token_is_required() {
         &s,
         "run",
         &format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"0.0.0.0:{port}\"\ntoken = \"{token}\"\nhostnames = [\"dock-7.station.lan\"]\n",
+            "[station]\nopen = true\n[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"0.0.0.0:{port}\"\ntoken = \"{token}\"\nhostnames = [\"dock-7.station.lan\"]\n",
             media.display()
         ),
     );
@@ -216,7 +216,7 @@ fn the_dashboard_shows_live_progress_and_overdue_cameras_in_a_real_browser() {
         &s,
         "demo",
         &format!(
-            "[dock]\nread_limit_mb_per_s = 0.08\n[policy]\noverdue_after = \"5s\"\n[web]\nlisten = \"127.0.0.1:{port}\"\n"
+            "[station]\nopen = true\n[dock]\nread_limit_mb_per_s = 0.08\n[policy]\noverdue_after = \"5s\"\n[web]\nlisten = \"127.0.0.1:{port}\"\n"
         ),
     );
     let base = format!("http://127.0.0.1:{port}");
@@ -308,7 +308,7 @@ fn the_clip_list_pages_and_filters_on_the_server() {
         &s,
         "run",
         &format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
+            "[station]\nopen = true\n[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
             s.join("media").display()
         ),
     );
@@ -386,7 +386,7 @@ fn with_tls_the_dashboard_is_https_with_the_stations_own_certificate() {
         &s,
         "run",
         &format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\ntls = true\n",
+            "[station]\nopen = true\n[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\ntls = true\n",
             s.join("media").display()
         ),
     );
@@ -448,4 +448,69 @@ fn with_tls_the_dashboard_is_https_with_the_stations_own_certificate() {
         "200",
         "no plain HTTP beside HTTPS"
     );
+}
+
+/// Secure by default: a station with no accounts yet serves its docks and nothing of its evidence
+/// (the clip list, a custody trail, a clip's bytes), each refusal saying how to make the first
+/// account; set open (a demo, a bench) it serves them as before.
+#[test]
+fn a_station_without_accounts_serves_no_evidence_until_it_is_set_open() {
+    let s = Scratch::new();
+    camera(&s.join("cam"), "5151515", 1);
+    let data = s.join("data");
+    let (code, out, err) = camdock(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "ingest",
+        s.join("cam").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let sha = json(&out)["clips"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for open in [false, true] {
+        let port = free_port();
+        let d = start(
+            &s,
+            "run",
+            &format!(
+                "[station]\nopen = {open}\n[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"127.0.0.1:{port}\"\n",
+                s.join("media").display()
+            ),
+        );
+        let base = format!("http://127.0.0.1:{port}");
+        wait_http(&base);
+        assert_eq!(get(&format!("{base}/"), None).0, 200, "the page");
+        assert_eq!(
+            get(&format!("{base}/api/v1/slots"), None).0,
+            200,
+            "the docks"
+        );
+        for evidence in [
+            "/api/v1/clips".to_string(),
+            format!("/api/v1/clips/{sha}/custody"),
+            format!("/api/v1/clips/{sha}/content"),
+            "/api/v1/access-log".to_string(),
+        ] {
+            let (status, body, _) = get(&format!("{base}{evidence}"), None);
+            if open {
+                // As before this rule: the gate lets it through (a clip's bytes and the register
+                // still want an account or an approval: the handler's own "no").
+                assert!(!body.contains("serves no evidence"), "{evidence}: {body}");
+            } else {
+                assert_eq!(status, 403, "{evidence}: {body}");
+                assert!(body.contains("camdock account init"), "{evidence}: {body}");
+            }
+        }
+        if open {
+            let (status, body, _) = get(&format!("{base}/api/v1/clips"), None);
+            assert_eq!(status, 200, "{body}");
+            assert!(body.contains(&sha), "{body}");
+            let (status, body, _) = get(&format!("{base}/api/v1/clips/{sha}/custody"), None);
+            assert_eq!(status, 200, "{body}");
+        }
+        drop(d);
+    }
 }

@@ -61,6 +61,7 @@ fn who_and_why(
     sha: &str,
 ) -> anyhow::Result<(String, String)> {
     if !crate::people::accounts::any(station)? {
+        people::refuse_unless_open(station, act.as_str())?;
         return access::require(actor.as_deref(), reason.as_deref());
     }
     let actor = people::actor(station, actor.as_deref(), crate::people::Act::RequestAccess)?;

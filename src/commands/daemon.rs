@@ -98,6 +98,7 @@ pub fn demo(mut config: Config, data_dir: Option<&Path>, a: DemoArgs) -> anyhow:
     config.dock.usb = false;
     let workshop = data_dir.join("workshop");
     let station = Arc::new(Station::open(config, Some(&data_dir))?);
+    demo_accounts(&station)?;
     tracing::info!(
         "demo: cameras dock under {} every few seconds; ledger and store in {}; try `camdock --data-dir {} fleet` in another terminal",
         station.config.dock.media_root.display(),
@@ -124,4 +125,51 @@ pub fn demo(mut config: Config, data_dir: Option<&Path>, a: DemoArgs) -> anyhow:
     let _ = simulator.join();
     result?;
     Ok(OK)
+}
+
+/// The demo's people: one account per role, made the first time the demo runs, so signing in,
+/// asking for and approving access, and watching a clip can all be tried. The admin's password is
+/// set and printed; the others' one-time secrets are printed, each replaced by its own password at
+/// the first sign-in, as on a station.
+fn demo_accounts(station: &Station) -> anyhow::Result<()> {
+    use crate::people::{Role, accounts};
+    if accounts::any(station)? {
+        println!(
+            "demo: the accounts of an earlier demo run are kept (admin, officer, manager, auditor, approver)"
+        );
+        return Ok(());
+    }
+    // The admin signs in with its one-time secret and sets its password (a fresh random one,
+    // printed below), as an admin does at install; then it adds the others.
+    accounts::init_admin(station, "admin")?;
+    let admin = accounts::get(station, "admin")?.expect("the admin was just made");
+    let admin_password = accounts::one_time_secret();
+    accounts::set_password(station, &admin, "admin", &admin_password)?;
+    let admin = accounts::get(station, "admin")?.expect("the admin exists");
+    let mut made = vec![(
+        "admin",
+        Role::Admin,
+        format!("{admin_password}  (its password)"),
+    )];
+    for (name, role) in [
+        ("officer", Role::Officer),
+        ("manager", Role::EquipmentManager),
+        ("auditor", Role::Auditor),
+        ("approver", Role::Approver),
+    ] {
+        let secret = accounts::create(station, &admin, name, &[role])?;
+        made.push((
+            name,
+            role,
+            format!("{secret}  (one-time: set a password at the first sign-in)"),
+        ));
+    }
+    println!(
+        "demo accounts, one per role, for the dashboard at http://{}/:",
+        station.config.web.listen
+    );
+    for (name, role, secret) in made {
+        println!("  {name:<9} {:<18} {secret}", role.as_str());
+    }
+    Ok(())
 }

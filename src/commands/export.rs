@@ -84,6 +84,7 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         .expect("with accounts an approval is required or refused");
         (actor, granted.by, granted.reason)
     } else {
+        super::people::refuse_unless_open(&station, "export")?;
         let (by, why) = require_approval(a.approved_by.as_deref(), a.reason.as_deref())?;
         let actor = a
             .actor

@@ -82,6 +82,7 @@ pub fn approval(
     typed: (Option<&str>, Option<&str>),
 ) -> anyhow::Result<Option<Granted>> {
     if !accounts::any(station)? {
+        refuse_unless_open(station, act.as_str())?;
         return Ok(match typed {
             (Some(who), Some(why)) => Some(Granted {
                 by: who.to_string(),
@@ -101,6 +102,17 @@ pub fn approval(
         reason: a.reason,
         clips: a.clips,
     }))
+}
+
+/// On a station with no accounts yet, an act on evidence (view, copy, export, purge) needs the
+/// station set open (a demo, a bench): otherwise anyone who types a name would approve it.
+pub fn refuse_unless_open(station: &Station, act: &str) -> anyhow::Result<()> {
+    if station.config.station.open {
+        return Ok(());
+    }
+    Err(usage!(
+        "this station has no accounts yet, and a {act} of evidence needs an approval by another account: an admin creates the first account with `camdock account init` (`[station] open = true` takes a typed --approved-by instead, for a demo or a bench only)"
+    ))
 }
 
 /// An act on evidence granted: by whom (the approver, or the typed name on a bench station), why,

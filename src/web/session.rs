@@ -185,6 +185,9 @@ impl Caller {
     }
 }
 
+/// What a station with no accounts answers for anything but its docks.
+pub const NO_ACCOUNTS_YET: &str = "this station has no accounts yet, so it serves no evidence: an admin creates the first with `camdock account init` on the station (then `camdock account add` for the others); `[station] open = true` serves it to anyone, for a demo or a bench only";
+
 pub fn refuse(status: StatusCode, why: &str) -> Response {
     (status, Json(json!({ "error": why }))).into_response()
 }
@@ -397,7 +400,12 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
     };
     let changes = req.method() != Method::GET && req.method() != Method::HEAD;
     if !state.sessions.accounts_on(&state) {
-        // No accounts: look, never act (the token rule beyond loopback still applies).
+        // No accounts: the docks only, unless the station is set open (a demo, a bench); even
+        // then look, never act (the token rule beyond loopback still applies).
+        let docks_only = need == Need::Nobody || matches!(need, Need::To(a) if a.public());
+        if !docks_only && !state.station.config.station.open {
+            return gate_refuses(StatusCode::FORBIDDEN, NO_ACCOUNTS_YET);
+        }
         if changes {
             return Caller {
                 account: None,

@@ -104,6 +104,14 @@ pub fn camdock(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A config file for a station set open (`[station] open = true`): with no accounts, it takes a
+/// typed approver, as a bench does; pass it with `--config`.
+pub fn open_config(s: &Scratch) -> String {
+    let path = s.join("open.toml");
+    std::fs::write(&path, "[station]\nopen = true\n").unwrap();
+    path.to_str().unwrap().to_string()
+}
+
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
