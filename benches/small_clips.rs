@@ -84,7 +84,7 @@ fn mp4_set(n: u32) -> PathBuf {
 /// finding of its own), numbers wrapping at 9999 as a camera's counter does, a thousand to a folder.
 fn clip_path(card: &Path, i: u32, ext: &str) -> PathBuf {
     let folder = card.join(format!("DCIM/{}MEDIA", 100 + i / PER_FOLDER));
-    if i % PER_FOLDER == 0 {
+    if i.is_multiple_of(PER_FOLDER) {
         std::fs::create_dir_all(&folder).unwrap();
     }
     let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
