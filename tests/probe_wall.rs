@@ -106,6 +106,35 @@ fn a_probe_that_crashes_leaves_every_clip_stored_with_the_probe_failure_on_recor
 }
 
 /// `camdock ingest VOLUME --json` into `data` with the probe child's `fault`.
+/// `camdock run` on `data` with an empty media root under `s` (docked into by rename), no
+/// dashboard, `extra` config and the probe child's `fault`; its log in `s/daemon.log`.
+fn daemon_with_fault(s: &Scratch, data: &Path, extra: &str, fault: &str) -> std::process::Child {
+    let media = s.join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    let cfg = s.join("camdock.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"\"\n{extra}",
+            media.display()
+        ),
+    )
+    .unwrap();
+    Command::new(bin())
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "run",
+        ])
+        .env(FAULT, fault)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(s.join("daemon.log")).unwrap())
+        .spawn()
+        .unwrap()
+}
+
 fn ingest_with_fault(data: &Path, volume: &Path, fault: &str) -> std::process::Output {
     Command::new(bin())
         .args([
@@ -157,30 +186,8 @@ fn crashing_probe(fault: &str, signal: &str) {
 fn a_probe_that_hangs_is_stopped_and_the_daemon_docks_on() {
     let s = Scratch::new();
     let media = s.join("media");
-    std::fs::create_dir_all(&media).unwrap();
-    let cfg = s.join("camdock.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"\"\n[media]\nprobe_timeout = \"2s\"\n",
-            media.display()
-        ),
-    )
-    .unwrap();
     let data = s.join("data");
-    let mut daemon = Command::new(bin())
-        .args([
-            "--config",
-            cfg.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "run",
-        ])
-        .env(FAULT, "hang")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(s.join("daemon.log")).unwrap())
-        .spawn()
-        .unwrap();
+    let mut daemon = daemon_with_fault(&s, &data, "[media]\nprobe_timeout = \"2s\"\n", "hang");
     std::thread::sleep(Duration::from_millis(500));
     let stored = |camera: &str| -> Vec<serde_json::Value> {
         let (_, out, _) = camdock(&[
@@ -302,30 +309,7 @@ fn clips_whose_probe_was_cut_are_probed_again_once_at_the_next_start() {
         "{first:?}"
     );
 
-    let media = s.join("media");
-    std::fs::create_dir_all(&media).unwrap();
-    let cfg = s.join("camdock.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[dock]\nmedia_root = \"{}\"\nusb = false\n[web]\nlisten = \"\"\n",
-            media.display()
-        ),
-    )
-    .unwrap();
-    let mut daemon = Command::new(bin())
-        .args([
-            "--config",
-            cfg.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-            "run",
-        ])
-        .env(FAULT, "crash-on-second")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(s.join("daemon.log")).unwrap())
-        .spawn()
-        .unwrap();
+    let mut daemon = daemon_with_fault(&s, &data, "", "crash-on-second");
     let started = Instant::now();
     while probes().iter().any(|p| p.1 < 2) {
         assert!(
