@@ -107,8 +107,9 @@ fn a_probe_that_crashes_leaves_every_clip_stored_with_the_probe_failure_on_recor
 
 /// `camdock ingest VOLUME --json` into `data` with the probe child's `fault`.
 /// `camdock run` on `data` with an empty media root under `s` (docked into by rename), no
-/// dashboard, `extra` config and the probe child's `fault`; its log in `s/daemon.log`.
-fn daemon_with_fault(s: &Scratch, data: &Path, extra: &str, fault: &str) -> std::process::Child {
+/// dashboard, `extra` config and the probe child's `fault`; its log in `s/daemon.log`. Stopped when
+/// dropped, so a failing test leaves no daemon behind.
+fn daemon_with_fault(s: &Scratch, data: &Path, extra: &str, fault: &str) -> Running {
     let media = s.join("media");
     std::fs::create_dir_all(&media).unwrap();
     let cfg = s.join("camdock.toml");
@@ -132,6 +133,7 @@ fn daemon_with_fault(s: &Scratch, data: &Path, extra: &str, fault: &str) -> std:
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(s.join("daemon.log")).unwrap())
         .spawn()
+        .map(Running)
         .unwrap()
 }
 
@@ -210,7 +212,7 @@ fn a_probe_that_hangs_is_stopped_and_the_daemon_docks_on() {
         let started = Instant::now();
         while stored(serial).len() < n {
             assert!(
-                daemon.try_wait().unwrap().is_none(),
+                daemon.0.try_wait().unwrap().is_none(),
                 "the daemon died: {}",
                 std::fs::read_to_string(s.join("daemon.log")).unwrap()
             );
@@ -230,11 +232,11 @@ fn a_probe_that_hangs_is_stopped_and_the_daemon_docks_on() {
         }
     }
     assert!(
-        daemon.try_wait().unwrap().is_none(),
+        daemon.0.try_wait().unwrap().is_none(),
         "the daemon is still running"
     );
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    let status = daemon.wait().unwrap();
+    unsafe { libc::kill(daemon.0.id() as i32, libc::SIGTERM) };
+    let status = daemon.0.wait().unwrap();
     assert!(status.success(), "clean stop: {status:?}");
 }
 
@@ -320,8 +322,8 @@ fn clips_whose_probe_was_cut_are_probed_again_once_at_the_next_start() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    assert!(daemon.wait().unwrap().success());
+    unsafe { libc::kill(daemon.0.id() as i32, libc::SIGTERM) };
+    assert!(daemon.0.wait().unwrap().success());
     let again = probes();
     assert_eq!(
         again[0].0, "ok",

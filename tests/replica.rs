@@ -106,9 +106,10 @@ impl Drop for LocalStack {
     }
 }
 
+/// A bench station (no accounts, set open: acts name their people by hand) replicating to `bucket`.
 fn replica_toml(endpoint: &str, bucket: &str, extra: &str) -> String {
     format!(
-        "[station]\nid = \"test-station\"\n\n[replica]\nenabled = true\nendpoint = \"{endpoint}\"\nbucket = \"{bucket}\"\naccess_key = \"test\"\nsecret_key = \"test\"\nretry_base = \"1ms\"\n{extra}"
+        "[station]\nid = \"test-station\"\nopen = true\n\n[replica]\nenabled = true\nendpoint = \"{endpoint}\"\nbucket = \"{bucket}\"\naccess_key = \"test\"\nsecret_key = \"test\"\nretry_base = \"1ms\"\n{extra}"
     )
 }
 

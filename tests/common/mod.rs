@@ -214,7 +214,12 @@ pub struct Running(pub std::process::Child);
 impl Drop for Running {
     fn drop(&mut self) {
         use std::time::{Duration, Instant};
-        // SAFETY: a plain signal to our own child's pid.
+        // Already waited for (a test that stopped it and checked its exit): its pid may be
+        // another process's by now.
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
+        }
+        // SAFETY: a plain signal to our own child's pid, not yet reaped.
         unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
         let started = Instant::now();
         while self.0.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(10) {
