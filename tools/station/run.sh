@@ -275,7 +275,10 @@ scenario_pulls() {
 # The guest's flusher is held off first (a background threshold and an expiry far away: gone with
 # the cut's reboot), so the file is still only in the guest's page cache when the power goes,
 # whatever the ingest beside it has dirtied (seen once: the file survived whole).
-write_control() { gsh "sysctl -q vm.dirty_background_bytes=1073741824 vm.dirty_bytes=1610612736 vm.dirty_expire_centisecs=360000 && dd if=/dev/zero of=/var/lib/station/unflushed bs=1M count=16 status=none"; }
+write_control() {
+  gsh "sysctl -q vm.dirty_background_bytes=1073741824 vm.dirty_bytes=1610612736 vm.dirty_expire_centisecs=360000 && dd if=/dev/zero of=/var/lib/station/unflushed bs=1M count=16 status=none && test \$(stat -c %s /var/lib/station/unflushed) -eq 16777216" ||
+    fail power-control "the 16 MiB control file could not be written before the cut"
+}
 check_control() {
   local size; size=$(gsh "stat -c %s /var/lib/station/unflushed 2>/dev/null || echo 0")
   if ((size < 16 * 1024 * 1024)); then pass power-control "a 16 MiB file written without fsync just before the first cut: $size bytes after it"
