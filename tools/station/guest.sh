@@ -23,6 +23,9 @@
 #                                                  trip between: under TCG one takes seconds)
 #   station wait-bytes MB                          until the daemon has read MB MiB of the docked cards
 #   station healthy                                the service is active and never restarted
+#   station unflushed FILE MB                      writes FILE (MB MiB of zeros, no fsync) and
+#                                                  prints its extents and how many are on the disk
+#                                                  (FIEMAP: delayed allocation = only in memory)
 set -euo pipefail
 DB=$(sed -n 's/^data_dir *= *"\(.*\)".*/\1/p' /etc/camdock/camdock.toml)/ledger.sqlite3
 STATION_TZ=$(sed -n 's/^timezone *= *"\(.*\)".*/\1/p' /etc/camdock/camdock.toml)
@@ -113,6 +116,27 @@ healthy() {
 }
 
 cmd=${1:-}; shift || true
+# FILE written without fsync, then its extents read back by FIEMAP (no filefrag in the guest):
+# "EXTENTS ON_DISK Dirty: … kB Writeback: … kB". ext4 allocates a written block only when it is
+# written back, so an extent flagged FIEMAP_EXTENT_DELALLOC exists only in the page cache.
+unflushed() {
+  rm -f "$1"
+  dd if=/dev/zero of="$1" bs=1M count="$2" status=none
+  [[ $(stat -c %s "$1") == $(($2 * 1048576)) ]] || { echo "0 0 short write"; return 1; }
+  python3 - "$1" <<'PY'
+import fcntl, struct, sys
+FS_IOC_FIEMAP, DELALLOC, N = 0xC020660B, 0x4, 512
+head = struct.pack("=QQIIII", 0, 2**64 - 1, 0, 0, N, 0)
+with open(sys.argv[1], "rb") as f:
+    buf = bytearray(head + bytes(56 * N))
+    fcntl.ioctl(f, FS_IOC_FIEMAP, buf)
+mapped = struct.unpack_from("=I", buf, 20)[0]
+flags = [struct.unpack_from("=I", buf, 32 + 56 * i + 40)[0] for i in range(mapped)]
+mem = {l.split(":")[0]: l.split(":")[1].strip() for l in open("/proc/meminfo")}
+print(mapped, sum(1 for f in flags if not f & DELALLOC), "Dirty:", mem["Dirty"], "Writeback:", mem["Writeback"])
+PY
+}
+
 case $cmd in
   dock) dock "$@" ;;
   pull) pull "$@" ;;
@@ -127,5 +151,6 @@ case $cmd in
   wait-bytes) wait_bytes "$1" ;;
   pull-at) wait_bytes "$2"; pull "$1" ;;
   healthy) healthy ;;
+  unflushed) unflushed "$@" ;;
   *) sed -n '2,21p' "$0"; exit 2 ;;
 esac
