@@ -83,6 +83,10 @@ pub enum Command {
     /// camdock-clock.service as root; not for people).
     #[command(hide = true)]
     ClockWindow(commands::clock_window::Args),
+    /// The udev rule's helper: a docked card's flags (its FAT/exFAT dirty bit) as udev
+    /// properties, read as root for the daemon (udev/90-camdock.rules; not for people).
+    #[command(hide = true)]
+    CardFlags(commands::card_flags::Args),
 }
 
 /// Runs the process; returns its exit code.
@@ -143,6 +147,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Approval(a) => commands::people::approval_command(config, data_dir, a),
         Command::SimulateCamera(a) => commands::simulate::run(a),
         Command::ClockWindow(a) => commands::clock_window::run(config, a),
+        Command::CardFlags(a) => commands::card_flags::run(a),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod attention;
 pub mod binding;
 pub mod clock;
 pub mod clock_window;
+pub mod dirty_flag;
 pub mod filename;
 pub mod health;
 pub mod identity;

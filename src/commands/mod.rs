@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod bind;
+pub mod card_flags;
 pub mod checkpoint;
 pub mod clips;
 pub mod clock_window;

@@ -8,8 +8,7 @@ use super::session::{ClipLog, Ingestor, lock};
 use crate::camera::attention::Attention;
 use crate::camera::health::{self, Health};
 use crate::camera::profile::Driver;
-use crate::camera::sysfs;
-use crate::camera::{clock, clock_window};
+use crate::camera::{clock, clock_window, dirty_flag};
 use crate::ledger::{EventKind, NewEvent};
 use camdock_record::detail::{
     CameraWipeRefusedDetail, CameraWipedDetail, ClockCorrectedDetail, ClockCorrectionFailedDetail,
@@ -76,7 +75,7 @@ impl Ingestor<'_> {
             storage_total_bytes: storage.map(|x| x.0),
             storage_free_bytes: storage.map(|x| x.1),
             firmware: facts.status.as_ref().and_then(|st| st.firmware.clone()),
-            fs_dirty: card_dirty_flag(volume),
+            fs_dirty: dirty_flag::of_mount(volume),
             read_errors: s.read_errors,
             read_mb_per_s: (s.read_secs > 0.0 && s.read_bytes >= 1 << 20)
                 .then(|| s.read_bytes as f64 / s.read_secs / 1e6),
@@ -355,11 +354,4 @@ fn gaps(facts: &DockFacts, clips: &ClipLog) -> std::io::Result<Vec<Gap>> {
             })
         })
         .collect())
-}
-
-/// The FAT/exFAT dirty flag of the card mounted at `volume`, when it is a mount we can read.
-fn card_dirty_flag(volume: &Path) -> Option<bool> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    let dev = sysfs::device_of_mount(&mountinfo, volume)?;
-    camdock_card::fat::read_dirty_flag(&Path::new("/dev/block").join(dev))
 }
