@@ -56,8 +56,10 @@ mod tests {
             )
             .unwrap()
         };
-        db("b8:17", &udev_properties(Some(true)));
-        db("b8:33", &udev_properties(Some(false)));
+        // What `card-flags` printed, as udevd keeps it ("E:" + the program's KEY=VALUE line).
+        let kept = |dirty| format!("E:{}", udev_properties(Some(dirty)).trim_end());
+        db("b8:17", &kept(true));
+        db("b8:33", &kept(false));
         db("b8:49", "E:ID_FS_USAGE=filesystem");
         db("b8:65", "E:CAMDOCK_FS_DIRTY=yes");
         assert_eq!(from_udev_db(dir.path(), "8:17"), Some(true));
