@@ -352,3 +352,69 @@ fn clips_whose_probe_was_cut_are_probed_again_once_at_the_next_start() {
     );
     assert!(probes().iter().all(|p| p.1 == 2));
 }
+
+/// A pull is on the record when the volume goes, not once the session has committed the clips it
+/// had already read: here each clip's probe hangs to its deadline (4 s), as a slow commit would
+/// under other cameras' load, and the undock comes first, once. (With the undock left to the
+/// session's end it came after both deadlines, ~8 s after the pull.)
+#[test]
+fn a_pull_is_recorded_at_once_while_the_clips_read_before_it_are_still_committing() {
+    let s = Scratch::new();
+    let media = s.join("media");
+    let data = s.join("data");
+    let mut daemon = daemon_with_fault(&s, &data, "[media]\nprobe_timeout = \"4s\"\n", "hang");
+    let count = |kind: &str| -> i64 {
+        rusqlite::Connection::open_with_flags(
+            data.join("ledger.sqlite3"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .and_then(|db| {
+            db.query_row(
+                "SELECT count(*) FROM events WHERE kind = ?1 AND camera = '8181801'",
+                [kind],
+                |r| r.get(0),
+            )
+        })
+        .unwrap_or(0)
+    };
+    let wait = |what: &str, within: Duration, done: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !done() {
+            assert!(started.elapsed() < within, "{what} not within {within:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        started.elapsed()
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let staged = s.join("8181801");
+    camera(&staged, "8181801", 2);
+    std::fs::rename(&staged, media.join("8181801")).unwrap();
+    wait("the dock", Duration::from_secs(20), &|| {
+        count("camera-docked") == 1
+    });
+    // Two one-second clips are read in milliseconds; then the first one's probe hangs.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(count("clip-stored"), 0, "the first probe is still hanging");
+    std::fs::rename(media.join("8181801"), s.join("pulled")).unwrap();
+    let took = wait("the pull on the record", Duration::from_secs(2), &|| {
+        count("camera-undocked") == 1
+    });
+    println!("pull → camera-undocked: {took:?}, with both clips still committing");
+    assert_eq!(
+        count("clip-stored"),
+        0,
+        "the undock came before the commits"
+    );
+    wait("both clips committed", Duration::from_secs(30), &|| {
+        count("clip-stored") == 2
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        count("camera-undocked"),
+        1,
+        "the session, ending, does not record the pull again"
+    );
+    assert!(daemon.0.try_wait().unwrap().is_none(), "the daemon runs on");
+    let (code, out, err) = camdock(&["--data-dir", data.to_str().unwrap(), "verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+}

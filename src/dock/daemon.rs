@@ -109,11 +109,17 @@ pub async fn serve(
                         });
                     }
                 }
-                DockEvent::Vanished(volume) => match slots.depart(&volume) {
-                    // A session in flight stops, records the undock itself, and is reaped below.
-                    Some(d) if d.busy => d.cancel.stop(StopReason::Undocked),
-                    _ => undock(&station, &volume).await,
-                },
+                DockEvent::Vanished(volume) => {
+                    // A session in flight stops within one buffer and is reaped below; it may
+                    // still be committing the clip it had read (fsync, read-back, probe: seconds
+                    // with other cameras copying), so the pull goes on the record now, not then.
+                    if let Some(d) = slots.depart(&volume)
+                        && d.busy
+                    {
+                        d.cancel.stop(StopReason::Undocked);
+                    }
+                    undock(&station, &volume).await;
+                }
             },
             Some(done) = sessions.join_next() => {
                 // A session that stopped because its volume went records that itself; a volume

@@ -595,7 +595,10 @@ impl Ingestor<'_> {
             // A shutdown leaves the camera in its dock and the session open: the restart resumes it.
             let left_dock = cancel.reason() == Some(StopReason::Undocked)
                 || (interrupted && cancel.reason().is_none());
-            if !opts.keep_docked || left_dock {
+            // The daemon records a pull when it sees the volume go (`Station::record_undock`),
+            // not once this session has finished the clip it had read: that can take seconds of
+            // fsync, read-back and probe while other cameras copy.
+            if (!opts.keep_docked || left_dock) && !w.session_closed(session)? {
                 w.append(ev(EventKind::CameraUndocked).typed(&CameraUndockedDetail {
                     session,
                     state: Some(state.to_string()),

@@ -53,6 +53,16 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Whether the session's undock is already on the record: the daemon records a pull the
+    /// moment it sees the volume go, while the session may still be finishing its clip in hand.
+    pub fn session_closed(&self, session_id: i64) -> anyhow::Result<bool> {
+        Ok(self.tx().query_row(
+            "SELECT undocked_at IS NOT NULL FROM sessions WHERE id = ?1",
+            params![session_id],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn close_session(&self, session_id: i64) -> anyhow::Result<()> {
         self.tx().execute(
             "UPDATE sessions SET undocked_at = ?2 WHERE id = ?1 AND undocked_at IS NULL",
