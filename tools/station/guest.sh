@@ -59,7 +59,16 @@ dock() { # NAME IMAGE FS_OFFSET SERIAL PORT [CLOCK_OFFSET_S]
   gadget.sh dock "$1" "$5"
 }
 
-pull() { now_ms; gadget.sh pull "$1"; }
+# The pull: the gadget unbound from its port, timed just before the write in this shell (bash's
+# own clock, no process started): starting a helper first (gadget.sh, a fresh bash) takes about a
+# second under TCG before the unbind, which is the test bed's delay, not the station's.
+pull() {
+  local udc=/sys/kernel/config/usb_gadget/$1/UDC
+  [[ -n $(<"$udc") ]] || { now_ms; return; }
+  local t=${EPOCHREALTIME/./}
+  echo "" >"$udc"
+  echo $((t / 1000))
+}
 
 # The daemon's own log line, written just before its first read of a card: its own timestamp
 # (RFC 3339, the guest's clock), the first one at or after SINCE_MS.
