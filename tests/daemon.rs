@@ -427,3 +427,79 @@ fn a_mount_is_a_dock_and_its_unmount_an_undock_while_the_folder_stays() {
         daemon.events_of_kind("camera-undocked") == 2
     });
 }
+
+/// A tmpfs of a set size, as a camera's card: its own figures for `statvfs`, unlike a folder.
+struct TmpfsCard(PathBuf);
+
+impl TmpfsCard {
+    fn new(at: &Path, size: &str) -> TmpfsCard {
+        std::fs::create_dir_all(at).unwrap();
+        let st = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "camdock-card"])
+            .arg(at)
+            .status()
+            .unwrap();
+        assert!(st.success(), "mount -t tmpfs {}", at.display());
+        TmpfsCard(at.to_path_buf())
+    }
+}
+
+impl Drop for TmpfsCard {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+/// A camera pulled mid-copy keeps the storage figures its card had at dock: the mount point folder
+/// a pull leaves behind (systemd-mount keeps it) gives those of the filesystem under it (a
+/// station's /run), which the session's end used to record as the camera's.
+#[test]
+fn a_camera_pulled_mid_copy_keeps_its_cards_storage_figures() {
+    let s = Scratch::new();
+    let daemon = Daemon::start(&s, "source = \"mounts\"\nread_limit_mb_per_s = 1.0");
+    let card = TmpfsCard::new(&s.join("card"), "16m");
+    camera(&card.0, "7200001", 2);
+    random_file(
+        &card
+            .0
+            .join("DCIM/100MEDIA/7200001_100234_20261123120000_0003.MP4"),
+        6 << 20,
+        7,
+    );
+    let point = s.join("media/7200001-sdc1");
+    std::fs::create_dir_all(&point).unwrap();
+    let mounted = CardMount::new(&card.0, &point);
+    wait_for("the dock", Duration::from_secs(20), || {
+        daemon.events_of_kind("camera-docked") == 1
+    });
+    std::thread::sleep(Duration::from_secs(2)); // 6 MiB at 1 MB/s: still copying
+    // Pulled: the mount goes at once (lazily: the daemon's open clip does not hold it).
+    let st = Command::new("umount")
+        .arg("-l")
+        .arg(&point)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::mem::forget(mounted);
+    wait_for("the session's end", Duration::from_secs(30), || {
+        daemon.events_of_kind("health-read") == 1
+    });
+    assert_eq!(
+        daemon.events_of_kind("session-interrupted"),
+        1,
+        "pulled mid-copy"
+    );
+    let db = rusqlite::Connection::open(daemon.data.join(camdock::station::LEDGER_FILE)).unwrap();
+    let total: Option<i64> = db
+        .query_row(
+            "SELECT json_extract(detail_json, '$.health.storage_total_bytes') FROM events WHERE kind = 'health-read'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        total,
+        Some(16 << 20),
+        "the card's 16 MiB, not the folder's filesystem"
+    );
+}

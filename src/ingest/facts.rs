@@ -37,6 +37,12 @@ pub struct DockFacts {
     pub clock: Option<ClockCheck>,
     /// The content of a TIMESET.TXT found on the card at dock.
     pub timeset_on_card: Option<String>,
+    /// The card's size and free space (bytes), read at dock: at the session's end a pulled
+    /// camera's mount point folder is still there, and would give the figures of the
+    /// filesystem under it (the station's /run).
+    pub storage: Option<(u64, u64)>,
+    /// The card's FAT/exFAT dirty flag, read at dock (for the same reason).
+    pub fs_dirty: Option<bool>,
 }
 
 pub struct Inputs<'a> {
@@ -124,6 +130,8 @@ pub fn gather(volume: &Path, inp: &Inputs<'_>) -> anyhow::Result<DockFacts> {
         officer,
         clock,
         timeset_on_card,
+        storage: crate::camera::health::storage(volume),
+        fs_dirty: crate::camera::dirty_flag::of_mount(volume),
     })
 }
 

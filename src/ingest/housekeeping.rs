@@ -8,7 +8,7 @@ use super::session::{ClipLog, Ingestor, lock};
 use crate::camera::attention::Attention;
 use crate::camera::health::{self, Health};
 use crate::camera::profile::Driver;
-use crate::camera::{clock, clock_window, dirty_flag};
+use crate::camera::{clock, clock_window};
 use crate::ledger::{EventKind, NewEvent};
 use camdock_record::detail::{
     CameraWipeRefusedDetail, CameraWipedDetail, ClockCorrectedDetail, ClockCorrectionFailedDetail,
@@ -69,13 +69,13 @@ impl Ingestor<'_> {
         facts: &DockFacts,
         s: &SessionStats<'_>,
     ) -> anyhow::Result<Housekeeping> {
-        let storage = health::storage(volume);
+        let storage = facts.storage;
         let health = Health {
             battery_percent: facts.status.as_ref().and_then(|st| st.battery_percent),
             storage_total_bytes: storage.map(|x| x.0),
             storage_free_bytes: storage.map(|x| x.1),
             firmware: facts.status.as_ref().and_then(|st| st.firmware.clone()),
-            fs_dirty: dirty_flag::of_mount(volume),
+            fs_dirty: facts.fs_dirty,
             read_errors: s.read_errors,
             read_mb_per_s: (s.read_secs > 0.0 && s.read_bytes >= 1 << 20)
                 .then(|| s.read_bytes as f64 / s.read_secs / 1e6),
