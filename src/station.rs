@@ -134,20 +134,15 @@ impl Station {
         let Some((session, camera)) = ledger.open_session_on(volume)? else {
             return Ok(None);
         };
-        ledger.write(|w| {
-            w.append(
-                NewEvent::new(EventKind::CameraUndocked, &self.config.station.id)
-                    .camera(&camera)
-                    .typed(&CameraUndockedDetail {
-                        session,
-                        volume: Some(volume.to_string()),
-                        how: Some(why.to_string()),
-                        ..Default::default()
-                    }),
-            )?;
-            w.close_session(session)?;
-            w.camera_undocked(&camera)
-        })?;
+        let undocked = NewEvent::new(EventKind::CameraUndocked, &self.config.station.id)
+            .camera(&camera)
+            .typed(&CameraUndockedDetail {
+                session,
+                volume: Some(volume.to_string()),
+                how: Some(why.to_string()),
+                ..Default::default()
+            });
+        ledger.write(|w| w.undock(session, &camera, undocked))?;
         Ok(Some(camera))
     }
 

@@ -60,9 +60,8 @@ pub fn available(spool: &Path) -> bool {
 
 /// The daemon's side: asks for a window on the card at `volume` and waits for the reply.
 pub fn request(spool: &Path, volume: &Path, camera: &str) -> Result<Reply, String> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
-        .map_err(|e| format!("cannot read the mount table: {e}"))?;
-    let dev = sysfs::device_of_mount(&mountinfo, volume)
+    let dev = sysfs::device_of_mounted(volume)
+        .map_err(|e| format!("cannot read the mount table: {e}"))?
         .ok_or_else(|| format!("{} is not a mount", volume.display()))?;
     let id = format!(
         "{}-{}",

@@ -17,8 +17,7 @@ const UDEV_DATA: &str = "/run/udev/data";
 
 /// The flag of the card mounted at `volume`; None if nobody could read it or it is not FAT/exFAT.
 pub fn of_mount(volume: &Path) -> Option<bool> {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    let dev = sysfs::device_of_mount(&mountinfo, volume)?;
+    let dev = sysfs::device_of_mounted(volume).ok()??;
     camdock_card::fat::read_dirty_flag(&Path::new("/dev/block").join(&dev))
         .or_else(|| from_udev_db(Path::new(UDEV_DATA), &dev))
 }

@@ -74,6 +74,13 @@ pub fn device_of_mount(mountinfo: &str, mount_point: &Path) -> Option<String> {
         .map(|m| m.dev)
 }
 
+/// The device number of the filesystem mounted at `volume`, from this process's mount table
+/// (None: not a mount point).
+pub fn device_of_mounted(volume: &Path) -> std::io::Result<Option<String>> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")?;
+    Ok(device_of_mount(&mountinfo, volume))
+}
+
 /// The USB port a mounted volume's block device hangs off, if it is a USB device at all.
 pub fn port_of_mount(sys_root: &Path, mountinfo: &str, mount_point: &Path) -> Option<String> {
     let dev = device_of_mount(mountinfo, mount_point)?;

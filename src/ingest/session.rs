@@ -596,10 +596,10 @@ impl Ingestor<'_> {
             let left_dock = cancel.reason() == Some(StopReason::Undocked)
                 || (interrupted && cancel.reason().is_none());
             // The daemon records a pull when it sees the volume go (`Station::record_undock`),
-            // not once this session has finished the clip it had read: that can take seconds of
-            // fsync, read-back and probe while other cameras copy.
-            if (!opts.keep_docked || left_dock) && !w.session_closed(session)? {
-                w.append(ev(EventKind::CameraUndocked).typed(&CameraUndockedDetail {
+            // not once this session has finished the clip it had read (seconds of fsync,
+            // read-back and probe while other cameras copy): `undock` writes nothing then.
+            if !opts.keep_docked || left_dock {
+                let undocked = ev(EventKind::CameraUndocked).typed(&CameraUndockedDetail {
                     session,
                     state: Some(state.to_string()),
                     stored: Some(stored as u64),
@@ -607,9 +607,8 @@ impl Ingestor<'_> {
                     failed: Some(failed as u64),
                     at: Some(crate::time::stamp(Utc::now())),
                     ..Default::default()
-                }))?;
-                w.close_session(session)?;
-                w.camera_undocked(camera)?;
+                });
+                w.undock(session, camera, undocked)?;
             }
             Ok(())
         })

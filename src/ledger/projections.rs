@@ -1,6 +1,6 @@
 //! Writes to the projection tables, always inside the transaction of the event that justifies them.
 
-use super::Writer;
+use super::{NewEvent, Writer};
 use crate::time::stamp;
 use rusqlite::OptionalExtension;
 use rusqlite::params;
@@ -53,22 +53,31 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// Whether the session's undock is already on the record: the daemon records a pull the
-    /// moment it sees the volume go, while the session may still be finishing its clip in hand.
-    pub fn session_closed(&self, session_id: i64) -> anyhow::Result<bool> {
-        Ok(self.tx().query_row(
-            "SELECT undocked_at IS NOT NULL FROM sessions WHERE id = ?1",
-            params![session_id],
-            |r| r.get(0),
-        )?)
+    /// A session's camera left its dock: `undocked` (its `camera-undocked` event) goes on the
+    /// record once. Whoever sees the pull first writes it: the daemon the moment the volume goes,
+    /// or the session at its end (a one-shot ingest, a pull the daemon did not see); a later call
+    /// finds the session closed and writes nothing. Returns whether this call wrote it.
+    pub fn undock(
+        &mut self,
+        session_id: i64,
+        camera: &str,
+        undocked: NewEvent,
+    ) -> anyhow::Result<bool> {
+        if !self.close_session(session_id)? {
+            return Ok(false);
+        }
+        self.append(undocked)?;
+        self.camera_undocked(camera)?;
+        Ok(true)
     }
 
-    pub fn close_session(&self, session_id: i64) -> anyhow::Result<()> {
-        self.tx().execute(
+    /// Closes a session; false if it was closed already.
+    pub fn close_session(&self, session_id: i64) -> anyhow::Result<bool> {
+        let closed = self.tx().execute(
             "UPDATE sessions SET undocked_at = ?2 WHERE id = ?1 AND undocked_at IS NULL",
             params![session_id, stamp(self.now())],
         )?;
-        Ok(())
+        Ok(closed == 1)
     }
 
     pub fn insert_clip(&self, c: &ClipRow<'_>) -> anyhow::Result<()> {
