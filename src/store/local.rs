@@ -258,7 +258,14 @@ impl LocalStore {
         let dir = target.parent().expect("object paths have a parent");
         fs::create_dir_all(dir)?;
         // link() never replaces an existing name: a clip already in the store is left untouched.
-        let newly_placed = match fs::hard_link(&staging_path, &target) {
+        // The crash-state replay's broken variant (a test build only) copies the sealed clip into
+        // place instead: a new file whose data nothing flushes before the clip is on record.
+        let placed = if cfg!(feature = "broken-clip-copy") && !target.exists() {
+            fs::copy(&staging_path, &target).map(drop)
+        } else {
+            fs::hard_link(&staging_path, &target)
+        };
+        let newly_placed = match placed {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
             Err(e) => return Err(e.into()),

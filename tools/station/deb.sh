@@ -14,6 +14,8 @@ bin=$repo/target/release/camdock
 [[ -x $bin ]] || { echo "deb: no $bin: build it first (cargo build --release)" >&2; exit 1; }
 
 deb=$(ls "$out"/deb/camdock_*.deb 2>/dev/null | head -1 || true)
+# A package cut short (a run stopped while cargo deb wrote it) is made again, not installed.
+[[ -z $deb ]] || dpkg-deb --fsys-tarfile "$deb" >/dev/null 2>&1 || { rm -f "$deb"; deb=; }
 if [[ -z $deb || -n $(find "$bin" "$repo/Cargo.toml" "$repo/README.md" "$repo/udev" "$repo/systemd" \
   "$here/deb" -newer "$deb" -print -quit) ]]; then
   command -v cargo-deb >/dev/null || cargo install --locked --quiet cargo-deb@3.8.0

@@ -8,6 +8,9 @@
 #                                                  TIMESET.TXT, writes DEVICE.TXT's clock) and
 #                                                  docks on PORT (VIDPID="0525 a4a5"); prints the
 #                                                  time. FS_OFFSET: 1048576 partitioned, 0 superfloppy
+#   station prepare NAME IMAGE FS_OFFSET SERIAL [CLOCK_OFFSET_S]
+#                                                  dock's first half: the firmware step and the
+#                                                  gadget, not bound (then: bind it to dummy_udc.PORT)
 #   station pull NAME                              pull it; prints the time
 #   station count KIND [CAMERA]                    events of KIND (for CAMERA)
 #   station wait KIND N [CAMERA] [SECONDS]         until there are N such events; fails on timeout
@@ -19,13 +22,17 @@
 #                                                  (its filesystem at byte OFFSET, mounted
 #                                                  read-only on a loop device for a moment)
 #   station timeset IMAGE OFFSET                   TIMESET.TXT on the card, if any
-#   station pull-at NAME MB                        pull NAME once MB MiB were read (no ssh round
-#                                                  trip between: under TCG one takes seconds)
+#   station pull-at NAME MB [SERIAL]               pull NAME once MB MiB were read (of camera
+#                                                  SERIAL's card, else of all docked), in one
+#                                                  guest command (under TCG an ssh trip takes seconds)
 #   station wait-bytes MB                          until the daemon has read MB MiB of the docked cards
 #   station healthy                                the service is active and never restarted
 #   station unflushed FILE MB                      writes FILE (MB MiB of zeros, no fsync) and
 #                                                  prints its extents and how many are on the disk
 #                                                  (FIEMAP: delayed allocation = only in memory)
+#   station store-on DIR                           the station's data moved to DIR (on a disk
+#                                                  mounted at its parent), service restarted
+#   station store-back                             the station's data back where it was
 set -euo pipefail
 DB=$(sed -n 's/^data_dir *= *"\(.*\)".*/\1/p' /etc/camdock/camdock.toml)/ledger.sqlite3
 STATION_TZ=$(sed -n 's/^timezone *= *"\(.*\)".*/\1/p' /etc/camdock/camdock.toml)
@@ -53,10 +60,14 @@ wait_for() { # KIND N [CAMERA] [SECONDS]
 # applied (the camera's clock becomes the station's) and DEVICE.TXT gets the camera's clock, which
 # runs CLOCK_OFFSET_S seconds fast (0 once a correction was applied).
 dock() { # NAME IMAGE FS_OFFSET SERIAL PORT [CLOCK_OFFSET_S]
-  firmware "$2" "$3" "${6:-0}" >/dev/null
-  [[ -d /sys/kernel/config/usb_gadget/$1 ]] || gadget.sh make "$1" "$2" "$4" ${VIDPID:-0525 a4a5}
+  prepare "$1" "$2" "$3" "$4" "${6:-0}"
   now_ms
   gadget.sh dock "$1" "$5"
+}
+# The camera powered on and its gadget made, not yet docked (`station plug NAME PORT` docks it).
+prepare() { # NAME IMAGE FS_OFFSET SERIAL [CLOCK_OFFSET_S]
+  firmware "$2" "$3" "${5:-0}" >/dev/null
+  [[ -d /sys/kernel/config/usb_gadget/$1 ]] || gadget.sh make "$1" "$2" "$4" ${VIDPID:-0525 a4a5}
 }
 
 # The pull: the gadget unbound from its port, timed just before the write in this shell (bash's
@@ -104,13 +115,15 @@ firmware() { # IMAGE FS_OFFSET CLOCK_OFFSET_S
 
 timeset() { with_card "$1" "$2" ro bash -c 'cat TIMESET.TXT 2>/dev/null || true'; }
 
-# Until the daemon has read MB MiB of the cards docked now (its status.json), or a slot is done.
+# Until the daemon has read MB MiB of the cards docked now (its status.json), or a slot is done;
+# with SERIAL, of that camera's card alone, or until its slot is done.
 # Plain awk, polled every 20 ms: a Python start alone takes seconds in a TCG guest.
-wait_bytes() {
+wait_bytes() { # MB [SERIAL]
   local want=$(($1 << 20))
-  until awk -v want="$want" '
-      /"bytes_done"/ { gsub(/[^0-9]/, "", $2); sum += $2 }
-      /"state": "done"/ { done = 1 }
+  until awk -v want="$want" -v serial="${2:-}" '
+      /"camera":/ { mine = serial == "" || index($0, "\"" serial "\"") > 0 }
+      /"bytes_done"/ && mine { gsub(/[^0-9]/, "", $2); sum += $2 }
+      /"state": "done"/ && mine { done = 1 }
       END { exit !(sum >= want || done) }' /var/lib/camdock/status.json 2>/dev/null; do
     sleep 0.02
   done
@@ -146,8 +159,25 @@ print(mapped, sum(1 for f in flags if not f & DELALLOC), "Dirty:", mem["Dirty"],
 PY
 }
 
+# The station's data_dir on another disk (mounted at DIR's parent): a drop-in lets the unit write
+# there; the config's original is kept for store-back.
+store_on() {
+  install -d -o camdock -g camdock "$1"
+  mkdir -p /etc/systemd/system/camdock.service.d
+  printf '[Service]\nReadWritePaths=%s\n' "$(dirname "$1")" >/etc/systemd/system/camdock.service.d/store.conf
+  [[ -f /etc/camdock/camdock.toml.orig ]] || cp /etc/camdock/camdock.toml /etc/camdock/camdock.toml.orig
+  sed -i "s|^data_dir *=.*|data_dir = \"$1\"|" /etc/camdock/camdock.toml
+  systemctl daemon-reload && systemctl restart camdock
+}
+store_back() {
+  mv /etc/camdock/camdock.toml.orig /etc/camdock/camdock.toml
+  rm -f /etc/systemd/system/camdock.service.d/store.conf
+  systemctl daemon-reload && systemctl restart camdock
+}
+
 case $cmd in
   dock) dock "$@" ;;
+  prepare) prepare "$@" ;;
   pull) pull "$@" ;;
   count) count "$@" ;;
   wait) wait_for "$@" ;;
@@ -158,8 +188,10 @@ case $cmd in
   card-files) card_files "$@" ;;
   timeset) timeset "$@" ;;
   wait-bytes) wait_bytes "$1" ;;
-  pull-at) wait_bytes "$2"; pull "$1" ;;
+  pull-at) wait_bytes "$2" "${3:-}"; pull "$1" ;;
   healthy) healthy ;;
   unflushed) unflushed "$@" ;;
-  *) sed -n '2,21p' "$0"; exit 2 ;;
+  store-on) store_on "$1" ;;
+  store-back) store_back ;;
+  *) sed -n '2,25p' "$0"; exit 2 ;;
 esac

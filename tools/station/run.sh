@@ -6,13 +6,15 @@
 #
 #   tools/station/run.sh [--cuts N] [--pulls N]     (defaults: 3 power cuts, 5 pulls)
 #   ONLY="dock pulls" runs those scenarios alone; KEEP=1 leaves the guest running.
+#   CRASH_POINTS=all CRASH_BETWEEN=N: the crash-state replay in full (scenario_crash);
+#   CRASH_BINARY=FILE: the crash scenario ingests with FILE (a broken build) and passes if caught.
 #
 # Needs target/release/camdock. Builds (cached) under target/station/: the .deb, the image, cards.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 source "$here/vm.sh"
-CUTS=3 PULLS=5
+CUTS=3 PULLS=5 CRASH_POINTS=${CRASH_POINTS:-16} CRASH_BETWEEN=${CRASH_BETWEEN:-4}
 while (($#)); do
   case $1 in
     --cuts) CUTS=$2; shift 2 ;;
@@ -48,6 +50,8 @@ make_card() { # TYPE NAME SERIAL [simulate-camera options...]
     big_clip "$serial" "$BIG_MB" "$dir/DCIM/100MEDIA/${serial}_100234_$(TZ=$STATION_TZ date -d yesterday +%Y%m%d)235000_0099.MP4"
   fi
   (cd "$dir" && find . -type f ! -name DEVICE.TXT -print0 | sort -z | xargs -0 sha256sum) >"$CARDS/$name.sums"
+  # KEEP_FILES=1: the card's files kept beside its image (the host cannot mount FAT).
+  [[ -z ${KEEP_FILES:-} ]] || { rm -rf "$CARDS/$name.files"; cp -a "$dir" "$CARDS/$name.files"; }
   "$here/card.sh" "$type" "$CARDS/$name.img" "$dir" >/dev/null
   rm -rf "$dir"
 }
@@ -80,7 +84,7 @@ boot_and_install() {
   vm_stop
   vm_start >>"$LOG" 2>&1
   # A station's USB controllers are up before camdock starts (the dock ports: dummy_hcd here).
-  gsh "bash /mnt/share/gadget.sh list" >>"$LOG"
+  gsh "GADGET_PORTS=8 bash /mnt/share/gadget.sh list" >>"$LOG"
   gsh "apt-get install -y -q /mnt/share/$(basename "$deb")" >>"$LOG"
   gsh "install -m 755 /mnt/share/gadget.sh /mnt/share/amba-camera.py /usr/local/sbin/ && install -m 755 /mnt/share/guest.sh /usr/local/sbin/station"
   # The admin names the dock slots after the ports they are wired to.
@@ -406,11 +410,7 @@ scenario_diskfull() {
   # The disk is made on the host (the guest has no mkfs.ext4) and copied in.
   truncate -s 64M "$CARDS/store.img" && mkfs.ext4 -q -F -b 4096 -N 512 -m 0 "$CARDS/store.img"
   gsh "set -e; cp /mnt/share/cards/store.img /var/lib/station/store.img
-       mkdir -p /srv/store; mount -o loop /var/lib/station/store.img /srv/store; install -d -o camdock -g camdock /srv/store/camdock
-       mkdir -p /etc/systemd/system/camdock.service.d; printf '[Service]\nReadWritePaths=/srv/store\n' >/etc/systemd/system/camdock.service.d/store.conf
-       cp /etc/camdock/camdock.toml /etc/camdock/camdock.toml.orig
-       sed -i 's|^data_dir *=.*|data_dir = \"/srv/store/camdock\"|' /etc/camdock/camdock.toml
-       systemctl daemon-reload; systemctl restart camdock" >>"$LOG" 2>&1
+       mkdir -p /srv/store; mount -o loop /var/lib/station/store.img /srv/store; station store-on /srv/store/camdock" >>"$LOG" 2>&1
   note "store: $(gsh "df -m --output=avail /srv/store | tail -1") MiB free"
   # Both in one guest command: under TCG an ssh round trip takes seconds, and the second camera's
   # check must come while the first has written little.
@@ -430,11 +430,123 @@ scenario_diskfull() {
   [[ $(json_field "${verify:-{\}}" 'd.get("ok")') == True ]] || why+=("verify failed")
   gsh "systemctl is-active camdock" >/dev/null || why+=("camdock not active")
   for i in 0 1; do station pull "full$i" >/dev/null; done
-  gsh "set -e; mv /etc/camdock/camdock.toml.orig /etc/camdock/camdock.toml; rm /etc/systemd/system/camdock.service.d/store.conf
-       systemctl daemon-reload; systemctl restart camdock; umount /srv/store" >>"$LOG" 2>&1 || why+=("could not put the store back")
+  gsh "set -e; station store-back; umount /srv/store" >>"$LOG" 2>&1 || why+=("could not put the store back")
   if ((${#why[@]} == 0)); then
     pass disk-full "store disk full mid-write with two cameras copying: $failed clip(s) failed by name with ENOSPC, staging removed, the short clips of both stored, verify ok, service up"
   else fail disk-full "${why[*]}"; fi
+}
+
+# A shift change: eight cameras docked within a minute on eight ports (FAT32 and exFAT,
+# partitioned and superfloppy; cards of short clips and of 20-30 MiB real H.264 clips), two of them
+# pulled mid-copy and the service restarted while the others copy. Each pull is on the record
+# within 2 s of its unbind whatever the other cameras are doing; after the re-docks every clip of
+# every card is stored exactly once (the ledger = sha256sum of the cards); the restart leaves no
+# clip without media facts (a probe cut by the stop is probed again at the start); verify passes.
+# `./dev proof` (SCENARIOS_EXTRA=shift); `./dev test` has the two-camera pull (twopull).
+SHIFT_TYPES=(fat32 fat32-super exfat exfat-super fat32 exfat fat32 fat32-super)
+scenario_shift() {
+  local i why=() ms t1 pulled=(1 5)
+  for i in {0..7}; do put_card "shift$i"; done
+  # The eight cameras powered on first (each camera's firmware step takes seconds under TCG), then
+  # a shift arriving: docked two seconds apart, in the background of the guest, while the host
+  # goes on to the pulls.
+  for i in {0..7}; do station prepare "shift$i" "/var/lib/station/shift$i.img" "$(offset_of "${SHIFT_TYPES[$i]}")" "590000$i"; done
+  gsh "nohup bash -c 'for i in {0..7}; do echo dummy_udc.\$i >/sys/kernel/config/usb_gadget/shift\$i/UDC; sleep 2; done' >/dev/null 2>&1 &"
+  # Two pulled mid-copy (each once 8 MiB of its own card were read), then, as soon as the second
+  # is on the record, the service restarted while the others still copy (one guest command: under
+  # TCG each ssh round trip takes seconds, and the copies are done within half a minute).
+  local copying="SELECT count(*) FROM events d WHERE kind = 'camera-docked' AND camera LIKE '590000_' AND NOT EXISTS (SELECT 1 FROM events e WHERE e.kind IN ('health-read', 'camera-undocked') AND e.camera = d.camera AND e.seq > d.seq)"
+  local t_pull=() busy restarted t5
+  t_pull+=("$(station pull-at shift1 8 5900001)")
+  read -r t5 busy restarted < <(gsh "t=\$(station pull-at shift5 8 5900005); station wait camera-undocked 1 5900005 30 >&2
+    echo \$t \$(station q \"$copying\"); systemctl restart camdock; date +%s%3N" | xargs)
+  t_pull+=("$t5")
+  note "restarted at $restarted with ${busy:-?} camera(s) copying"
+  ((${busy:-0} >= 1)) || why+=("no camera was copying at the restart")
+  local k=0
+  for i in "${pulled[@]}"; do
+    if station wait camera-undocked 1 "590000$i" 60; then
+      t1=$(station at camera-undocked "590000$i" 1); ms=$((t1 - t_pull[k])); LAT_PULL+=("$ms")
+      ((ms <= 2000)) || why+=("shift$i: pull→camera-undocked $ms ms (want ≤ 2000)")
+    else why+=("shift$i: no camera-undocked within 60 s of the pull"); fi
+    k=$((k + 1))
+  done
+  for i in "${pulled[@]}"; do
+    [[ $(station count clip-stored "590000$i") -lt $(wc -l <"$CARDS/shift$i.sums") ]] || why+=("shift$i had finished before its pull")
+  done
+  # The six still docked finish (the restart resumes them); the two pulled are docked again.
+  for i in 0 2 3 4 6 7; do station wait clip-stored "$(wc -l <"$CARDS/shift$i.sums")" "590000$i" 600 || true; done
+  for i in "${pulled[@]}"; do station dock "shift$i" "/var/lib/station/shift$i.img" "$(offset_of "${SHIFT_TYPES[$i]}")" "590000$i" "$i" >/dev/null; done
+  for i in "${pulled[@]}"; do station wait clip-stored "$(wc -l <"$CARDS/shift$i.sums")" "590000$i" 600 || true; done
+  for i in {0..7}; do
+    [[ $(stored_shas "590000$i") == "$(card_shas "shift$i")" ]] ||
+      why+=("shift$i (${SHIFT_TYPES[$i]}): stored $(station count clip-stored "590000$i") of $(wc -l <"$CARDS/shift$i.sums")")
+  done
+  local unknown reprobed
+  unknown=$(station q "SELECT count(*) FROM clips WHERE sha256 IN (SELECT sha256 FROM recordings WHERE camera LIKE '590000_') AND coalesce(json_extract(media_json, '\$.integrity'), '') != 'ok'")
+  # Clips stored before the restart whose media facts came after it: a probe cut by the stop.
+  local after="(julianday(at) - 2440587.5) * 86400000 > $restarted"
+  reprobed=$(station q "SELECT count(*) FROM events WHERE kind = 'clip-probed' AND $after AND clip_sha256 IN (SELECT clip_sha256 FROM events WHERE kind = 'clip-stored' AND camera LIKE '590000_' AND NOT $after)")
+  [[ $unknown == 0 ]] || why+=("$unknown clip(s) without media facts after the restart")
+  for i in {0..7}; do gsh "station pull shift$i" >/dev/null; done
+  local verify; verify=$(gsh "runuser -u camdock -- camdock --config /etc/camdock/camdock.toml verify --json" || true)
+  [[ $(json_field "${verify:-{\}}" 'd.get("ok")') == True ]] || why+=("verify failed")
+  if ((${#why[@]} == 0)); then
+    pass shift-change "8 cameras docked 2 s apart on 8 ports (${SHIFT_TYPES[*]}), 2 pulled mid-copy (camera-undocked ${LAT_PULL[*]: -2} ms after the unbinds), the service restarted with $busy camera(s) copying: every clip of every card stored once, each with its media facts ($reprobed stored before the restart and probed after it), verify ok"
+  else fail shift-change "${why[*]}"; fi
+}
+
+# Every crash state of one dock's ingest: the station's store and ledger on a disk under
+# dm-log-writes (the guest's kernel logs each write as it completes, and each FLUSH and FUA), one
+# camera docked and ingested to the end, the log brought out; on the host, crash-states.py
+# replays the log onto fresh copies of the disk the guest started from, at every crash point
+# (CRASH_POINTS: all, or that many spread over the ingest; 16 in `./dev test`) and CRASH_BETWEEN
+# (4) states between them
+# (a random subset of the writes after a crash point: what a disk's volatile cache may have kept),
+# and on each: mount, camdock starts and recovers, verify, every clip on record present and whole
+# and stored once, nothing lost at a later point, and after a re-dock every clip stored once. CRASH_BINARY: a camdock to ingest with instead of
+# the installed one (a broken variant, to see the replay fail). CRASH_IMMUTABLE=0: the service
+# without CAP_LINUX_IMMUTABLE, as on a store that cannot take the flag: setting it makes ext4 write
+# the file's dirty pages and wait, which would make even a clip never fsynced durable in time.
+scenario_crash() {
+  put_card crash
+  local why=() binary=${CRASH_BINARY:-} no_immutable
+  [[ ${CRASH_IMMUTABLE:-1} == 1 ]] || no_immutable=1
+  truncate -s 64M "$CARDS/crash-base.img"
+  mkfs.ext4 -q -F -b 4096 -m 0 -E lazy_itable_init=0,lazy_journal_init=0 "$CARDS/crash-base.img"
+  rm -f "$CARDS/crash-log.img"
+  [[ -z $binary ]] || cp "$binary" "$VM_SHARE/camdock-variant"
+  gsh "set -e; cp /mnt/share/cards/crash-base.img /var/lib/station/crash-data.img
+       rm -f /var/lib/station/crash-log.img; truncate -s 512M /var/lib/station/crash-log.img
+       data=\$(losetup -f --show /var/lib/station/crash-data.img); log=\$(losetup -f --show /var/lib/station/crash-log.img)
+       modprobe dm-log-writes
+       dmsetup create crashlog --table \"0 \$(blockdev --getsz \$data) log-writes \$data \$log\"
+       mkdir -p /srv/crash; mount /dev/mapper/crashlog /srv/crash
+       ${binary:+cp /usr/bin/camdock /var/lib/station/camdock.installed; cp --remove-destination /mnt/share/camdock-variant /usr/bin/camdock}
+       ${no_immutable:+mkdir -p /etc/systemd/system/camdock.service.d; printf '[Service]\\nAmbientCapabilities=\\n' >/etc/systemd/system/camdock.service.d/no-immutable.conf}
+       station store-on /srv/crash/camdock
+       until [[ -f /srv/crash/camdock/status.json ]]; do sleep 0.1; done; sync; dmsetup message crashlog 0 mark docked" >>"$LOG" 2>&1 || why+=("could not set up the logged disk")
+  station dock crash /var/lib/station/crash.img 1048576 5800001 1 >/dev/null
+  station wait clip-stored "$(wc -l <"$CARDS/crash.sums")" 5800001 300 && station wait health-read 1 5800001 60 || why+=("the ingest did not finish")
+  station pull crash >/dev/null; station wait camera-undocked 1 5800001 30 || true
+  gsh "set -e; rm -f /etc/systemd/system/camdock.service.d/no-immutable.conf; station store-back; umount /srv/crash; dmsetup remove crashlog
+       for d in \$(losetup -n -O NAME -j /var/lib/station/crash-data.img) \$(losetup -n -O NAME -j /var/lib/station/crash-log.img); do losetup -d \$d; done
+       ${binary:+mv /var/lib/station/camdock.installed /usr/bin/camdock; systemctl restart camdock}
+       cp --sparse=always /var/lib/station/crash-log.img /mnt/share/cards/crash-log.img
+       rm /var/lib/station/crash-log.img /var/lib/station/crash-data.img" >>"$LOG" 2>&1 || why+=("could not bring the log out")
+  local states
+  states=$(python3 "$here/crash-states.py" --log "$CARDS/crash-log.img" --base "$CARDS/crash-base.img" \
+    --sums "$CARDS/crash.sums" --card "$CARDS/crash.files" --camdock "$CAMDOCK" --station-toml "$repo/systemd/camdock.toml" \
+    --from-mark docked --points "$CRASH_POINTS" --between "$CRASH_BETWEEN" 2>&1) || why+=("inconsistent crash states")
+  note "$states"
+  # Kept when a state failed, to replay again by hand (crash-states.py --verbose).
+  ((${#why[@]})) || rm -f "$CARDS/crash-log.img" "$CARDS/crash-base.img"
+  if [[ -n $binary ]]; then
+    # The broken variant: the replay must find it out.
+    if [[ ${why[*]} == "inconsistent crash states" ]]; then pass crash-variant "$(basename "$binary") ingesting, the replay caught it: $(grep -m1 '^FAIL' <<<"$states"); $(tail -1 <<<"$states")"
+    else fail crash-variant "$(basename "$binary") ingesting: ${why[*]:-every state consistent, the replay did not catch it}: $(tail -1 <<<"$states")"; fi
+  elif ((${#why[@]} == 0)); then pass crash-states "one dock's ingest under dm-log-writes, replayed: $(tail -1 <<<"$states")"
+  else fail crash-states "${why[*]}: $(grep -m3 '^FAIL' <<<"$states" | tr '\n' ' ')$(tail -1 <<<"$states")"; fi
 }
 
 # --- the run ------------------------------------------------------------------------------------
@@ -462,11 +574,18 @@ make_card fat32 vendor 4255001 --clips 2
 make_card fat32 dirty 5700001 --clips 1
 BIG_MB=30 make_card fat32 full0 5600000 --clips 1
 BIG_MB=30 make_card fat32 full1 5600001 --clips 1
+KEEP_FILES=1 BIG_MB=10 make_card fat32 crash 5800001 --clips 2
+if [[ " ${ONLY:-} ${SCENARIOS_EXTRA:-} " == *" shift "* ]]; then
+  for i in {0..7}; do
+    case $i in 1 | 5 | 3) BIG_MB=30 ;; 6) BIG_MB=20 ;; *) BIG_MB= ;; esac
+    BIG_MB=$BIG_MB make_card "${SHIFT_TYPES[$i]}" "shift$i" "590000$i" --clips $((2 + i % 2))
+  done
+fi
 TIMES+=("cards $((SECONDS - t_cards))s")
 
 LAT_DOCK=() LAT_PULL=() CUT_POINTS=() RESTARTS_BEFORE_CUTS=0 RESTARTS_UNKNOWN=0 TIMESET_AFTER_CUTS=0
 timed boot+install boot_and_install "$deb"
-for s in ${ONLY:-service dock undock dirty clock four vendor twopull pulls diskfull power}; do timed "$s" "scenario_$s"; done
+for s in ${ONLY:-service dock undock dirty clock four vendor twopull pulls diskfull crash power ${SCENARIOS_EXTRA:-}}; do timed "$s" "scenario_$s"; done
 if h=$(station healthy) && ((RESTARTS_BEFORE_CUTS == 0 && RESTARTS_UNKNOWN == 0)); then
   pass service-after "camdock.service $h since the last boot, and 0 automatic restarts in the boots before each power cut"
 else fail service-after "$h since the last boot; automatic restarts before the power cuts: $RESTARTS_BEFORE_CUTS$( ((RESTARTS_UNKNOWN)) && echo ' (some boots unread)')"; fi
