@@ -49,11 +49,14 @@ impl MountWatch {
     /// systemd: on a station busy mounting other cameras, 2.4 s later in the bed's shift change
     /// (a pull on the record 3.2 s after the unbind). A mount on a block device (major not 0:
     /// tmpfs, FUSE and other anonymous devices have none) that sysfs no longer has is a pull.
+    /// Where sysfs cannot be read at all, the mount alone says (never every card pulled at once).
     fn docks(&self, mountinfo: &str) -> BTreeMap<PathBuf, (String, String)> {
         let mut docks = self.docked_mounts(mountinfo);
-        docks.retain(|_, (dev, _)| {
-            dev.starts_with("0:") || self.sys_root.join("dev/block").join(dev.as_str()).exists()
-        });
+        let devices = self.sys_root.join("dev/block");
+        if devices.is_dir() {
+            docks
+                .retain(|_, (dev, _)| dev.starts_with("0:") || devices.join(dev.as_str()).exists());
+        }
         docks
     }
 
@@ -197,6 +200,11 @@ mod tests {
         assert!(
             docks.contains_key(folder),
             "no block device: a mount alone says"
+        );
+        watch.sys_root = sys.path().join("not-there");
+        assert!(
+            watch.docks(table).contains_key(point),
+            "no sysfs to read: the mount alone says"
         );
     }
 
