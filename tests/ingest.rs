@@ -306,6 +306,57 @@ fn a_crash_between_placing_and_committing_leaves_nothing_counted_and_a_redock_fi
     assert!(v.ok, "{:?}", v.problems);
 }
 
+/// A crash state the replay of the station bed shows is possible where the clip's seal is missing
+/// (`broken-clip-copy`): an object under the clip's name that is not the clip. The next dock must
+/// not adopt it: the clip fails by name and stays on the camera.
+#[test]
+fn a_file_under_a_clips_name_that_is_not_the_clip_is_never_adopted() {
+    let s = Scratch::new();
+    let clips = camera(&s.join("cam"), "1234567", 2);
+    let data = s.join("data");
+    let station = station(&data);
+    let mut staging = station.store.stage().unwrap();
+    let digests =
+        camdock::hash::fan_out(fs::File::open(&clips[0]).unwrap(), Some(&mut staging.file))
+            .unwrap();
+    let placed = station.store.place(staging, &digests, "mp4").unwrap();
+    // What a lost write leaves: the name, with none of the clip's bytes.
+    let object = station.locate(&placed.store_path);
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(&object)
+        .status();
+    fs::set_permissions(&object, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    fs::write(&object, b"").unwrap();
+
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!((report.stored, report.failed), (1, 1));
+    let failure: String = station
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT detail_json FROM events WHERE kind = 'clip-failed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        failure.contains("not this clip") && failure.contains(&digests.sha256[..16]),
+        "{failure}"
+    );
+    assert!(
+        !station
+            .ledger()
+            .clips(None)
+            .unwrap()
+            .iter()
+            .any(|c| c.sha256 == digests.sha256),
+        "the damaged file is not on record as the clip"
+    );
+}
+
 #[test]
 fn kill_9_mid_ingest_then_redock_loses_nothing_and_duplicates_nothing() {
     let s = Scratch::new();

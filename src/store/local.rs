@@ -267,7 +267,21 @@ impl LocalStore {
         };
         let newly_placed = match placed {
             Ok(()) => true,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                // Placed by a run that crashed before committing it (or by another camera's copy
+                // of the same clip a moment ago): adopted only if it is this clip, byte for byte.
+                // Rare, so read whole: a file the disk lost or that someone put there is refused.
+                let found = crate::hash::digest_of(File::open(&target)?)
+                    .map_err(|e| io::Error::other(e.to_string()))?;
+                if found != *expected {
+                    return Err(StoreError::OccupiedByOther {
+                        path: target.display().to_string(),
+                        bytes: found.bytes,
+                        actual: found.sha256,
+                    });
+                }
+                false
+            }
             Err(e) => return Err(e.into()),
         };
         fs::remove_file(&staging_path)?;

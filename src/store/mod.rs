@@ -40,6 +40,14 @@ pub enum StoreError {
         "the copy read back from disk does not match what was read from the camera (expected SHA-256 {expected}, read back {actual})"
     )]
     ReadBackMismatch { expected: String, actual: String },
+    #[error(
+        "the store already holds a file under this clip's name that is not this clip ({path}: {bytes} bytes, SHA-256 {actual}); the clip stays on the camera, and `camdock verify` names the file"
+    )]
+    OccupiedByOther {
+        path: String,
+        bytes: u64,
+        actual: String,
+    },
     #[error("{0}")]
     Io(#[from] io::Error),
 }
