@@ -254,6 +254,16 @@ fn a_hostile_card_is_walked_safely() {
     );
 }
 
+/// What a run that crashed between placing a clip and committing it leaves: the clip at its
+/// address in the store, nothing on record.
+fn place_unrecorded(station: &Station, clip: &Path) -> (Digests, Placement) {
+    let mut staging = station.store.stage().unwrap();
+    let digests =
+        camdock::hash::fan_out(fs::File::open(clip).unwrap(), Some(&mut staging.file)).unwrap();
+    let placed = station.store.place(staging, &digests, "mp4").unwrap();
+    (digests, placed)
+}
+
 #[test]
 fn a_crash_between_placing_and_committing_leaves_nothing_counted_and_a_redock_finishes() {
     let s = Scratch::new();
@@ -262,11 +272,7 @@ fn a_crash_between_placing_and_committing_leaves_nothing_counted_and_a_redock_fi
     // The crashed run: the clip reached its address in the store, the ledger commit never happened.
     {
         let station = station(&data);
-        let mut staging = station.store.stage().unwrap();
-        let digests =
-            camdock::hash::fan_out(fs::File::open(&clips[0]).unwrap(), Some(&mut staging.file))
-                .unwrap();
-        station.store.place(staging, &digests, "mp4").unwrap();
+        place_unrecorded(&station, &clips[0]);
         assert!(
             station.ledger().clips(None).unwrap().is_empty(),
             "not counted as stored"
@@ -315,11 +321,7 @@ fn a_file_under_a_clips_name_that_is_not_the_clip_is_never_adopted() {
     let clips = camera(&s.join("cam"), "1234567", 2);
     let data = s.join("data");
     let station = station(&data);
-    let mut staging = station.store.stage().unwrap();
-    let digests =
-        camdock::hash::fan_out(fs::File::open(&clips[0]).unwrap(), Some(&mut staging.file))
-            .unwrap();
-    let placed = station.store.place(staging, &digests, "mp4").unwrap();
+    let (digests, placed) = place_unrecorded(&station, &clips[0]);
     // What a lost write leaves: the name, with none of the clip's bytes.
     let object = station.locate(&placed.store_path);
     let _ = std::process::Command::new("chattr")
@@ -333,15 +335,7 @@ fn a_file_under_a_clips_name_that_is_not_the_clip_is_never_adopted() {
         .ingest(&s.join("cam"), &IngestOptions::default())
         .unwrap();
     assert_eq!((report.stored, report.failed), (1, 1));
-    let failure: String = station
-        .ledger()
-        .conn()
-        .query_row(
-            "SELECT detail_json FROM events WHERE kind = 'clip-failed'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let failure = failed_clip_error(&serde_json::to_value(&report).unwrap());
     assert!(
         failure.contains("not this clip") && failure.contains(&digests.sha256[..16]),
         "{failure}"
