@@ -242,13 +242,12 @@ impl LocalStore {
         file.sync_all()?;
         let actual = read_back.finish(&file)?;
         drop(file);
-        if actual.sha256 != expected.sha256
-            || actual.blake3 != expected.blake3
-            || actual.bytes != expected.bytes
-        {
+        if !actual.matches(expected) {
             return Err(StoreError::ReadBackMismatch {
-                expected: expected.sha256.clone(),
-                actual: actual.sha256,
+                expected: expected.blake3.clone(),
+                expected_bytes: expected.bytes,
+                actual: actual.blake3,
+                actual_bytes: actual.bytes,
             });
         }
         fs::set_permissions(&staging_path, fs::Permissions::from_mode(0o444))?;

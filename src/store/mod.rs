@@ -37,9 +37,14 @@ pub struct Placement {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "the copy read back from disk does not match what was read from the camera (expected SHA-256 {expected}, read back {actual})"
+        "the copy read back from disk does not match what was read from the camera (read from the camera: {expected_bytes} bytes, BLAKE3 {expected}; read back: {actual_bytes} bytes, BLAKE3 {actual})"
     )]
-    ReadBackMismatch { expected: String, actual: String },
+    ReadBackMismatch {
+        expected: String,
+        expected_bytes: u64,
+        actual: String,
+        actual_bytes: u64,
+    },
     #[error(
         "the store already holds a file under this clip's name that is not this clip ({path}: {bytes} bytes, SHA-256 {actual}); the clip stays on the camera, and `camdock verify` names the file"
     )]

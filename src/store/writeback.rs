@@ -11,7 +11,6 @@
 //! the read-back no longer trails the copy by a whole clip (which, with several cameras docked,
 //! meant several whole clips read back at once after the copies ended).
 
-use crate::hash::{Digests, RunningDigests};
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -33,8 +32,16 @@ const READ_BACK_CHUNK: usize = 1 << 20;
 pub const KEPT_FOR_PROBE: u64 = 1 << 30;
 
 /// A staging file's copy as read back from the disk so far.
+///
+/// Hashed with BLAKE3 alone: the read-back asks whether the disk returns the very bytes that came
+/// off the camera, and one collision-resistant digest equal to the camera stream's answers that
+/// (equal BLAKE3, equal bytes, so equal SHA-256). SHA-256 runs at about a quarter of BLAKE3's speed
+/// here (SHA-NI: 263 MiB in 0.27 s against 0.10 s), and with eight cameras docked at once the
+/// read-back's second SHA-256 was the largest share of the two cores' work after the copy ended.
+/// `camdock verify` still recomputes both digests of every stored clip.
 pub struct ReadBack {
-    digests: RunningDigests,
+    blake3: blake3::Hasher,
+    bytes: u64,
     failed: Option<io::Error>,
     /// How much of the clip's read-back pages stay cached for the probe (`KEPT_FOR_PROBE`).
     keep_for_probe: u64,
@@ -43,7 +50,8 @@ pub struct ReadBack {
 impl Default for ReadBack {
     fn default() -> Self {
         ReadBack {
-            digests: RunningDigests::default(),
+            blake3: blake3::Hasher::new(),
+            bytes: 0,
             failed: None,
             keep_for_probe: KEPT_FOR_PROBE,
         }
@@ -53,7 +61,7 @@ impl Default for ReadBack {
 impl ReadBack {
     /// Reads `[checked so far, to)` from the disk and hashes it.
     fn advance(&mut self, file: &File, to: u64) -> io::Result<()> {
-        let from = self.digests.bytes();
+        let from = self.bytes;
         let Some(len) = to.checked_sub(from).and_then(std::num::NonZeroU64::new) else {
             return Ok(());
         };
@@ -70,7 +78,8 @@ impl ReadBack {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            self.digests.update(&buf[..n]);
+            self.blake3.update(&buf[..n]);
+            self.bytes += n as u64;
             at += n as u64;
         }
         // Checked pages are kept for the probe up to KEPT_FOR_PROBE; past it they are not needed
@@ -85,14 +94,31 @@ impl ReadBack {
         Ok(())
     }
 
-    /// After the file is fsynced: reads what is left from the disk and returns the digests of the
-    /// whole copy as the disk holds it.
-    pub fn finish(mut self, file: &File) -> io::Result<Digests> {
+    /// After the file is fsynced: reads what is left from the disk and returns the whole copy's
+    /// digest as the disk holds it.
+    pub fn finish(mut self, file: &File) -> io::Result<ReadBackDigest> {
         if let Some(e) = self.failed {
             return Err(e);
         }
         self.advance(file, file.metadata()?.len())?;
-        Ok(self.digests.finish())
+        Ok(ReadBackDigest {
+            blake3: self.blake3.finalize().to_hex().to_string(),
+            bytes: self.bytes,
+        })
+    }
+}
+
+/// The whole copy as read back from the disk.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReadBackDigest {
+    pub blake3: String,
+    pub bytes: u64,
+}
+
+impl ReadBackDigest {
+    /// Whether the disk gave back exactly the bytes `read` says came off the camera.
+    pub fn matches(&self, read: &crate::hash::Digests) -> bool {
+        self.blake3 == read.blake3 && self.bytes == read.bytes
     }
 }
 
@@ -255,9 +281,11 @@ mod tests {
         assert_eq!(cached_pages(&file).0, 0, "dropped before the read-back");
         drop(read_back);
         let read_back = ReadBack::default();
-        assert_eq!(
-            read_back.finish(&file).unwrap(),
-            digest_of(&data[..]).unwrap()
+        assert!(
+            read_back
+                .finish(&file)
+                .unwrap()
+                .matches(&digest_of(&data[..]).unwrap())
         );
         let (cached, pages) = cached_pages(&file);
         assert_eq!(cached, pages, "every page read back is left for the probe");
@@ -269,9 +297,11 @@ mod tests {
             keep_for_probe: WINDOW,
             ..ReadBack::default()
         };
-        assert_eq!(
-            read_back.finish(&file).unwrap(),
-            digest_of(&data[..]).unwrap()
+        assert!(
+            read_back
+                .finish(&file)
+                .unwrap()
+                .matches(&digest_of(&data[..]).unwrap())
         );
         let (cached, _) = cached_pages(&file);
         let window_pages = (WINDOW / 4096) as usize;
@@ -303,11 +333,13 @@ mod tests {
         }
         let read_back = sink.into_read_back();
         // Two whole windows reached the disk while the copy ran, and were checked then.
-        assert_eq!(read_back.digests.bytes(), 2 * WINDOW);
+        assert_eq!(read_back.bytes, 2 * WINDOW);
         file.sync_all().unwrap();
-        assert_eq!(
-            read_back.finish(&file).unwrap(),
-            digest_of(&data[..]).unwrap()
+        assert!(
+            read_back
+                .finish(&file)
+                .unwrap()
+                .matches(&digest_of(&data[..]).unwrap())
         );
     }
 
@@ -323,9 +355,11 @@ mod tests {
         // returns other bytes there is caught by finish.
         file.write_at(b"X", WINDOW + 50).unwrap();
         file.sync_all().unwrap();
-        assert_ne!(
-            read_back.finish(&file).unwrap(),
-            digest_of(&data[..]).unwrap()
+        assert!(
+            !read_back
+                .finish(&file)
+                .unwrap()
+                .matches(&digest_of(&data[..]).unwrap())
         );
     }
 }
