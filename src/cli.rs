@@ -57,6 +57,8 @@ pub enum Command {
     Copy(commands::access::CopyArgs),
     /// The access register: views, copies and exports.
     AccessLog(commands::access::LogArgs),
+    /// Spot checks: draw a sample, record findings, read the inspection register.
+    Review(commands::review::Args),
     /// Classify a clip by case, party and matter.
     Tag(commands::retention::TagArgs),
     /// Take a clip out of a case (recorded, with a reason).
@@ -134,6 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::View(a) => commands::access::view(config, data_dir, a),
         Command::Copy(a) => commands::access::copy(config, data_dir, a),
         Command::AccessLog(a) => commands::access::log(config, data_dir, a),
+        Command::Review(a) => commands::review::run(config, data_dir, a),
         Command::Tag(a) => commands::retention::tag(config, data_dir, a),
         Command::Untag(a) => commands::retention::untag(config, data_dir, a),
         Command::Hold(a) => commands::retention::hold(config, data_dir, a, true),

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod people;
 pub mod replicate;
 pub mod retention;
+pub mod review;
 pub mod simulate;
 pub mod status;
 pub mod verify;

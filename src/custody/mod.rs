@@ -1,5 +1,5 @@
 //! Custody workflows over the ledger: overdue cameras and notifications, attention items seen to,
-//! handovers, the access register, case tags, holds and retention, and signed checkpoints of the
+//! handovers, the access register, case tags, holds and retention, spot checks, and signed checkpoints of the
 //! chain head.
 
 pub mod access;
@@ -8,4 +8,5 @@ pub mod checkpoint;
 pub mod handover;
 pub mod overdue;
 pub mod retention;
+pub mod review;
 pub mod tags;

@@ -16,15 +16,18 @@ pub enum Role {
     Auditor,
     Approver,
     Admin,
+    /// The inspection section (or the unit head, given this role too): spot checks.
+    Reviewer,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Officer,
         Role::EquipmentManager,
         Role::Auditor,
         Role::Approver,
         Role::Admin,
+        Role::Reviewer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl Role {
             Role::Auditor => "auditor",
             Role::Approver => "approver",
             Role::Admin => "admin",
+            Role::Reviewer => "reviewer",
         }
     }
 
@@ -67,10 +71,12 @@ pub enum Act {
     /// Approve or refuse someone else's request.
     DecideAccess,
     ManageAccounts,
+    /// Draw a spot check and record findings (002 Art. 18).
+    Review,
 }
 
 impl Act {
-    pub const ALL: [Act; 13] = [
+    pub const ALL: [Act; 14] = [
         Act::SeeDocks,
         Act::SeeFleet,
         Act::SeeClips,
@@ -84,6 +90,7 @@ impl Act {
         Act::RequestAccess,
         Act::DecideAccess,
         Act::ManageAccounts,
+        Act::Review,
     ];
 
     /// Its name in the API (`/api/v1/session`'s `may`), kebab-case.
@@ -102,6 +109,7 @@ impl Act {
             Act::RequestAccess => "request-access",
             Act::DecideAccess => "decide-access",
             Act::ManageAccounts => "manage-accounts",
+            Act::Review => "review",
         }
     }
 
@@ -120,6 +128,7 @@ impl Act {
             Act::RequestAccess => "request to view / copy / export / purge",
             Act::DecideAccess => "approve or refuse a request (not one's own)",
             Act::ManageAccounts => "create, change, disable accounts",
+            Act::Review => "draw a spot check, record findings",
         }
     }
 
@@ -132,19 +141,27 @@ impl Act {
     pub fn roles(self) -> &'static [Role] {
         use Role::*;
         match self {
-            Act::SeeDocks => &[Officer, EquipmentManager, Auditor, Approver, Admin],
+            Act::SeeDocks => &[
+                Officer,
+                EquipmentManager,
+                Auditor,
+                Approver,
+                Admin,
+                Reviewer,
+            ],
             Act::SeeFleet => &[EquipmentManager, Auditor, Approver],
-            Act::SeeClips => &[EquipmentManager, Auditor, Approver],
-            Act::SeeRegister => &[Auditor, Approver],
+            Act::SeeClips => &[EquipmentManager, Auditor, Approver, Reviewer],
+            Act::SeeRegister => &[Auditor, Approver, Reviewer],
             Act::SeeMetrics => &[EquipmentManager, Admin],
             Act::AssignCamera => &[EquipmentManager],
             Act::AcknowledgeAttention => &[EquipmentManager],
             Act::TagClip => &[EquipmentManager, Approver],
             Act::PlaceHold => &[Auditor, Approver],
             Act::ReleaseHold => &[Approver],
-            Act::RequestAccess => &[Officer, EquipmentManager, Auditor, Approver],
+            Act::RequestAccess => &[Officer, EquipmentManager, Auditor, Approver, Reviewer],
             Act::DecideAccess => &[Approver],
             Act::ManageAccounts => &[Admin],
+            Act::Review => &[Reviewer],
         }
     }
 

@@ -563,6 +563,47 @@ detail! {
     }
 }
 
+detail! {
+    /// `review-drawn`: a spot check's sample, drawn by a seed on record. Anyone can draw it again:
+    /// each candidate's key is the SHA-256 of `"<seed>:<clip sha256>"` (its first 8 bytes, big-endian,
+    /// as a fraction u of 2^64), weighted as ln(u) / weight; the `size` highest keys are the
+    /// sample (`camdock::custody::review`).
+    ReviewDrawnDetail {
+        /// A u64 in decimal (a JSON number would lose digits past 2^53 in a browser).
+        pub seed: String,
+        pub officer: Option<String>,
+        pub camera: Option<String>,
+        /// Recorded from (inclusive) and to (exclusive), RFC 3339.
+        pub from: String,
+        pub to: String,
+        pub size: u32,
+        /// Clips that could have been drawn.
+        pub candidates: u64,
+        pub clips: Vec<DrawnClip>,
+    }
+}
+
+/// One clip of a spot check's sample, with why it weighed what it did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DrawnClip {
+    pub sha256: String,
+    pub officer: Option<String>,
+    pub camera: String,
+    pub weight: u32,
+    /// `case` (in a case), `after-gap` (the first recording after a gap), `late` (docked late).
+    pub why: Vec<String>,
+}
+
+detail! {
+    /// `review-finding`: a reviewer's finding on one clip of a draw, item by item of the checklist.
+    ReviewFindingDetail {
+        /// The `review-drawn` event's seq.
+        pub draw: i64,
+        pub checks: Vec<crate::review::Check>,
+        pub note: String,
+    }
+}
+
 /// Names each kind's detail type: the enum `Details` and the check come from one list, and the
 /// match in `Details::from_value` makes a kind without a type a compile error.
 macro_rules! details {
@@ -632,6 +673,8 @@ details! {
     ApprovalUsed => ApprovalUsedDetail,
     ApprovalsVoided => ApprovalsVoidedDetail,
     CustodyTablesDiffer => CustodyTablesDifferDetail,
+    ReviewDrawn => ReviewDrawnDetail,
+    ReviewFinding => ReviewFindingDetail,
 }
 
 /// A detail that does not fit its kind's type.

@@ -70,6 +70,8 @@ event_kinds! {
     ApprovalUsed => "approval-used",
     ApprovalsVoided => "approvals-voided",
     CustodyTablesDiffer => "custody-tables-differ",
+    ReviewDrawn => "review-drawn",
+    ReviewFinding => "review-finding",
 }
 
 /// A name that is no event kind this station knows.

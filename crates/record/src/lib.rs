@@ -11,6 +11,7 @@ pub mod detail;
 pub mod event;
 pub mod facts;
 pub mod kind;
+pub mod review;
 pub mod segment;
 
 pub use chain::{Chain, ChainBreak, GENESIS, event_hash};

@@ -1,0 +1,300 @@
+//! Spot checks through the command line: a draw by a seed on record repeats, anyone can recompute
+//! it, findings are recorded against the checklist by their reviewer, and the inspection register
+//! lists draws, viewings and findings.
+
+mod common;
+
+use camdock::simulate::{CameraSpec, write_volume};
+use common::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+const FROM: &str = "2026-11-01T00:00:00Z";
+const TO: &str = "2026-12-01T00:00:00Z";
+
+/// Every item answered, `sound-usable` as given.
+const CHECKS: [&str; 4] = [
+    "recorded-throughout=pass",
+    "statement-at-start=pass",
+    "interruptions-explained=not-applicable",
+    "picture-usable=pass",
+];
+
+fn run(data: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["--data-dir", data.to_str().unwrap()];
+    all.extend_from_slice(args);
+    camdock(&all)
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let (code, out, err) = run(data, args);
+    assert_eq!(code, 0, "camdock {args:?}: {out}{err}");
+    out
+}
+
+/// Two officers' cameras docked: six clips and four.
+fn station(s: &Scratch) -> std::path::PathBuf {
+    let data = s.join("data");
+    for (serial, officer, clips) in [("7100001", "100301", 6), ("7100002", "100302", 4)] {
+        let vol = s.join(serial);
+        write_volume(
+            &vol,
+            &CameraSpec {
+                serial: serial.into(),
+                officer: officer.into(),
+                clips,
+                seconds: 1,
+                ..CameraSpec::default()
+            },
+        )
+        .unwrap();
+        ok(&data, &["ingest", vol.to_str().unwrap()]);
+    }
+    data
+}
+
+fn draw(data: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["review", "draw", "--from", FROM, "--to", TO, "--json"];
+    args.extend_from_slice(extra);
+    json(&ok(data, &args))
+}
+
+fn drawn(d: &Value) -> Vec<String> {
+    d["drawn"]["clips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha256"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_draw_by_the_same_seed_draws_the_same_sample_and_anyone_can_recompute_it() {
+    let s = Scratch::new();
+    let data = station(&s);
+    let clips = json(&ok(&data, &["clips", "--json"]));
+    let in_case = clips[3]["sha256"].as_str().unwrap().to_string();
+    ok(
+        &data,
+        &[
+            "tag",
+            &in_case,
+            "--case",
+            "C-2026-17",
+            "--actor",
+            "Clerk Ma",
+        ],
+    );
+
+    let first = draw(
+        &data,
+        &["--seed", "42", "--size", "4", "--actor", "Inspector Li"],
+    );
+    let again = draw(
+        &data,
+        &["--seed", "42", "--size", "4", "--actor", "Inspector Li"],
+    );
+    assert_eq!(drawn(&first).len(), 4);
+    assert_eq!(
+        drawn(&first),
+        drawn(&again),
+        "the same seed, the same sample"
+    );
+    assert_eq!(first["drawn"]["candidates"], 10);
+    assert_eq!(first["drawn"]["seed"], "42");
+    assert_ne!(first["draw"], again["draw"], "each draw is its own event");
+
+    // The sample again from the record and the rules alone: SHA-256 of "<seed>:<clip>", then
+    // ln(u) / weight, the highest keys, over every clip of the period.
+    let mut keyed: Vec<(f64, String)> = clips
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let sha = c["sha256"].as_str().unwrap().to_string();
+            let d = Sha256::digest(format!("42:{sha}").as_bytes());
+            let x = u64::from_be_bytes(d[..8].try_into().unwrap());
+            let u = (x as f64 + 0.5) / 2f64.powi(64);
+            (u.ln() / weight_by_rule(&clips, &sha, &in_case), sha)
+        })
+        .collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let recomputed: Vec<String> = keyed.into_iter().take(4).map(|(_, s)| s).collect();
+    for c in first["drawn"]["clips"].as_array().unwrap() {
+        let sha = c["sha256"].as_str().unwrap();
+        assert_eq!(
+            c["weight"].as_f64().unwrap(),
+            weight_by_rule(&clips, sha, &in_case),
+            "{c}"
+        );
+        let why = c["why"].as_array().unwrap();
+        assert_eq!(why.contains(&Value::from("case")), sha == in_case, "{c}");
+    }
+    assert_eq!(recomputed, drawn(&first), "recomputed from the record");
+
+    // Another seed draws (here) another sample; one officer's draw holds only that officer's.
+    let other = draw(&data, &["--seed", "43", "--size", "4"]);
+    assert_ne!(drawn(&other), drawn(&first));
+    let one = draw(&data, &["--officer", "100302", "--size", "10"]);
+    assert_eq!(drawn(&one).len(), 4, "officer 100302 recorded four clips");
+    for c in one["drawn"]["clips"].as_array().unwrap() {
+        assert_eq!(c["officer"], "100302");
+    }
+    // A draw without a seed picks one and records it: drawn again with it, the same sample.
+    let picked = one["drawn"]["seed"].as_str().unwrap().to_string();
+    let repeat = draw(
+        &data,
+        &["--officer", "100302", "--size", "10", "--seed", &picked],
+    );
+    assert_eq!(drawn(&repeat), drawn(&one));
+
+    let (code, _, err) = run(
+        &data,
+        &["review", "draw", "--from", FROM, "--to", TO, "--size", "0"],
+    );
+    assert_eq!(code, 2, "{err}");
+    ok(&data, &["verify"]);
+}
+
+/// The weight the rules give a clip: 1, +3 in a case, +2 after a gap (every clip but the first
+/// of its card here), +2 docked late (the fixture's clips were recorded on 2026-11-23).
+fn weight_by_rule(clips: &Value, sha: &str, in_case: &str) -> f64 {
+    let clip = clips
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["sha256"] == sha)
+        .unwrap();
+    let first_of_card = clip["sequence"] == 1;
+    let late = clip["late"] == true;
+    1.0 + if sha == in_case { 3.0 } else { 0.0 }
+        + if first_of_card { 0.0 } else { 2.0 }
+        + if late { 2.0 } else { 0.0 }
+}
+
+#[test]
+fn findings_are_on_the_record_with_their_reviewer_and_the_register_lists_draws_viewings_and_findings()
+ {
+    let s = Scratch::new();
+    let data = station(&s);
+    let d = draw(
+        &data,
+        &["--seed", "7", "--size", "2", "--actor", "Inspector Li"],
+    );
+    let draw_seq = d["draw"].as_i64().unwrap().to_string();
+    let [a, b] = <[String; 2]>::try_from(drawn(&d)).unwrap();
+    let not_drawn = json(&ok(&data, &["clips", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["sha256"].as_str().unwrap().to_string())
+        .find(|c| *c != a && *c != b)
+        .unwrap();
+
+    // Watching a drawn clip goes on the access register like any viewing (an open bench station:
+    // no accounts, a typed reason).
+    let cfg = open_config(&s);
+    let (code, out, err) = run(
+        &data,
+        &[
+            "--config",
+            &cfg,
+            "view",
+            &a,
+            "--actor",
+            "Inspector Li",
+            "--reason",
+            "spot check",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+
+    let finding = |clip: &str, checks: &[&str], who: &str| {
+        let mut args = vec![
+            "review",
+            "finding",
+            "--draw",
+            &draw_seq,
+            clip,
+            "--note",
+            "seen in full",
+            "--actor",
+            who,
+        ];
+        for c in checks {
+            args.extend_from_slice(&["--check", c]);
+        }
+        run(&data, &args)
+    };
+    let all: Vec<&str> = CHECKS
+        .iter()
+        .copied()
+        .chain(["sound-usable=fail"])
+        .collect();
+    let (code, out, err) = finding(&a, &all, "Inspector Li");
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Refused, each naming what is wrong: a clip not drawn, an item left out, an unknown item.
+    let (code, _, err) = finding(&not_drawn, &all, "Inspector Li");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&not_drawn) && err.contains("not drawn"),
+        "{err}"
+    );
+    let (code, _, err) = finding(&b, &CHECKS, "Inspector Li");
+    assert_eq!(code, 2);
+    assert!(err.contains(&b) && err.contains("sound-usable"), "{err}");
+    let (code, _, err) = finding(&b, &["loudness=pass"], "Inspector Li");
+    assert_eq!(code, 2);
+    assert!(err.contains("loudness"), "{err}");
+
+    // The finding on the ledger: its reviewer, its clip, every answer.
+    let custody = json(&ok(&data, &["custody", &a, "--json"]));
+    let f = custody["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "review-finding")
+        .expect("the finding is in the clip's custody trail");
+    assert_eq!(f["actor"], "Inspector Li");
+    assert_eq!(f["detail"]["draw"].to_string(), draw_seq);
+    let answers: Vec<(String, String)> = f["detail"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["item"].as_str().unwrap().into(),
+                c["answer"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(answers.len(), 5);
+    assert!(answers.contains(&("sound-usable".into(), "fail".into())));
+
+    let register = json(&ok(&data, &["review", "register", "--json"]));
+    let entries: Vec<(String, String, Option<String>)> = register["register"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["entry"].as_str().unwrap().into(),
+                e["actor"].as_str().unwrap().into(),
+                e["clip"].as_str().map(Into::into),
+            )
+        })
+        .collect();
+    let li = || "Inspector Li".to_string();
+    assert_eq!(
+        entries,
+        vec![
+            ("draw".into(), li(), None),
+            ("viewing".into(), li(), Some(a.clone())),
+            ("finding".into(), li(), Some(a.clone())),
+        ],
+        "the register: the draw, the viewing of a drawn clip, the finding"
+    );
+    ok(&data, &["verify"]);
+}
