@@ -57,6 +57,12 @@ pub enum Command {
     Copy(commands::access::CopyArgs),
     /// The access register: views, copies and exports.
     AccessLog(commands::access::LogArgs),
+    /// Gaps between recordings found at docks, open or explained.
+    Gaps(commands::interruptions::ListArgs),
+    /// Give the written reason for a gap between recordings.
+    ExplainGap(commands::interruptions::ExplainArgs),
+    /// Compliance per officer for a period: recordings, stored in time, gaps explained, findings.
+    Report(commands::report::Args),
     /// Spot checks: draw a sample, record findings, read the inspection register.
     Review(commands::review::Args),
     /// Classify a clip by case, party and matter.
@@ -136,6 +142,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::View(a) => commands::access::view(config, data_dir, a),
         Command::Copy(a) => commands::access::copy(config, data_dir, a),
         Command::AccessLog(a) => commands::access::log(config, data_dir, a),
+        Command::Gaps(a) => commands::interruptions::list(config, data_dir, a),
+        Command::ExplainGap(a) => commands::interruptions::explain(config, data_dir, a),
+        Command::Report(a) => commands::report::run(config, data_dir, a),
         Command::Review(a) => commands::review::run(config, data_dir, a),
         Command::Tag(a) => commands::retention::tag(config, data_dir, a),
         Command::Untag(a) => commands::retention::untag(config, data_dir, a),

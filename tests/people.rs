@@ -973,6 +973,12 @@ fn the_command_line_acts_as_an_account() {
     let vol_text = vol.to_str().unwrap();
     let out_dir = s.join("copies");
     std::fs::create_dir_all(&out_dir).unwrap();
+    // The gap between the camera's two clips, for `explain-gap`.
+    let gaps = json(&as_account(&data, None, &["gaps", "--json"]).1);
+    let gap = gaps[0]["id"]
+        .as_str()
+        .expect("a gap between the two clips")
+        .to_string();
     // (command, who may): each tried as every role.
     let table: &[(&[&str], &[&str])] = &[
         (
@@ -1088,6 +1094,19 @@ fn the_command_line_acts_as_an_account() {
             ],
             &["reviewer"],
         ),
+        (
+            // The officer role may explain its own gaps only: the account "officer" is not the
+            // gap's officer (100234), so only the manager, on the officer's word, records it.
+            &[
+                "explain-gap",
+                &gap,
+                "--reason",
+                "battery-or-storage",
+                "--actor",
+                "{who}",
+            ],
+            &["equipment-manager"],
+        ),
     ];
     for (args, may) in table {
         for role in ROLES {
@@ -1111,6 +1130,10 @@ fn the_command_line_acts_as_an_account() {
             }
         }
     }
+    // The manager's explanation, on the officer's word: both names on record.
+    let explained = &json(&as_account(&data, None, &["gaps", "--json"]).1)[0]["explained"];
+    assert_eq!(explained["by"], "equipment-manager", "{explained}");
+    assert_eq!(explained["officer"], "100234", "{explained}");
     // The manager's acknowledgement marks the item on the fleet, in the account's name.
     let fleet = json(&as_account(&data, None, &["fleet", "--json"]).1);
     let unbound = fleet[0]["attention"]

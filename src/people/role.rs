@@ -73,10 +73,13 @@ pub enum Act {
     ManageAccounts,
     /// Draw a spot check and record findings (002 Art. 18).
     Review,
+    /// Give the written reason for a gap between recordings: an officer for their own, an
+    /// equipment manager on the officer's word (003 Art. 12).
+    ExplainGap,
 }
 
 impl Act {
-    pub const ALL: [Act; 14] = [
+    pub const ALL: [Act; 15] = [
         Act::SeeDocks,
         Act::SeeFleet,
         Act::SeeClips,
@@ -91,6 +94,7 @@ impl Act {
         Act::DecideAccess,
         Act::ManageAccounts,
         Act::Review,
+        Act::ExplainGap,
     ];
 
     /// Its name in the API (`/api/v1/session`'s `may`), kebab-case.
@@ -110,6 +114,7 @@ impl Act {
             Act::DecideAccess => "decide-access",
             Act::ManageAccounts => "manage-accounts",
             Act::Review => "review",
+            Act::ExplainGap => "explain-gap",
         }
     }
 
@@ -129,6 +134,7 @@ impl Act {
             Act::DecideAccess => "approve or refuse a request (not one's own)",
             Act::ManageAccounts => "create, change, disable accounts",
             Act::Review => "draw a spot check, record findings",
+            Act::ExplainGap => "explain a gap between recordings (an officer: their own)",
         }
     }
 
@@ -162,6 +168,7 @@ impl Act {
             Act::DecideAccess => &[Approver],
             Act::ManageAccounts => &[Admin],
             Act::Review => &[Reviewer],
+            Act::ExplainGap => &[Officer, EquipmentManager],
         }
     }
 

@@ -604,6 +604,57 @@ detail! {
     }
 }
 
+/// Why recording stopped, from the regulations' list (003 Art. 12; 001 Art. 19).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GapReason {
+    EquipmentFault,
+    BatteryOrStorage,
+    Weather,
+    Obstruction,
+    /// Explained in words (`text`).
+    #[default]
+    Other,
+}
+
+impl GapReason {
+    pub const ALL: [GapReason; 5] = [
+        GapReason::EquipmentFault,
+        GapReason::BatteryOrStorage,
+        GapReason::Weather,
+        GapReason::Obstruction,
+        GapReason::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapReason::EquipmentFault => "equipment-fault",
+            GapReason::BatteryOrStorage => "battery-or-storage",
+            GapReason::Weather => "weather",
+            GapReason::Obstruction => "obstruction",
+            GapReason::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GapReason> {
+        GapReason::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+detail! {
+    /// `gap-explained`: the written reason for one gap between two recordings (the event's camera),
+    /// on the officer's word; the event's actor recorded it (the officer, or a manager).
+    GapExplainedDetail {
+        /// `<recording-gaps event seq>.<index of the gap in it>`.
+        pub gap: String,
+        pub after: String,
+        pub before: String,
+        pub reason: GapReason,
+        pub text: String,
+        pub officer: String,
+    }
+}
+
 /// Names each kind's detail type: the enum `Details` and the check come from one list, and the
 /// match in `Details::from_value` makes a kind without a type a compile error.
 macro_rules! details {
@@ -675,6 +726,7 @@ details! {
     CustodyTablesDiffer => CustodyTablesDifferDetail,
     ReviewDrawn => ReviewDrawnDetail,
     ReviewFinding => ReviewFindingDetail,
+    GapExplained => GapExplainedDetail,
 }
 
 /// A detail that does not fit its kind's type.

@@ -72,6 +72,7 @@ event_kinds! {
     CustodyTablesDiffer => "custody-tables-differ",
     ReviewDrawn => "review-drawn",
     ReviewFinding => "review-finding",
+    GapExplained => "gap-explained",
 }
 
 /// A name that is no event kind this station knows.

@@ -1,6 +1,8 @@
-//! Spot checks through the command line: a draw by a seed on record repeats, anyone can recompute
-//! it, findings are recorded against the checklist by their reviewer, and the inspection register
-//! lists draws, viewings and findings.
+//! What the rules ask of supervisors, through the command line. Spot checks: a draw by a seed on
+//! record repeats, anyone can recompute it, findings are recorded against the checklist by their
+//! reviewer, and the inspection register lists draws, viewings and findings. Interruptions: each
+//! gap found at a dock is open until its written reason is on record. Compliance per officer:
+//! recordings, stored in time, gaps explained, findings.
 
 mod common;
 
@@ -296,5 +298,157 @@ fn findings_are_on_the_record_with_their_reviewer_and_the_register_lists_draws_v
         ],
         "the register: the draw, the viewing of a drawn clip, the finding"
     );
+    ok(&data, &["verify"]);
+}
+
+#[test]
+fn each_gap_is_open_until_its_reason_is_on_record_and_the_report_counts_both() {
+    let s = Scratch::new();
+    let data = station(&s);
+    let gaps = json(&ok(&data, &["gaps", "--json"]));
+    let gaps = gaps.as_array().unwrap();
+    // Six clips ten minutes apart, and four: five gaps and three, each the resumed clip's officer's.
+    assert_eq!(gaps.len(), 8, "{gaps:?}");
+    let of = |officer: &str| gaps.iter().filter(|g| g["officer"] == officer).count();
+    assert_eq!((of("100301"), of("100302")), (5, 3));
+    assert!(gaps.iter().all(|g| g["explained"].is_null()));
+    let first = gaps.iter().find(|g| g["officer"] == "100301").unwrap();
+    let id = first["id"].as_str().unwrap();
+
+    ok(
+        &data,
+        &[
+            "explain-gap",
+            id,
+            "--reason",
+            "battery-or-storage",
+            "--text",
+            "battery swapped at the scene",
+            "--actor",
+            "PC 100301",
+        ],
+    );
+    let open = json(&ok(&data, &["gaps", "--open", "--json"]));
+    assert_eq!(open.as_array().unwrap().len(), 7);
+    assert!(open.as_array().unwrap().iter().all(|g| g["id"] != id));
+    let all = json(&ok(&data, &["gaps", "--json"]));
+    let explained = &all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == id)
+        .unwrap()["explained"];
+    assert_eq!(explained["reason"], "battery-or-storage");
+    assert_eq!(explained["by"], "PC 100301");
+    assert_eq!(explained["officer"], "100301");
+
+    // Refused, each saying why: explained already, `other` without words, no such gap, no such
+    // reason.
+    let refused = |args: &[&str], says: &str| {
+        let (code, _, err) = run(&data, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    refused(
+        &["explain-gap", id, "--reason", "weather"],
+        "explained already",
+    );
+    let other = gaps[1]["id"].as_str().unwrap();
+    refused(&["explain-gap", other, "--reason", "other"], "--text");
+    refused(&["explain-gap", "999.0", "--reason", "weather"], "999.0");
+    refused(&["explain-gap", other, "--reason", "bored"], "bored");
+
+    // A spot check's finding with a failed item, for the report.
+    let d = draw(
+        &data,
+        &["--officer", "100301", "--size", "1", "--seed", "5"],
+    );
+    let clip = drawn(&d).remove(0);
+    let draw_seq = d["draw"].to_string();
+    let mut args = vec![
+        "review",
+        "finding",
+        "--draw",
+        &draw_seq,
+        &clip,
+        "--check",
+        "sound-usable=fail",
+    ];
+    for c in CHECKS {
+        args.extend_from_slice(&["--check", c]);
+    }
+    ok(&data, &args);
+
+    let report = json(&ok(
+        &data,
+        &["report", "--from", FROM, "--to", TO, "--json"],
+    ));
+    let officers = report["officers"].as_array().unwrap();
+    let row = |o: &str| officers.iter().find(|r| r["officer"] == o).unwrap().clone();
+    let a = row("100301");
+    assert_eq!(a["recordings"], 6);
+    assert_eq!(
+        (
+            a["gaps"].as_u64(),
+            a["gaps_explained"].as_u64(),
+            a["gaps_open"].as_u64()
+        ),
+        (Some(5), Some(1), Some(4))
+    );
+    assert_eq!(
+        (a["findings"].as_u64(), a["findings_failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(a["failed_items"]["sound-usable"], 1);
+    // Recorded on 2026-11-23, docked today: late by the 24-hour policy (the fixture's date).
+    let docked_late = json(&ok(&data, &["clips", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["officer"] == "100301" && c["late"] == true)
+        .count() as u64;
+    assert_eq!(a["stored_late"].as_u64(), Some(docked_late));
+    assert_eq!(a["stored_in_time"].as_u64(), Some(6 - docked_late));
+    let hours = a["hours_recorded"].as_f64().unwrap();
+    assert!(
+        hours > 5.0 / 3600.0 && hours < 13.0 / 3600.0,
+        "six clips of about 2 s: {hours} h"
+    );
+    let b = row("100302");
+    assert_eq!(
+        (
+            b["recordings"].as_u64(),
+            b["gaps_open"].as_u64(),
+            b["findings"].as_u64()
+        ),
+        (Some(4), Some(3), Some(0))
+    );
+    // One officer, and a period with nothing in it.
+    let one = json(&ok(
+        &data,
+        &[
+            "report",
+            "--from",
+            FROM,
+            "--to",
+            TO,
+            "--officer",
+            "100302",
+            "--json",
+        ],
+    ));
+    assert_eq!(one["officers"].as_array().unwrap().len(), 1);
+    let none = json(&ok(
+        &data,
+        &[
+            "report",
+            "--from",
+            "2025-01-01T00:00:00Z",
+            "--to",
+            "2025-02-01T00:00:00Z",
+            "--json",
+        ],
+    ));
+    assert!(none["officers"].as_array().unwrap().is_empty());
     ok(&data, &["verify"]);
 }

@@ -1,0 +1,178 @@
+//! Interruptions explained. Recording may stop only for stated reasons (003 Art. 12); where it
+//! could not go on, the reason is given in writing (001 Art. 19, 000 Art. 5). Each gap a dock found
+//! between two recordings (`recording-gaps`) is an open item for the camera's officer until a
+//! `gap-explained` event gives the written reason: the officer's own, or an equipment manager's on
+//! the officer's word, both names on record. Open or explained is read from the events alone.
+
+use crate::ledger::{EventKind, NewEvent};
+use crate::station::Station;
+use camdock_record::detail::{GapExplainedDetail, GapReason, RecordingGapsDetail};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One gap between two recordings, and its explanation if one was given.
+#[derive(Clone, Debug, Serialize)]
+pub struct Interruption {
+    /// `<recording-gaps event seq>.<index>`: how the command line names it.
+    pub id: String,
+    pub camera: String,
+    /// The officer of the recording that resumed (the file's officer number).
+    pub officer: Option<String>,
+    /// The recording before the gap and the one after it, as named on the camera.
+    pub after: String,
+    pub before: String,
+    pub seconds: f64,
+    /// When the recording after the gap began (its corrected time where the clock was checked).
+    pub resumed_at: Option<String>,
+    /// When the dock found it.
+    pub found_at: String,
+    pub explained: Option<Explanation>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub seq: i64,
+    pub at: String,
+    pub reason: GapReason,
+    pub text: String,
+    /// Whose word: the officer.
+    pub officer: String,
+    /// Who recorded it: the officer, or a manager on the officer's word.
+    pub by: String,
+}
+
+/// An explanation that cannot be recorded as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    #[error("'{0}' names no gap: gaps are named <event>.<index>, as `camdock gaps` lists them")]
+    NoGap(String),
+    #[error("gap {id} was explained already (event #{seq})")]
+    Already { id: String, seq: i64 },
+    #[error("a reason of 'other' is explained in words: give --text")]
+    OtherWithoutText,
+}
+
+/// Every gap with positive length (an overlap is a clock fault, not an interruption), oldest
+/// first, with its explanation.
+pub fn all(conn: &Connection) -> anyhow::Result<Vec<Interruption>> {
+    let explained = explanations(conn)?;
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, camera, detail_json FROM events WHERE kind = ?1 AND camera IS NOT NULL ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([EventKind::RecordingGaps.as_str()], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut officer_of = conn.prepare(
+        "SELECT officer, coalesce(recorded_at_corrected, recorded_at) FROM recordings
+         WHERE camera = ?1 AND source = ?2 ORDER BY id LIMIT 1",
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, camera, detail) = row?;
+        let detail: RecordingGapsDetail = serde_json::from_str(&detail)?;
+        for (index, gap) in detail.gaps.into_iter().enumerate() {
+            if gap.seconds <= 0.0 {
+                continue;
+            }
+            let id = format!("{seq}.{index}");
+            let (officer, resumed_at): (Option<String>, Option<String>) = officer_of
+                .query_row([&camera, &gap.before], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .unwrap_or_default();
+            out.push(Interruption {
+                explained: explained.get(&id).cloned(),
+                id,
+                camera: camera.clone(),
+                officer,
+                after: gap.after,
+                before: gap.before,
+                seconds: gap.seconds,
+                resumed_at,
+                found_at: at.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The first explanation of each gap, by gap id.
+fn explanations(conn: &Connection) -> anyhow::Result<HashMap<String, Explanation>> {
+    let mut stmt = conn
+        .prepare("SELECT seq, at, actor, detail_json FROM events WHERE kind = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([EventKind::GapExplained.as_str()], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (seq, at, by, detail) = row?;
+        let d: GapExplainedDetail = serde_json::from_str(&detail)?;
+        out.entry(d.gap).or_insert(Explanation {
+            seq,
+            at,
+            reason: d.reason,
+            text: d.text,
+            officer: d.officer,
+            by,
+        });
+    }
+    Ok(out)
+}
+
+/// Records the written reason for gap `id`, on `officer`'s word, by `actor`.
+pub fn explain(
+    station: &Station,
+    id: &str,
+    reason: GapReason,
+    text: &str,
+    officer: &str,
+    actor: &str,
+) -> anyhow::Result<i64> {
+    if reason == GapReason::Other && text.trim().is_empty() {
+        return Err(ExplainError::OtherWithoutText.into());
+    }
+    station.ledger().write(|w| {
+        // Which gaps exist and which are explained: from the chained events, in this transaction.
+        let gap = all(w.tx())?
+            .into_iter()
+            .find(|g| g.id == id)
+            .ok_or_else(|| ExplainError::NoGap(id.into()))?;
+        if let Some(e) = gap.explained {
+            return Err(ExplainError::Already {
+                id: id.into(),
+                seq: e.seq,
+            }
+            .into());
+        }
+        w.append(
+            NewEvent::new(EventKind::GapExplained, actor)
+                .camera(&gap.camera)
+                .typed(&GapExplainedDetail {
+                    gap: gap.id,
+                    after: gap.after,
+                    before: gap.before,
+                    reason,
+                    text: text.into(),
+                    officer: officer.into(),
+                }),
+        )
+    })
+}
+
+/// The gap named `id`, as the events have it.
+pub fn find(conn: &Connection, id: &str) -> anyhow::Result<Interruption> {
+    all(conn)?
+        .into_iter()
+        .find(|g| g.id == id)
+        .ok_or_else(|| ExplainError::NoGap(id.into()).into())
+}
