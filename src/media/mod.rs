@@ -2,6 +2,7 @@
 
 pub mod probe;
 pub mod sandbox;
+pub mod speech;
 
 pub use probe::{Integrity, MediaFacts, probe};
 pub use sandbox::{PendingProbe, probe_isolated, start_probe};

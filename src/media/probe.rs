@@ -57,6 +57,7 @@ pub fn probe_input(mut input: Input) -> MediaFacts {
             time_base: f64::from(s.time_base()),
         })
         .collect();
+    let mut listener = super::speech::SpeechListener::for_input(&input);
 
     // One packet at a time, released before the next is read: `Packet::read` into a reused
     // packet does not unreference the previous payload, so reusing one kept every byte of the
@@ -65,6 +66,9 @@ pub fn probe_input(mut input: Input) -> MediaFacts {
         let mut packet = ffmpeg::Packet::empty();
         match packet.read(&mut input) {
             Ok(()) => {
+                if let Some(l) = listener.as_mut() {
+                    l.hear(&packet);
+                }
                 if let Some(t) = tallies.iter_mut().find(|t| t.index == packet.stream()) {
                     t.packets += 1;
                     t.corrupt += i64::from(packet.is_corrupt());
@@ -110,6 +114,7 @@ pub fn probe_input(mut input: Input) -> MediaFacts {
             facts.problems.push(format!("stream {}: no data", t.index));
         }
     }
+    facts.speech_at_start = listener.and_then(|l| l.verdict());
     facts.integrity = if facts.problems.is_empty() {
         Integrity::Ok
     } else {
@@ -131,6 +136,7 @@ fn describe(input: &Input) -> MediaFacts {
         width: None,
         height: None,
         creation_time: input.metadata().get("creation_time").map(str::to_string),
+        speech_at_start: None,
     };
     for s in input.streams() {
         let params = s.parameters();

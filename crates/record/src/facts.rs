@@ -53,6 +53,12 @@ pub struct MediaFacts {
     pub height: Option<u32>,
     /// The container's own creation_time tag, as written by the camera.
     pub creation_time: Option<String>,
+    /// Whether someone speaks in the first seconds of the recording (a voice-activity detector on
+    /// the decoded sound): a hint for a reviewer (001 Art. 18 asks for time, place and the act to
+    /// be stated at the start), never a verdict. None: no sound track, or none could be decoded,
+    /// or probed before this was listened for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speech_at_start: Option<bool>,
 }
 
 impl MediaFacts {
@@ -76,6 +82,7 @@ impl MediaFacts {
             width: None,
             height: None,
             creation_time: None,
+            speech_at_start: None,
         }
     }
 }
