@@ -1392,6 +1392,8 @@ fn the_approval_flow_in_a_real_browser() {
     const SHOTS: &[&str] = &[
         "access-approver.png",
         "access-watching.png",
+        "clips-request.png",
+        "access-subject.png",
         "fleet-acknowledged.png",
         "password-set.png",
         "accounts.png",

@@ -61,6 +61,20 @@ pub struct Approval {
     /// What the approver approved: the clips the act may touch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clips: Option<Vec<String>>,
+    /// What the clip asked for is, for someone who may see clip records (an approver deciding
+    /// sees which camera, officer, time, case and size before deciding, not only a hash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
+}
+
+/// The asked-for clip as the record describes it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Subject {
+    pub camera: String,
+    pub officer: Option<String>,
+    pub recorded_at: Option<String>,
+    pub bytes: u64,
+    pub cases: Vec<String>,
 }
 
 const SELECT: &str = "SELECT a.id, a.act, a.sha256, a.case_name, a.reason, a.requested_by, r.at, a.decided_by, a.approved, a.expires_at, a.used_at IS NOT NULL
@@ -80,6 +94,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
         expires_at: r.get(9)?,
         used: r.get(10)?,
         clips: None,
+        subject: None,
     })
 }
 
@@ -116,7 +131,22 @@ pub fn list(station: &Station, who: &Account) -> anyhow::Result<Vec<Approval>> {
         .collect::<Result<_, _>>()?;
     drop(stmt);
     drop(ledger);
-    with_clips(station, v)
+    let mut v = with_clips(station, v)?;
+    if who.may(Act::SeeClips) || who.may(Act::DecideAccess) {
+        let ledger = station.ledger();
+        for a in &mut v {
+            if let Some(sha) = &a.sha256 {
+                a.subject = ledger.clip(sha)?.map(|c| Subject {
+                    camera: c.camera,
+                    officer: c.officer,
+                    recorded_at: c.recorded_at_corrected.or(c.recorded_at),
+                    bytes: c.bytes,
+                    cases: c.cases,
+                });
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// Asks for an approval; returns its id. The request names exactly what the act will touch: the
@@ -419,6 +449,7 @@ impl From<&ApprovalRow> for Approval {
             expires_at: a.expires_at.clone(),
             used: a.used,
             clips: a.clips.clone(),
+            subject: None,
         }
     }
 }

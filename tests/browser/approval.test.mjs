@@ -107,6 +107,63 @@ test('an auditor watches a clip after an approver approves it', async () => {
   assert.deepEqual(approver.errors, []);
 });
 
+// The role table (src/people/role.rs, docs/SECURITY.md) written out again for the page: which of
+// the act form's buttons each role is offered, and whether it sees Clips and may ask from a row.
+const OFFERED = {
+  officer: { acts: [], clips: false, request: true },
+  'equipment-manager': { acts: ['assign', 'tag'], clips: true, request: true },
+  auditor: { acts: ['hold'], clips: true, request: true },
+  approver: { acts: ['hold', 'release', 'tag'], clips: true, request: true },
+  admin: { acts: [], clips: false, request: false },
+  reviewer: { acts: [], clips: true, request: true },
+};
+
+test('access is asked from the clip\'s row, the approver sees what the clip is, and no role is offered an act it lacks', async () => {
+  const auditor = await signedIn('auditor');
+  const a = auditor.page;
+  await a.locator('a[data-route=clips]').click();
+  const row = a.locator(`#clips-table tr[data-sha="${CLIP}"]`);
+  await row.waitFor({ timeout: 15000 });
+  a.once('dialog', d => d.accept('complaint 2026-91, from the row'));
+  await row.locator('button.row-request').click();
+  await row.locator('button.row-request', { hasText: /Requested \(#\d+\)/ }).waitFor({ timeout: 15000 });
+  await a.screenshot({ path: path.join(SHOTS_DIR, 'clips-request.png'), fullPage: true });
+
+  const approver = await signedIn('approver');
+  const p = approver.page;
+  const asked = p.locator('#requests tbody tr', { hasText: 'complaint 2026-91, from the row' });
+  await asked.waitFor({ timeout: 15000 });
+  const what = await asked.locator('td.subject').innerText();
+  for (const part of ['camera 7700001', 'officer 100234', 'recorded ']) {
+    assert.ok(what.includes(part), `the approver sees ${part}: ${what}`);
+  }
+  assert.ok(!/\d{4}-\d\d-\d\dT/.test(what), `the time is in the station's zone, not raw UTC: ${what}`);
+  await asked.locator('button', { hasText: 'Approve' }).click();
+  await p.locator('#requests tbody tr', { hasText: 'complaint 2026-91' }).filter({ hasText: 'approved by approver' }).waitFor({ timeout: 15000 });
+  await p.screenshot({ path: path.join(SHOTS_DIR, 'access-subject.png'), fullPage: true });
+
+  // Every role: the act form offers exactly the role's acts; Clips and the row's request as the
+  // role table says.
+  for (const [role, offered] of Object.entries(OFFERED)) {
+    const who = await signedIn(role);
+    const q = who.page;
+    const shown = (await q.locator('#act-form button[data-do]:visible').evaluateAll(bs => bs.map(b => b.dataset.do))).sort();
+    assert.deepEqual(shown, offered.acts, `${role}: the act form offers ${shown}`);
+    assert.equal(await q.locator('#request-form').isVisible(), offered.request, `${role}: the request form`);
+    assert.equal(await q.locator('.tabs a[data-route=clips]').isVisible(), offered.clips, `${role}: Clips`);
+    if (offered.clips) {
+      await q.locator('a[data-route=clips]').click();
+      await q.locator(`#clips-table tr[data-sha="${CLIP}"]`).waitFor({ timeout: 15000 });
+      const asks = await q.locator('#clips-table button.row-request:visible').count();
+      assert.equal(asks > 0, offered.request, `${role}: request from a row`);
+    }
+    assert.deepEqual(who.errors, [], role);
+    await who.context.close();
+  }
+  assert.deepEqual(auditor.errors, []);
+  assert.deepEqual(approver.errors, []);
+});
+
 test('an equipment manager sees to an attention item from the fleet; an auditor only sees it', async () => {
   const em = await signedIn('equipment-manager');
   const m = em.page;

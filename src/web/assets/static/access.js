@@ -33,6 +33,8 @@
       'accounts.disable': 'Disable', 'accounts.why': "Why is '{name}' disabled? (on the record; the account is never deleted)",
       'accounts.active': 'active', 'accounts.pending': 'one-time secret not yet used', 'accounts.disabled': 'disabled',
       'col.name': 'Account', 'col.roles': 'Roles', 'none.accounts': 'No accounts.',
+      'subject.camera': 'camera {c}', 'subject.officer': 'officer {o}', 'subject.recorded': 'recorded {at}', 'subject.case': 'case {c}',
+      'request.why': 'Why do you need to view this clip? (on the record, for the approver)', 'request.filed': 'Requested (#{id})',
     },
     zh: {
       'signin.account': '账号', 'signin.password': '密码', 'signin.go': '登录', 'signin.out': '退出',
@@ -60,6 +62,8 @@
       'accounts.disable': '停用', 'accounts.why': '停用“{name}”的原因？（记入账本；账号永不删除）',
       'accounts.active': '正常', 'accounts.pending': '一次性口令尚未使用', 'accounts.disabled': '已停用',
       'col.name': '账号', 'col.roles': '角色', 'none.accounts': '暂无账号。',
+      'subject.camera': '记录仪 {c}', 'subject.officer': '警号 {o}', 'subject.recorded': '录制于 {at}', 'subject.case': '案件 {c}',
+      'request.why': '调阅此录像的事由？（记入账本，供审批人查看）', 'request.filed': '已申请（#{id}）',
     },
   };
   const lang = () => (document.documentElement.lang || 'en').startsWith('zh') ? 'zh' : 'en';
@@ -116,6 +120,7 @@
     document.body.classList.toggle('must-change', must);
     document.body.classList.toggle('can-acknowledge', can('acknowledge-attention'));
     document.body.classList.toggle('can-assign', can('assign-camera'));
+    document.body.classList.toggle('can-request', signedIn && can('request-access'));
     const offer = (route, act) => { $(`.tabs a[data-route=${route}]`).hidden = me.accounts && !can(act); };
     offer('fleet', 'see-fleet');
     offer('clips', 'see-clips');
@@ -123,7 +128,13 @@
     const here = $(`.tabs a[data-route="${location.hash.slice(1)}"]`);
     if (here && here.hidden) location.hash = '#dock';
     $('#password-lead').hidden = !must;
-    $('#act-form').hidden = !['tag-clip', 'place-hold', 'release-hold', 'assign-camera'].some(can);
+    // Each act only to a role that may do it: an auditor is not offered Tag, nor an approver Assign.
+    const ACTS = { tag: 'tag-clip', hold: 'place-hold', release: 'release-hold', assign: 'assign-camera' };
+    for (const [what, act] of Object.entries(ACTS)) $(`#act-form [data-do=${what}]`).hidden = !can(act);
+    $('#act-form').querySelectorAll('[data-for]').forEach(e => {
+      e.hidden = !e.dataset.for.split(' ').some(what => can(ACTS[what]));
+    });
+    $('#act-form').hidden = !Object.values(ACTS).some(can);
     $('#request-form').hidden = !can('request-access');
     const asks = can('request-access') || can('decide-access');
     $('#requests-heading').hidden = !asks;
@@ -246,6 +257,47 @@
     tb.tBodies[0].replaceChildren(...(rows.length ? rows : [el('tr', {}, [el('td', { textContent: t(empty), colSpan: heads.length })])]));
   }
 
+  // What a request asks for, as the approver needs it: camera, officer, recorded time, size, case.
+  function subjectOf(r) {
+    const s = r.subject;
+    if (!s) return r.sha256 ? r.sha256.slice(0, 12) + '…' : (r.case ? t('subject.case', { c: r.case }) : '');
+    const parts = [t('subject.camera', { c: s.camera })];
+    if (s.officer) parts.push(t('subject.officer', { o: s.officer }));
+    if (s.recorded_at) parts.push(t('subject.recorded', { at: localTime(s.recorded_at) }));
+    parts.push(fmtSize(s.bytes));
+    if (s.cases && s.cases.length) parts.push(t('subject.case', { c: s.cases.join(', ') }));
+    return parts.join(' · ');
+  }
+
+  // A time in the station's zone (the browser's), not raw UTC.
+  function localTime(iso) {
+    const d = new Date(iso);
+    if (isNaN(d)) return iso;
+    return d.toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+  }
+
+  function fmtSize(b) {
+    const u = ['B', 'KiB', 'MiB', 'GiB'];
+    let i = 0; let v = Number(b) || 0;
+    while (v >= 1024 && i < u.length - 1) { v /= 1024; i += 1; }
+    return (i ? v.toFixed(1) : String(v)) + ' ' + u[i];
+  }
+
+  // Asking from a clip's row in Clips: the reason asked for in place, the request filed for view.
+  async function requestFromRow(ev) {
+    const b = ev.target.closest('button[data-request]');
+    if (!b) return;
+    ev.stopPropagation();
+    const reason = window.prompt(t('request.why'));
+    if (!reason || !reason.trim()) return;
+    try {
+      const made = await api('POST', '/api/v1/approvals', { act: 'view', clip: b.dataset.request, reason: reason.trim() });
+      b.textContent = t('request.filed', { id: made.id });
+      b.disabled = true;
+      showError('');
+    } catch (e) { showError(e.message); }
+  }
+
   async function loadRequests() {
     const list = await api('GET', '/api/v1/approvals');
     const rows = list.map(r => {
@@ -259,7 +311,7 @@
       }
       const tr = el('tr', {}, [
         el('td', { textContent: '#' + r.id }), el('td', { textContent: t('act.' + r.act) }),
-        el('td', { textContent: r.sha256 ? r.sha256.slice(0, 12) + '…' : (r.case || '') , title: r.sha256 || '' }),
+        el('td', { textContent: subjectOf(r), title: r.sha256 || '', className: 'subject' }),
         el('td', { textContent: r.requested_by }), el('td', { textContent: r.reason }),
         el('td', { textContent: stateOf(r) }), actions,
       ]);
@@ -276,7 +328,7 @@
     if (!may) return;
     const events = await api('GET', '/api/v1/access-log');
     const rows = events.slice(-200).reverse().map(e => el('tr', {}, [
-      el('td', { textContent: e.at }), el('td', { textContent: e.kind }),
+      el('td', { textContent: localTime(e.at), title: e.at }), el('td', { textContent: e.kind }),
       el('td', { textContent: (e.clip || e.clip_sha256 || '').slice(0, 12) }), el('td', { textContent: e.actor }),
       el('td', { textContent: (e.detail && (e.detail.reason || e.detail.note)) || '' }),
     ]));
@@ -388,6 +440,7 @@
     $('#signout').addEventListener('click', signOut);
     $('#request-form').addEventListener('submit', requestAccess);
     $('#act-form').addEventListener('click', act);
+    $('#clips-table').addEventListener('click', requestFromRow, true);
     $('#password-form').addEventListener('submit', setPassword);
     $('#account-form').addEventListener('submit', addAccount);
     $('#fleet-table').addEventListener('click', onFleetClick);

@@ -62,7 +62,7 @@
       'clips.count': '{n} recordings',
       'clips.col.recorded': 'Recorded', 'clips.col.camera': 'Camera', 'clips.col.officer': 'Officer',
       'clips.col.duration': 'Length', 'clips.col.size': 'Size',
-      'clips.col.integrity': 'Integrity', 'clips.col.case': 'Case',
+      'clips.col.integrity': 'Integrity', 'clips.col.case': 'Case', 'clips.request': 'Request to view',
       'clips.important': 'Important', 'clips.late': 'Late',
       'clips.pick': 'Select a recording to see its custody timeline.',
       'integ.ok': 'OK', 'integ.damaged': 'Damaged', 'integ.not-media': 'Not media',
@@ -174,7 +174,7 @@
       'clips.count': '共 {n} 条录像',
       'clips.col.recorded': '录制时间', 'clips.col.camera': '记录仪', 'clips.col.officer': '警员',
       'clips.col.duration': '时长', 'clips.col.size': '大小',
-      'clips.col.integrity': '完整性', 'clips.col.case': '案件',
+      'clips.col.integrity': '完整性', 'clips.col.case': '案件', 'clips.request': '申请调阅',
       'clips.important': '重要', 'clips.late': '延迟',
       'clips.pick': '选择一条录像以查看其保管链。',
       'integ.ok': '完好', 'integ.damaged': '已损坏', 'integ.not-media': '非媒体文件',
@@ -680,7 +680,7 @@
         <td class="num">${esc(isNum(media.duration_s) ? fmtDuration(media.duration_s) : t('none'))}</td>
         <td class="num">${esc(fmtBytes(c.bytes))}</td>
         <td>${integBadge(integ)}</td>
-        <td class="col-case"><span class="mono">${esc((c.cases || []).join(", ") || t('none'))}</span>${flags ? `<div class="flags">${flags}</div>` : ''}</td>
+        <td class="col-case"><span class="mono">${esc((c.cases || []).join(", ") || t('none'))}</span>${flags ? `<div class="flags">${flags}</div>` : ''}<button type="button" class="row-request may-request" data-request="${esc(c.sha256)}">${esc(t('clips.request'))}</button></td>
       </tr>`;
     }).join('');
   }
