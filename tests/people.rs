@@ -60,6 +60,28 @@ fn secret_of(out: &str) -> String {
         .to_string()
 }
 
+/// The account `name` sets its own password (PASSWORD), signing in with its one-time secret.
+fn set_own(data: &Path, name: &str, secret: &str) {
+    let out = Command::new(bin())
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "account",
+            "password",
+            "--as",
+            name,
+        ])
+        .env("CAMDOCK_PASSWORD", secret)
+        .env("CAMDOCK_NEW_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A station with one clip stored and one account per role (named as the role), each with its
 /// own password set after its one-time secret.
 fn station_with_people(s: &Scratch) -> (std::path::PathBuf, String) {
@@ -93,27 +115,7 @@ fn station_with_people(s: &Scratch) -> (std::path::PathBuf, String) {
         "admin",
     ]);
     assert_eq!(code, 0, "{err}");
-    let set_own = |name: &str, secret: &str| {
-        let out = Command::new(bin())
-            .args([
-                "--data-dir",
-                data.to_str().unwrap(),
-                "account",
-                "password",
-                "--as",
-                name,
-            ])
-            .env("CAMDOCK_PASSWORD", secret)
-            .env("CAMDOCK_NEW_PASSWORD", PASSWORD)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    set_own("admin", &secret_of(&out));
+    set_own(&data, "admin", &secret_of(&out));
     let (code, _, err) = camdock(&[
         "--data-dir",
         data.to_str().unwrap(),
@@ -129,7 +131,7 @@ fn station_with_people(s: &Scratch) -> (std::path::PathBuf, String) {
             &["account", "add", role, "--role", role, "--as", "admin"],
         );
         assert_eq!(code, 0, "{out}{err}");
-        set_own(role, &secret_of(&out));
+        set_own(&data, role, &secret_of(&out));
     }
     // A second approver, so an approver's own request has someone else to decide it.
     let (_, out, _) = as_account(
@@ -145,7 +147,7 @@ fn station_with_people(s: &Scratch) -> (std::path::PathBuf, String) {
             "admin",
         ],
     );
-    set_own("approver2", &secret_of(&out));
+    set_own(&data, "approver2", &secret_of(&out));
     (data, sha)
 }
 
@@ -326,6 +328,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/kiosk", "yyyyyyy"),
     ("GET", "/static/app.js", "yyyyyyy"),
     ("GET", "/static/access.js", "yyyyyyy"),
+    ("GET", "/static/review.js", "yyyyyyy"),
     ("GET", "/static/style.css", "yyyyyyy"),
     ("GET", "/api/v1/slots", "yyyyyyy"),
     ("GET", "/api/v1/stream", "yyyyyyy"),
@@ -356,6 +359,12 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/accounts", ".....y."),
     ("POST", "/api/v1/accounts", ".....y."),
     ("POST", "/api/v1/accounts/{name}/disable", ".....y."),
+    ("GET", "/api/v1/reviews", "...yy.y"),
+    ("POST", "/api/v1/reviews", "......y"),
+    ("POST", "/api/v1/reviews/{draw}/findings", "......y"),
+    ("GET", "/api/v1/gaps", ".yyyyyy"),
+    ("POST", "/api/v1/gaps/{id}/explanation", ".yy...."),
+    ("GET", "/api/v1/compliance", "..yyy.y"),
 ];
 
 #[test]
@@ -387,6 +396,7 @@ fn every_route_answers_exactly_the_roles_the_table_allows() {
             .replace("{camera}", "7700001")
             .replace("{code}", "unbound")
             .replace("{id}", "999999")
+            .replace("{draw}", "999999")
             .replace("{name}", "nobody-here");
         // An empty form: a caller the gate lets through meets the handler's own "no" (4xx), never
         // an act done by this table's walk.
@@ -1388,12 +1398,26 @@ fn the_approval_flow_in_a_real_browser() {
     );
     assert_eq!(code, 0, "{out}{err}");
     let secret = secret_of(&out);
+    // An officer whose account is named by the officer number on the camera's files: the gaps of
+    // camera 7700001's recordings are theirs to explain.
+    let (code, out, err) = as_account(
+        &data,
+        Some(PASSWORD),
+        &[
+            "account", "add", "100234", "--role", "officer", "--as", "admin",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    set_own(&data, "100234", &secret_of(&out));
     let (_d, port) = start(&s, &data);
     const SHOTS: &[&str] = &[
         "access-approver.png",
         "access-watching.png",
         "clips-request.png",
         "access-subject.png",
+        "review-finding.png",
+        "review-compliance.png",
+        "review-zh.png",
         "fleet-acknowledged.png",
         "password-set.png",
         "accounts.png",

@@ -4,7 +4,6 @@
 use super::{OK, emit, open};
 use crate::config::Config;
 use crate::custody::interruptions::{self, ExplainError};
-use crate::people::{Act, Role};
 use crate::printable::text;
 use crate::usage;
 use camdock_record::detail::GapReason;
@@ -86,27 +85,18 @@ pub fn explain(config: Config, data_dir: Option<&Path>, a: ExplainArgs) -> anyho
             GapReason::ALL.map(GapReason::as_str).join(", ")
         )
     })?;
-    let gap = interruptions::find(station.ledger().conn(), &a.gap).map_err(as_usage)?;
-    let officer = gap.officer.clone().unwrap_or_default();
-    let actor = if crate::people::accounts::any(&station)? {
+    let seq = if crate::people::accounts::any(&station)? {
         let account = super::people::sign_in(&station, a.actor.as_deref())?;
-        account.require(Act::ExplainGap)?;
-        // An officer gives the reason for their own gaps; a manager records it on the officer's
-        // word (both names on the event).
-        if !account.roles.contains(&Role::EquipmentManager) && account.name != officer {
-            return Err(usage!(
-                "account '{}' may not explain gap {}: it is officer {}'s, and an officer explains their own gaps (an equipment manager records one on the officer's word)",
-                text(&account.name),
-                a.gap,
-                text(&officer)
-            ));
-        }
-        account.name
+        interruptions::explain_as(&station, &a.gap, reason, &a.text, &account)
     } else {
-        a.actor.unwrap_or_else(|| station.actor().to_string())
-    };
-    let seq = interruptions::explain(&station, &a.gap, reason, &a.text, &officer, &actor)
-        .map_err(as_usage)?;
+        let officer = interruptions::find(station.ledger().conn(), &a.gap)
+            .map_err(as_usage)?
+            .officer
+            .unwrap_or_default();
+        let actor = a.actor.unwrap_or_else(|| station.actor().to_string());
+        interruptions::explain(&station, &a.gap, reason, &a.text, &officer, &actor)
+    }
+    .map_err(as_usage)?;
     println!("gap {} explained (event #{seq})", a.gap);
     Ok(OK)
 }

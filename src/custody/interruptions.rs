@@ -51,6 +51,57 @@ pub enum ExplainError {
     Already { id: String, seq: i64 },
     #[error("a reason of 'other' is explained in words: give --text")]
     OtherWithoutText,
+    #[error(
+        "account '{account}' may not explain gap {id}: it is officer {officer}'s, and an officer explains their own gaps (an equipment manager records one on the officer's word)"
+    )]
+    NotTheirs {
+        account: String,
+        id: String,
+        officer: String,
+    },
+}
+
+/// Records the reason for gap `id` as `account`: an equipment manager on the gap's officer's
+/// word, or an officer for their own gap (the account named by the officer number).
+pub fn explain_as(
+    station: &Station,
+    id: &str,
+    reason: GapReason,
+    text: &str,
+    account: &crate::people::Account,
+) -> anyhow::Result<i64> {
+    account.require(crate::people::Act::ExplainGap)?;
+    let officer = find(station.ledger().conn(), id)?
+        .officer
+        .unwrap_or_default();
+    if !account
+        .roles
+        .contains(&crate::people::Role::EquipmentManager)
+        && account.name != officer
+    {
+        return Err(ExplainError::NotTheirs {
+            account: account.name.clone(),
+            id: id.into(),
+            officer,
+        }
+        .into());
+    }
+    explain(station, id, reason, text, &officer, &account.name)
+}
+
+/// The gaps `account` may see: an officer's own; everyone's for a manager or whoever sees clips.
+pub fn visible_to(
+    conn: &Connection,
+    account: &crate::people::Account,
+) -> anyhow::Result<Vec<Interruption>> {
+    let everyone = account
+        .roles
+        .contains(&crate::people::Role::EquipmentManager)
+        || account.may(crate::people::Act::SeeClips);
+    Ok(all(conn)?
+        .into_iter()
+        .filter(|g| everyone || g.officer.as_deref() == Some(account.name.as_str()))
+        .collect())
 }
 
 /// Every gap with positive length (an overlap is a clock fault, not an interruption), oldest

@@ -40,7 +40,7 @@ async fn as_account<T: Send + 'static>(
 }
 
 /// `as_account`, answered as JSON.
-async fn acting<T: serde::Serialize + Send + 'static>(
+pub(super) async fn acting<T: serde::Serialize + Send + 'static>(
     s: AppState,
     caller: Caller,
     f: impl FnOnce(&AppState, &Account) -> anyhow::Result<T> + Send + 'static,

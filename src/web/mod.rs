@@ -10,6 +10,7 @@ pub mod host;
 pub mod metrics;
 pub mod session;
 pub mod stream;
+pub mod supervision;
 pub mod tls;
 
 use crate::dock::slots::Slots;
@@ -43,6 +44,7 @@ impl AppState {
 const INDEX: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/static/app.js");
 const ACCESS_JS: &str = include_str!("assets/static/access.js");
+const REVIEW_JS: &str = include_str!("assets/static/review.js");
 const STYLE: &str = include_str!("assets/static/style.css");
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -75,6 +77,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/access.js",
             get(|| async { asset(ACCESS_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/review.js",
+            get(|| async { asset(REVIEW_JS, "text/javascript; charset=utf-8") }),
         )
         .route(
             "/static/style.css",
@@ -121,6 +127,17 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/accounts/{name}/disable",
             post(actions::disable_account),
         )
+        .route(
+            "/api/v1/reviews",
+            get(supervision::register).post(supervision::draw),
+        )
+        .route(
+            "/api/v1/reviews/{draw}/findings",
+            post(supervision::finding),
+        )
+        .route("/api/v1/gaps", get(supervision::gaps))
+        .route("/api/v1/gaps/{id}/explanation", post(supervision::explain))
+        .route("/api/v1/compliance", get(supervision::compliance))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::gate,

@@ -42,6 +42,7 @@ pub const ROUTES: &[(Method, &str, Need)] = &[
     (Method::GET, "/kiosk", Need::Nobody),
     (Method::GET, "/static/app.js", Need::Nobody),
     (Method::GET, "/static/access.js", Need::Nobody),
+    (Method::GET, "/static/review.js", Need::Nobody),
     (Method::GET, "/static/style.css", Need::Nobody),
     (Method::GET, "/api/v1/slots", Need::To(Act::SeeDocks)),
     (Method::GET, "/api/v1/stream", Need::To(Act::SeeDocks)),
@@ -120,6 +121,20 @@ pub const ROUTES: &[(Method, &str, Need)] = &[
         "/api/v1/accounts/{name}/disable",
         Need::To(Act::ManageAccounts),
     ),
+    (Method::GET, "/api/v1/reviews", Need::To(Act::SeeRegister)),
+    (Method::POST, "/api/v1/reviews", Need::To(Act::Review)),
+    (
+        Method::POST,
+        "/api/v1/reviews/{draw}/findings",
+        Need::To(Act::Review),
+    ),
+    (Method::GET, "/api/v1/gaps", Need::SignedIn),
+    (
+        Method::POST,
+        "/api/v1/gaps/{id}/explanation",
+        Need::To(Act::ExplainGap),
+    ),
+    (Method::GET, "/api/v1/compliance", Need::To(Act::SeeClips)),
 ];
 
 /// A signed-in browser: the account as it was at sign-in (`version`, its last account event),

@@ -164,6 +164,86 @@ test('access is asked from the clip\'s row, the approver sees what the clip is, 
   assert.deepEqual(approver.errors, []);
 });
 
+test('a reviewer draws a spot check, watches a clip and records a finding; an officer explains a gap; the compliance report shows both', async () => {
+  const reviewer = await signedIn('reviewer');
+  const r = reviewer.page;
+  await r.locator('a[data-route=review]').click();
+  const form = r.locator('#draw-form');
+  await form.waitFor({ state: 'visible', timeout: 15000 });
+  await form.locator('input[name=from]').fill('2026-11-01');
+  await form.locator('input[name=to]').fill('2026-12-01');
+  await form.locator('input[name=size]').fill('2');
+  await form.locator('button[type=submit]').click();
+  const drawn = r.locator('#drawn tbody tr[data-sha]');
+  await drawn.first().waitFor({ timeout: 15000 });
+  assert.equal(await drawn.count(), 2, 'both clips of the day drawn');
+  assert.match(await r.locator('#drawn-heading').innerText(), /Spot check #\d+: 2 of 2 clips, seed \d+/);
+  const sha = await drawn.first().getAttribute('data-sha');
+
+  // Watching a drawn clip: asked from its row, approved by another account, watched on Access.
+  r.once('dialog', d => d.accept('spot check: the drawn clip'));
+  await drawn.first().locator('button.row-request-review').click();
+  await drawn.first().locator('button', { hasText: /Requested/ }).waitFor({ timeout: 15000 });
+  const approver = await signedIn('approver');
+  const p = approver.page;
+  const asked = p.locator('#requests tbody tr', { hasText: 'spot check: the drawn clip' });
+  await asked.waitFor({ timeout: 15000 });
+  await asked.locator('button', { hasText: 'Approve' }).click();
+  await p.locator('#requests tbody tr', { hasText: 'spot check: the drawn clip' }).filter({ hasText: 'approved by approver' }).waitFor({ timeout: 15000 });
+  await r.locator('a[data-route=access]').click();
+  const approved = r.locator('#requests tbody tr', { hasText: 'spot check: the drawn clip' });
+  await approved.locator('button', { hasText: 'Watch' }).waitFor({ timeout: 15000 });
+  await approved.locator('button', { hasText: 'Watch' }).click();
+  await r.waitForFunction(() => {
+    const v = document.querySelector('#player-video');
+    return v && v.readyState >= 1 && v.duration > 0;
+  }, null, { timeout: 30000 });
+
+  // The finding on the watched clip: sound failed.
+  await r.locator('a[data-route=review]').click();
+  const row = r.locator(`#drawn tbody tr[data-sha="${sha}"]`);
+  await row.locator('select[name=sound-usable]').selectOption('fail');
+  await row.locator('input[name=note]').fill('wind noise over the statement');
+  await row.locator('button', { hasText: 'Record finding' }).click();
+  await row.locator('.lead', { hasText: /Recorded \(#\d+\)/ }).waitFor({ timeout: 15000 });
+  const register = r.locator('#review-register tbody');
+  await register.locator('tr', { hasText: 'finding' }).waitFor({ timeout: 15000 });
+  const entries = await register.innerText();
+  for (const entry of ['spot check drawn', 'viewing', 'finding']) {
+    assert.ok(entries.includes(entry), `the register lists the ${entry}:\n${entries}`);
+  }
+  await r.screenshot({ path: path.join(SHOTS_DIR, 'review-finding.png'), fullPage: true });
+
+  // The officer whose recordings they are explains the gap between them.
+  const officer = await signedIn('100234');
+  const o = officer.page;
+  await o.locator('a[data-route=review]').click();
+  const gap = o.locator('#gaps tbody tr[data-gap]');
+  await gap.first().waitFor({ timeout: 15000 });
+  assert.equal(await o.locator('#draw-form').isVisible(), false, 'an officer draws no spot check');
+  await gap.first().locator('select[name=reason]').selectOption('weather');
+  await gap.first().locator('input[name=text]').fill('heavy rain, camera under the coat');
+  await gap.first().locator('button', { hasText: 'Explain' }).click();
+  await o.locator('#gaps tbody tr', { hasText: 'weather: heavy rain' }).waitFor({ timeout: 15000 });
+  assert.match(await o.locator('#gaps tbody').innerText(), /by 100234, on 100234/);
+
+  // The compliance report (the unit head's view) shows both.
+  await p.locator('a[data-route=review]').click();
+  await p.locator('#compliance-form button[type=submit]').click();
+  const line = p.locator('#compliance tbody tr[data-officer="100234"]');
+  await line.waitFor({ timeout: 15000 });
+  const cells = await line.locator('td').allInnerTexts();
+  // officer, recordings, recorded, in time, late, gaps, explained, open, findings, failed
+  assert.deepEqual([cells[0], cells[1], cells[5], cells[6], cells[7], cells[8], cells[9]], ['100234', '2', '1', '1', '0', '1', '1'], cells.join(' | '));
+  await p.screenshot({ path: path.join(SHOTS_DIR, 'review-compliance.png'), fullPage: true });
+  // In Chinese: the page's words, the register's entries and the answers.
+  await p.locator('button[data-lang=zh]').click();
+  await p.locator('#view-review h1', { hasText: '检查' }).waitFor({ timeout: 15000 });
+  await p.locator('#review-register tbody', { hasText: '检查结论' }).waitFor({ timeout: 15000 });
+  await p.screenshot({ path: path.join(SHOTS_DIR, 'review-zh.png'), fullPage: true });
+  for (const w of [reviewer, approver, officer]) assert.deepEqual(w.errors, []);
+});
+
 test('an equipment manager sees to an attention item from the fleet; an auditor only sees it', async () => {
   const em = await signedIn('equipment-manager');
   const m = em.page;

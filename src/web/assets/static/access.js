@@ -114,6 +114,7 @@
     $('#whoami').hidden = !signedIn;
     $('#whoami-name').textContent = signedIn ? `${me.account} (${me.roles.join(', ')})` : '';
     $('#tab-access').hidden = !signedIn;
+    $('#tab-review').hidden = !signedIn || !['review', 'explain-gap', 'see-register', 'see-clips'].some(can);
     // Only what the account may use is offered; the server still decides every request. A
     // station without accounts shows every view (read-only) as before.
     const must = signedIn && !!me.must_change_password;
@@ -428,6 +429,14 @@
       showError('');
     } catch (e) { showError(e.message); $('#act-result').textContent = ''; }
   }
+
+  // For the Review page (review.js): the same session, calls and words.
+  window.camdockAccess = {
+    api, can, localTime, fmtSize, el, table,
+    account: () => me.account,
+    lang,
+    requestView: async (sha, reason) => api('POST', '/api/v1/approvals', { act: 'view', clip: sha, reason }),
+  };
 
   function init() {
     if (kiosk()) {

@@ -9,7 +9,7 @@
       'app.subtitle': 'Body-camera dock station',
       'nav.label': 'Pages',
       'lang.label': 'Language',
-      'tab.dock': 'Dock', 'tab.fleet': 'Fleet', 'tab.clips': 'Clips', 'tab.audit': 'Audit', 'tab.access': 'Access',
+      'tab.dock': 'Dock', 'tab.fleet': 'Fleet', 'tab.clips': 'Clips', 'tab.audit': 'Audit', 'tab.access': 'Access', 'tab.review': 'Review',
       'conn.connecting': 'Connecting…', 'conn.live': 'Live', 'conn.stale': 'No updates',
       'conn.lostBanner': 'Connection to the station lost — what you see may be out of date. Reconnecting…',
       'loading': 'Loading…',
@@ -105,7 +105,7 @@
       'app.subtitle': '执法记录仪底座工作站',
       'nav.label': '页面',
       'lang.label': '语言',
-      'tab.dock': '底座', 'tab.fleet': '装备', 'tab.clips': '录像', 'tab.audit': '审计', 'tab.access': '调阅',
+      'tab.dock': '底座', 'tab.fleet': '装备', 'tab.clips': '录像', 'tab.audit': '审计', 'tab.access': '调阅', 'tab.review': '检查',
       'conn.connecting': '正在连接…', 'conn.live': '实时', 'conn.stale': '无更新',
       'conn.lostBanner': '与工作站的连接已断开，显示的信息可能已过时。正在重新连接…',
       'loading': '加载中…',
@@ -216,7 +216,7 @@
   };
 
   const LANG_KEY = 'camdock.lang';
-  const ROUTES = ['dock', 'fleet', 'clips', 'audit', 'access'];
+  const ROUTES = ['dock', 'fleet', 'clips', 'audit', 'access', 'review'];
   const SLOT_STATES = ['mounted', 'ingesting', 'housekeeping', 'done', 'failed', 'interrupted', 'ignored'];
   const FLEET_SEVERITY = { overdue: 2, out: 1, docked: 0 };
   const STALE_MS = 6000; // server promises a slots event at least every 2 s
