@@ -423,6 +423,32 @@ fn each_gap_is_open_until_its_reason_is_on_record_and_the_report_counts_both() {
         ),
         (Some(4), Some(3), Some(0))
     );
+    // The same figures for a spreadsheet, and as the page a person files.
+    let csv = ok(&data, &["report", "--from", FROM, "--to", TO, "--csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("officer,recordings,hours_recorded,"),
+        "{csv}"
+    );
+    let row = lines
+        .iter()
+        .find(|l| l.starts_with("100301,"))
+        .expect("a row for 100301");
+    assert!(
+        row.starts_with("100301,6,") && row.ends_with(",sound-usable: 1"),
+        "{row}"
+    );
+    assert_eq!(lines.len(), 3, "a header and two officers: {csv}");
+    let html = ok(&data, &["report", "--from", FROM, "--to", TO, "--html"]);
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    for part in [
+        "<td>100301</td><td>6</td>",
+        "<td>100302</td><td>4</td>",
+        "Reviewed by:",
+        "2026-11-01T00:00:00.000Z",
+    ] {
+        assert!(html.contains(part), "the report shows {part}: {html}");
+    }
     // One officer, and a period with nothing in it.
     let one = json(&ok(
         &data,
