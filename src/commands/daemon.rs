@@ -138,7 +138,7 @@ fn demo_accounts(station: &Station) -> anyhow::Result<()> {
     use crate::people::{Role, accounts};
     if accounts::any(station)? {
         println!(
-            "demo: the accounts of an earlier demo run are kept (admin, officer, manager, auditor, approver)"
+            "demo: the accounts of an earlier demo run are kept (admin, the first camera's officer number, manager, auditor, approver, reviewer)"
         );
         return Ok(());
     }
@@ -154,11 +154,15 @@ fn demo_accounts(station: &Station) -> anyhow::Result<()> {
         Role::Admin,
         format!("{admin_password}  (its password)"),
     )];
+    // The officer's account is named by the officer number the first simulated camera writes, so
+    // the gaps between its recordings are theirs to explain on the Review page.
+    let officer = crate::dock::simulated::fleet()[0].officer.clone();
     for (name, role) in [
-        ("officer", Role::Officer),
+        (officer.as_str(), Role::Officer),
         ("manager", Role::EquipmentManager),
         ("auditor", Role::Auditor),
         ("approver", Role::Approver),
+        ("reviewer", Role::Reviewer),
     ] {
         let secret = accounts::create(station, &admin, name, &[role])?;
         made.push((

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A small fleet with a few problems worth seeing: a fast clock, a low battery.
-fn fleet() -> Vec<CameraSpec> {
+pub fn fleet() -> Vec<CameraSpec> {
     let cam = |serial: &str, officer: &str, clips, offset, battery| CameraSpec {
         serial: serial.into(),
         officer: officer.into(),
