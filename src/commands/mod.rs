@@ -64,6 +64,32 @@ pub fn instant_arg(
         .transpose()
 }
 
+/// A period of recording, and optionally one officer (`report`, `review draw`).
+#[derive(clap::Args, Debug)]
+pub struct PeriodArgs {
+    /// Recorded at or after (RFC 3339).
+    #[arg(long)]
+    pub from: String,
+    /// Recorded before (RFC 3339).
+    #[arg(long)]
+    pub to: String,
+    /// Only this officer's recordings.
+    #[arg(long)]
+    pub officer: Option<String>,
+}
+
+impl PeriodArgs {
+    /// From and to as instants, or the usage error that names the flag.
+    pub fn instants(
+        &self,
+    ) -> anyhow::Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+        Ok((
+            instant_arg("--from", Some(&self.from))?.expect("given"),
+            instant_arg("--to", Some(&self.to))?.expect("given"),
+        ))
+    }
+}
+
 /// Exit codes of the command-line contract.
 pub const OK: i32 = 0;
 pub const PROBLEM: i32 = 1;

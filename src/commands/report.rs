@@ -1,6 +1,6 @@
 //! `camdock report`: compliance per officer for a period.
 
-use super::{OK, emit, instant_arg, open};
+use super::{OK, emit, open};
 use crate::config::Config;
 use crate::custody::compliance;
 use crate::printable::text;
@@ -10,14 +10,8 @@ use std::path::Path;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Recorded at or after (RFC 3339).
-    #[arg(long)]
-    pub from: String,
-    /// Recorded before (RFC 3339).
-    #[arg(long)]
-    pub to: String,
-    #[arg(long)]
-    pub officer: Option<String>,
+    #[command(flatten)]
+    pub period: super::PeriodArgs,
     #[arg(long, conflicts_with_all = ["csv", "html"])]
     pub json: bool,
     /// One row per officer, for a spreadsheet.
@@ -30,9 +24,13 @@ pub struct Args {
 
 pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
-    let from = instant_arg("--from", Some(&a.from))?.expect("given");
-    let to = instant_arg("--to", Some(&a.to))?.expect("given");
-    let officers = compliance::report(station.ledger().conn(), from, to, a.officer.as_deref())?;
+    let (from, to) = a.period.instants()?;
+    let officers = compliance::report(
+        station.ledger().conn(),
+        from,
+        to,
+        a.period.officer.as_deref(),
+    )?;
     let late_after = format!(
         "{} h",
         station.config.policy.late_after.as_secs_f64() / 3600.0

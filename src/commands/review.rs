@@ -1,6 +1,6 @@
 //! `camdock review draw | finding | register`: spot checks and the inspection register.
 
-use super::{OK, emit, instant_arg, open};
+use super::{OK, emit, open};
 use crate::config::Config;
 use crate::custody::review::{self, ReviewError, Scope};
 use crate::people::Act;
@@ -30,15 +30,8 @@ pub enum ReviewCommand {
 
 #[derive(clap::Args, Debug)]
 pub struct DrawArgs {
-    /// Recorded at or after (RFC 3339).
-    #[arg(long)]
-    pub from: String,
-    /// Recorded before (RFC 3339).
-    #[arg(long)]
-    pub to: String,
-    /// Only this officer's clips.
-    #[arg(long)]
-    pub officer: Option<String>,
+    #[command(flatten)]
+    pub period: super::PeriodArgs,
     /// Only this camera's clips.
     #[arg(long)]
     pub camera: Option<String>,
@@ -105,11 +98,12 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
 fn draw(config: Config, data_dir: Option<&Path>, a: DrawArgs) -> anyhow::Result<i32> {
     let station = open(config, data_dir)?;
     let actor = super::people::actor(&station, a.actor.as_deref(), Act::Review)?;
+    let (from, to) = a.period.instants()?;
     let scope = Scope {
-        officer: a.officer,
+        officer: a.period.officer,
         camera: a.camera,
-        from: instant_arg("--from", Some(&a.from))?.expect("given"),
-        to: instant_arg("--to", Some(&a.to))?.expect("given"),
+        from,
+        to,
     };
     let (seq, drawn) = review::draw(&station, &scope, a.size, a.seed, &actor).map_err(as_usage)?;
     emit(a.json, &json!({ "draw": seq, "drawn": drawn }), |_| {

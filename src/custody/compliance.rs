@@ -6,6 +6,7 @@
 
 use super::interruptions;
 use crate::ledger::EventKind;
+use crate::ledger::queries::events_of_kinds;
 use crate::time::{parse_stamp, stamp};
 use camdock_record::detail::ReviewFindingDetail;
 use camdock_record::review::Answer;
@@ -97,18 +98,12 @@ pub fn report(
         }
     }
 
-    let mut stmt = conn.prepare(
-        "SELECT clip_sha256, detail_json FROM events WHERE kind = ?1 AND clip_sha256 IS NOT NULL",
-    )?;
-    let rows = stmt.query_map([EventKind::ReviewFinding.as_str()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    for row in rows {
-        let (sha, detail) = row?;
+    for event in events_of_kinds(conn, &[EventKind::ReviewFinding])? {
+        let Some(sha) = event.clip else { continue };
         let Some(o) = officer_of_clip.get(&sha) else {
             continue;
         };
-        let finding: ReviewFindingDetail = serde_json::from_str(&detail)?;
+        let finding: ReviewFindingDetail = serde_json::from_value(event.detail)?;
         let e = entry(&mut by_officer, o);
         e.findings += 1;
         let failed: Vec<_> = finding

@@ -4,6 +4,7 @@
 //! `gap-explained` event gives the written reason: the officer's own, or an equipment manager's on
 //! the officer's word, both names on record. Open or explained is read from the events alone.
 
+use crate::ledger::queries::events_of_kinds;
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use camdock_record::detail::{GapExplainedDetail, GapReason, RecordingGapsDetail};
@@ -108,25 +109,16 @@ pub fn visible_to(
 /// first, with its explanation.
 pub fn all(conn: &Connection) -> anyhow::Result<Vec<Interruption>> {
     let explained = explanations(conn)?;
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, camera, detail_json FROM events WHERE kind = ?1 AND camera IS NOT NULL ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([EventKind::RecordingGaps.as_str()], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
+    let found = events_of_kinds(conn, &[EventKind::RecordingGaps])?;
     let mut officer_of = conn.prepare(
         "SELECT officer, coalesce(recorded_at_corrected, recorded_at) FROM recordings
          WHERE camera = ?1 AND source = ?2 ORDER BY id LIMIT 1",
     )?;
     let mut out = Vec::new();
-    for row in rows {
-        let (seq, at, camera, detail) = row?;
-        let detail: RecordingGapsDetail = serde_json::from_str(&detail)?;
+    for event in found {
+        let (seq, at) = (event.seq, event.at);
+        let Some(camera) = event.camera else { continue };
+        let detail: RecordingGapsDetail = serde_json::from_value(event.detail)?;
         for (index, gap) in detail.gaps.into_iter().enumerate() {
             if gap.seconds <= 0.0 {
                 continue;
@@ -154,20 +146,10 @@ pub fn all(conn: &Connection) -> anyhow::Result<Vec<Interruption>> {
 
 /// The first explanation of each gap, by gap id.
 fn explanations(conn: &Connection) -> anyhow::Result<HashMap<String, Explanation>> {
-    let mut stmt = conn
-        .prepare("SELECT seq, at, actor, detail_json FROM events WHERE kind = ?1 ORDER BY seq")?;
-    let rows = stmt.query_map([EventKind::GapExplained.as_str()], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
     let mut out = HashMap::new();
-    for row in rows {
-        let (seq, at, by, detail) = row?;
-        let d: GapExplainedDetail = serde_json::from_str(&detail)?;
+    for event in events_of_kinds(conn, &[EventKind::GapExplained])? {
+        let (seq, at, by) = (event.seq, event.at, event.actor);
+        let d: GapExplainedDetail = serde_json::from_value(event.detail)?;
         out.entry(d.gap).or_insert(Explanation {
             seq,
             at,

@@ -11,6 +11,7 @@
 //! depends on the seed and the clip alone: the same seed over the same clips draws the same sample
 //! in any order, with `sha256sum` and a few lines of arithmetic.
 
+use crate::ledger::queries::events_of_kinds;
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use camdock_record::detail::{
@@ -111,15 +112,10 @@ fn candidates(conn: &Connection, scope: &Scope) -> anyhow::Result<Vec<DrawnClip>
 
 /// (camera, source) of every recording that followed a gap found at a dock.
 fn clips_after_a_gap(conn: &Connection) -> anyhow::Result<HashSet<(String, String)>> {
-    let mut stmt = conn
-        .prepare("SELECT camera, detail_json FROM events WHERE kind = ?1 AND camera IS NOT NULL")?;
-    let rows = stmt.query_map([EventKind::RecordingGaps.as_str()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
     let mut out = HashSet::new();
-    for row in rows {
-        let (camera, detail) = row?;
-        let detail: RecordingGapsDetail = serde_json::from_str(&detail)?;
+    for event in events_of_kinds(conn, &[EventKind::RecordingGaps])? {
+        let Some(camera) = event.camera else { continue };
+        let detail: RecordingGapsDetail = serde_json::from_value(event.detail)?;
         for gap in detail.gaps.into_iter().filter(|g| g.seconds > 0.0) {
             out.insert((camera.clone(), gap.before));
         }
@@ -269,33 +265,26 @@ pub struct RegisterEntry {
 /// The inspection register: every draw, every finding, and every viewing of a drawn clip after it
 /// was drawn, in the record's order.
 pub fn register(conn: &Connection) -> anyhow::Result<Vec<RegisterEntry>> {
-    let mut stmt = conn.prepare(
-        "SELECT seq, at, kind, actor, clip_sha256, detail_json FROM events
-         WHERE kind IN (?1, ?2, ?3) ORDER BY seq",
-    )?;
-    let rows = stmt.query_map(
-        [
-            EventKind::ReviewDrawn.as_str(),
-            EventKind::ReviewFinding.as_str(),
-            EventKind::ClipAccessed.as_str(),
+    let events = events_of_kinds(
+        conn,
+        &[
+            EventKind::ReviewDrawn,
+            EventKind::ReviewFinding,
+            EventKind::ClipAccessed,
         ],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        },
     )?;
     // Each drawn clip, with the latest draw that drew it so far.
     let mut drawn_in: std::collections::HashMap<String, i64> = Default::default();
     let mut out = Vec::new();
-    for row in rows {
-        let (seq, at, kind, actor, clip, detail) = row?;
-        let detail: serde_json::Value = serde_json::from_str(&detail)?;
+    for event in events {
+        let (seq, at, kind, actor, clip, detail) = (
+            event.seq,
+            event.at,
+            event.kind,
+            event.actor,
+            event.clip,
+            event.detail,
+        );
         let (entry, draw) = if kind == EventKind::ReviewDrawn.as_str() {
             let d: ReviewDrawnDetail = serde_json::from_value(detail.clone())?;
             for c in d.clips {

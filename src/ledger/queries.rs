@@ -137,6 +137,21 @@ pub fn has_clip(conn: &rusqlite::Connection, sha256: &str) -> rusqlite::Result<b
         .is_some())
 }
 
+/// Every event of these kinds, in the record's order (inside or outside a write transaction).
+pub fn events_of_kinds(
+    conn: &rusqlite::Connection,
+    kinds: &[camdock_record::EventKind],
+) -> rusqlite::Result<Vec<EventView>> {
+    let names = serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>())
+        .expect("names serialise");
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, kind, camera, clip_sha256, actor, detail_json, hash FROM events
+         WHERE kind IN (SELECT value FROM json_each(?1)) ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([names], event_row)?;
+    rows.collect()
+}
+
 pub fn event_row(row: &Row<'_>) -> rusqlite::Result<EventView> {
     let detail: String = row.get(6)?;
     Ok(EventView {
