@@ -247,4 +247,18 @@ fn speech_is_heard_at_the_start_and_silence_noise_and_music_are_not() {
         mute.to_str().unwrap(),
     ]);
     assert_eq!(probe(&mute).speech_at_start, None);
+    // Nor one too short to hold a spoken statement (an audio note of 0.3 s: not listened to).
+    let note = dir.join("note.m4a");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:duration=0.3",
+        "-c:a",
+        "aac",
+        note.to_str().unwrap(),
+    ]);
+    let facts = probe(&note);
+    assert!(facts.duration_s.is_some_and(|d| d < 0.5), "{facts:?}");
+    assert_eq!(facts.speech_at_start, None);
 }
