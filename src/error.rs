@@ -24,6 +24,12 @@ macro_rules! usage {
     ($($arg:tt)*) => { anyhow::Error::new($crate::error::UsageError(format!($($arg)*))) };
 }
 
+/// A refusal of what was asked (a typed error of a workflow: a clip not drawn, a gap explained
+/// already) as a usage error: exit 2 on the command line, 400 on the dashboard.
+pub fn refusal(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(UsageError(e.to_string()))
+}
+
 /// The exit code an error should end the process with.
 pub fn exit_code_for(err: &anyhow::Error) -> i32 {
     if err.chain().any(|cause| cause.is::<UsageError>()) {

@@ -89,13 +89,12 @@ fn a_draw_by_the_same_seed_draws_the_same_sample_and_anyone_can_recompute_it() {
         ],
     );
 
-    let first = draw(
-        &data,
-        &["--seed", "42", "--size", "4", "--actor", "Inspector Li"],
-    );
+    // A new draw takes its seed at random and records it; drawn again with it, the same sample.
+    let first = draw(&data, &["--size", "4", "--actor", "Inspector Li"]);
+    let seed = first["drawn"]["seed"].as_str().unwrap().to_string();
     let again = draw(
         &data,
-        &["--seed", "42", "--size", "4", "--actor", "Inspector Li"],
+        &["--seed", &seed, "--size", "4", "--actor", "Inspector Li"],
     );
     assert_eq!(drawn(&first).len(), 4);
     assert_eq!(
@@ -104,7 +103,7 @@ fn a_draw_by_the_same_seed_draws_the_same_sample_and_anyone_can_recompute_it() {
         "the same seed, the same sample"
     );
     assert_eq!(first["drawn"]["candidates"], 10);
-    assert_eq!(first["drawn"]["seed"], "42");
+    assert!(seed.parse::<u64>().is_ok(), "{seed}");
     assert_ne!(first["draw"], again["draw"], "each draw is its own event");
 
     // The sample again from the record and the rules alone: SHA-256 of "<seed>:<clip>", then
@@ -115,7 +114,7 @@ fn a_draw_by_the_same_seed_draws_the_same_sample_and_anyone_can_recompute_it() {
         .iter()
         .map(|c| {
             let sha = c["sha256"].as_str().unwrap().to_string();
-            let d = Sha256::digest(format!("42:{sha}").as_bytes());
+            let d = Sha256::digest(format!("{seed}:{sha}").as_bytes());
             let x = u64::from_be_bytes(d[..8].try_into().unwrap());
             let u = (x as f64 + 0.5) / 2f64.powi(64);
             (u.ln() / weight_by_rule(&clips, &sha, &in_case), sha)
@@ -135,9 +134,24 @@ fn a_draw_by_the_same_seed_draws_the_same_sample_and_anyone_can_recompute_it() {
     }
     assert_eq!(recomputed, drawn(&first), "recomputed from the record");
 
-    // Another seed draws (here) another sample; one officer's draw holds only that officer's.
-    let other = draw(&data, &["--seed", "43", "--size", "4"]);
-    assert_ne!(drawn(&other), drawn(&first));
+    // A seed chosen by the reviewer (one that would fall on chosen clips) is refused: a given seed
+    // only draws a recorded draw again. A period that does not run forward is refused too.
+    let (code, _, err) = run(
+        &data,
+        &["review", "draw", "--from", FROM, "--to", TO, "--seed", "43"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("seed 43 is on no earlier spot check"), "{err}");
+    let (code, _, err) = run(&data, &["review", "draw", "--from", TO, "--to", FROM]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("runs forward"), "{err}");
+    // The register shows each draw's seed and scope.
+    let text = ok(&data, &["review", "register"]);
+    assert!(
+        text.contains(&format!("seed {seed}, 4 of 10 clips recorded")),
+        "{text}"
+    );
+    // One officer's draw holds only that officer's clips.
     let one = draw(&data, &["--officer", "100302", "--size", "10"]);
     assert_eq!(drawn(&one).len(), 4, "officer 100302 recorded four clips");
     for c in one["drawn"]["clips"].as_array().unwrap() {
@@ -180,10 +194,7 @@ fn findings_are_on_the_record_with_their_reviewer_and_the_register_lists_draws_v
  {
     let s = Scratch::new();
     let data = station(&s);
-    let d = draw(
-        &data,
-        &["--seed", "7", "--size", "2", "--actor", "Inspector Li"],
-    );
+    let d = draw(&data, &["--size", "2", "--actor", "Inspector Li"]);
     let draw_seq = d["draw"].as_i64().unwrap().to_string();
     let [a, b] = <[String; 2]>::try_from(drawn(&d)).unwrap();
     let not_drawn = json(&ok(&data, &["clips", "--json"]))
@@ -247,6 +258,12 @@ fn findings_are_on_the_record_with_their_reviewer_and_the_register_lists_draws_v
     let (code, _, err) = finding(&b, &CHECKS, "Inspector Li");
     assert_eq!(code, 2);
     assert!(err.contains(&b) && err.contains("sound-usable"), "{err}");
+    let (code, _, err) = finding(&a, &all, "Inspector Ma");
+    assert_eq!(
+        code, 2,
+        "a second finding on the same clip of the same draw"
+    );
+    assert!(err.contains(&a) && err.contains("already"), "{err}");
     let (code, _, err) = finding(&b, &["loudness=pass"], "Inspector Li");
     assert_eq!(code, 2);
     assert!(err.contains("loudness"), "{err}");
@@ -359,10 +376,7 @@ fn each_gap_is_open_until_its_reason_is_on_record_and_the_report_counts_both() {
     refused(&["explain-gap", other, "--reason", "bored"], "bored");
 
     // A spot check's finding with a failed item, for the report.
-    let d = draw(
-        &data,
-        &["--officer", "100301", "--size", "1", "--seed", "5"],
-    );
+    let d = draw(&data, &["--officer", "100301", "--size", "1"]);
     let clip = drawn(&d).remove(0);
     let draw_seq = d["draw"].to_string();
     let mut args = vec![

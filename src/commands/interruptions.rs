@@ -3,7 +3,7 @@
 
 use super::{OK, emit, open};
 use crate::config::Config;
-use crate::custody::interruptions::{self, ExplainError};
+use crate::custody::interruptions;
 use crate::printable::text;
 use crate::usage;
 use camdock_record::detail::GapReason;
@@ -89,22 +89,12 @@ pub fn explain(config: Config, data_dir: Option<&Path>, a: ExplainArgs) -> anyho
         let account = super::people::sign_in(&station, a.actor.as_deref())?;
         interruptions::explain_as(&station, &a.gap, reason, &a.text, &account)
     } else {
-        let officer = interruptions::find(station.ledger().conn(), &a.gap)
-            .map_err(as_usage)?
+        let officer = interruptions::find(station.ledger().conn(), &a.gap)?
             .officer
             .unwrap_or_default();
         let actor = a.actor.unwrap_or_else(|| station.actor().to_string());
         interruptions::explain(&station, &a.gap, reason, &a.text, &officer, &actor)
-    }
-    .map_err(as_usage)?;
+    }?;
     println!("gap {} explained (event #{seq})", a.gap);
     Ok(OK)
-}
-
-/// An explanation asked for the wrong gap is a usage error (exit 2), named.
-fn as_usage(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast::<ExplainError>() {
-        Ok(r) => usage!("{r}"),
-        Err(e) => e,
-    }
 }

@@ -48,7 +48,13 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
     if a.html {
         print!(
             "{}",
-            html_of(&station.config.station.id, &value, &officers, &late_after)
+            html_of(
+                &station.config.station.id,
+                &value,
+                a.period.officer.as_deref(),
+                &officers,
+                &late_after
+            )
         );
         return Ok(OK);
     }
@@ -146,12 +152,19 @@ fn csv_of(officers: &[compliance::OfficerCompliance]) -> anyhow::Result<String> 
 fn html_of(
     station: &str,
     period: &serde_json::Value,
+    officer: Option<&str>,
     officers: &[compliance::OfficerCompliance],
     late_after: &str,
 ) -> String {
     let e = |s: &str| quick_xml::escape::escape(s).into_owned();
     let from = period["from"].as_str().unwrap_or_default();
     let to = period["to"].as_str().unwrap_or_default();
+    let only = officer
+        .map(|o| format!(" Officer {} only.", e(o)))
+        .unwrap_or_default();
+    let only_flag = officer
+        .map(|o| format!(" --officer {}", e(o)))
+        .unwrap_or_default();
     let mut rows = String::new();
     for o in officers {
         let c = cells(o);
@@ -177,11 +190,11 @@ fn html_of(
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px 8px;text-align:right}}td:first-child,th:first-child,td:last-child{{text-align:left}}.sign{{margin-top:3em}}</style>
 </head><body>
 <h1>Review of recordings: compliance per officer</h1>
-<p>Station <b>{station_e}</b>. Recordings made from {from_e} to {to_e} (UTC). Stored late: more than {late_after} after the recording ended (001 Art. 22, 004 Art. 13). Gaps: interruptions between recordings and whether their written reason is on record (003 Art. 12). Findings: spot checks of the inspection register (002 Art. 18; the annual review, 003 Art. 17).</p>
+<p>Station <b>{station_e}</b>. Recordings made from {from_e} to {to_e} (UTC).{only} Stored late: more than {late_after} after the recording ended (001 Art. 22, 004 Art. 13). Gaps: interruptions between recordings and whether their written reason is on record (003 Art. 12). Findings: spot checks of the inspection register (002 Art. 18; the annual review, 003 Art. 17).</p>
 <table>
 <tr><th>Officer</th><th>Recordings</th><th>Recorded (h:mm:ss)</th><th>Stored in time</th><th>Stored late</th><th>Gaps</th><th>Explained</th><th>Open</th><th>Findings</th><th>With a failed item</th><th>Failed items</th></tr>
 {rows}</table>
-<p>From the station's custody ledger (its hash chain is checked by <code>camdock verify</code>); the same figures: <code>camdock report --from {from_e} --to {to_e} --json</code>.</p>
+<p>From the station's custody ledger (its hash chain is checked by <code>camdock verify</code>); the same figures: <code>camdock report --from {from_e} --to {to_e}{only_flag} --json</code>.</p>
 <p class="sign">Reviewed by: ______________________ &nbsp; Unit head: ______________________ &nbsp; Date: ____________</p>
 </body></html>
 "#,

@@ -2,7 +2,7 @@
 
 use super::{OK, emit, open};
 use crate::config::Config;
-use crate::custody::review::{self, ReviewError, Scope};
+use crate::custody::review::{self, Scope};
 use crate::people::Act;
 use crate::printable::text;
 use crate::usage;
@@ -79,14 +79,6 @@ fn checklist_help() -> String {
     s
 }
 
-/// A spot check asked for the wrong thing is a usage error (exit 2), named.
-fn as_usage(e: anyhow::Error) -> anyhow::Error {
-    match e.downcast::<ReviewError>() {
-        Ok(r) => usage!("{r}"),
-        Err(e) => e,
-    }
-}
-
 pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i32> {
     match a.command {
         ReviewCommand::Draw(a) => draw(config, data_dir, a),
@@ -105,7 +97,7 @@ fn draw(config: Config, data_dir: Option<&Path>, a: DrawArgs) -> anyhow::Result<
         from,
         to,
     };
-    let (seq, drawn) = review::draw(&station, &scope, a.size, a.seed, &actor).map_err(as_usage)?;
+    let (seq, drawn) = review::draw(&station, &scope, a.size, a.seed, &actor)?;
     emit(a.json, &json!({ "draw": seq, "drawn": drawn }), |_| {
         let mut s = format!(
             "spot check #{seq}: {} of {} clips recorded {} to {}, seed {}\n",
@@ -159,8 +151,7 @@ fn finding(config: Config, data_dir: Option<&Path>, a: FindingArgs) -> anyhow::R
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let seq = review::record_finding(&station, a.draw, &sha, &checks, &a.note, &actor)
-        .map_err(as_usage)?;
+    let seq = review::record_finding(&station, a.draw, &sha, &checks, &a.note, &actor)?;
     println!("finding on clip {sha} recorded as event #{seq}");
     Ok(OK)
 }
@@ -172,6 +163,23 @@ fn register(config: Config, data_dir: Option<&Path>, a: RegisterArgs) -> anyhow:
     emit(a.json, &json!({ "register": entries }), |_| {
         let mut s = String::from("inspection register\n");
         for e in &entries {
+            // A draw says what it drew from and by which seed: a draw made again and again
+            // until it fell on chosen clips shows here.
+            let what = match e.entry {
+                "draw" => format!(
+                    "seed {}, {} of {} clips recorded {} to {}{}",
+                    e.detail["seed"].as_str().unwrap_or("?"),
+                    e.detail["clips"].as_array().map_or(0, Vec::len),
+                    e.detail["candidates"],
+                    e.detail["from"].as_str().unwrap_or("?"),
+                    e.detail["to"].as_str().unwrap_or("?"),
+                    e.detail["officer"]
+                        .as_str()
+                        .map(|o| format!(", officer {}", text(o)))
+                        .unwrap_or_default()
+                ),
+                _ => e.clip.clone().unwrap_or_default(),
+            };
             let _ = writeln!(
                 s,
                 "{:>6}  {}  {:<8} #{:<6} {:<16} {}",
@@ -180,7 +188,7 @@ fn register(config: Config, data_dir: Option<&Path>, a: RegisterArgs) -> anyhow:
                 e.entry,
                 e.draw.map(|d| d.to_string()).unwrap_or_default(),
                 text(&e.actor),
-                e.clip.as_deref().unwrap_or("")
+                what
             );
         }
         s

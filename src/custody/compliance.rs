@@ -43,6 +43,13 @@ pub fn report(
     to: DateTime<Utc>,
     officer: Option<&str>,
 ) -> anyhow::Result<Vec<OfficerCompliance>> {
+    if from >= to {
+        return Err(crate::usage!(
+            "the period runs forward: from {} is not before to {}",
+            stamp(from),
+            stamp(to)
+        ));
+    }
     let name = |o: Option<String>| o.unwrap_or_else(|| "-".into());
     let mut by_officer: BTreeMap<String, OfficerCompliance> = BTreeMap::new();
     let wanted = |o: &str| officer.is_none_or(|w| w == o);

@@ -50,7 +50,7 @@ pub enum ExplainError {
     NoGap(String),
     #[error("gap {id} was explained already (event #{seq})")]
     Already { id: String, seq: i64 },
-    #[error("a reason of 'other' is explained in words: give --text")]
+    #[error("a reason of 'other' is explained in words (--text, or the text beside it)")]
     OtherWithoutText,
     #[error(
         "account '{account}' may not explain gap {id}: it is officer {officer}'s, and an officer explains their own gaps (an equipment manager records one on the officer's word)"
@@ -80,12 +80,11 @@ pub fn explain_as(
         .contains(&crate::people::Role::EquipmentManager)
         && account.name != officer
     {
-        return Err(ExplainError::NotTheirs {
+        return Err(crate::error::refusal(ExplainError::NotTheirs {
             account: account.name.clone(),
             id: id.into(),
             officer,
-        }
-        .into());
+        }));
     }
     explain(station, id, reason, text, &officer, &account.name)
 }
@@ -112,20 +111,23 @@ pub fn all(conn: &Connection) -> anyhow::Result<Vec<Interruption>> {
     let found = events_of_kinds(conn, &[EventKind::RecordingGaps])?;
     let mut officer_of = conn.prepare(
         "SELECT officer, coalesce(recorded_at_corrected, recorded_at) FROM recordings
-         WHERE camera = ?1 AND source = ?2 ORDER BY id LIMIT 1",
+         WHERE camera = ?1 AND session_id = ?2 AND source = ?3 ORDER BY id LIMIT 1",
     )?;
     let mut out = Vec::new();
     for event in found {
         let (seq, at) = (event.seq, event.at);
         let Some(camera) = event.camera else { continue };
         let detail: RecordingGapsDetail = serde_json::from_value(event.detail)?;
-        for (index, gap) in detail.gaps.into_iter().enumerate() {
+        for (index, gap) in detail.gaps.iter().cloned().enumerate() {
             if gap.seconds <= 0.0 {
                 continue;
             }
             let id = format!("{seq}.{index}");
             let (officer, resumed_at): (Option<String>, Option<String>) = officer_of
-                .query_row([&camera, &gap.before], |r| Ok((r.get(0)?, r.get(1)?)))
+                // The recording of this dock: a camera reuses its file names from card to card.
+                .query_row(rusqlite::params![camera, detail.session, gap.before], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?
                 .unwrap_or_default();
             out.push(Interruption {
@@ -172,20 +174,19 @@ pub fn explain(
     actor: &str,
 ) -> anyhow::Result<i64> {
     if reason == GapReason::Other && text.trim().is_empty() {
-        return Err(ExplainError::OtherWithoutText.into());
+        return Err(crate::error::refusal(ExplainError::OtherWithoutText));
     }
     station.ledger().write(|w| {
         // Which gaps exist and which are explained: from the chained events, in this transaction.
         let gap = all(w.tx())?
             .into_iter()
             .find(|g| g.id == id)
-            .ok_or_else(|| ExplainError::NoGap(id.into()))?;
+            .ok_or_else(|| crate::error::refusal(ExplainError::NoGap(id.into())))?;
         if let Some(e) = gap.explained {
-            return Err(ExplainError::Already {
+            return Err(crate::error::refusal(ExplainError::Already {
                 id: id.into(),
                 seq: e.seq,
-            }
-            .into());
+            }));
         }
         w.append(
             NewEvent::new(EventKind::GapExplained, actor)
@@ -207,5 +208,5 @@ pub fn find(conn: &Connection, id: &str) -> anyhow::Result<Interruption> {
     all(conn)?
         .into_iter()
         .find(|g| g.id == id)
-        .ok_or_else(|| ExplainError::NoGap(id.into()).into())
+        .ok_or_else(|| crate::error::refusal(ExplainError::NoGap(id.into())))
 }

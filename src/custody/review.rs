@@ -57,13 +57,21 @@ pub enum ReviewError {
     Twice { clip: String, item: &'static str },
     #[error("a sample of at least one clip is drawn")]
     EmptySize,
+    #[error("a spot check's period runs forward: --from {from} is not before --to {to}")]
+    EmptyPeriod { from: String, to: String },
+    #[error(
+        "seed {0} is on no earlier spot check: a new draw takes a seed at random (a seed is given only to draw a recorded one again), so no one picks the clips by picking the seed"
+    )]
+    SeedNotOnRecord(u64),
+    #[error("clip {clip} has a finding in spot check #{draw} already (event #{seq})")]
+    FoundAlready { clip: String, draw: i64, seq: i64 },
 }
 
 /// The candidates of `scope` with their weights, in clip order.
 fn candidates(conn: &Connection, scope: &Scope) -> anyhow::Result<Vec<DrawnClip>> {
     let after_gap = clips_after_a_gap(conn)?;
     let mut stmt = conn.prepare(
-        "SELECT c.sha256, r.camera, r.officer, r.source, r.late,
+        "SELECT c.sha256, r.camera, r.officer, r.source, r.late, r.session_id,
                 EXISTS(SELECT 1 FROM case_clips k WHERE k.sha256 = c.sha256 AND k.removed_seq IS NULL)
          FROM clips c JOIN recordings r ON r.id = (SELECT min(id) FROM recordings WHERE sha256 = c.sha256)
          WHERE c.purged_seq IS NULL
@@ -83,14 +91,14 @@ fn candidates(conn: &Connection, scope: &Scope) -> anyhow::Result<Vec<DrawnClip>
         |r| {
             let (sha256, camera, officer, source): (String, String, Option<String>, String) =
                 (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-            let (late, in_case): (bool, bool) = (r.get(4)?, r.get(5)?);
+            let (late, session, in_case): (bool, i64, bool) = (r.get(4)?, r.get(5)?, r.get(6)?);
             let mut why = Vec::new();
             let mut weight = 1;
             if in_case {
                 weight += WEIGHT_CASE;
                 why.push("case".to_string());
             }
-            if after_gap.contains(&(camera.clone(), source)) {
+            if after_gap.contains(&(camera.clone(), session, source)) {
                 weight += WEIGHT_AFTER_GAP;
                 why.push("after-gap".to_string());
             }
@@ -110,14 +118,15 @@ fn candidates(conn: &Connection, scope: &Scope) -> anyhow::Result<Vec<DrawnClip>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// (camera, source) of every recording that followed a gap found at a dock.
-fn clips_after_a_gap(conn: &Connection) -> anyhow::Result<HashSet<(String, String)>> {
+/// (camera, dock session, source) of every recording that followed a gap found at a dock: a
+/// camera reuses its file names from card to card.
+fn clips_after_a_gap(conn: &Connection) -> anyhow::Result<HashSet<(String, i64, String)>> {
     let mut out = HashSet::new();
     for event in events_of_kinds(conn, &[EventKind::RecordingGaps])? {
         let Some(camera) = event.camera else { continue };
         let detail: RecordingGapsDetail = serde_json::from_value(event.detail)?;
-        for gap in detail.gaps.into_iter().filter(|g| g.seconds > 0.0) {
-            out.insert((camera.clone(), gap.before));
+        for gap in detail.gaps.iter().filter(|g| g.seconds > 0.0) {
+            out.insert((camera.clone(), detail.session, gap.before.clone()));
         }
     }
     Ok(out)
@@ -158,10 +167,33 @@ pub fn draw(
     actor: &str,
 ) -> anyhow::Result<(i64, ReviewDrawnDetail)> {
     if size == 0 {
-        return Err(ReviewError::EmptySize.into());
+        return Err(crate::error::refusal(ReviewError::EmptySize));
     }
-    let seed = seed.unwrap_or_else(rand::random);
+    if scope.from >= scope.to {
+        return Err(crate::error::refusal(ReviewError::EmptyPeriod {
+            from: crate::time::stamp(scope.from),
+            to: crate::time::stamp(scope.to),
+        }));
+    }
     station.ledger().write(|w| {
+        let seed = match seed {
+            None => rand::random(),
+            // Drawn again: only a seed some earlier draw took at random.
+            Some(seed) => {
+                let recorded = events_of_kinds(w.tx(), &[EventKind::ReviewDrawn])?
+                    .into_iter()
+                    .any(|e| {
+                        e.detail["seed"]
+                            .as_str()
+                            .and_then(|s| s.parse::<u64>().ok())
+                            == Some(seed)
+                    });
+                if !recorded {
+                    return Err(crate::error::refusal(ReviewError::SeedNotOnRecord(seed)));
+                }
+                seed
+            }
+        };
         let all = candidates(w.tx(), scope)?;
         let detail = ReviewDrawnDetail {
             seed: seed.to_string(),
@@ -187,7 +219,7 @@ pub fn drawn(conn: &Connection, draw: i64) -> anyhow::Result<ReviewDrawnDetail> 
             |r| r.get(0),
         )
         .optional()?;
-    let detail = detail.ok_or(ReviewError::NoDraw(draw))?;
+    let detail = detail.ok_or_else(|| crate::error::refusal(ReviewError::NoDraw(draw)))?;
     Ok(serde_json::from_str(&detail)?)
 }
 
@@ -202,11 +234,10 @@ pub fn record_finding(
 ) -> anyhow::Result<i64> {
     for (i, c) in checks.iter().enumerate() {
         if checks[..i].iter().any(|earlier| earlier.item == c.item) {
-            return Err(ReviewError::Twice {
+            return Err(crate::error::refusal(ReviewError::Twice {
                 clip: sha256.into(),
                 item: c.item.as_str(),
-            }
-            .into());
+            }));
         }
     }
     let missing: Vec<&str> = Item::ALL
@@ -215,11 +246,10 @@ pub fn record_finding(
         .map(|i| i.as_str())
         .collect();
     if !missing.is_empty() {
-        return Err(ReviewError::Incomplete {
+        return Err(crate::error::refusal(ReviewError::Incomplete {
             clip: sha256.into(),
             missing: missing.join(", "),
-        }
-        .into());
+        }));
     }
     station.ledger().write(|w| {
         // The draw as the chained event says, not as anything else holds it.
@@ -228,11 +258,20 @@ pub fn record_finding(
             .iter()
             .any(|c| c.sha256 == sha256)
         {
-            return Err(ReviewError::NotDrawn {
+            return Err(crate::error::refusal(ReviewError::NotDrawn {
                 clip: sha256.into(),
                 draw,
-            }
-            .into());
+            }));
+        }
+        if let Some(earlier) = events_of_kinds(w.tx(), &[EventKind::ReviewFinding])?
+            .into_iter()
+            .find(|e| e.clip.as_deref() == Some(sha256) && e.detail["draw"] == draw)
+        {
+            return Err(crate::error::refusal(ReviewError::FoundAlready {
+                clip: sha256.into(),
+                draw,
+                seq: earlier.seq,
+            }));
         }
         let mut ordered = checks.to_vec();
         ordered.sort_by_key(|c| c.item);

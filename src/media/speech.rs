@@ -27,6 +27,8 @@ const VOICE: f32 = 0.5;
 pub struct SpeechListener {
     stream: usize,
     time_base: f64,
+    /// The stream's first timestamp: "the first seconds" count from the recording's start.
+    start: i64,
     decoder: ffmpeg::decoder::Audio,
     resampler: Option<resampling::Context>,
     detector: earshot::Detector,
@@ -62,6 +64,9 @@ impl SpeechListener {
         Some(SpeechListener {
             stream: stream.index(),
             time_base: f64::from(stream.time_base()),
+            start: Some(stream.start_time())
+                .filter(|&t| t != ffmpeg::ffi::AV_NOPTS_VALUE)
+                .unwrap_or(0),
             decoder,
             resampler: None,
             detector: earshot::Detector::default(),
@@ -82,7 +87,7 @@ impl SpeechListener {
         }
         if packet
             .pts()
-            .is_some_and(|pts| pts as f64 * self.time_base >= LISTEN_S)
+            .is_some_and(|pts| (pts - self.start) as f64 * self.time_base >= LISTEN_S)
         {
             self.done = true;
             return;
