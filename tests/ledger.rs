@@ -217,7 +217,7 @@ fn with_history(s: &Scratch) -> (std::path::PathBuf, std::path::PathBuf) {
         actor: "Insp. Ma",
         reason: "review",
     };
-    camdock::custody::access::record_view(&station, &sha, &access, "cli").unwrap();
+    camdock::custody::access::record_view(&station, &sha, &access, "cli", None).unwrap();
     let (_, witness) = camdock::custody::checkpoint::write(&station).unwrap();
     let carried = s.join("auditor-copy.json");
     std::fs::copy(&witness, &carried).unwrap();

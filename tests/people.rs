@@ -329,6 +329,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/static/app.js", "yyyyyyy"),
     ("GET", "/static/access.js", "yyyyyyy"),
     ("GET", "/static/review.js", "yyyyyyy"),
+    ("GET", "/static/kinds.js", "yyyyyyy"),
     ("GET", "/static/style.css", "yyyyyyy"),
     ("GET", "/api/v1/slots", "yyyyyyy"),
     ("GET", "/api/v1/stream", "yyyyyyy"),
@@ -1378,6 +1379,9 @@ fn the_command_line_acts_as_an_account() {
     let _ = d;
 }
 
+/// The case the browser test asks for whole.
+const CASE: &str = "C-2026-12";
+
 /// The approval flow in a real browser, two accounts: tests/browser/approval.test.mjs.
 #[test]
 fn the_approval_flow_in_a_real_browser() {
@@ -1409,12 +1413,30 @@ fn the_approval_flow_in_a_real_browser() {
     );
     assert_eq!(code, 0, "{out}{err}");
     set_own(&data, "100234", &secret_of(&out));
+    // Both of the camera's clips in one case: asked for whole from Clips.
+    let all = json(&as_account(&data, None, &["clips", "--json"]).1);
+    for clip in all.as_array().unwrap() {
+        let (code, _, err) = as_account(
+            &data,
+            Some(PASSWORD),
+            &[
+                "tag",
+                clip["sha256"].as_str().unwrap(),
+                "--case",
+                CASE,
+                "--actor",
+                "equipment-manager",
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+    }
     let (_d, port) = start(&s, &data);
     const SHOTS: &[&str] = &[
         "access-approver.png",
         "access-watching.png",
         "clips-request.png",
         "access-subject.png",
+        "access-case.png",
         "review-finding.png",
         "review-compliance.png",
         "review-zh.png",
@@ -1429,6 +1451,7 @@ fn the_approval_flow_in_a_real_browser() {
         .current_dir(&browser)
         .env("BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("CLIP", &sha)
+        .env("CASE", CASE)
         .env("PASSWORD", PASSWORD)
         .env("SECRET", &secret)
         .env("SHOTS_DIR", &shots)

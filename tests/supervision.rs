@@ -205,23 +205,40 @@ fn findings_are_on_the_record_with_their_reviewer_and_the_register_lists_draws_v
         .find(|c| *c != a && *c != b)
         .unwrap();
 
-    // Watching a drawn clip goes on the access register like any viewing (an open bench station:
-    // no accounts, a typed reason).
+    // Watching a drawn clip for the spot check goes on the access register like any viewing and
+    // names the draw (an open bench station: no accounts, a typed reason; with accounts the
+    // approval's request names it). Another viewing of the same clip is not the spot check's, and
+    // a viewing for the spot check of a clip it did not draw is refused.
     let cfg = open_config(&s);
-    let (code, out, err) = run(
-        &data,
-        &[
+    let view = |clip: &str, who: &str, review: Option<&str>| {
+        let mut args = vec![
             "--config",
             &cfg,
             "view",
-            &a,
+            clip,
             "--actor",
-            "Inspector Li",
+            who,
             "--reason",
             "spot check",
-        ],
-    );
+        ];
+        if let Some(d) = review {
+            args.extend_from_slice(&["--review", d]);
+        }
+        run(&data, &args)
+    };
+    let (code, out, err) = view(&a, "Inspector Li", Some(&draw_seq));
     assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = view(&a, "Auditor Wang", None);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = view(&not_drawn, "Inspector Li", Some(&draw_seq));
+    assert_eq!(
+        code, 2,
+        "a viewing for the spot check of a clip it did not draw"
+    );
+    assert!(
+        err.contains(&not_drawn) && err.contains("not drawn"),
+        "{err}"
+    );
 
     let finding = |clip: &str, checks: &[&str], who: &str| {
         let mut args = vec![

@@ -18,6 +18,9 @@ pub struct ViewArgs {
     /// The approval, on a station with accounts (`camdock approval request view`).
     #[arg(long)]
     pub approval: Option<i64>,
+    /// Viewed for a spot check: its draw number (on a station with accounts, the approval's).
+    #[arg(long)]
+    pub review: Option<i64>,
     #[arg(long)]
     pub json: bool,
 }
@@ -49,9 +52,9 @@ pub struct LogArgs {
     pub json: bool,
 }
 
-/// Who looks and why. On a station with accounts: the signed-in account; for a view, the reason
-/// is the approval's (spent here); a copy's approval is spent by the caller. Without accounts: both
-/// as typed.
+/// Who looks, why, and for which spot check. On a station with accounts: the signed-in account;
+/// for a view, the reason and the spot check are the approval's (spent here); a copy's approval is
+/// spent by the caller. Without accounts: as typed.
 fn who_and_why(
     station: &crate::station::Station,
     actor: &Option<String>,
@@ -59,10 +62,11 @@ fn who_and_why(
     approval: Option<i64>,
     act: Use,
     sha: &str,
-) -> anyhow::Result<(String, String)> {
+) -> anyhow::Result<(String, String, Option<i64>)> {
     if !crate::people::accounts::any(station)? {
         people::refuse_unless_open(station, act.as_str())?;
-        return access::require(actor.as_deref(), reason.as_deref());
+        let (actor, reason) = access::require(actor.as_deref(), reason.as_deref())?;
+        return Ok((actor, reason, None));
     }
     let actor = people::actor(station, actor.as_deref(), crate::people::Act::RequestAccess)?;
     if act == Use::View {
@@ -78,13 +82,14 @@ fn who_and_why(
         return Ok((
             actor,
             format!("{} (approved by {})", granted.reason, granted.by),
+            granted.review,
         ));
     }
     let reason = reason
         .clone()
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| usage!("a {} needs --reason WHY", act.as_str()))?;
-    Ok((actor, reason))
+    Ok((actor, reason, None))
 }
 
 /// Shows a clip's facts and where to play it from; on the access register.
@@ -94,7 +99,20 @@ pub fn view(config: Config, data_dir: Option<&Path>, a: ViewArgs) -> anyhow::Res
         .ledger()
         .resolve_clip(&a.clip)
         .map_err(|e| usage!("{e}"))?;
-    let (actor, reason) = who_and_why(&station, &a.actor, &a.reason, a.approval, Use::View, &sha)?;
+    let (actor, reason, approved_for) =
+        who_and_why(&station, &a.actor, &a.reason, a.approval, Use::View, &sha)?;
+    // With accounts the approval says which spot check (if any) the view is for; a typed one
+    // must agree with it.
+    let review = match (a.approval.is_some(), approved_for, a.review) {
+        (true, approved, Some(typed)) if approved != Some(typed) => {
+            return Err(usage!(
+                "approval #{} was not asked for spot check #{typed}",
+                a.approval.unwrap_or_default()
+            ));
+        }
+        (true, approved, _) => approved,
+        (false, _, typed) => typed,
+    };
     let mut clip = station
         .ledger()
         .clip(&sha)?
@@ -108,6 +126,7 @@ pub fn view(config: Config, data_dir: Option<&Path>, a: ViewArgs) -> anyhow::Res
             reason: &reason,
         },
         "cli",
+        review,
     )?;
     emit(a.json, &clip, |c| {
         format!(
@@ -127,7 +146,7 @@ pub fn copy(config: Config, data_dir: Option<&Path>, a: CopyArgs) -> anyhow::Res
         .ledger()
         .resolve_clip(&a.clip)
         .map_err(|e| usage!("{e}"))?;
-    let (actor, reason) = who_and_why(&station, &a.actor, &a.reason, None, Use::Copy, &sha)?;
+    let (actor, reason, _) = who_and_why(&station, &a.actor, &a.reason, None, Use::Copy, &sha)?;
     let approved_by = people::approval(
         &station,
         &actor,

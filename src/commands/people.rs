@@ -88,6 +88,7 @@ pub fn approval(
                 by: who.to_string(),
                 reason: why.to_string(),
                 clips: None,
+                review: None,
             }),
             _ => None,
         });
@@ -101,6 +102,7 @@ pub fn approval(
         by: format!("{} (approval #{id})", a.decided_by.unwrap_or_default()),
         reason: a.reason,
         clips: a.clips,
+        review: a.review,
     }))
 }
 
@@ -121,6 +123,8 @@ pub struct Granted {
     pub by: String,
     pub reason: String,
     pub clips: Option<Vec<String>>,
+    /// The spot check the approved view was asked for.
+    pub review: Option<i64>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -260,6 +264,9 @@ pub enum ApprovalCommand {
         /// For an export: how many copies the approver allows.
         #[arg(long, default_value_t = 1)]
         copies: u32,
+        /// For a view: the spot check (draw number) the clip was drawn in.
+        #[arg(long)]
+        review: Option<i64>,
     },
     /// Approve someone else's request.
     Approve {
@@ -332,6 +339,7 @@ pub fn approval_command(
             case,
             reason,
             copies,
+            review,
         } => {
             let act =
                 Use::parse(&act).ok_or_else(|| usage!("'{act}': view, copy, export or purge"))?;
@@ -341,11 +349,14 @@ pub fn approval_command(
             let id = approvals::request(
                 &station,
                 &by,
-                act,
-                sha.as_deref(),
-                case.as_deref(),
-                &reason,
-                copies,
+                &approvals::Ask {
+                    act,
+                    clip: sha.as_deref(),
+                    case: case.as_deref(),
+                    reason: &reason,
+                    copies,
+                    review,
+                },
             )?;
             println!("request #{id} made; another account with the approver role decides it");
         }

@@ -39,25 +39,33 @@ pub fn who_and_why(
     }
 }
 
-/// Records that `sha256` was viewed (its facts or its content shown to someone).
+/// Records that `sha256` was viewed (its facts or its content shown to someone); for spot check
+/// `review` (a draw's seq) only if that draw holds the clip, checked in the same transaction.
 pub fn record_view(
     station: &Station,
     sha256: &str,
     access: &Access<'_>,
     via: &str,
+    review: Option<i64>,
 ) -> anyhow::Result<()> {
-    station.ledger().append(
-        NewEvent::new(EventKind::ClipAccessed, access.actor)
-            .clip(sha256)
-            .typed(&ClipAccessedDetail {
-                action: "view".into(),
-                reason: access.reason.into(),
-                via: Some(via.into()),
-                station: Some(station.actor().into()),
-                ..Default::default()
-            }),
-    )?;
-    Ok(())
+    station.ledger().write(|w| {
+        if let Some(draw) = review {
+            crate::custody::review::require_drawn(w.tx(), draw, sha256)?;
+        }
+        w.append(
+            NewEvent::new(EventKind::ClipAccessed, access.actor)
+                .clip(sha256)
+                .typed(&ClipAccessedDetail {
+                    action: "view".into(),
+                    reason: access.reason.into(),
+                    via: Some(via.into()),
+                    station: Some(station.actor().into()),
+                    review,
+                    ..Default::default()
+                }),
+        )?;
+        Ok(())
+    })
 }
 
 /// Copies a clip out of the store to `to`, verified on the way, and records it.

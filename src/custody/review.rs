@@ -15,7 +15,7 @@ use crate::ledger::queries::events_of_kinds;
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use camdock_record::detail::{
-    DrawnClip, RecordingGapsDetail, ReviewDrawnDetail, ReviewFindingDetail,
+    ClipAccessedDetail, DrawnClip, RecordingGapsDetail, ReviewDrawnDetail, ReviewFindingDetail,
 };
 use camdock_record::review::{Answer, Check, Item};
 use chrono::{DateTime, Utc};
@@ -46,7 +46,7 @@ pub enum ReviewError {
     #[error("no spot check was drawn as event #{0}")]
     NoDraw(i64),
     #[error(
-        "clip {clip} was not drawn in spot check #{draw}: a finding is recorded only on a drawn clip"
+        "clip {clip} was not drawn in spot check #{draw}: only a drawn clip is reviewed (found, or viewed for the spot check)"
     )]
     NotDrawn { clip: String, draw: i64 },
     #[error(
@@ -223,6 +223,19 @@ pub fn drawn(conn: &Connection, draw: i64) -> anyhow::Result<ReviewDrawnDetail> 
     Ok(serde_json::from_str(&detail)?)
 }
 
+/// Refuses unless spot check `draw` drew `sha256`: the draw as the chained event says, not as
+/// anything else holds it. A finding, a request to view for a spot check and the viewing check it.
+pub fn require_drawn(conn: &Connection, draw: i64, sha256: &str) -> anyhow::Result<()> {
+    if drawn(conn, draw)?.clips.iter().any(|c| c.sha256 == sha256) {
+        Ok(())
+    } else {
+        Err(crate::error::refusal(ReviewError::NotDrawn {
+            clip: sha256.into(),
+            draw,
+        }))
+    }
+}
+
 /// Records a finding on a drawn clip: every item answered once.
 pub fn record_finding(
     station: &Station,
@@ -252,17 +265,7 @@ pub fn record_finding(
         }));
     }
     station.ledger().write(|w| {
-        // The draw as the chained event says, not as anything else holds it.
-        if !drawn(w.tx(), draw)?
-            .clips
-            .iter()
-            .any(|c| c.sha256 == sha256)
-        {
-            return Err(crate::error::refusal(ReviewError::NotDrawn {
-                clip: sha256.into(),
-                draw,
-            }));
-        }
+        require_drawn(w.tx(), draw, sha256)?;
         if let Some(earlier) = events_of_kinds(w.tx(), &[EventKind::ReviewFinding])?
             .into_iter()
             .find(|e| e.clip.as_deref() == Some(sha256) && e.detail["draw"] == draw)
@@ -296,13 +299,13 @@ pub struct RegisterEntry {
     pub entry: &'static str,
     pub actor: String,
     pub clip: Option<String>,
-    /// The draw a viewing or finding belongs to (a viewing: the latest draw of the clip before it).
+    /// The draw a viewing or finding belongs to (a viewing: the draw its request or command named).
     pub draw: Option<i64>,
     pub detail: serde_json::Value,
 }
 
-/// The inspection register: every draw, every finding, and every viewing of a drawn clip after it
-/// was drawn, in the record's order.
+/// The inspection register: every draw, every finding, and every viewing made for a spot check,
+/// in the record's order.
 pub fn register(conn: &Connection) -> anyhow::Result<Vec<RegisterEntry>> {
     let events = events_of_kinds(
         conn,
@@ -312,8 +315,6 @@ pub fn register(conn: &Connection) -> anyhow::Result<Vec<RegisterEntry>> {
             EventKind::ClipAccessed,
         ],
     )?;
-    // Each drawn clip, with the latest draw that drew it so far.
-    let mut drawn_in: std::collections::HashMap<String, i64> = Default::default();
     let mut out = Vec::new();
     for event in events {
         let (seq, at, kind, actor, clip, detail) = (
@@ -325,18 +326,17 @@ pub fn register(conn: &Connection) -> anyhow::Result<Vec<RegisterEntry>> {
             event.detail,
         );
         let (entry, draw) = if kind == EventKind::ReviewDrawn.as_str() {
-            let d: ReviewDrawnDetail = serde_json::from_value(detail.clone())?;
-            for c in d.clips {
-                drawn_in.insert(c.sha256, seq);
-            }
             ("draw", Some(seq))
         } else if kind == EventKind::ReviewFinding.as_str() {
             let d: ReviewFindingDetail = serde_json::from_value(detail.clone())?;
             ("finding", Some(d.draw))
         } else {
-            match clip.as_ref().and_then(|c| drawn_in.get(c)) {
-                Some(&draw) => ("viewing", Some(draw)),
-                None => continue,
+            // A viewing for a spot check names its draw (checked when it was recorded); any other
+            // viewing of the same clip is not the spot check's.
+            let d: ClipAccessedDetail = serde_json::from_value(detail.clone())?;
+            match d.review {
+                Some(draw) if d.action == "view" => ("viewing", Some(draw)),
+                _ => continue,
             }
         };
         out.push(RegisterEntry {

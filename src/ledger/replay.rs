@@ -237,7 +237,7 @@ pub fn check(conn: &Connection) -> Result<CustodyCheck, ReplayError> {
                 id: r.get(0)?, act: r.get(1)?, sha256: r.get(2)?, case: r.get(3)?, reason: r.get(4)?,
                 requested_by: r.get(5)?, requested_seq: r.get(6)?, decided_by: r.get(7)?, approved: r.get(8)?,
                 decided_seq: r.get(9)?, expires_at: r.get(10)?, used: r.get(11)?, voided_seq: r.get(12)?,
-                clips: None, copies: None, requested_at: String::new(),
+                clips: None, copies: None, review: None, requested_at: String::new(),
             };
             Ok((approval_key(&a), a))
         })?,

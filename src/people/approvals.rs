@@ -65,9 +65,13 @@ pub struct Approval {
     /// sees which camera, officer, time, case and size before deciding, not only a hash).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<Subject>,
+    /// The spot check (draw) a view is asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<i64>,
 }
 
-/// The asked-for clip as the record describes it.
+/// The asked-for clip as the record describes it; for a case, its clips together (their cameras
+/// and officers, the first recorded time, the bytes of all).
 #[derive(Clone, Debug, Serialize)]
 pub struct Subject {
     pub camera: String,
@@ -75,6 +79,36 @@ pub struct Subject {
     pub recorded_at: Option<String>,
     pub bytes: u64,
     pub cases: Vec<String>,
+    /// How many clips the request touches.
+    pub clips: usize,
+}
+
+impl Subject {
+    fn of(clips: &[crate::ledger::queries::ClipView]) -> Option<Subject> {
+        let first = clips.first()?;
+        let joined = |v: Vec<&str>| {
+            let mut v = v;
+            v.sort_unstable();
+            v.dedup();
+            v.join(", ")
+        };
+        let officers = joined(clips.iter().filter_map(|c| c.officer.as_deref()).collect());
+        let mut cases: Vec<String> = clips.iter().flat_map(|c| c.cases.clone()).collect();
+        cases.sort();
+        cases.dedup();
+        Some(Subject {
+            camera: joined(clips.iter().map(|c| c.camera.as_str()).collect()),
+            officer: (!officers.is_empty()).then_some(officers),
+            recorded_at: clips
+                .iter()
+                .filter_map(|c| c.recorded_at_corrected.clone().or(c.recorded_at.clone()))
+                .min()
+                .or_else(|| first.recorded_at.clone()),
+            bytes: clips.iter().map(|c| c.bytes).sum(),
+            cases,
+            clips: clips.len(),
+        })
+    }
 }
 
 const SELECT: &str = "SELECT a.id, a.act, a.sha256, a.case_name, a.reason, a.requested_by, r.at, a.decided_by, a.approved, a.expires_at, a.used_at IS NOT NULL
@@ -95,6 +129,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
         used: r.get(10)?,
         clips: None,
         subject: None,
+        review: None,
     })
 }
 
@@ -114,7 +149,9 @@ fn with_clips(station: &Station, mut list: Vec<Approval>) -> anyhow::Result<Vec<
     }
     let people = crate::ledger::replay::people(station.ledger().conn())?;
     for a in &mut list {
-        a.clips = people.approval(a.id).and_then(|r| r.clips.clone());
+        let recorded = people.approval(a.id);
+        a.clips = recorded.and_then(|r| r.clips.clone());
+        a.review = recorded.and_then(|r| r.review);
     }
     Ok(list)
 }
@@ -135,32 +172,60 @@ pub fn list(station: &Station, who: &Account) -> anyhow::Result<Vec<Approval>> {
     if who.may(Act::SeeClips) || who.may(Act::DecideAccess) {
         let ledger = station.ledger();
         for a in &mut v {
-            if let Some(sha) = &a.sha256 {
-                a.subject = ledger.clip(sha)?.map(|c| Subject {
-                    camera: c.camera,
-                    officer: c.officer,
-                    recorded_at: c.recorded_at_corrected.or(c.recorded_at),
-                    bytes: c.bytes,
-                    cases: c.cases,
-                });
+            let asked: Vec<String> = match (&a.sha256, &a.clips) {
+                (Some(sha), _) => vec![sha.clone()],
+                (None, Some(clips)) if a.case.is_some() => clips.clone(),
+                _ => continue,
+            };
+            let mut clips = Vec::with_capacity(asked.len());
+            for sha in &asked {
+                clips.extend(ledger.clip(sha)?);
             }
+            a.subject = Subject::of(&clips);
         }
     }
     Ok(v)
 }
 
+/// What a request asks for: the act, on one clip or one case (or, for a purge, neither), why,
+/// how many copies an export makes, and for a view the spot check it is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Ask<'a> {
+    pub act: Use,
+    pub clip: Option<&'a str>,
+    pub case: Option<&'a str>,
+    pub reason: &'a str,
+    pub copies: u32,
+    pub review: Option<i64>,
+}
+
+impl<'a> Ask<'a> {
+    /// To view one clip, once, for no spot check.
+    pub fn view(clip: &'a str, reason: &'a str) -> Ask<'a> {
+        Ask {
+            act: Use::View,
+            clip: Some(clip),
+            case: None,
+            reason,
+            copies: 1,
+            review: None,
+        }
+    }
+}
+
 /// Asks for an approval; returns its id. The request names exactly what the act will touch: the
-/// clip, or the clips the case has now (an export of the case later does exactly those), or for
-/// a purge the list its dry run gives now; and how many copies an export makes.
-pub fn request(
-    station: &Station,
-    by: &Account,
-    act: Use,
-    sha256: Option<&str>,
-    case: Option<&str>,
-    reason: &str,
-    copies: u32,
-) -> anyhow::Result<i64> {
+/// clip, or the clips the case has now (a view or an export of the case later touches exactly
+/// those), or for a purge the list its dry run gives now; and how many copies an export makes.
+/// A view for a spot check names the draw, which must hold the clip.
+pub fn request(station: &Station, by: &Account, ask: &Ask<'_>) -> anyhow::Result<i64> {
+    let Ask {
+        act,
+        clip: sha256,
+        case,
+        reason,
+        copies,
+        review,
+    } = *ask;
     by.require(Act::RequestAccess)?;
     if reason.trim().is_empty() {
         return Err(usage!(
@@ -177,11 +242,23 @@ pub fn request(
     } else if sha256.is_none() == case.is_none() {
         return Err(usage!("a request names one clip or one case"));
     }
-    if case.is_some() && act != Use::Export {
+    if case.is_some() && !matches!(act, Use::Export | Use::View) {
         return Err(usage!(
-            "only an export is asked for a whole case; {} names a clip",
+            "only a view or an export is asked for a whole case; {} names a clip",
             act.as_str()
         ));
+    }
+    if let Some(draw) = review {
+        match (act, sha256) {
+            (Use::View, Some(s)) => {
+                crate::custody::review::require_drawn(station.ledger().conn(), draw, s)?
+            }
+            _ => {
+                return Err(usage!(
+                    "a request for spot check #{draw} is to view one drawn clip"
+                ));
+            }
+        }
     }
     if copies == 0 || (copies > 1 && act != Use::Export) {
         return Err(usage!(
@@ -231,6 +308,7 @@ pub fn request(
                 reason: reason.into(),
                 clips: Some(clips),
                 copies: Some(copies),
+                review,
             })
         })?;
         // The request's number is the one the replay gives it (the count of requests on the record
@@ -450,6 +528,7 @@ impl From<&ApprovalRow> for Approval {
             used: a.used,
             clips: a.clips.clone(),
             subject: None,
+            review: a.review,
         }
     }
 }

@@ -186,6 +186,9 @@ pub struct RequestForm {
     reason: String,
     #[serde(default)]
     copies: Option<u32>,
+    /// For a view asked for a spot check: its draw.
+    #[serde(default)]
+    review: Option<i64>,
 }
 
 pub async fn request(
@@ -200,11 +203,14 @@ pub async fn request(
         let id = approvals::request(
             &s.station,
             by,
-            act,
-            sha.as_deref(),
-            f.case.as_deref(),
-            &f.reason,
-            f.copies.unwrap_or(1),
+            &approvals::Ask {
+                act,
+                clip: sha.as_deref(),
+                case: f.case.as_deref(),
+                reason: &f.reason,
+                copies: f.copies.unwrap_or(1),
+                review: f.review,
+            },
         )?;
         approvals::get(&s.station, id)
     })
@@ -230,24 +236,54 @@ pub async fn decide(
     .await
 }
 
-/// Starts watching the clip an approval names: the viewing goes on the register (account, reason,
-/// approval), the session may then stream the clip, and the answer carries the clip's chain facts.
+/// Which clip of a case's approval to watch (a clip's approval names its own).
+#[derive(Deserialize)]
+pub struct Watch {
+    #[serde(default)]
+    clip: Option<String>,
+}
+
+/// Starts watching the clip an approval names (for a case's, the clip asked for among those
+/// approved): the viewing goes on the register (account, reason, approval, the spot check it was
+/// asked for), the session may then stream the clip, and the answer carries its chain facts.
 pub async fn start_viewing(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
     Path(id): Path<i64>,
+    body: axum::body::Bytes,
 ) -> Response {
     let sessions = s.sessions.clone();
     let caller = c.clone();
+    // No body (a clip's approval) or {"clip": …} (a case's).
+    let asked = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match serde_json::from_slice::<Watch>(&body) {
+            Ok(w) => w.clip,
+            Err(e) => {
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    &format!("the body is not {{\"clip\": SHA-256}}: {e}"),
+                );
+            }
+        }
+    };
     let started = as_account(s, c, move |s, by| -> anyhow::Result<(String, Value)> {
         let a = approvals::get(&s.station, id)?.ok_or_else(|| crate::usage!("no approval #{id}"))?;
-        let sha = a.sha256.clone().ok_or_else(|| crate::usage!("approval #{id} names a case, not a clip to watch"))?;
+        let sha = match (&a.sha256, asked) {
+            (Some(sha), _) => sha.clone(),
+            (None, Some(clip)) => resolve(s, &clip)?,
+            (None, None) => {
+                return Err(crate::usage!("approval #{id} is for case {}: say which of its clips to watch", a.case.unwrap_or_default()));
+            }
+        };
         let a = approvals::check(&s.station, by, id, Use::View, &approvals::Target::clip(&sha))?;
         custody::access::record_view(
             &s.station,
             &sha,
             &custody::access::Access { actor: &by.name, reason: &a.reason },
             &format!("dashboard, approval #{id} by {}", a.decided_by.clone().unwrap_or_default()),
+            a.review,
         )?;
         let ledger = s.station.ledger();
         let clip = ledger.clip(&sha)?.ok_or_else(|| crate::usage!("clip {sha} was purged"))?;

@@ -156,6 +156,7 @@ pub async fn custody(
                 reason: "shown on the station dashboard",
             },
             "dashboard",
+            None,
         )?;
         let events = s.station.ledger().custody(&sha)?;
         Ok(json!({ "clip": sha, "events": events }))

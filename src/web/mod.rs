@@ -46,6 +46,20 @@ const APP_JS: &str = include_str!("assets/static/app.js");
 const ACCESS_JS: &str = include_str!("assets/static/access.js");
 const REVIEW_JS: &str = include_str!("assets/static/review.js");
 const STYLE: &str = include_str!("assets/static/style.css");
+/// The event kinds' words for people (`EventKind::label`), as the pages read them: typed once
+/// with the kinds, never written out again in the scripts.
+static KINDS_JS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let labels: serde_json::Map<String, serde_json::Value> = crate::ledger::EventKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_string(), serde_json::json!(k.label())))
+        .collect();
+    format!(
+        "window.camdockKinds = {};\n\
+         // A kind in the page's language; a kind this page does not know, as stored.\n\
+         window.camdockKind = k => {{ const l = window.camdockKinds[k]; if (!l) return String(k || ''); return (document.documentElement.lang || 'en').startsWith('zh') ? l.zh : l.en; }};\n",
+        serde_json::Value::Object(labels)
+    )
+});
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
@@ -81,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/review.js",
             get(|| async { asset(REVIEW_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/kinds.js",
+            get(|| async { asset(&KINDS_JS, "text/javascript; charset=utf-8") }),
         )
         .route(
             "/static/style.css",

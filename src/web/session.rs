@@ -43,6 +43,7 @@ pub const ROUTES: &[(Method, &str, Need)] = &[
     (Method::GET, "/static/app.js", Need::Nobody),
     (Method::GET, "/static/access.js", Need::Nobody),
     (Method::GET, "/static/review.js", Need::Nobody),
+    (Method::GET, "/static/kinds.js", Need::Nobody),
     (Method::GET, "/static/style.css", Need::Nobody),
     (Method::GET, "/api/v1/slots", Need::To(Act::SeeDocks)),
     (Method::GET, "/api/v1/stream", Need::To(Act::SeeDocks)),

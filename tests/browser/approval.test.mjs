@@ -7,6 +7,7 @@
 //
 //   BASE_URL  the station (a daemon with accounts; tests/people.rs starts it)
 //   CLIP      the SHA-256 of a stored clip (camera 7700001, unbound)
+//   CASE      the case both of that camera's clips are in
 //   PASSWORD  the password of the accounts named after their roles
 //   SECRET    the one-time secret of the account `newcomer`
 //   SHOTS_DIR where screenshots go
@@ -18,6 +19,7 @@ import { chromium } from 'playwright-core';
 
 const BASE_URL = process.env.BASE_URL;
 const CLIP = process.env.CLIP;
+const CASE = process.env.CASE;
 const PASSWORD = process.env.PASSWORD;
 const SECRET = process.env.SECRET;
 const SHOTS_DIR = path.resolve(process.env.SHOTS_DIR || 'shots');
@@ -92,17 +94,24 @@ test('an auditor watches a clip after an approver approves it', async () => {
   assert.ok(duration > 0.5, `the video has a duration (${duration} s)`);
   const facts = await a.locator('#player-facts').innerText();
   assert.ok(facts.includes(CLIP), 'the page shows the SHA-256 of what is watched');
-  assert.match(facts, /#\d+ \S+ [0-9a-f]{64}/, 'and its clip-stored event in the chain');
+  assert.match(facts, /#\d+ .+ [0-9a-f]{64}/, 'and its clip-stored event in the chain');
+  assert.ok(!/\d{4}-\d\d-\d\dT/.test(facts), `its time in the station's zone, not raw UTC: ${facts}`);
   await a.screenshot({ path: path.join(SHOTS_DIR, 'access-watching.png'), fullPage: true });
 
   // The register, as the approver sees it: request, approval, viewing, with both accounts.
   await p.reload();
   const register = p.locator('#register tbody');
-  await register.locator('tr', { hasText: 'clip-accessed' }).waitFor({ timeout: 15000 });
+  await register.locator('tr', { hasText: 'Clip viewed or copied' }).waitFor({ timeout: 15000 });
   const text = await register.innerText();
-  for (const [kind, who] of [['approval-requested', 'auditor'], ['approval-decided', 'approver'], ['clip-accessed', 'auditor']]) {
+  for (const [kind, who] of [['Access requested', 'auditor'], ['Request decided', 'approver'], ['Clip viewed or copied', 'auditor']]) {
     assert.ok(text.split('\n').some(l => l.includes(kind) && l.includes(who)), `${kind} by ${who} on the register:\n${text}`);
   }
+  // In Chinese: the register's events by their names, its times in the station's zone.
+  await p.locator('button[data-lang=zh]').click();
+  await register.locator('tr', { hasText: '录像已调阅' }).waitFor({ timeout: 15000 });
+  const zh = await register.innerText();
+  for (const kind of ['已申请调阅', '申请已审批', '录像已调阅']) assert.ok(zh.includes(kind), `${kind} on the register:\n${zh}`);
+  assert.ok(!/approval-requested|approval-decided|clip-accessed|\d{4}-\d\d-\d\dT/.test(zh), `no stored name or raw UTC time:\n${zh}`);
   assert.deepEqual(auditor.errors, []);
   assert.deepEqual(approver.errors, []);
 });
@@ -141,6 +150,40 @@ test('access is asked from the clip\'s row, the approver sees what the clip is, 
   await asked.locator('button', { hasText: 'Approve' }).click();
   await p.locator('#requests tbody tr', { hasText: 'complaint 2026-91' }).filter({ hasText: 'approved by approver' }).waitFor({ timeout: 15000 });
   await p.screenshot({ path: path.join(SHOTS_DIR, 'access-subject.png'), fullPage: true });
+
+  // A whole case, asked from Clips searched by the case: the approver sees its clips together,
+  // and the asker watches any of them.
+  await a.locator('#clip-search input[name=case]').fill(CASE);
+  await a.locator('#clip-search button[type=submit]').click();
+  const whole = a.locator('#clips-request-case');
+  await whole.waitFor({ state: 'visible', timeout: 15000 });
+  assert.ok((await whole.innerText()).includes(CASE), await whole.innerText());
+  a.once('dialog', d => d.accept('court order 12, the whole case'));
+  await whole.click();
+  await a.locator('#clips-request-case', { hasText: /Requested \(#\d+\)/ }).waitFor({ timeout: 15000 });
+  await p.reload();
+  const forCase = p.locator('#requests tbody tr', { hasText: 'court order 12, the whole case' });
+  await forCase.waitFor({ timeout: 15000 });
+  const asksFor = await forCase.locator('td.subject').innerText();
+  for (const part of ['camera 7700001', 'officer 100234', '2 clips', `case ${CASE}`]) {
+    assert.ok(asksFor.includes(part), `the approver sees ${part}: ${asksFor}`);
+  }
+  await forCase.locator('button', { hasText: 'Approve' }).click();
+  await p.locator('#requests tbody tr', { hasText: 'court order 12' }).filter({ hasText: 'approved by approver' }).waitFor({ timeout: 15000 });
+  await a.locator('a[data-route=access]').click();
+  const caseRow = a.locator('#requests tbody tr', { hasText: 'court order 12, the whole case' });
+  await caseRow.locator('button', { hasText: 'Watch' }).waitFor({ timeout: 15000 });
+  const choices = await caseRow.locator('select[name=clip] option').evaluateAll(os => os.map(o => o.value));
+  assert.equal(choices.length, 2, `both clips of the case offered: ${choices}`);
+  const other = choices.find(c => c !== CLIP);
+  await caseRow.locator('select[name=clip]').selectOption(other);
+  await caseRow.locator('button', { hasText: 'Watch' }).click();
+  await a.waitForFunction(() => {
+    const v = document.querySelector('#player-video');
+    return v && v.readyState >= 1 && v.duration > 0;
+  }, null, { timeout: 30000 });
+  assert.ok((await a.locator('#player-facts').innerText()).includes(other), 'the clip chosen is the one watched');
+  await a.screenshot({ path: path.join(SHOTS_DIR, 'access-case.png'), fullPage: true });
 
   // Every role: the act form offers exactly the role's acts; Clips and the row's request as the
   // role table says.

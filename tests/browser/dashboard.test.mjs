@@ -23,12 +23,12 @@ const LOCALES = [
   {
     locale: 'en-US', tag: 'en', htmlLang: /^en/i,
     tabs: { dock: 'Dock', fleet: 'Fleet', clips: 'Clips', audit: 'Audit' },
-    safe: 'Safe to undock', overdue: 'Overdue', overdueItem: /^overdue: out [\d.]+ h \(limit \S+\)$/,
+    safe: 'Safe to undock', overdue: 'Overdue', stored: 'Written to write-once store', overdueItem: /^overdue: out [\d.]+ h \(limit \S+\)$/,
   },
   {
     locale: 'zh-CN', tag: 'zh', htmlLang: /^zh/i,
     tabs: { dock: '底座', fleet: '装备', clips: '录像', audit: '审计' },
-    safe: '可以取走', overdue: '逾期未归', overdueItem: /^逾期：已外出 [\d.]+ 小时（上限 \S+）$/,
+    safe: '可以取走', overdue: '逾期未归', stored: '已写入只写一次存储', overdueItem: /^逾期：已外出 [\d.]+ 小时（上限 \S+）$/,
   },
 ];
 
@@ -199,6 +199,10 @@ for (const L of LOCALES) {
         await page.waitForSelector('#clip-detail.has-clip ol.timeline li', { timeout: 15000 });
         assert.ok(await page.locator('#clip-detail.has-clip').isVisible(), 'clip detail visible');
         assert.ok(await page.locator('#clip-detail ol.timeline li').count() > 0, 'custody timeline has events');
+        // Each event by its name in the page's language, never as the ledger stores it.
+        const kinds = await page.locator('#clip-detail ol.timeline .tl-kind').allInnerTexts();
+        assert.ok(kinds.includes(L.stored), `the timeline names the clip's storing: ${kinds}`);
+        assert.ok(!kinds.some(k => /^[a-z]+(-[a-z]+)+$/.test(k.trim())), `no event by its stored name: ${kinds}`);
         await shot(page, `clips-${L.tag}`);
 
         const camera = (await rows.first().locator('td').nth(1).innerText()).trim();

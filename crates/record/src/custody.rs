@@ -71,6 +71,9 @@ pub struct ApprovalRow {
     pub clips: Option<Vec<String>>,
     #[serde(skip)]
     pub copies: Option<u32>,
+    /// The spot check (draw) a view was asked for, if any.
+    #[serde(skip)]
+    pub review: Option<i64>,
     /// When it was asked (the request event's time; the table keeps only its seq).
     #[serde(skip)]
     pub requested_at: String,
@@ -270,6 +273,7 @@ impl Custody {
                     voided_seq: None,
                     clips: d.clips,
                     copies: d.copies,
+                    review: d.review,
                     requested_at: e.at.clone(),
                 });
             }

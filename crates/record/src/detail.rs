@@ -86,6 +86,9 @@ pub struct ApprovalRequestedDetail {
     pub clips: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub copies: Option<u32>,
+    /// For a view asked for a spot check: the draw (its `review-drawn` seq) that holds the clip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<i64>,
 }
 
 /// `approval-decided`.
@@ -401,6 +404,10 @@ detail! {
         pub approved_by: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
         pub to: Option<String>,
+        /// A viewing for a spot check: the draw that holds the clip (checked when recorded), so
+        /// the inspection register shows this viewing and no other.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub review: Option<i64>,
     }
 }
 

@@ -35,6 +35,8 @@
       'col.name': 'Account', 'col.roles': 'Roles', 'none.accounts': 'No accounts.',
       'subject.camera': 'camera {c}', 'subject.officer': 'officer {o}', 'subject.recorded': 'recorded {at}', 'subject.case': 'case {c}',
       'request.why': 'Why do you need to view this clip? (on the record, for the approver)', 'request.filed': 'Requested (#{id})',
+      'request.whyCase': 'Why do you need to view the clips of case {c}? (on the record, for the approver)', 'subject.clips': '{n} clips',
+      'watch.which': 'Clip to watch',
     },
     zh: {
       'signin.account': '账号', 'signin.password': '密码', 'signin.go': '登录', 'signin.out': '退出',
@@ -64,6 +66,8 @@
       'col.name': '账号', 'col.roles': '角色', 'none.accounts': '暂无账号。',
       'subject.camera': '记录仪 {c}', 'subject.officer': '警号 {o}', 'subject.recorded': '录制于 {at}', 'subject.case': '案件 {c}',
       'request.why': '调阅此录像的事由？（记入账本，供审批人查看）', 'request.filed': '已申请（#{id}）',
+      'request.whyCase': '调阅案件 {c} 全部录像的事由？（记入账本，供审批人查看）', 'subject.clips': '{n} 条录像',
+      'watch.which': '要查看的录像',
     },
   };
   const lang = () => (document.documentElement.lang || 'en').startsWith('zh') ? 'zh' : 'en';
@@ -265,6 +269,7 @@
     const parts = [t('subject.camera', { c: s.camera })];
     if (s.officer) parts.push(t('subject.officer', { o: s.officer }));
     if (s.recorded_at) parts.push(t('subject.recorded', { at: localTime(s.recorded_at) }));
+    if (s.clips > 1) parts.push(t('subject.clips', { n: s.clips }));
     parts.push(fmtSize(s.bytes));
     if (s.cases && s.cases.length) parts.push(t('subject.case', { c: s.cases.join(', ') }));
     return parts.join(' · ');
@@ -299,6 +304,21 @@
     } catch (e) { showError(e.message); }
   }
 
+  // Asking for a whole case from Clips (searched by case): one request, every clip the case holds
+  // now, shown to the approver as such.
+  async function requestCase(ev) {
+    const b = ev.currentTarget;
+    const c = b.dataset.case;
+    if (!c) return;
+    const reason = window.prompt(t('request.whyCase', { c }));
+    if (!reason || !reason.trim()) return;
+    try {
+      const made = await api('POST', '/api/v1/approvals', { act: 'view', case: c, reason: reason.trim() });
+      b.textContent = t('request.filed', { id: made.id });
+      showError('');
+    } catch (e) { showError(e.message); }
+  }
+
   async function loadRequests() {
     const list = await api('GET', '/api/v1/approvals');
     const rows = list.map(r => {
@@ -309,6 +329,10 @@
       }
       if (r.approved === true && r.act === 'view' && r.requested_by === me.account && r.sha256) {
         actions.append(el('button', { type: 'button', textContent: t('btn.watch'), className: 'primary', onclick: () => watch(r.id) }));
+      } else if (r.approved === true && r.act === 'view' && r.requested_by === me.account && r.clips && r.clips.length) {
+        // A case's approval: any of the clips approved, one viewing each on the register.
+        const which = el('select', { name: 'clip', title: t('watch.which') }, r.clips.map(c => el('option', { value: c, textContent: c.slice(0, 12) + '…' })));
+        actions.append(which, ' ', el('button', { type: 'button', textContent: t('btn.watch'), className: 'primary', onclick: () => watch(r.id, which.value) }));
       }
       const tr = el('tr', {}, [
         el('td', { textContent: '#' + r.id }), el('td', { textContent: t('act.' + r.act) }),
@@ -329,7 +353,7 @@
     if (!may) return;
     const events = await api('GET', '/api/v1/access-log');
     const rows = events.slice(-200).reverse().map(e => el('tr', {}, [
-      el('td', { textContent: localTime(e.at), title: e.at }), el('td', { textContent: e.kind }),
+      el('td', { textContent: localTime(e.at), title: e.at }), el('td', { textContent: window.camdockKind(e.kind), title: e.kind }),
       el('td', { textContent: (e.clip || e.clip_sha256 || '').slice(0, 12) }), el('td', { textContent: e.actor }),
       el('td', { textContent: (e.detail && (e.detail.reason || e.detail.note)) || '' }),
     ]));
@@ -386,12 +410,12 @@
     refresh();
   }
 
-  async function watch(id) {
+  async function watch(id, clip) {
     try {
-      const f = await api('POST', `/api/v1/approvals/${id}/viewing`);
+      const f = await api('POST', `/api/v1/approvals/${id}/viewing`, clip ? { clip } : undefined);
       const facts = $('#player-facts');
       const fact = (k, v) => el('div', {}, [el('dt', { textContent: t(k) }), el('dd', { textContent: String(v ?? ''), className: 'mono' })]);
-      const stored = f.stored_event ? `#${f.stored_event.seq} ${f.stored_event.at} ${f.stored_event.hash}` : '';
+      const stored = f.stored_event ? `#${f.stored_event.seq} ${localTime(f.stored_event.at)} ${f.stored_event.hash}` : '';
       facts.replaceChildren(fact('fact.sha256', f.sha256), fact('fact.blake3', f.blake3), fact('fact.bytes', f.bytes),
         fact('fact.camera', f.camera), fact('fact.stored', stored));
       $('#player').hidden = false;
@@ -435,7 +459,7 @@
     api, can, localTime, fmtSize, el, table,
     account: () => me.account,
     lang,
-    requestView: async (sha, reason) => api('POST', '/api/v1/approvals', { act: 'view', clip: sha, reason }),
+    requestView: async (sha, reason, review) => api('POST', '/api/v1/approvals', { act: 'view', clip: sha, reason, review }),
   };
 
   function init() {
@@ -450,6 +474,7 @@
     $('#request-form').addEventListener('submit', requestAccess);
     $('#act-form').addEventListener('click', act);
     $('#clips-table').addEventListener('click', requestFromRow, true);
+    $('#clips-request-case').addEventListener('click', requestCase);
     $('#password-form').addEventListener('submit', setPassword);
     $('#account-form').addEventListener('submit', addAccount);
     $('#fleet-table').addEventListener('click', onFleetClick);

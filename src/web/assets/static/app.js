@@ -62,7 +62,7 @@
       'clips.count': '{n} recordings',
       'clips.col.recorded': 'Recorded', 'clips.col.camera': 'Camera', 'clips.col.officer': 'Officer',
       'clips.col.duration': 'Length', 'clips.col.size': 'Size',
-      'clips.col.integrity': 'Integrity', 'clips.col.case': 'Case', 'clips.request': 'Request to view',
+      'clips.col.integrity': 'Integrity', 'clips.col.case': 'Case', 'clips.request': 'Request to view', 'clips.requestCase': 'Request to view every clip of case {c}',
       'clips.important': 'Important', 'clips.late': 'Late',
       'clips.pick': 'Select a recording to see its custody timeline.',
       'integ.ok': 'OK', 'integ.damaged': 'Damaged', 'integ.not-media': 'Not media',
@@ -82,9 +82,6 @@
       'clip.noEvents': 'No custody events recorded.',
       'clip.close': 'Close',
       'ev.actor': 'by {a}', 'ev.hash': 'Event hash',
-      'kind.docked': 'Camera docked', 'kind.ingested': 'Copied from camera', 'kind.stored': 'Written to write-once store',
-      'kind.verified': 'Re-verified', 'kind.case-assigned': 'Assigned to case', 'kind.checkpoint': 'Ledger checkpoint',
-      'kind.exported': 'Exported', 'kind.viewed': 'Viewed', 'kind.undocked': 'Camera undocked',
 
       'audit.heading': 'Audit', 'audit.refresh': 'Refresh',
       'audit.verify': 'Last verification', 'audit.checkpoint': 'Last checkpoint', 'audit.ledger': 'Custody ledger',
@@ -174,7 +171,7 @@
       'clips.count': '共 {n} 条录像',
       'clips.col.recorded': '录制时间', 'clips.col.camera': '记录仪', 'clips.col.officer': '警员',
       'clips.col.duration': '时长', 'clips.col.size': '大小',
-      'clips.col.integrity': '完整性', 'clips.col.case': '案件', 'clips.request': '申请调阅',
+      'clips.col.integrity': '完整性', 'clips.col.case': '案件', 'clips.request': '申请调阅', 'clips.requestCase': '申请调阅案件 {c} 的全部录像',
       'clips.important': '重要', 'clips.late': '延迟',
       'clips.pick': '选择一条录像以查看其保管链。',
       'integ.ok': '完好', 'integ.damaged': '已损坏', 'integ.not-media': '非媒体文件',
@@ -194,9 +191,6 @@
       'clip.noEvents': '没有保管记录。',
       'clip.close': '关闭',
       'ev.actor': '操作者：{a}', 'ev.hash': '事件哈希',
-      'kind.docked': '记录仪插入底座', 'kind.ingested': '已从记录仪复制', 'kind.stored': '已写入只写一次存储',
-      'kind.verified': '已重新校验', 'kind.case-assigned': '已关联案件', 'kind.checkpoint': '台账检查点',
-      'kind.exported': '已导出', 'kind.viewed': '已查看', 'kind.undocked': '记录仪已取出',
 
       'audit.heading': '审计', 'audit.refresh': '刷新',
       'audit.verify': '最近一次校验', 'audit.checkpoint': '最近一次检查点', 'audit.ledger': '保管台账',
@@ -328,7 +322,7 @@
   const S = {
     slots: null, slotsAt: 0,
     fleet: null, fleetSort: { key: 'state', dir: -1 },
-    clips: null, clipsLoading: false, clipsError: null, clipsLoaded: false, clipsNext: null,
+    clips: null, clipsCase: null, clipsLoading: false, clipsError: null, clipsLoaded: false, clipsNext: null,
     selected: null, custody: {}, custodyError: {},
     audit: null, auditError: null, auditLoading: false,
     conn: 'connecting',
@@ -617,6 +611,8 @@
     const fd = new FormData(form);
     const params = new URLSearchParams();
     ['camera', 'officer', 'case'].forEach(k => { const v = String(fd.get(k) || '').trim(); if (v) params.set(k, v); });
+    // Searched by case: the whole case may be asked for at once (access.js files the request).
+    S.clipsCase = params.get('case');
     // Dates are local calendar days; sent as RFC 3339 UTC instants: from = start of day (inclusive),
     // to = start of the following day (exclusive).
     const from = localDayStartISO(String(fd.get('from') || ''), 0);
@@ -668,6 +664,10 @@
     const rows = Array.isArray(S.clips) ? S.clips : [];
     $('#clips-table').hidden = rows.length === 0;
     $('#clips-more').hidden = !S.clipsNext || S.clipsLoading;
+    const whole = $('#clips-request-case');
+    $('#clips-case').hidden = !S.clipsCase || rows.length === 0;
+    whole.dataset.case = S.clipsCase || '';
+    whole.textContent = t('clips.requestCase', { c: S.clipsCase || '' });
     body.innerHTML = rows.map(c => {
       const media = c.media || {};
       const integ = String(media.integrity || '');
@@ -749,7 +749,7 @@
         const kind = String(ev.kind || '');
         const bits = [ev.actor ? esc(t('ev.actor', { a: ev.actor })) : '', ev.camera ? `<span class="mono">${esc(ev.camera)}</span>` : ''].filter(Boolean).join(' · ');
         return `<li data-kind="${esc(kind)}">
-          <div class="tl-head"><span class="tl-seq mono">#${esc(ev.seq)}</span><strong class="tl-kind">${esc(tOr('kind.' + kind, kind))}</strong><time datetime="${esc(ev.at)}">${esc(fmtTime(ev.at))}</time></div>
+          <div class="tl-head"><span class="tl-seq mono">#${esc(ev.seq)}</span><strong class="tl-kind">${esc(window.camdockKind(kind))}</strong><time datetime="${esc(ev.at)}">${esc(fmtTime(ev.at))}</time></div>
           ${bits ? `<div class="tl-meta">${bits}</div>` : ''}
           ${ev.detail ? `<div class="tl-detail">${esc(typeof ev.detail === 'object' ? JSON.stringify(ev.detail) : ev.detail)}</div>` : ''}
           ${ev.hash ? `<div class="tl-hash"><span>${esc(t('ev.hash'))}</span> <code title="${esc(ev.hash)}">${esc(shortHash(ev.hash, 24))}</code></div>` : ''}

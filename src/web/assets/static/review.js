@@ -102,7 +102,7 @@
         const reason = window.prompt(t('request.why'));
         if (!reason || !reason.trim()) return;
         try {
-          const made = await A().requestView(c.sha256, reason.trim());
+          const made = await A().requestView(c.sha256, reason.trim(), lastDraw.draw);
           ask.textContent = t('request.filed', { id: made.id });
           ask.disabled = true;
           showError('');
