@@ -16,6 +16,14 @@ pub fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// An instant a person typed (a flag or a form field named `what`), or a usage error that says
+/// what an instant looks like: the command line and the dashboard refuse a bad one alike.
+pub fn typed_instant(what: &str, value: &str) -> anyhow::Result<DateTime<Utc>> {
+    parse_stamp(value).ok_or_else(|| {
+        crate::usage!("{what} '{value}' is not an RFC 3339 time such as 2026-11-24T08:00:00Z")
+    })
+}
+
 /// The station's zone: the system's, or a named IANA zone from the config.
 #[derive(Clone, Debug)]
 pub enum StationZone {

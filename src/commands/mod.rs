@@ -56,11 +56,7 @@ pub fn instant_arg(
     value: Option<&str>,
 ) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
     value
-        .map(|t| {
-            crate::time::parse_stamp(t).ok_or_else(|| {
-                crate::usage!("{flag} '{t}' is not an RFC 3339 time such as 2026-11-24T08:00:00Z")
-            })
-        })
+        .map(|t| crate::time::typed_instant(flag, t))
         .transpose()
 }
 

@@ -72,21 +72,21 @@ pub fn explain_as(
     account: &crate::people::Account,
 ) -> anyhow::Result<i64> {
     account.require(crate::people::Act::ExplainGap)?;
-    let officer = find(station.ledger().conn(), id)?
-        .officer
-        .unwrap_or_default();
-    if !account
+    let manager = account
         .roles
-        .contains(&crate::people::Role::EquipmentManager)
-        && account.name != officer
-    {
-        return Err(crate::error::refusal(ExplainError::NotTheirs {
-            account: account.name.clone(),
-            id: id.into(),
-            officer,
-        }));
-    }
-    explain(station, id, reason, text, &officer, &account.name)
+        .contains(&crate::people::Role::EquipmentManager);
+    explain(station, id, reason, text, &account.name, |gap| {
+        let officer = gap.officer.clone().unwrap_or_default();
+        if manager || account.name == officer {
+            Ok(())
+        } else {
+            Err(crate::error::refusal(ExplainError::NotTheirs {
+                account: account.name.clone(),
+                id: id.into(),
+                officer,
+            }))
+        }
+    })
 }
 
 /// The gaps `account` may see: an officer's own; everyone's for a manager or whoever sees clips.
@@ -164,14 +164,15 @@ fn explanations(conn: &Connection) -> anyhow::Result<HashMap<String, Explanation
     Ok(out)
 }
 
-/// Records the written reason for gap `id`, on `officer`'s word, by `actor`.
+/// Records the written reason for gap `id`, on its officer's word, by `actor`, if `may` allows it: both
+/// judged on the gap as the chained events have it, in the write's transaction.
 pub fn explain(
     station: &Station,
     id: &str,
     reason: GapReason,
     text: &str,
-    officer: &str,
     actor: &str,
+    may: impl FnOnce(&Interruption) -> anyhow::Result<()>,
 ) -> anyhow::Result<i64> {
     if reason == GapReason::Other && text.trim().is_empty() {
         return Err(crate::error::refusal(ExplainError::OtherWithoutText));
@@ -182,6 +183,7 @@ pub fn explain(
             .into_iter()
             .find(|g| g.id == id)
             .ok_or_else(|| crate::error::refusal(ExplainError::NoGap(id.into())))?;
+        may(&gap)?;
         if let Some(e) = gap.explained {
             return Err(crate::error::refusal(ExplainError::Already {
                 id: id.into(),
@@ -197,16 +199,8 @@ pub fn explain(
                     before: gap.before,
                     reason,
                     text: text.into(),
-                    officer: officer.into(),
+                    officer: gap.officer.clone().unwrap_or_default(),
                 }),
         )
     })
-}
-
-/// The gap named `id`, as the events have it.
-pub fn find(conn: &Connection, id: &str) -> anyhow::Result<Interruption> {
-    all(conn)?
-        .into_iter()
-        .find(|g| g.id == id)
-        .ok_or_else(|| crate::error::refusal(ExplainError::NoGap(id.into())))
 }

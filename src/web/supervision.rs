@@ -6,6 +6,7 @@ use super::AppState;
 use super::actions::acting;
 use super::session::Caller;
 use crate::custody::{compliance, interruptions, review};
+use crate::time::typed_instant as instant;
 use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -14,12 +15,6 @@ use camdock_record::detail::GapReason;
 use camdock_record::review::{Check, Item};
 use serde::Deserialize;
 use serde_json::json;
-
-fn instant(flag: &str, v: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
-    crate::time::parse_stamp(v).ok_or_else(|| {
-        crate::usage!("{flag} '{v}' is not an RFC 3339 time such as 2026-11-24T08:00:00Z")
-    })
-}
 
 #[derive(Deserialize)]
 pub struct DrawForm {
