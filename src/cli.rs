@@ -79,6 +79,10 @@ pub enum Command {
     Replicate(commands::replicate::Args),
     /// Sign a checkpoint of the ledger head.
     Checkpoint(commands::checkpoint::Args),
+    /// The station's name and checkpoint key, for its enrolment in the bureau's hub.
+    Key(commands::hub::KeyArgs),
+    /// The bureau's hub: enrol stations, read their ledgers from the bucket into PostgreSQL.
+    Hub(commands::hub::Args),
     /// Bind a camera to an officer and unit: writes CAMDOCK.INI, sealed with the station key.
     Bind(commands::bind::Args),
     /// Accounts and roles (an admin's work; `init` at install).
@@ -153,6 +157,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Purge(a) => commands::retention::purge(config, data_dir, a),
         Command::Replicate(a) => commands::replicate::run(config, data_dir, a),
         Command::Checkpoint(a) => commands::checkpoint::run(config, data_dir, a),
+        Command::Key(a) => commands::hub::key(config, data_dir, a),
+        Command::Hub(a) => commands::hub::run(config, a),
         Command::Bind(a) => commands::bind::run(config, data_dir, a),
         Command::Status(a) => commands::status::run(config, data_dir, a),
         Command::Account(a) => commands::people::account(config, data_dir, a),

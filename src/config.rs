@@ -30,6 +30,22 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub audit: AuditConfig,
     pub replica: ReplicaConfig,
+    pub hub: HubConfig,
+}
+
+/// The bureau's hub (`camdock hub`), which reads the stations' ledgers from the bucket that
+/// `[replica]` names into PostgreSQL.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    /// A libpq connection string (`host=/run/postgresql dbname=camdock_hub`); "" where no hub runs.
+    pub database: String,
+    /// How often `camdock hub run` reads the bucket.
+    #[serde(with = "humantime_serde")]
+    pub every: Duration,
+    /// A station whose newest event is older than this is silent (an alarm).
+    #[serde(with = "humantime_serde")]
+    pub silent_after: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

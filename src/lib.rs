@@ -12,6 +12,7 @@ pub mod custody;
 pub mod dock;
 pub mod error;
 pub mod hash;
+pub mod hub;
 pub mod ingest;
 pub mod keys;
 pub mod ledger;

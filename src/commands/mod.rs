@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod export;
 pub mod fleet;
 pub mod handover;
+pub mod hub;
 pub mod ingest;
 pub mod interruptions;
 pub mod people;

@@ -106,6 +106,13 @@ pub struct Lock {
     pub retain_until: ChronoTime<Utc>,
 }
 
+/// One version of an object, as a versioned bucket lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    pub key: String,
+    pub version_id: String,
+}
+
 pub struct Bucket {
     client: Client,
     pub name: String,
@@ -439,6 +446,62 @@ impl Bucket {
         }
         keys.sort();
         Ok(keys)
+    }
+
+    /// Every version of every object under `prefix` (delete markers aside): in key order, and
+    /// within a key oldest first, so the version first written comes before any that replaced it.
+    pub async fn list_versions(&self, prefix: &str) -> Result<Vec<Version>, S3Error> {
+        let mut all: Vec<Version> = Vec::new();
+        let (mut key_marker, mut version_marker) = (None, None);
+        loop {
+            let out = self
+                .client
+                .list_object_versions()
+                .bucket(&self.name)
+                .prefix(prefix)
+                .set_key_marker(key_marker)
+                .set_version_id_marker(version_marker)
+                .send()
+                .await
+                .map_err(classify)?;
+            all.extend(out.versions().iter().filter_map(|v| {
+                Some(Version {
+                    key: v.key()?.to_string(),
+                    version_id: v.version_id().unwrap_or("null").to_string(),
+                })
+            }));
+            if out.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = out.next_key_marker().map(str::to_string);
+            version_marker = out.next_version_id_marker().map(str::to_string);
+        }
+        // S3 lists a key's versions newest first.
+        let mut ordered = Vec::with_capacity(all.len());
+        for run in all.chunk_by(|a, b| a.key == b.key) {
+            ordered.extend(run.iter().rev().cloned());
+        }
+        ordered.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(ordered)
+    }
+
+    /// One version of an object.
+    pub async fn get_version(&self, key: &str, version_id: &str) -> Result<Vec<u8>, S3Error> {
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .version_id(version_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        let data = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| S3Error::Endpoint(format!("reading {key} ({version_id}): {e}")))?;
+        Ok(data.into_bytes().to_vec())
     }
 
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, S3Error> {

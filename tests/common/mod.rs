@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: scratch folders, stations, camera volumes.
 #![allow(dead_code)]
 
+pub mod localstack;
+
 use camdock::config::Config;
 use camdock::simulate::{CameraSpec, write_volume};
 use camdock::station::Station;

@@ -1,6 +1,7 @@
 //! The ledger in an S3 bucket: its events as immutable segment objects, each a contiguous run of
 //! events as JSON lines (`StoredEvent`, every column), and the signed checkpoints beside them.
-//! Segments never overlap, so in key order the bucket holds the chain once, in order.
+//! In key order the bucket holds the chain in order (a pass that died between an upload and its
+//! record may have left a segment that repeats events of the next: a reader skips identical ones).
 
 use crate::event::StoredEvent;
 

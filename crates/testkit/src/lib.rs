@@ -92,3 +92,154 @@ fn skipped(suite: &str, why: &str) {
         let _ = writeln!(std::io::stderr(), "cargo test: skipped {suite}: {why}");
     }
 }
+
+/// Debian's PostgreSQL 15 server binaries (package `postgresql-15`); the path is their folder.
+pub fn postgres() -> OutsideTool {
+    let bin = PathBuf::from("/usr/lib/postgresql/15/bin");
+    OutsideTool {
+        name: "PostgreSQL 15",
+        paths: vec![bin.clone(), bin.join("initdb"), bin.join("pg_ctl")],
+        install: "./dev test installs postgresql (apt)",
+    }
+}
+
+/// A PostgreSQL server of its own for one test: a fresh cluster in `dir` (made by `initdb`, trust
+/// authentication), listening on a Unix socket only (no TCP port to collide on), stopped on drop.
+/// Run as the `postgres` account when the test runs as root (the server refuses root).
+pub struct TempPostgres {
+    bin: PathBuf,
+    data: PathBuf,
+    /// The folder holding the server's socket: the `host` of a connection string.
+    pub socket_dir: PathBuf,
+    as_postgres: bool,
+}
+
+impl TempPostgres {
+    /// Starts a server under `dir` (created); `bin` from [`postgres`]. Takes about a second.
+    pub fn start(bin: &Path, dir: &Path) -> TempPostgres {
+        let data = dir.join("cluster");
+        let socket_dir = dir.join("socket");
+        std::fs::create_dir_all(&socket_dir).expect("socket folder");
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        if root {
+            let ok = std::process::Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "chown {} to postgres", dir.display());
+        }
+        let pg = TempPostgres {
+            bin: bin.to_path_buf(),
+            data,
+            socket_dir,
+            as_postgres: root,
+        };
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                &pg.data.to_string_lossy(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+        );
+        let options = format!(
+            "-k {} -c listen_addresses='' -c fsync=off",
+            pg.socket_dir.display()
+        );
+        pg.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &pg.data.to_string_lossy(),
+                "-o",
+                &options,
+                "-l",
+                &dir.join("server.log").to_string_lossy(),
+                "-w",
+                "start",
+            ],
+        );
+        pg
+    }
+
+    /// A libpq connection string for database `postgres` as user `postgres`.
+    pub fn url(&self) -> String {
+        self.url_of("postgres")
+    }
+
+    /// A libpq connection string for database `name`.
+    pub fn url_of(&self, name: &str) -> String {
+        format!(
+            "host={} user=postgres dbname={name}",
+            self.socket_dir.display()
+        )
+    }
+
+    /// Makes another, empty database `name` in the cluster.
+    pub fn create_database(&self, name: &str) {
+        self.run(
+            "createdb",
+            &[
+                "-h",
+                &self.socket_dir.to_string_lossy(),
+                "-U",
+                "postgres",
+                name,
+            ],
+        );
+    }
+
+    /// `tool` of the server's binaries, as the account that owns the cluster.
+    fn command(&self, tool: &str) -> std::process::Command {
+        let exe = self.bin.join(tool);
+        let mut cmd = if self.as_postgres {
+            let mut c = std::process::Command::new("setpriv");
+            c.args([
+                "--reuid=postgres",
+                "--regid=postgres",
+                "--clear-groups",
+                "--",
+            ])
+            .arg(&exe);
+            c
+        } else {
+            std::process::Command::new(&exe)
+        };
+        cmd.stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = self
+            .command(tool)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool}: {e}"));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for TempPostgres {
+    fn drop(&mut self) {
+        // Fast shutdown; a test that failed still leaves no server behind.
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "stop"])
+            .output();
+    }
+}

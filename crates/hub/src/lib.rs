@@ -1,0 +1,13 @@
+//! The bureau's hub: every station's ledger, read from the shared bucket, checked, and projected
+//! into PostgreSQL. The bucket stays the system of record; every table here is a projection that
+//! can be made again from it (`camdock hub rebuild` empties it and reads the bucket again).
+
+pub mod alarm;
+pub mod follow;
+pub mod projection;
+
+pub use alarm::Alarm;
+pub use follow::{
+    CheckpointFinding, Enrolled, Followed, Head, Object, check_checkpoint, follow_segments,
+};
+pub use projection::{BureauCamera, Projection, ProjectionError, RaisedAlarm};

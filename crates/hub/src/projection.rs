@@ -1,0 +1,473 @@
+//! The hub's tables in PostgreSQL: enrolled stations, each one's head and the objects read, the
+//! events keyed by (station, seq), and alarms. Each station's pass loads in one transaction that
+//! moves its head only from where it was read, so a pass repeated (a crash, a failover, two hubs)
+//! loads nothing twice.
+
+use crate::alarm::Alarm;
+use crate::follow::{Enrolled, Followed, Head};
+use camdock_record::event::StoredEvent;
+use camdock_record::kind::EventKind;
+use ed25519_dalek::VerifyingKey;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use tokio_postgres::{Client, NoTls};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error("the hub's database: {0}")]
+    Database(#[from] tokio_postgres::Error),
+    #[error("'{0}' is not an ed25519 public key in hex (64 digits, as `camdock key` prints it)")]
+    BadKey(String),
+    #[error(
+        "station {station} is enrolled with another key already: a station's key is not replaced by enrolling again"
+    )]
+    OtherKey { station: String },
+    #[error(
+        "station {0} moved on while this pass read it (another hub, or a retry): read it again"
+    )]
+    MovedOn(String),
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS hub_stations (
+    station text PRIMARY KEY, unit text NOT NULL, public_key text NOT NULL);
+CREATE TABLE IF NOT EXISTS hub_heads (
+    station text PRIMARY KEY REFERENCES hub_stations, seq bigint NOT NULL, hash text NOT NULL,
+    broken boolean NOT NULL, read_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS hub_objects (
+    station text NOT NULL REFERENCES hub_stations, key text NOT NULL, version text NOT NULL,
+    PRIMARY KEY (station, key, version));
+CREATE TABLE IF NOT EXISTS hub_events (
+    station text NOT NULL REFERENCES hub_stations, seq bigint NOT NULL, at text NOT NULL,
+    kind text NOT NULL, camera text, clip_sha256 text, actor text NOT NULL,
+    detail_json text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL,
+    PRIMARY KEY (station, seq));
+CREATE INDEX IF NOT EXISTS hub_events_camera ON hub_events (camera, at) WHERE camera IS NOT NULL;
+CREATE TABLE IF NOT EXISTS hub_cameras (
+    camera text PRIMARY KEY, docked_at text, docked_station text, undocked_at text,
+    undocked_station text);
+CREATE TABLE IF NOT EXISTS hub_alarms (
+    id bigserial PRIMARY KEY, station text NOT NULL, code text NOT NULL, seq bigint,
+    alarm text NOT NULL, raised_at timestamptz NOT NULL DEFAULT now(), UNIQUE (station, alarm));
+";
+
+/// An alarm as the hub holds it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RaisedAlarm {
+    pub station: String,
+    pub code: String,
+    pub seq: Option<i64>,
+    pub alarm: Alarm,
+    pub says: String,
+    pub repair: &'static str,
+    pub raised_at: String,
+}
+
+/// A camera as the bureau sees it, across every station.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BureauCamera {
+    pub camera: String,
+    pub docked_at: Option<String>,
+    pub docked_station: Option<String>,
+    pub undocked_at: Option<String>,
+    pub undocked_station: Option<String>,
+    /// Undocked after its last dock at any station.
+    pub out: bool,
+    /// Out for longer than the policy allows, judged bureau-wide.
+    pub overdue: bool,
+}
+
+pub struct Projection {
+    client: Client,
+}
+
+impl Projection {
+    /// Connects (a libpq connection string: `host=/run/postgresql dbname=hub`) and makes the
+    /// tables if they are not there. The connection runs on the current tokio runtime.
+    pub async fn connect(url: &str) -> Result<Projection, ProjectionError> {
+        let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+        tokio::spawn(async move {
+            // Ends with the client; an error then shows on the next query.
+            let _ = connection.await;
+        });
+        client.batch_execute(SCHEMA).await?;
+        Ok(Projection { client })
+    }
+
+    /// Every table emptied, for a rebuild from the bucket.
+    pub async fn clear(&self) -> Result<(), ProjectionError> {
+        self.client
+            .batch_execute(
+                "TRUNCATE hub_alarms, hub_cameras, hub_events, hub_objects, hub_heads, hub_stations RESTART IDENTITY",
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Enrols `station` of `unit` with its checkpoint key (hex). Enrolling again with the same key
+    /// changes nothing (the unit may change); another key is refused.
+    pub async fn enrol(
+        &self,
+        station: &str,
+        unit: &str,
+        key_hex: &str,
+    ) -> Result<Enrolled, ProjectionError> {
+        let key = parse_key(key_hex)?;
+        let key_hex = hex::encode(key.to_bytes());
+        let known: Option<String> = self
+            .client
+            .query_opt(
+                "SELECT public_key FROM hub_stations WHERE station = $1",
+                &[&station],
+            )
+            .await?
+            .map(|r| r.get(0));
+        if known.as_ref().is_some_and(|k| *k != key_hex) {
+            return Err(ProjectionError::OtherKey {
+                station: station.into(),
+            });
+        }
+        self.client
+            .execute(
+                "INSERT INTO hub_stations(station, unit, public_key) VALUES ($1, $2, $3)
+                 ON CONFLICT (station) DO UPDATE SET unit = EXCLUDED.unit",
+                &[&station, &unit, &key_hex],
+            )
+            .await?;
+        Ok(Enrolled {
+            station: station.into(),
+            unit: unit.into(),
+            key,
+        })
+    }
+
+    pub async fn stations(&self) -> Result<Vec<Enrolled>, ProjectionError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT station, unit, public_key FROM hub_stations ORDER BY station",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Enrolled {
+                    station: r.get(0),
+                    unit: r.get(1),
+                    key: parse_key(r.get(2))?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn head(&self, station: &str) -> Result<Head, ProjectionError> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT seq, hash, broken FROM hub_heads WHERE station = $1",
+                &[&station],
+            )
+            .await?
+            .map(|r| Head {
+                seq: r.get(0),
+                hash: r.get(1),
+                broken: r.get(2),
+            })
+            .unwrap_or_default())
+    }
+
+    /// The objects of `station` read so far: each (key, version).
+    pub async fn objects(
+        &self,
+        station: &str,
+    ) -> Result<HashSet<(String, String)>, ProjectionError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT key, version FROM hub_objects WHERE station = $1",
+                &[&station],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// The hashes the hub holds of `station`'s events `from..=to`.
+    pub async fn hashes(
+        &self,
+        station: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<HashMap<i64, String>, ProjectionError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT seq, hash FROM hub_events WHERE station = $1 AND seq BETWEEN $2 AND $3",
+                &[&station, &from, &to],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Loads one pass over `station`: its new events, its alarms, the objects read (key, version);
+    /// the head moves from `from` (as read before the pass) to the pass's, or the pass is refused.
+    pub async fn load(
+        &mut self,
+        station: &str,
+        from: &Head,
+        followed: &Followed,
+        alarms: &[Alarm],
+        read: &[(String, String)],
+    ) -> Result<(), ProjectionError> {
+        let tx = self.client.transaction().await?;
+        let moved = tx
+            .execute(
+                "INSERT INTO hub_heads(station, seq, hash, broken) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (station) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash,
+                     broken = EXCLUDED.broken, read_at = now()
+                 WHERE hub_heads.seq = $5 AND hub_heads.hash = $6",
+                &[
+                    &station,
+                    &followed.head.seq,
+                    &followed.head.hash,
+                    &followed.head.broken,
+                    &from.seq,
+                    &from.hash,
+                ],
+            )
+            .await?;
+        if moved == 0 {
+            return Err(ProjectionError::MovedOn(station.into()));
+        }
+        let insert = tx
+            .prepare(
+                "INSERT INTO hub_events(station, seq, at, kind, camera, clip_sha256, actor, detail_json, prev_hash, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .await?;
+        for e in &followed.events {
+            tx.execute(
+                &insert,
+                &[
+                    &station,
+                    &e.seq,
+                    &e.at,
+                    &e.kind,
+                    &e.camera,
+                    &e.clip_sha256,
+                    &e.actor,
+                    &e.detail_json,
+                    &e.prev_hash,
+                    &e.hash,
+                ],
+            )
+            .await?;
+        }
+        // The bureau's fleet: each camera's latest dock and undock at any station, kept as the
+        // events load (a view over every event would grow with them).
+        let docked = tx
+            .prepare(
+                "INSERT INTO hub_cameras(camera, docked_at, docked_station) VALUES ($1, $2, $3)
+                 ON CONFLICT (camera) DO UPDATE SET docked_at = EXCLUDED.docked_at,
+                     docked_station = EXCLUDED.docked_station
+                 WHERE hub_cameras.docked_at IS NULL OR hub_cameras.docked_at < EXCLUDED.docked_at",
+            )
+            .await?;
+        let undocked = tx
+            .prepare(
+                "INSERT INTO hub_cameras(camera, undocked_at, undocked_station) VALUES ($1, $2, $3)
+                 ON CONFLICT (camera) DO UPDATE SET undocked_at = EXCLUDED.undocked_at,
+                     undocked_station = EXCLUDED.undocked_station
+                 WHERE hub_cameras.undocked_at IS NULL OR hub_cameras.undocked_at < EXCLUDED.undocked_at",
+            )
+            .await?;
+        for e in &followed.events {
+            let Some(camera) = &e.camera else { continue };
+            let statement = if e.kind == EventKind::CameraDocked.as_str() {
+                &docked
+            } else if e.kind == EventKind::CameraUndocked.as_str() {
+                &undocked
+            } else {
+                continue;
+            };
+            tx.execute(statement, &[camera, &e.at, &station]).await?;
+        }
+        for a in followed.alarms.iter().chain(alarms) {
+            let text = serde_json::to_string(a).expect("plain values serialise");
+            tx.execute(
+                "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (station, alarm) DO NOTHING",
+                &[&station, &a.code(), &a.seq(), &text],
+            )
+            .await?;
+        }
+        for (key, version) in read {
+            tx.execute(
+                "INSERT INTO hub_objects(station, key, version) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&station, key, version],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The bureau's fleet: every camera, where it was last docked and undocked, and whether it
+    /// is out (undocked after its last dock anywhere) and overdue (out since before `cutoff`, an
+    /// instant as the ledger writes them).
+    pub async fn fleet(&self, cutoff: &str) -> Result<Vec<BureauCamera>, ProjectionError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT camera, docked_at, docked_station, undocked_at, undocked_station
+                 FROM hub_cameras ORDER BY camera",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let docked_at: Option<String> = r.get(1);
+                let undocked_at: Option<String> = r.get(3);
+                let out = match (&docked_at, &undocked_at) {
+                    (Some(d), Some(u)) => u > d,
+                    (None, Some(_)) => true,
+                    _ => false,
+                };
+                let overdue = out && undocked_at.as_deref().is_some_and(|u| u < cutoff);
+                BureauCamera {
+                    camera: r.get(0),
+                    docked_at,
+                    docked_station: r.get(2),
+                    undocked_at,
+                    undocked_station: r.get(4),
+                    out,
+                    overdue,
+                }
+            })
+            .collect())
+    }
+
+    /// Every alarm, oldest first.
+    pub async fn alarms(&self) -> Result<Vec<RaisedAlarm>, ProjectionError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT station, code, seq, alarm, raised_at::text FROM hub_alarms ORDER BY id",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let alarm: Alarm = serde_json::from_str(r.get::<_, &str>(3)).ok()?;
+                Some(RaisedAlarm {
+                    station: r.get(0),
+                    code: r.get(1),
+                    seq: r.get(2),
+                    says: alarm.to_string(),
+                    repair: alarm.repair(),
+                    alarm,
+                    raised_at: r.get(4),
+                })
+            })
+            .collect())
+    }
+
+    /// How many events the hub holds of `station` (of every station: None).
+    pub async fn events(&self, station: Option<&str>) -> Result<i64, ProjectionError> {
+        Ok(self
+            .client
+            .query_one(
+                "SELECT count(*) FROM hub_events WHERE $1::text IS NULL OR station = $1",
+                &[&station],
+            )
+            .await?
+            .get(0))
+    }
+
+    /// When `station`'s newest event loaded was written.
+    pub async fn last_event_at(&self, station: &str) -> Result<Option<String>, ProjectionError> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT at FROM hub_events WHERE station = $1 ORDER BY seq DESC LIMIT 1",
+                &[&station],
+            )
+            .await?
+            .map(|r| r.get(0)))
+    }
+
+    /// Raises `alarm` about `station` (once: the same alarm again is the same row). True when it
+    /// was not on record before.
+    pub async fn raise(&self, station: &str, alarm: &Alarm) -> Result<bool, ProjectionError> {
+        let text = serde_json::to_string(alarm).expect("plain values serialise");
+        Ok(self
+            .client
+            .execute(
+                "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (station, alarm) DO NOTHING",
+                &[&station, &alarm.code(), &alarm.seq(), &text],
+            )
+            .await?
+            == 1)
+    }
+
+    /// The event `seq` of `station`, as loaded.
+    pub async fn event(
+        &self,
+        station: &str,
+        seq: i64,
+    ) -> Result<Option<StoredEvent>, ProjectionError> {
+        Ok(self
+            .client
+            .query_opt(
+                "SELECT seq, at, kind, camera, clip_sha256, actor, detail_json, prev_hash, hash
+                 FROM hub_events WHERE station = $1 AND seq = $2",
+                &[&station, &seq],
+            )
+            .await?
+            .map(|r| StoredEvent {
+                seq: r.get(0),
+                at: r.get(1),
+                kind: r.get(2),
+                camera: r.get(3),
+                clip_sha256: r.get(4),
+                actor: r.get(5),
+                detail_json: r.get(6),
+                prev_hash: r.get(7),
+                hash: r.get(8),
+            }))
+    }
+
+    /// A SHA-256 over every projection in a fixed order (stations, heads, objects, events,
+    /// alarms; never when something was read or raised): two hubs that read the same bucket
+    /// have the same digest, so a rebuild is compared with the hub it replaces.
+    pub async fn digest(&self) -> Result<String, ProjectionError> {
+        let mut h = Sha256::new();
+        for sql in [
+            "SELECT station || ' ' || unit || ' ' || public_key FROM hub_stations ORDER BY station",
+            "SELECT station || ' ' || seq || ' ' || hash || ' ' || broken FROM hub_heads ORDER BY station",
+            "SELECT station || ' ' || key || ' ' || version FROM hub_objects ORDER BY station, key, version",
+            "SELECT station || ' ' || seq || ' ' || hash FROM hub_events ORDER BY station, seq",
+            "SELECT camera || ' ' || coalesce(docked_at, '-') || ' ' || coalesce(docked_station, '-') || ' ' || coalesce(undocked_at, '-') || ' ' || coalesce(undocked_station, '-') FROM hub_cameras ORDER BY camera",
+            "SELECT station || ' ' || alarm FROM hub_alarms ORDER BY station, alarm",
+        ] {
+            h.update(sql.as_bytes());
+            for row in self.client.query(sql, &[]).await? {
+                h.update(row.get::<_, &str>(0).as_bytes());
+                h.update(b"\n");
+            }
+        }
+        Ok(hex::encode(h.finalize()))
+    }
+}
+
+fn parse_key(hex_key: &str) -> Result<VerifyingKey, ProjectionError> {
+    let bad = || ProjectionError::BadKey(hex_key.into());
+    let bytes: [u8; 32] = hex::decode(hex_key.trim())
+        .map_err(|_| bad())?
+        .try_into()
+        .map_err(|_| bad())?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| bad())
+}

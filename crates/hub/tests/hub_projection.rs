@@ -1,0 +1,138 @@
+//! The projection on a real PostgreSQL (Debian's server binaries, a cluster of the test's own on
+//! a Unix socket): a pass loads once, a pass repeated from a stale head loads nothing, alarms
+//! are kept once, and a rebuild into an empty database gives the same digest.
+
+use camdock_hub::follow::{Head, Object, follow_segments};
+use camdock_hub::{Alarm, Projection, ProjectionError};
+use camdock_record::chain::{EventFields, GENESIS, event_hash};
+use camdock_record::event::StoredEvent;
+use camdock_record::segment;
+use camdock_testkit::TempPostgres;
+use ed25519_dalek::SigningKey;
+use std::collections::HashMap;
+
+fn chain(n: i64) -> Vec<StoredEvent> {
+    let mut prev = GENESIS.to_string();
+    (1..=n)
+        .map(|seq| {
+            let mut e = StoredEvent {
+                seq,
+                at: format!("2026-12-01T00:{:02}:00.000Z", seq % 60),
+                kind: "camera-docked".into(),
+                camera: Some(format!("77000{:02}", seq % 7)),
+                clip_sha256: None,
+                actor: "station".into(),
+                detail_json: "{}".into(),
+                prev_hash: prev.clone(),
+                hash: String::new(),
+            };
+            e.hash = event_hash(&EventFields::of(&e), &prev);
+            prev.clone_from(&e.hash);
+            e
+        })
+        .collect()
+}
+
+fn seg(events: &[StoredEvent]) -> Object {
+    Object {
+        key: segment::segment_key("a", events[0].seq, events[events.len() - 1].seq),
+        body: segment::encode(events),
+    }
+}
+
+/// One station's passes, as `camdock hub` makes them.
+async fn pass(p: &mut Projection, objects: &[Object]) -> Result<(), ProjectionError> {
+    let head = p.head("a").await?;
+    let held = p.hashes("a", 1, head.seq).await?;
+    let followed = follow_segments(&head, &held, objects);
+    let read: Vec<(String, String)> = objects
+        .iter()
+        .map(|o| (o.key.clone(), "etag".into()))
+        .collect();
+    p.load("a", &head, &followed, &[], &read).await
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn passes_load_once_and_a_rebuild_gives_the_same_projection() {
+    let Some(bin) = camdock_testkit::postgres().find("the hub's projection (crates/hub)") else {
+        return;
+    };
+    let dir = tempdir();
+    let pg = TempPostgres::start(&bin, &dir);
+    let key = hex::encode(SigningKey::from_bytes(&[5; 32]).verifying_key().to_bytes());
+    let all = chain(30);
+    let mut forged = all[..3].to_vec();
+    forged[1].actor = "someone".into();
+    forged[1].hash = event_hash(&EventFields::of(&forged[1]), &forged[1].prev_hash);
+    let objects = [
+        seg(&all[..10]),
+        seg(&all[10..20]),
+        seg(&forged),
+        seg(&all[20..]),
+    ];
+
+    let mut hub = Projection::connect(&pg.url()).await.unwrap();
+    hub.enrol("a", "squad 1", &key).await.unwrap();
+    // Another key for an enrolled station is refused; a key that is no key too.
+    let other = hex::encode(SigningKey::from_bytes(&[6; 32]).verifying_key().to_bytes());
+    assert!(matches!(
+        hub.enrol("a", "squad 1", &other).await,
+        Err(ProjectionError::OtherKey { .. })
+    ));
+    assert!(matches!(
+        hub.enrol("b", "squad 1", "00zz").await,
+        Err(ProjectionError::BadKey(_))
+    ));
+
+    pass(&mut hub, &objects[..2]).await.unwrap();
+    assert_eq!(hub.events(Some("a")).await.unwrap(), 20);
+    // A pass read from a head that has moved on since is refused whole: nothing twice.
+    let stale = Head::default();
+    let again = follow_segments(&stale, &HashMap::new(), &objects[..2]);
+    assert!(matches!(
+        hub.load("a", &stale, &again, &[], &[]).await,
+        Err(ProjectionError::MovedOn(_))
+    ));
+    assert_eq!(hub.events(None).await.unwrap(), 20);
+    // The rest, with event 2 forged in a new key: an alarm naming it, the rest loaded.
+    pass(&mut hub, &objects).await.unwrap();
+    pass(&mut hub, &objects).await.unwrap();
+    assert_eq!(hub.events(Some("a")).await.unwrap(), 30);
+    let alarms = hub.alarms().await.unwrap();
+    assert_eq!(
+        alarms.len(),
+        1,
+        "the same finding twice is one alarm: {alarms:?}"
+    );
+    assert_eq!(alarms[0].station, "a");
+    assert_eq!(alarms[0].seq, Some(2));
+    assert!(matches!(alarms[0].alarm, Alarm::Rewritten { seq: 2, .. }));
+    assert_eq!(
+        hub.event("a", 2).await.unwrap().unwrap(),
+        all[1],
+        "the loaded event stays"
+    );
+    let digest = hub.digest().await.unwrap();
+
+    // A rebuild: emptied, enrolled again, the same objects read: the same digest.
+    hub.clear().await.unwrap();
+    assert_eq!(hub.events(None).await.unwrap(), 0);
+    assert_ne!(hub.digest().await.unwrap(), digest);
+    hub.enrol("a", "squad 1", &key).await.unwrap();
+    pass(&mut hub, &objects).await.unwrap();
+    assert_eq!(hub.digest().await.unwrap(), digest);
+}
+
+/// A folder of the test's own under the system's temporary folder, removed by the OS later.
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "camdock-hub-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -1,0 +1,202 @@
+//! `camdock hub …`: the bureau's hub, beside the stations, reading their ledgers from the bucket
+//! (`[replica]`) into its PostgreSQL (`[hub] database`); and `camdock key`, a station's name and
+//! checkpoint key for its enrolment.
+
+use super::{OK, PROBLEM, emit};
+use crate::config::Config;
+use crate::hub::{self, Enrolment, Pass};
+use crate::replica::{block_on, s3::Bucket};
+use crate::usage;
+use camdock_hub::Projection;
+use std::path::Path;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: HubCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum HubCommand {
+    /// Follow a station: its name in the bucket and its checkpoint key (`camdock key` at the
+    /// station prints both), and its unit.
+    Enrol {
+        station: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        unit: String,
+    },
+    /// One pass over every enrolled station: new segments and checkpoints checked and loaded.
+    Sync {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Passes every `[hub] every`, until stopped.
+    Run,
+    /// The alarms on record: what was found wrong, where, and what to do.
+    Alarms {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Empty the hub's database and make it again from the bucket alone.
+    Rebuild {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The bureau's fleet: every camera, where it was last docked and undocked, out or overdue
+    /// judged across every station (`policy.overdue_after`).
+    Fleet {
+        /// Judge at this RFC 3339 instant instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A SHA-256 of every projection (a rebuild gives the hub's own).
+    Digest,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct KeyArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The station's name in the bucket and its checkpoint public key (hex), for its enrolment in the
+/// bureau's hub. Reads the key; signs and records nothing.
+pub fn key(config: Config, data_dir: Option<&Path>, a: KeyArgs) -> anyhow::Result<i32> {
+    let station = super::open(config, data_dir)?;
+    let public_key = hex::encode(station.key.signing_key().verifying_key().to_bytes());
+    let shown = serde_json::json!({ "station": station.actor(), "public_key": public_key });
+    emit(a.json, &shown, |_| {
+        format!(
+            "station {}\ncheckpoint key {public_key}\n(enrol it at the hub: camdock hub enrol {} --key {public_key} --unit UNIT)\n",
+            station.actor(),
+            station.actor()
+        )
+    })?;
+    Ok(OK)
+}
+
+pub fn run(config: Config, a: Args) -> anyhow::Result<i32> {
+    if config.hub.database.trim().is_empty() {
+        return Err(usage!(
+            "the hub needs its database: set [hub] database to a libpq connection string (such as \"host=/run/postgresql dbname=camdock_hub\")"
+        ));
+    }
+    if config.replica.bucket.trim().is_empty() {
+        return Err(usage!(
+            "the hub reads the stations' bucket: set [replica] endpoint, bucket and credentials as the stations have them"
+        ));
+    }
+    let silent_after = chrono::Duration::from_std(config.hub.silent_after)?;
+    let silent_before = || crate::time::stamp(chrono::Utc::now() - silent_after);
+    block_on(|| async move {
+        let bucket = Bucket::connect(&config.replica).await;
+        let mut db = Projection::connect(&config.hub.database).await?;
+        match a.command {
+            HubCommand::Enrol { station, key, unit } => {
+                let e = Enrolment {
+                    station,
+                    unit,
+                    public_key: key,
+                };
+                hub::enrol(&bucket, &db, &e).await?;
+                println!("station {} of {} enrolled", e.station, e.unit);
+                Ok(OK)
+            }
+            HubCommand::Sync { json } => {
+                report(json, &hub::sync(&bucket, &mut db, &silent_before()).await?)
+            }
+            HubCommand::Rebuild { json } => report(
+                json,
+                &hub::rebuild(&bucket, &mut db, &silent_before()).await?,
+            ),
+            HubCommand::Run => loop {
+                match hub::sync(&bucket, &mut db, &silent_before()).await {
+                    Ok(passes) => {
+                        for p in passes
+                            .iter()
+                            .filter(|p| p.events > 0 || !p.alarms.is_empty())
+                        {
+                            tracing::info!(station = %p.station, events = p.events, head = p.head, alarms = p.alarms.len(), "hub pass");
+                        }
+                    }
+                    Err(e) => tracing::warn!("hub pass failed: {e:#}"),
+                }
+                tokio::time::sleep(config.hub.every).await;
+            },
+            HubCommand::Alarms { json } => {
+                let alarms = db.alarms().await?;
+                emit(json, &alarms, |list| {
+                    list.iter()
+                        .map(|a| {
+                            format!(
+                                "{} {} {}: {}\n  {}\n",
+                                a.raised_at, a.station, a.code, a.says, a.repair
+                            )
+                        })
+                        .collect()
+                })?;
+                Ok(if alarms.is_empty() { OK } else { PROBLEM })
+            }
+            HubCommand::Fleet { at, json } => {
+                let at =
+                    super::instant_arg("--at", at.as_deref())?.unwrap_or_else(chrono::Utc::now);
+                let cutoff = crate::time::stamp(
+                    at - chrono::Duration::from_std(config.policy.overdue_after)?,
+                );
+                let fleet = db.fleet(&cutoff).await?;
+                emit(json, &fleet, |list| {
+                    list.iter()
+                        .map(|c| {
+                            format!(
+                                "{} docked {} at {}, undocked {} at {}{}\n",
+                                c.camera,
+                                c.docked_at.as_deref().unwrap_or("-"),
+                                c.docked_station.as_deref().unwrap_or("-"),
+                                c.undocked_at.as_deref().unwrap_or("-"),
+                                c.undocked_station.as_deref().unwrap_or("-"),
+                                if c.overdue {
+                                    "  OVERDUE"
+                                } else if c.out {
+                                    "  out"
+                                } else {
+                                    ""
+                                }
+                            )
+                        })
+                        .collect()
+                })?;
+                Ok(OK)
+            }
+            HubCommand::Digest => {
+                println!("{}", db.digest().await?);
+                Ok(OK)
+            }
+        }
+    })
+}
+
+fn report(json: bool, passes: &[Pass]) -> anyhow::Result<i32> {
+    emit(json, &passes, |list| {
+        list.iter()
+            .map(|p| {
+                let mut line = format!(
+                    "{}: {} object(s) read, {} event(s) loaded, head {}\n",
+                    p.station, p.objects, p.events, p.head
+                );
+                for a in &p.alarms {
+                    line.push_str(&format!("  ALARM {}: {a}\n", a.code()));
+                }
+                line
+            })
+            .collect()
+    })?;
+    Ok(if passes.iter().any(|p| !p.alarms.is_empty()) {
+        PROBLEM
+    } else {
+        OK
+    })
+}

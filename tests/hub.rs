@@ -1,0 +1,343 @@
+//! The bureau's hub on real parts: LocalStack (S3 with Object Lock and versions) shared by two
+//! stations that ingest and replicate as they do in service, and a PostgreSQL of the test's own
+//! (Debian's server binaries, a Unix socket). The hub follows only enrolled stations, loads every
+//! event the bucket holds once, raises an alarm naming station and seq when a segment is
+//! rewritten (a new version of a locked object), keeps one fleet across the stations (a camera
+//! undocked at one and docked at another is judged from its last undock anywhere), raises a
+//! station's silence once, and a rebuild into an empty database from the bucket alone gives the
+//! same projection.
+
+mod common;
+
+use camdock::replica::block_on;
+use camdock::replica::s3::Bucket;
+use camdock_record::chain::{EventFields, event_hash};
+use camdock_record::segment;
+use common::localstack::LocalStack;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+
+const BUCKET: &str = "bureau";
+
+fn toml(endpoint: &str, station: &str, hub_db: &str) -> String {
+    format!(
+        "[station]\nid = \"{station}\"\nopen = true\n\n[replica]\nenabled = true\nendpoint = \"{endpoint}\"\nbucket = \"{BUCKET}\"\naccess_key = \"test\"\nsecret_key = \"test\"\nretry_base = \"1ms\"\n\n[hub]\ndatabase = \"{hub_db}\"\n"
+    )
+}
+
+fn with(cfg: &Path, data: Option<&Path>, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["--config", cfg.to_str().unwrap()];
+    if let Some(d) = data {
+        all.extend_from_slice(&["--data-dir", d.to_str().unwrap()]);
+    }
+    all.extend_from_slice(args);
+    camdock(&all)
+}
+
+fn ok(cfg: &Path, data: Option<&Path>, args: &[&str]) -> String {
+    let (code, out, err) = with(cfg, data, args);
+    assert_eq!(code, 0, "camdock {args:?}: {out}{err}");
+    out
+}
+
+#[test]
+fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuilds_the_same() {
+    let Some(pg_bin) = camdock_testkit::postgres().find("the bureau's hub (tests/hub.rs)") else {
+        return;
+    };
+    let s = Scratch::new();
+    let Some(ls) = LocalStack::start(s.path()) else {
+        return;
+    };
+    let pg = camdock_testkit::TempPostgres::start(&pg_bin, &s.join("pg"));
+    pg.create_database("rebuilt");
+    let endpoint = ls.endpoint();
+    let hub_cfg = s.join("hub.toml");
+    std::fs::write(&hub_cfg, toml(&endpoint, "hub", &pg.url())).unwrap();
+    let replica = config(&toml(&endpoint, "hub", "")).replica;
+    block_on(|| async {
+        Bucket::connect(&replica)
+            .await
+            .client()
+            .create_bucket()
+            .bucket(BUCKET)
+            .object_lock_enabled_for_bucket(true)
+            .send()
+            .await
+            .expect("bucket created");
+    });
+
+    // Two stations, a camera docked at each, each replicating to the bureau's bucket.
+    let mut stations = Vec::new();
+    for (name, serial) in [("station-a", "7100001"), ("station-b", "7100002")] {
+        let cfg = s.join(&format!("{name}.toml"));
+        std::fs::write(&cfg, toml(&endpoint, name, "")).unwrap();
+        let data = s.join(name);
+        let vol = s.join(serial);
+        camera(&vol, serial, 2);
+        ok(&cfg, Some(&data), &["ingest", vol.to_str().unwrap()]);
+        ok(&cfg, Some(&data), &["replicate"]);
+        let key: Value = serde_json::from_str(&ok(&cfg, Some(&data), &["key", "--json"])).unwrap();
+        assert_eq!(key["station"], name);
+        stations.push((
+            name,
+            cfg,
+            data,
+            key["public_key"].as_str().unwrap().to_string(),
+        ));
+    }
+    // What the bucket holds of each station: its last segment's last event.
+    let last_seq = |station: &str| -> i64 {
+        block_on(|| async {
+            let keys = Bucket::connect(&replica)
+                .await
+                .list(&segment::segments_prefix(station))
+                .await
+                .unwrap();
+            let last = keys.last().expect("segments in the bucket").clone();
+            last.rsplit('-')
+                .next()
+                .unwrap()
+                .trim_end_matches(".jsonl")
+                .parse()
+                .unwrap()
+        })
+    };
+
+    // Only station-a enrolled: station-b is not followed.
+    let (name_a, _, _, key_a) = &stations[0];
+    ok(
+        &hub_cfg,
+        None,
+        &["hub", "enrol", name_a, "--key", key_a, "--unit", "squad 1"],
+    );
+    let passes: Value =
+        serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
+    assert_eq!(passes.as_array().unwrap().len(), 1, "{passes}");
+    assert_eq!(passes[0]["events"].as_i64().unwrap(), last_seq("station-a"));
+    // station-b enrolled with station-a's key: its checkpoints are not signed by it.
+    let (name_b, cfg_b, data_b, key_b) = &stations[1];
+    let (code, _, err) = with(
+        &hub_cfg,
+        None,
+        &["hub", "enrol", name_a, "--key", key_b, "--unit", "squad 1"],
+    );
+    assert_eq!(
+        code, 1,
+        "another key for an enrolled station is refused: {err}"
+    );
+    assert!(err.contains("another key"), "{err}");
+    ok(
+        &hub_cfg,
+        None,
+        &["hub", "enrol", name_b, "--key", key_b, "--unit", "squad 2"],
+    );
+    // More at station-b since: a second pass loads only what is new, and a repeated pass nothing.
+    let vol = s.join("7100003");
+    camera(&vol, "7100003", 1);
+    ok(cfg_b, Some(data_b), &["ingest", vol.to_str().unwrap()]);
+    ok(cfg_b, Some(data_b), &["replicate"]);
+    ok(&hub_cfg, None, &["hub", "sync"]);
+    let again: Value =
+        serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
+    assert!(
+        again.as_array().unwrap().iter().all(|p| p["events"] == 0),
+        "{again}"
+    );
+    let (code, out, _) = with(&hub_cfg, None, &["hub", "alarms", "--json"]);
+    assert_eq!((code, out.trim()), (0, "[]"), "no alarm on a clean bucket");
+
+    // Custody across stations: camera 7100009 undocked at station-a two days ago (faketime moves
+    // that ingest's clock back), docked at station-b now. Station-a alone judges it overdue; the
+    // bureau sees it back at station-b, and judges it from its last undock anywhere.
+    let (_, cfg_a, data_a, _) = &stations[0];
+    let vol = s.join("7100009");
+    camera(&vol, "7100009", 1);
+    let ingest = |cfg: &Path, data: &Path, faked: &[&str]| {
+        let out = std::process::Command::new(faked.first().copied().unwrap_or(bin()))
+            .args(&faked[faked.len().min(1)..])
+            .args(if faked.is_empty() {
+                vec![]
+            } else {
+                vec![bin()]
+            })
+            .args([
+                "--config",
+                cfg.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ])
+            .args(["ingest", vol.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ingest(cfg_a, data_a, &["faketime", "-f", "-2d"]);
+    ingest(cfg_b, data_b, &[]);
+    ok(cfg_a, Some(data_a), &["replicate"]);
+    ok(cfg_b, Some(data_b), &["replicate"]);
+    let at_a: Value =
+        serde_json::from_str(&ok(cfg_a, Some(data_a), &["overdue", "--json"])).unwrap();
+    assert!(
+        at_a.to_string().contains("7100009"),
+        "station-a alone: overdue {at_a}"
+    );
+    ok(&hub_cfg, None, &["hub", "sync"]);
+    let fleet = |at: Option<String>| -> Value {
+        let mut args = vec!["hub", "fleet", "--json"];
+        if let Some(at) = &at {
+            args.extend_from_slice(&["--at", at]);
+        }
+        let all: Value = serde_json::from_str(&ok(&hub_cfg, None, &args)).unwrap();
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["camera"] == "7100009")
+            .expect("in the bureau's fleet")
+            .clone()
+    };
+    let now = fleet(None);
+    assert_eq!(now["docked_station"], "station-b", "{now}");
+    assert_eq!(now["undocked_station"], "station-b", "{now}");
+    assert_eq!(now["overdue"], false, "{now}");
+    let later = |hours: i64| {
+        Some(camdock::time::stamp(
+            chrono::Utc::now() + chrono::Duration::hours(hours),
+        ))
+    };
+    assert_eq!(fleet(later(23))["overdue"], false);
+    assert_eq!(
+        fleet(later(25))["overdue"],
+        true,
+        "overdue from its last undock anywhere"
+    );
+
+    // Station-a's first segment rewritten: a new version of the locked object, event 2's actor
+    // changed and its hash recomputed (so the chain within the object still holds).
+    let first_key = block_on(|| async {
+        Bucket::connect(&replica)
+            .await
+            .list(&segment::segments_prefix("station-a"))
+            .await
+            .unwrap()[0]
+            .clone()
+    });
+    let body = block_on(|| async {
+        Bucket::connect(&replica)
+            .await
+            .get(&first_key)
+            .await
+            .unwrap()
+    });
+    let mut events: Vec<_> = segment::decode(&body).map(Result::unwrap).collect();
+    events[1].actor = "someone else".into();
+    events[1].hash = event_hash(&EventFields::of(&events[1]), &events[1].prev_hash);
+    let forged = segment::encode(&events);
+    block_on(|| async {
+        Bucket::connect(&replica)
+            .await
+            .put_bytes(&first_key, forged, None)
+            .await
+            .expect("a new version is accepted")
+    });
+    let (code, out, _) = with(&hub_cfg, None, &["hub", "sync", "--json"]);
+    assert_eq!(code, 1, "a pass that raises an alarm says so: {out}");
+    let (code, out, _) = with(&hub_cfg, None, &["hub", "alarms", "--json"]);
+    assert_eq!(code, 1);
+    let alarms: Value = serde_json::from_str(&out).unwrap();
+    let alarms = alarms.as_array().unwrap();
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    assert_eq!(
+        (
+            alarms[0]["station"].as_str(),
+            alarms[0]["code"].as_str(),
+            alarms[0]["seq"].as_i64()
+        ),
+        (Some("station-a"), Some("rewritten"), Some(events[1].seq)),
+        "{alarms:?}"
+    );
+    assert_eq!(alarms[0]["alarm"]["key"], first_key.as_str());
+    let (_, text, _) = with(&hub_cfg, None, &["hub", "alarms"]);
+    assert!(
+        text.contains("station-a") && text.contains(&format!("event {}", events[1].seq)),
+        "{text}"
+    );
+
+    // Rebuilt from the bucket alone into an empty database: the same projection.
+    let digest = ok(&hub_cfg, None, &["hub", "digest"]);
+    let rebuilt_cfg = s.join("rebuilt.toml");
+    std::fs::write(&rebuilt_cfg, toml(&endpoint, "hub", &pg.url_of("rebuilt"))).unwrap();
+    let (code, out, err) = with(&rebuilt_cfg, None, &["hub", "rebuild"]);
+    assert_eq!(
+        code, 1,
+        "the rebuild finds the rewritten segment too: {out}{err}"
+    );
+    assert_eq!(ok(&rebuilt_cfg, None, &["hub", "digest"]), digest);
+
+    // Silence: with a hub that allows a second, a pass two seconds after the stations' last
+    // events raises one alarm per station, once; a station that writes again is not silent.
+    let strict_cfg = s.join("strict.toml");
+    std::fs::write(
+        &strict_cfg,
+        toml(&endpoint, "hub", &pg.url_of("rebuilt")) + "silent_after = \"1s\"\n",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let (code, out, _) = with(&strict_cfg, None, &["hub", "sync", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let silent = |passes: &Value| -> Vec<String> {
+        passes
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| {
+                p["alarms"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["alarm"] == "silent")
+            })
+            .map(|p| p["station"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        silent(&serde_json::from_str(&out).unwrap()),
+        ["station-a", "station-b"]
+    );
+    let vol = s.join("7100004");
+    camera(&vol, "7100004", 1);
+    ok(cfg_b, Some(data_b), &["ingest", vol.to_str().unwrap()]);
+    ok(cfg_b, Some(data_b), &["replicate"]);
+    let (code, out, _) = with(&strict_cfg, None, &["hub", "sync", "--json"]);
+    assert_eq!(
+        code, 0,
+        "station-a's silence is on record once, station-b spoke: {out}"
+    );
+    let (_, out, _) = with(&strict_cfg, None, &["hub", "alarms", "--json"]);
+    let codes: Vec<(String, String)> = serde_json::from_str::<Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["station"].as_str().unwrap().into(),
+                a["code"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("station-a", "rewritten"),
+            ("station-a", "silent"),
+            ("station-b", "silent")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string())),
+    );
+}
