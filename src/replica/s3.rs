@@ -487,29 +487,21 @@ impl Bucket {
 
     /// One version of an object.
     pub async fn get_version(&self, key: &str, version_id: &str) -> Result<Vec<u8>, S3Error> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.name)
-            .key(key)
-            .version_id(version_id)
-            .send()
-            .await
-            .map_err(classify)?;
-        let data = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| S3Error::Endpoint(format!("reading {key} ({version_id}): {e}")))?;
-        Ok(data.into_bytes().to_vec())
+        self.fetch(key, Some(version_id)).await
     }
 
+    /// The current version of an object.
     pub async fn get(&self, key: &str) -> Result<Vec<u8>, S3Error> {
+        self.fetch(key, None).await
+    }
+
+    async fn fetch(&self, key: &str, version_id: Option<&str>) -> Result<Vec<u8>, S3Error> {
         let out = self
             .client
             .get_object()
             .bucket(&self.name)
             .key(key)
+            .set_version_id(version_id.map(str::to_string))
             .send()
             .await
             .map_err(classify)?;

@@ -158,30 +158,26 @@ pub fn check_checkpoint(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use camdock_record::chain::{EventFields, event_hash};
+    use camdock_record::chain::{EventFields, event_hash, link};
     use ed25519_dalek::SigningKey;
 
     /// A chain of `n` events as a station writes them.
     fn chain(n: i64) -> Vec<StoredEvent> {
-        let mut prev = GENESIS.to_string();
-        (1..=n)
-            .map(|seq| {
-                let mut e = StoredEvent {
-                    seq,
-                    at: format!("2026-12-01T00:00:{:02}.000Z", seq % 60),
-                    kind: "camera-docked".into(),
-                    camera: Some("7700001".into()),
-                    clip_sha256: None,
-                    actor: "station".into(),
-                    detail_json: "{}".into(),
-                    prev_hash: prev.clone(),
-                    hash: String::new(),
-                };
-                e.hash = event_hash(&EventFields::of(&e), &prev);
-                prev.clone_from(&e.hash);
-                e
+        let mut events: Vec<StoredEvent> = (1..=n)
+            .map(|seq| StoredEvent {
+                seq,
+                at: format!("2026-12-01T00:00:{:02}.000Z", seq % 60),
+                kind: "camera-docked".into(),
+                camera: Some("7700001".into()),
+                clip_sha256: None,
+                actor: "station".into(),
+                detail_json: "{}".into(),
+                prev_hash: String::new(),
+                hash: String::new(),
             })
-            .collect()
+            .collect();
+        link(&mut events);
+        events
     }
 
     fn seg(events: &[StoredEvent]) -> Object {

@@ -4,7 +4,7 @@
 
 use camdock_hub::follow::{Head, Object, follow_segments};
 use camdock_hub::{Alarm, Projection, ProjectionError};
-use camdock_record::chain::{EventFields, GENESIS, event_hash};
+use camdock_record::chain::{EventFields, event_hash, link};
 use camdock_record::event::StoredEvent;
 use camdock_record::segment;
 use camdock_testkit::TempPostgres;
@@ -12,25 +12,21 @@ use ed25519_dalek::SigningKey;
 use std::collections::HashMap;
 
 fn chain(n: i64) -> Vec<StoredEvent> {
-    let mut prev = GENESIS.to_string();
-    (1..=n)
-        .map(|seq| {
-            let mut e = StoredEvent {
-                seq,
-                at: format!("2026-12-01T00:{:02}:00.000Z", seq % 60),
-                kind: "camera-docked".into(),
-                camera: Some(format!("77000{:02}", seq % 7)),
-                clip_sha256: None,
-                actor: "station".into(),
-                detail_json: "{}".into(),
-                prev_hash: prev.clone(),
-                hash: String::new(),
-            };
-            e.hash = event_hash(&EventFields::of(&e), &prev);
-            prev.clone_from(&e.hash);
-            e
+    let mut events: Vec<StoredEvent> = (1..=n)
+        .map(|seq| StoredEvent {
+            seq,
+            at: format!("2026-12-01T00:{:02}:00.000Z", seq % 60),
+            kind: "camera-docked".into(),
+            camera: Some(format!("77000{:02}", seq % 7)),
+            clip_sha256: None,
+            actor: "station".into(),
+            detail_json: "{}".into(),
+            prev_hash: String::new(),
+            hash: String::new(),
         })
-        .collect()
+        .collect();
+    link(&mut events);
+    events
 }
 
 fn seg(events: &[StoredEvent]) -> Object {

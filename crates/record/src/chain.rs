@@ -136,30 +136,37 @@ impl Chain {
     }
 }
 
+/// Links `events` into a chain from the genesis, in order: each one's `prev_hash` and `hash` set as
+/// a ledger sets them when it appends (for simulated stations, benchmarks and tests).
+pub fn link(events: &mut [StoredEvent]) {
+    let mut prev = GENESIS.to_string();
+    for e in events {
+        e.prev_hash.clone_from(&prev);
+        e.hash = event_hash(&EventFields::of(e), &prev);
+        prev.clone_from(&e.hash);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn chained(n: i64) -> Vec<StoredEvent> {
-        let mut prev = GENESIS.to_string();
-        (1..=n)
-            .map(|seq| {
-                let mut e = StoredEvent {
-                    seq,
-                    at: format!("2026-12-03T10:00:{seq:02}.000Z"),
-                    kind: "clip-stored".into(),
-                    camera: Some("1234567".into()),
-                    clip_sha256: None,
-                    actor: "station".into(),
-                    detail_json: format!("{{\"n\":{seq}}}"),
-                    prev_hash: prev.clone(),
-                    hash: String::new(),
-                };
-                e.hash = event_hash(&EventFields::of(&e), &prev);
-                prev.clone_from(&e.hash);
-                e
+        let mut events: Vec<StoredEvent> = (1..=n)
+            .map(|seq| StoredEvent {
+                seq,
+                at: format!("2026-12-03T10:00:{seq:02}.000Z"),
+                kind: "clip-stored".into(),
+                camera: Some("1234567".into()),
+                clip_sha256: None,
+                actor: "station".into(),
+                detail_json: format!("{{\"n\":{seq}}}"),
+                prev_hash: String::new(),
+                hash: String::new(),
             })
-            .collect()
+            .collect();
+        link(&mut events);
+        events
     }
 
     fn walk(events: &[StoredEvent]) -> Chain {
