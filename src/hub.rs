@@ -5,9 +5,7 @@
 
 use crate::replica::s3::{Bucket, Version};
 use anyhow::Context;
-use camdock_hub::{
-    Alarm, CheckpointFinding, Enrolled, Object, Projection, check_checkpoint, follow_segments,
-};
+use camdock_hub::{Alarm, Enrolled, Object, Projection, Segments, follow};
 use camdock_record::checkpoint::Checkpoint;
 use camdock_record::segment::{checkpoints_prefix, segments_prefix};
 use serde::{Deserialize, Serialize};
@@ -45,17 +43,21 @@ pub async fn enrol(bucket: &Bucket, hub: &Projection, e: &Enrolment) -> anyhow::
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Pass {
     pub station: String,
-    /// Object versions read (new since the last pass).
+    /// Object versions settled (read, and nothing in them left waiting).
     pub objects: usize,
     /// Events loaded.
     pub events: usize,
     pub head: i64,
     /// Raised by this pass (an alarm already on record is not raised again).
     pub alarms: Vec<Alarm>,
+    /// Why the pass over this station could not be made (the other stations' passes go on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
-/// One pass over every enrolled station; a station whose newest event is older than
-/// `silent_before` (an instant as the ledger writes them) is silent.
+/// One pass over every enrolled station (one that fails is reported, the others go on); a
+/// station whose newest event is older than `silent_before` (an instant as the ledger writes
+/// them) is silent.
 pub async fn sync(
     bucket: &Bucket,
     hub: &mut Projection,
@@ -63,7 +65,14 @@ pub async fn sync(
 ) -> anyhow::Result<Vec<Pass>> {
     let mut passes = Vec::new();
     for station in hub.stations().await? {
-        let mut pass = sync_station(bucket, hub, &station).await?;
+        let mut pass = match sync_station(bucket, hub, &station).await {
+            Ok(pass) => pass,
+            Err(e) => Pass {
+                station: station.station.clone(),
+                failed: Some(format!("{e:#}")),
+                ..Pass::default()
+            },
+        };
         if let Some(since) = hub.last_event_at(&station.station).await?
             && since.as_str() < silent_before
         {
@@ -77,10 +86,9 @@ pub async fn sync(
     Ok(passes)
 }
 
-/// Reads what is new of `station` in the bucket (every version not read before: a version that
-/// replaced one already read is compared with it, never loaded in its place), follows it from the
-/// head the hub holds and loads it in one transaction. A checkpoint whose event has not arrived
-/// yet is read again next pass.
+/// Reads every version of `station`'s segments and checkpoints not settled before, follows them
+/// from the head the hub holds (`camdock_hub::follow`: only what a signed checkpoint vouches for
+/// loads) and loads the pass in one transaction.
 async fn sync_station(
     bucket: &Bucket,
     hub: &mut Projection,
@@ -88,78 +96,70 @@ async fn sync_station(
 ) -> anyhow::Result<Pass> {
     let name = station.station.as_str();
     let head = hub.head(name).await?;
-    let seen = hub.objects(name).await?;
+    let seen = hub.versions_read(name).await?;
     let fresh = |listed: Vec<Version>| -> Vec<Version> {
         listed
             .into_iter()
             .filter(|v| !seen.contains(&(v.key.clone(), v.version_id.clone())))
             .collect()
     };
-    let segments = fresh(bucket.list_versions(&segments_prefix(name)).await?);
-    let mut objects = Vec::with_capacity(segments.len());
-    for v in &segments {
-        objects.push(Object {
-            key: v.key.clone(),
-            body: bucket.get_version(&v.key, &v.version_id).await?,
-        });
-    }
-    // The hashes the hub holds for the seqs these objects repeat (a replaced or repeated segment).
+    let read = |versions: Vec<Version>| async move {
+        let mut objects = Vec::with_capacity(versions.len());
+        for v in &versions {
+            objects.push(Object {
+                key: v.key.clone(),
+                body: bucket.get_version(&v.key, &v.version_id).await?,
+            });
+        }
+        anyhow::Ok((versions, objects))
+    };
+    let (segment_versions, segment_objects) =
+        read(fresh(bucket.list_versions(&segments_prefix(name)).await?)).await?;
+    let (checkpoint_versions, checkpoint_objects) = read(fresh(
+        bucket.list_versions(&checkpoints_prefix(name)).await?,
+    ))
+    .await?;
+    let segments = Segments::read(name, &segment_objects);
+    // The hub's hashes of every seq at or below its head that the objects repeat (read from
+    // their content, not their names).
     let lowest = segments
-        .iter()
-        .filter_map(|v| first_seq(&v.key))
+        .lowest()
+        .into_iter()
+        .chain(
+            checkpoint_objects
+                .iter()
+                .filter_map(|o| serde_json::from_slice::<Checkpoint>(&o.body).ok())
+                .map(|c| c.seq),
+        )
         .min()
         .unwrap_or(i64::MAX);
     let held = if lowest <= head.seq {
-        hub.hashes(name, lowest, head.seq).await?
+        hub.hashes_between(name, lowest, head.seq).await?
     } else {
         HashMap::new()
     };
-    let followed = follow_segments(&head, &held, &objects);
-    let mut read: Vec<(String, String)> = segments
-        .into_iter()
-        .map(|v| (v.key, v.version_id))
-        .collect();
-    let mut alarms = Vec::new();
-    let loaded: HashMap<i64, &str> = followed
-        .events
+    let followed = follow(station, &head, &held, &segments, &checkpoint_objects);
+    let settled: Vec<(String, String)> = followed
+        .settled_segments
         .iter()
-        .map(|e| (e.seq, e.hash.as_str()))
+        .map(|i| &segment_versions[*i])
+        .chain(
+            followed
+                .settled_checkpoints
+                .iter()
+                .map(|i| &checkpoint_versions[*i]),
+        )
+        .map(|v| (v.key.clone(), v.version_id.clone()))
         .collect();
-    for v in fresh(bucket.list_versions(&checkpoints_prefix(name)).await?) {
-        let body = bucket.get_version(&v.key, &v.version_id).await?;
-        let hash = match serde_json::from_slice::<Checkpoint>(&body).map(|c| c.seq) {
-            Ok(seq) => match loaded.get(&seq) {
-                Some(h) => Some(h.to_string()),
-                None => hub.event(name, seq).await?.map(|e| e.hash),
-            },
-            Err(_) => None,
-        };
-        let object = Object {
-            key: v.key.clone(),
-            body,
-        };
-        match check_checkpoint(station, &object, |_| hash) {
-            CheckpointFinding::NotYet => continue,
-            CheckpointFinding::Holds => {}
-            CheckpointFinding::Alarm(a) => alarms.push(a),
-        }
-        read.push((v.key, v.version_id));
-    }
-    hub.load(name, &head, &followed, &alarms, &read).await?;
-    let mut raised = followed.alarms;
-    raised.extend(alarms);
+    hub.load(name, &head, &followed, &settled).await?;
     Ok(Pass {
         station: name.into(),
-        objects: read.len(),
+        objects: settled.len(),
         events: followed.events.len(),
         head: followed.head.seq,
-        alarms: raised,
+        alarms: followed.alarms,
+        failed: None,
     })
-}
-
-/// The first seq a segment key names (`…/000000000001-000000000042.jsonl`).
-fn first_seq(key: &str) -> Option<i64> {
-    key.rsplit('/').next()?.split('-').next()?.parse().ok()
 }
 
 /// Empties the projection and makes it again from the bucket alone: the enrolments the hub wrote
@@ -176,15 +176,4 @@ pub async fn rebuild(
         hub.enrol(&e.station, &e.unit, &e.public_key).await?;
     }
     sync(bucket, hub, silent_before).await
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_segment_key_names_its_first_event() {
-        assert_eq!(
-            super::first_seq(&camdock_record::segment::segment_key("a/b", 42, 99)),
-            Some(42)
-        );
-    }
 }

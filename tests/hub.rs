@@ -1,8 +1,9 @@
 //! The bureau's hub on real parts: LocalStack (S3 with Object Lock and versions) shared by two
 //! stations that ingest and replicate as they do in service, and a PostgreSQL of the test's own
 //! (Debian's server binaries, a Unix socket). The hub follows only enrolled stations, loads every
-//! event the bucket holds once, raises an alarm naming station and seq when a segment is
-//! rewritten (a new version of a locked object), keeps one fleet across the stations (a camera
+//! event a station signed once and nothing it did not (an event chained to its public head by
+//! someone without its key), raises an alarm naming station and seq when a segment is rewritten
+//! (a new version of a locked object, a new key), keeps one fleet across the stations (a camera
 //! undocked at one and docked at another is judged from its last undock anywhere), raises a
 //! station's silence once, and a rebuild into an empty database from the bucket alone gives the
 //! same projection.
@@ -87,22 +88,31 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             key["public_key"].as_str().unwrap().to_string(),
         ));
     }
-    // What the bucket holds of each station: its last segment's last event.
-    let last_seq = |station: &str| -> i64 {
+    // What the station has signed in the bucket: its newest checkpoint's event.
+    let signed_seq = |station: &str| -> i64 {
         block_on(|| async {
             let keys = Bucket::connect(&replica)
                 .await
-                .list(&segment::segments_prefix(station))
+                .list(&segment::checkpoints_prefix(station))
                 .await
                 .unwrap();
-            let last = keys.last().expect("segments in the bucket").clone();
-            last.rsplit('-')
+            let last = keys.last().expect("checkpoints in the bucket").clone();
+            last.rsplit('/')
                 .next()
                 .unwrap()
-                .trim_end_matches(".jsonl")
+                .trim_end_matches(".json")
                 .parse()
                 .unwrap()
         })
+    };
+    let put = |key: &str, body: Vec<u8>| {
+        block_on(|| async {
+            Bucket::connect(&replica)
+                .await
+                .put_bytes(key, body, None)
+                .await
+                .expect("the bucket takes it")
+        });
     };
 
     // Only station-a enrolled: station-b is not followed.
@@ -115,8 +125,13 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let passes: Value =
         serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
     assert_eq!(passes.as_array().unwrap().len(), 1, "{passes}");
-    assert_eq!(passes[0]["events"].as_i64().unwrap(), last_seq("station-a"));
-    // station-b enrolled with station-a's key: its checkpoints are not signed by it.
+    // Every event the station signed, and nothing it has not.
+    assert!(signed_seq("station-a") > 5);
+    assert_eq!(
+        passes[0]["events"].as_i64().unwrap(),
+        signed_seq("station-a")
+    );
+    assert_eq!(passes[0]["head"].as_i64().unwrap(), signed_seq("station-a"));
     let (name_b, cfg_b, data_b, key_b) = &stations[1];
     let (code, _, err) = with(
         &hub_cfg,
@@ -133,12 +148,63 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         None,
         &["hub", "enrol", name_b, "--key", key_b, "--unit", "squad 2"],
     );
-    // More at station-b since: a second pass loads only what is new, and a repeated pass nothing.
+    let b_head = |passes: &Value| -> i64 {
+        passes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["station"] == "station-b")
+            .unwrap()["head"]
+            .as_i64()
+            .unwrap()
+    };
+    let first_b: Value =
+        serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
+    let head_b = b_head(&first_b);
+    assert_eq!(head_b, signed_seq("station-b"));
+    // An insider with the bucket's credentials but not the station's key chains a forged event
+    // to station-b's public head, under a key of its own: not loaded.
+    let tip = block_on(|| async {
+        let keys = Bucket::connect(&replica)
+            .await
+            .list(&segment::segments_prefix("station-b"))
+            .await
+            .unwrap();
+        let mut events = Vec::new();
+        for k in keys {
+            let body = Bucket::connect(&replica).await.get(&k).await.unwrap();
+            events.extend(segment::decode(&body).map(Result::unwrap));
+        }
+        events.into_iter().find(|e| e.seq == head_b).unwrap()
+    });
+    let mut forged = tip.clone();
+    forged.seq = head_b + 1;
+    forged.kind = "camera-undocked".into();
+    forged.actor = "station-b".into();
+    forged.at = "9999-01-01T00:00:00.000Z".into();
+    forged.prev_hash = tip.hash.clone();
+    forged.hash = event_hash(&EventFields::of(&forged), &tip.hash);
+    let forged_key = segment::segment_key("station-b", head_b + 1, head_b + 1);
+    put(&forged_key, segment::encode(&[forged]));
+    let after: Value =
+        serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
+    assert_eq!(
+        b_head(&after),
+        head_b,
+        "the forged event is not loaded: {after}"
+    );
+    // More at station-b since: its own events load past the forgery, which is named where it is;
+    // a repeated pass loads nothing.
     let vol = s.join("7100003");
     camera(&vol, "7100003", 1);
     ok(cfg_b, Some(data_b), &["ingest", vol.to_str().unwrap()]);
     ok(cfg_b, Some(data_b), &["replicate"]);
-    ok(&hub_cfg, None, &["hub", "sync"]);
+    let (code, out, _) = with(&hub_cfg, None, &["hub", "sync", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        b_head(&serde_json::from_str(&out).unwrap()),
+        signed_seq("station-b")
+    );
     let again: Value =
         serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
     assert!(
@@ -146,11 +212,23 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         "{again}"
     );
     let (code, out, _) = with(&hub_cfg, None, &["hub", "alarms", "--json"]);
-    assert_eq!((code, out.trim()), (0, "[]"), "no alarm on a clean bucket");
+    assert_eq!(code, 1);
+    let alarms: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(alarms.as_array().unwrap().len(), 1, "{alarms}");
+    assert_eq!(
+        (
+            alarms[0]["station"].as_str(),
+            alarms[0]["code"].as_str(),
+            alarms[0]["seq"].as_i64()
+        ),
+        (Some("station-b"), Some("rewritten"), Some(head_b + 1)),
+    );
+    assert_eq!(alarms[0]["alarm"]["key"], forged_key.as_str());
 
-    // Custody across stations: camera 7100009 undocked at station-a two days ago (faketime moves
-    // that ingest's clock back), docked at station-b now. Station-a alone judges it overdue; the
-    // bureau sees it back at station-b, and judges it from its last undock anywhere.
+    // Custody across stations: camera 7100009 undocked at station-b two days ago (faketime moves
+    // that ingest's clock back), docked at station-a now. Station-b alone judges it overdue; the
+    // bureau sees it back at station-a (though station-b's events load after station-a's), and
+    // judges it from its last undock anywhere.
     let (_, cfg_a, data_a, _) = &stations[0];
     let vol = s.join("7100009");
     camera(&vol, "7100009", 1);
@@ -177,15 +255,15 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    ingest(cfg_a, data_a, &["faketime", "-f", "-2d"]);
-    ingest(cfg_b, data_b, &[]);
+    ingest(cfg_b, data_b, &["faketime", "-f", "-2d"]);
+    ingest(cfg_a, data_a, &[]);
     ok(cfg_a, Some(data_a), &["replicate"]);
     ok(cfg_b, Some(data_b), &["replicate"]);
-    let at_a: Value =
-        serde_json::from_str(&ok(cfg_a, Some(data_a), &["overdue", "--json"])).unwrap();
+    let at_b: Value =
+        serde_json::from_str(&ok(cfg_b, Some(data_b), &["overdue", "--json"])).unwrap();
     assert!(
-        at_a.to_string().contains("7100009"),
-        "station-a alone: overdue {at_a}"
+        at_b.to_string().contains("7100009"),
+        "station-b alone: overdue {at_b}"
     );
     ok(&hub_cfg, None, &["hub", "sync"]);
     let fleet = |at: Option<String>| -> Value {
@@ -202,8 +280,8 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             .clone()
     };
     let now = fleet(None);
-    assert_eq!(now["docked_station"], "station-b", "{now}");
-    assert_eq!(now["undocked_station"], "station-b", "{now}");
+    assert_eq!(now["docked_station"], "station-a", "{now}");
+    assert_eq!(now["undocked_station"], "station-a", "{now}");
     assert_eq!(now["overdue"], false, "{now}");
     let later = |hours: i64| {
         Some(camdock::time::stamp(
@@ -250,7 +328,12 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let (code, out, _) = with(&hub_cfg, None, &["hub", "alarms", "--json"]);
     assert_eq!(code, 1);
     let alarms: Value = serde_json::from_str(&out).unwrap();
-    let alarms = alarms.as_array().unwrap();
+    let alarms: Vec<&Value> = alarms
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["station"] == "station-a")
+        .collect();
     assert_eq!(alarms.len(), 1, "{alarms:?}");
     assert_eq!(
         (
@@ -279,15 +362,15 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     );
     assert_eq!(ok(&rebuilt_cfg, None, &["hub", "digest"]), digest);
 
-    // Silence: with a hub that allows a second, a pass two seconds after the stations' last
+    // Silence: with a hub that allows five seconds, a pass six seconds after the stations' last
     // events raises one alarm per station, once; a station that writes again is not silent.
     let strict_cfg = s.join("strict.toml");
     std::fs::write(
         &strict_cfg,
-        toml(&endpoint, "hub", &pg.url_of("rebuilt")) + "silent_after = \"1s\"\n",
+        toml(&endpoint, "hub", &pg.url_of("rebuilt")) + "silent_after = \"5s\"\n",
     )
     .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    std::thread::sleep(std::time::Duration::from_secs(6));
     let (code, out, _) = with(&strict_cfg, None, &["hub", "sync", "--json"]);
     assert_eq!(code, 1, "{out}");
     let silent = |passes: &Value| -> Vec<String> {
@@ -335,6 +418,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         codes,
         [
             ("station-a", "rewritten"),
+            ("station-b", "rewritten"),
             ("station-a", "silent"),
             ("station-b", "silent")
         ]

@@ -9,10 +9,15 @@ use serde::{Deserialize, Serialize};
 pub enum Alarm {
     /// A line of a segment is not an event.
     Unreadable { key: String, line: usize },
-    /// An event the hub holds differs from the one the bucket now has at the same seq: a segment
-    /// was overwritten (a new version) or a new key repeats the seq with other content.
+    /// A segment whose key is not `<first>-<last>.jsonl` or whose events are not exactly that
+    /// range: none of it is loaded.
+    Misnamed { key: String },
+    /// Content at a seq other than the event the station's signed chain has there: a new version
+    /// of a segment, a new key over old seqs, or events chained to a public hash by someone
+    /// without the station's key. Never loaded; `key` is where it is.
     Rewritten { seq: i64, key: String },
-    /// The chain breaks at `seq` (events missing, unlinked or changed): nothing after it is loaded.
+    /// The bucket holds every seq up to a head the station signed, but no chain of them reaches
+    /// it: broken at `seq`. Nothing past the hub's head loads until one does.
     ChainBroken { seq: i64, key: String, why: String },
     /// A checkpoint the enrolled key did not sign, or one naming another station.
     BadCheckpoint { key: String },
@@ -28,6 +33,7 @@ impl Alarm {
     pub fn code(&self) -> &'static str {
         match self {
             Alarm::Unreadable { .. } => "unreadable",
+            Alarm::Misnamed { .. } => "misnamed",
             Alarm::Rewritten { .. } => "rewritten",
             Alarm::ChainBroken { .. } => "chain-broken",
             Alarm::BadCheckpoint { .. } => "bad-checkpoint",
@@ -42,14 +48,20 @@ impl Alarm {
             Alarm::Rewritten { seq, .. }
             | Alarm::ChainBroken { seq, .. }
             | Alarm::CheckpointDiffers { seq, .. } => Some(*seq),
-            Alarm::Unreadable { .. } | Alarm::BadCheckpoint { .. } | Alarm::Silent { .. } => None,
+            Alarm::Unreadable { .. }
+            | Alarm::Misnamed { .. }
+            | Alarm::BadCheckpoint { .. }
+            | Alarm::Silent { .. } => None,
         }
     }
 
     /// What a person does about it.
     pub fn repair(&self) -> &'static str {
         match self {
-            Alarm::Unreadable { .. } | Alarm::Rewritten { .. } | Alarm::ChainBroken { .. } => {
+            Alarm::Unreadable { .. }
+            | Alarm::Misnamed { .. }
+            | Alarm::Rewritten { .. }
+            | Alarm::ChainBroken { .. } => {
                 "compare the object with the station's own ledger (`camdock verify --replica` at the station) and treat the bucket's copy as tampered until explained"
             }
             Alarm::BadCheckpoint { .. } => {
@@ -69,6 +81,10 @@ impl std::fmt::Display for Alarm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Alarm::Unreadable { key, line } => write!(f, "{key} line {line} is not an event"),
+            Alarm::Misnamed { key } => write!(
+                f,
+                "{key} is not a segment: its name or its events are not one run first..=last"
+            ),
             Alarm::Rewritten { seq, key } => {
                 write!(
                     f,

@@ -8,6 +8,6 @@ pub mod projection;
 
 pub use alarm::Alarm;
 pub use follow::{
-    CheckpointFinding, Enrolled, Followed, Head, Object, check_checkpoint, follow_segments,
+    CheckpointFinding, Enrolled, Followed, Head, Object, Segments, check_checkpoint, follow,
 };
 pub use projection::{BureauCamera, Projection, ProjectionError, RaisedAlarm};

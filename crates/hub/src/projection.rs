@@ -177,7 +177,7 @@ impl Projection {
     }
 
     /// The objects of `station` read so far: each (key, version).
-    pub async fn objects(
+    pub async fn versions_read(
         &self,
         station: &str,
     ) -> Result<HashSet<(String, String)>, ProjectionError> {
@@ -192,7 +192,7 @@ impl Projection {
     }
 
     /// The hashes the hub holds of `station`'s events `from..=to`.
-    pub async fn hashes(
+    pub async fn hashes_between(
         &self,
         station: &str,
         from: i64,
@@ -208,23 +208,20 @@ impl Projection {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    /// Loads one pass over `station`: its new events, its alarms, the objects read (key, version);
+    /// Loads one pass over `station`: its new events, its alarms, the object versions settled;
     /// the head moves from `from` (as read before the pass) to the pass's, or the pass is refused.
     pub async fn load(
         &mut self,
         station: &str,
         from: &Head,
         followed: &Followed,
-        alarms: &[Alarm],
         read: &[(String, String)],
     ) -> Result<(), ProjectionError> {
         let tx = self.client.transaction().await?;
-        let moved = tx
+        let mut moved = tx
             .execute(
-                "INSERT INTO hub_heads(station, seq, hash, broken) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (station) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash,
-                     broken = EXCLUDED.broken, read_at = now()
-                 WHERE hub_heads.seq = $5 AND hub_heads.hash = $6",
+                "UPDATE hub_heads SET seq = $2, hash = $3, broken = $4, read_at = now()
+                 WHERE station = $1 AND seq = $5 AND hash = $6",
                 &[
                     &station,
                     &followed.head.seq,
@@ -235,6 +232,22 @@ impl Projection {
                 ],
             )
             .await?;
+        // A first head only from nothing: a pass read before a rebuild emptied the table does
+        // not start the station from its middle.
+        if moved == 0 && *from == Head::default() {
+            moved = tx
+                .execute(
+                    "INSERT INTO hub_heads(station, seq, hash, broken) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (station) DO NOTHING",
+                    &[
+                        &station,
+                        &followed.head.seq,
+                        &followed.head.hash,
+                        &followed.head.broken,
+                    ],
+                )
+                .await?;
+        }
         if moved == 0 {
             return Err(ProjectionError::MovedOn(station.into()));
         }
@@ -291,7 +304,7 @@ impl Projection {
             };
             tx.execute(statement, &[camera, &e.at, &station]).await?;
         }
-        for a in followed.alarms.iter().chain(alarms) {
+        for a in &followed.alarms {
             let text = serde_json::to_string(a).expect("plain values serialise");
             tx.execute(
                 "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
@@ -375,7 +388,7 @@ impl Projection {
     }
 
     /// How many events the hub holds of `station` (of every station: None).
-    pub async fn events(&self, station: Option<&str>) -> Result<i64, ProjectionError> {
+    pub async fn event_count(&self, station: Option<&str>) -> Result<i64, ProjectionError> {
         Ok(self
             .client
             .query_one(

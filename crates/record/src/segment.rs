@@ -23,6 +23,19 @@ pub fn segment_key(station: &str, first: i64, last: i64) -> String {
     format!("{}{first:012}-{last:012}.jsonl", segments_prefix(station))
 }
 
+/// The range a segment's name (the key after its station's prefix) says it holds: exactly
+/// `<12 digits>-<12 digits>.jsonl`, first no greater than last; None for any other name.
+pub fn parse_key_range(name: &str) -> Option<(i64, i64)> {
+    let (first, last) = name.strip_suffix(".jsonl")?.split_once('-')?;
+    let number = |s: &str| {
+        (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i64>().ok())
+            .flatten()
+    };
+    let (first, last) = (number(first)?, number(last)?);
+    (first >= 1 && first <= last).then_some((first, last))
+}
+
 /// A segment's body: one JSON line per event.
 pub fn encode(events: &[StoredEvent]) -> Vec<u8> {
     let mut body = Vec::new();
@@ -44,6 +57,25 @@ pub fn decode(body: &[u8]) -> impl Iterator<Item = Result<StoredEvent, usize>> +
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_segment_name_says_its_range_or_nothing() {
+        let name = |k: String| k.strip_prefix(&segments_prefix("s")).unwrap().to_string();
+        assert_eq!(
+            parse_key_range(&name(segment_key("s", 3, 42))),
+            Some((3, 42))
+        );
+        for bad in [
+            "!.jsonl",
+            "000000000003-000000000002.jsonl",
+            "3-42.jsonl",
+            "000000000003-000000000042.json",
+            "000000000000-000000000001.jsonl",
+            "00000000000a-000000000042.jsonl",
+        ] {
+            assert_eq!(parse_key_range(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn keys_sort_by_seq_and_bodies_read_back() {
