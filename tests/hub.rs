@@ -232,21 +232,19 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let (_, cfg_a, data_a, _) = &stations[0];
     let vol = s.join("7100009");
     camera(&vol, "7100009", 1);
-    let ingest = |cfg: &Path, data: &Path, faked: &[&str]| {
-        let out = std::process::Command::new(faked.first().copied().unwrap_or(bin()))
-            .args(&faked[faked.len().min(1)..])
-            .args(if faked.is_empty() {
-                vec![]
-            } else {
-                vec![bin()]
-            })
-            .args([
-                "--config",
-                cfg.to_str().unwrap(),
-                "--data-dir",
-                data.to_str().unwrap(),
-            ])
-            .args(["ingest", vol.to_str().unwrap()])
+    // `prefix` runs camdock under another command (faketime), or not.
+    let ingest = |cfg: &Path, data: &Path, prefix: &[&str]| {
+        let mut argv: Vec<&str> = prefix.to_vec();
+        argv.extend([
+            bin(),
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ]);
+        argv.extend(["ingest", vol.to_str().unwrap()]);
+        let out = std::process::Command::new(argv[0])
+            .args(&argv[1..])
             .output()
             .unwrap();
         assert!(

@@ -294,7 +294,7 @@ fn walk_back<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use camdock_record::chain::link;
+    use camdock_record::chain::{link, link_after};
     use ed25519_dalek::SigningKey;
 
     const KEY: [u8; 32] = [7; 32];
@@ -399,7 +399,7 @@ mod tests {
         // A forged event 4, chained from the public hash of event 3, in a key of its own.
         let mut forged = vec![all[3].clone()];
         forged[0].actor = "someone".into();
-        link_from(&mut forged, &all[2].hash);
+        link_after(&all[2].hash, &mut forged);
         let forged_seg = seg(&forged);
         // Alone, or signed by another key: nothing loads.
         for cps in [vec![], vec![signed(&forged[0], [9; 32])]] {
@@ -422,16 +422,6 @@ mod tests {
                     key: forged_seg.key.clone()
                 }]
             );
-        }
-    }
-
-    /// Chains `events` on from `prev` (a forger's own link).
-    fn link_from(events: &mut [StoredEvent], prev: &str) {
-        let mut prev = prev.to_string();
-        for e in events {
-            e.prev_hash.clone_from(&prev);
-            e.hash = event_hash(&EventFields::of(e), &prev);
-            prev.clone_from(&e.hash);
         }
     }
 

@@ -26,6 +26,14 @@ pub enum ProjectionError {
         "station {0} moved on while this pass read it (another hub, or a retry): read it again"
     )]
     MovedOn(String),
+    #[error(
+        "alarm #{id} of station {station} is not one this hub can read ({why}): an older or newer hub wrote it"
+    )]
+    UnreadableAlarm {
+        id: i64,
+        station: String,
+        why: String,
+    },
 }
 
 const SCHEMA: &str = "
@@ -50,6 +58,10 @@ CREATE TABLE IF NOT EXISTS hub_alarms (
     id bigserial PRIMARY KEY, station text NOT NULL, code text NOT NULL, seq bigint,
     alarm text NOT NULL, raised_at timestamptz NOT NULL DEFAULT now(), UNIQUE (station, alarm));
 ";
+
+/// Raises an alarm once: the same alarm of a station again is the same row.
+const RAISE: &str = "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (station, alarm) DO NOTHING";
 
 /// An alarm as the hub holds it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -306,12 +318,8 @@ impl Projection {
         }
         for a in &followed.alarms {
             let text = serde_json::to_string(a).expect("plain values serialise");
-            tx.execute(
-                "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (station, alarm) DO NOTHING",
-                &[&station, &a.code(), &a.seq(), &text],
-            )
-            .await?;
+            tx.execute(RAISE, &[&station, &a.code(), &a.seq(), &text])
+                .await?;
         }
         for (key, version) in read {
             tx.execute(
@@ -366,15 +374,21 @@ impl Projection {
         let rows = self
             .client
             .query(
-                "SELECT station, code, seq, alarm, raised_at::text FROM hub_alarms ORDER BY id",
+                "SELECT station, code, seq, alarm, raised_at::text, id FROM hub_alarms ORDER BY id",
                 &[],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| {
-                let alarm: Alarm = serde_json::from_str(r.get::<_, &str>(3)).ok()?;
-                Some(RaisedAlarm {
+        // An alarm this hub cannot read is an error, never a row left out of the list.
+        rows.iter()
+            .map(|r| {
+                let alarm: Alarm = serde_json::from_str(r.get::<_, &str>(3)).map_err(|e| {
+                    ProjectionError::UnreadableAlarm {
+                        id: r.get(5),
+                        station: r.get(0),
+                        why: e.to_string(),
+                    }
+                })?;
+                Ok(RaisedAlarm {
                     station: r.get(0),
                     code: r.get(1),
                     seq: r.get(2),
@@ -384,7 +398,7 @@ impl Projection {
                     raised_at: r.get(4),
                 })
             })
-            .collect())
+            .collect()
     }
 
     /// How many events the hub holds of `station` (of every station: None).
@@ -417,11 +431,7 @@ impl Projection {
         let text = serde_json::to_string(alarm).expect("plain values serialise");
         Ok(self
             .client
-            .execute(
-                "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (station, alarm) DO NOTHING",
-                &[&station, &alarm.code(), &alarm.seq(), &text],
-            )
+            .execute(RAISE, &[&station, &alarm.code(), &alarm.seq(), &text])
             .await?
             == 1)
     }

@@ -139,7 +139,12 @@ impl Chain {
 /// Links `events` into a chain from the genesis, in order: each one's `prev_hash` and `hash` set as
 /// a ledger sets them when it appends (for simulated stations, benchmarks and tests).
 pub fn link(events: &mut [StoredEvent]) {
-    let mut prev = GENESIS.to_string();
+    link_after(GENESIS, events);
+}
+
+/// Links `events` on from the event whose hash is `prev` (a chain continued, or a forger's).
+pub fn link_after(prev: &str, events: &mut [StoredEvent]) {
+    let mut prev = prev.to_string();
     for e in events {
         e.prev_hash.clone_from(&prev);
         e.hash = event_hash(&EventFields::of(e), &prev);
