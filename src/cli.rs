@@ -158,7 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Replicate(a) => commands::replicate::run(config, data_dir, a),
         Command::Checkpoint(a) => commands::checkpoint::run(config, data_dir, a),
         Command::Key(a) => commands::hub::key(config, data_dir, a),
-        Command::Hub(a) => commands::hub::run(config, a),
+        Command::Hub(a) => commands::hub::run(config, data_dir, a),
         Command::Bind(a) => commands::bind::run(config, data_dir, a),
         Command::Status(a) => commands::status::run(config, data_dir, a),
         Command::Account(a) => commands::people::account(config, data_dir, a),

@@ -46,6 +46,20 @@ pub struct HubConfig {
     /// A station whose newest event is older than this is silent (an alarm).
     #[serde(with = "humantime_serde")]
     pub silent_after: Duration,
+    /// A clip stored at a station and not replicated after this is an alarm.
+    #[serde(with = "humantime_serde")]
+    pub replicate_within: Duration,
+    /// The hub publishes each station's statement of returns elsewhere when it changes, and at
+    /// least this often (so a station can tell a live hub from a stale statement).
+    #[serde(with = "humantime_serde")]
+    pub statements_every: Duration,
+    /// At a station: the hub's statement key (hex, as `camdock hub key` prints it). Its signed
+    /// statements close the overdue episodes of cameras returned at other stations; "" reads none.
+    pub public_key: String,
+    /// At a station: a statement issued longer ago than this is stale, and the station judges
+    /// overdue by its own record alone.
+    #[serde(with = "humantime_serde")]
+    pub statement_stale_after: Duration,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -7,8 +7,11 @@ use crate::replica::s3::{Bucket, Version};
 use anyhow::Context;
 use camdock_hub::{Alarm, Enrolled, Object, Projection, Segments, follow};
 use camdock_record::checkpoint::Checkpoint;
+use camdock_record::returns::{ReturnsBody, ReturnsStatement, statement_key};
 use camdock_record::segment::{checkpoints_prefix, segments_prefix};
+use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// Where the hub keeps its enrolments in the bucket.
@@ -48,6 +51,12 @@ pub struct Pass {
     /// Events loaded.
     pub events: usize,
     pub head: i64,
+    /// Clips the station stored that it has not replicated yet, as far as the hub has loaded.
+    pub backlog: i64,
+    /// Cameras in the statement of returns elsewhere published to the station in this pass
+    /// (none when it was unchanged and not due again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returns_published: Option<usize>,
     /// Raised by this pass (an alarm already on record is not raised again).
     pub alarms: Vec<Alarm>,
     /// Why the pass over this station could not be made (the other stations' passes go on).
@@ -55,35 +64,120 @@ pub struct Pass {
     pub failed: Option<String>,
 }
 
-/// One pass over every enrolled station (one that fails is reported, the others go on); a
-/// station whose newest event is older than `silent_before` (an instant as the ledger writes
-/// them) is silent.
+/// What a pass judges by: the instants (as the ledger writes them) before which a station's
+/// newest event means silence and a clip not replicated is an alarm, and the hub's key with how
+/// often its statements are published again unchanged.
+pub struct Rules {
+    pub silent_before: String,
+    pub unreplicated_before: String,
+    pub key: SigningKey,
+    pub statements_every: std::time::Duration,
+}
+
+/// One pass over every enrolled station (one that fails is reported, the others go on): new
+/// objects loaded, silence and clips not replicated in time raised, and each station's statement
+/// of cameras returned elsewhere published when it changed or is due.
 pub async fn sync(
     bucket: &Bucket,
     hub: &mut Projection,
-    silent_before: &str,
+    rules: &Rules,
 ) -> anyhow::Result<Vec<Pass>> {
     let mut passes = Vec::new();
     for station in hub.stations().await? {
+        let name = station.station.as_str();
         let mut pass = match sync_station(bucket, hub, &station).await {
             Ok(pass) => pass,
             Err(e) => Pass {
-                station: station.station.clone(),
+                station: name.into(),
                 failed: Some(format!("{e:#}")),
                 ..Pass::default()
             },
         };
-        if let Some(since) = hub.last_event_at(&station.station).await?
-            && since.as_str() < silent_before
+        let mut raised = Vec::new();
+        if let Some(since) = hub.last_event_at(name).await?
+            && since.as_str() < rules.silent_before.as_str()
         {
-            let silent = Alarm::Silent { since };
-            if hub.raise(&station.station, &silent).await? {
-                pass.alarms.push(silent);
+            raised.push(Alarm::Silent { since });
+        }
+        raised.extend(hub.unreplicated(name, &rules.unreplicated_before).await?);
+        for alarm in raised {
+            if hub.raise(name, &alarm).await? {
+                pass.alarms.push(alarm);
+            }
+        }
+        match publish_returns(bucket, hub, name, rules).await {
+            Ok((published, replaced)) => {
+                pass.returns_published = published;
+                if let Some(alarm) = replaced
+                    && hub.raise(name, &alarm).await?
+                {
+                    pass.alarms.push(alarm);
+                }
+            }
+            Err(e) => {
+                let why = format!("its statement of returns elsewhere was not published: {e:#}");
+                pass.failed = Some(match pass.failed.take() {
+                    Some(before) => format!("{before}; {why}"),
+                    None => why,
+                });
             }
         }
         passes.push(pass);
     }
+    let backlog = hub.backlog().await?;
+    for pass in &mut passes {
+        pass.backlog = backlog.get(&pass.station).copied().unwrap_or(0);
+    }
     Ok(passes)
+}
+
+/// Publishes `station`'s statement of cameras returned elsewhere, signed with the hub's key, when
+/// its returns changed, the last one is older than `statements_every`, or the bucket's current
+/// version is not the one the hub wrote (an alarm: someone wrote over it). The number of returns
+/// when it did.
+async fn publish_returns(
+    bucket: &Bucket,
+    hub: &Projection,
+    station: &str,
+    rules: &Rules,
+) -> anyhow::Result<(Option<usize>, Option<Alarm>)> {
+    let key = statement_key(station);
+    let returns = hub.returns_for(station).await?;
+    let sha = hex::encode(Sha256::digest(serde_json::to_vec(&returns)?));
+    let current = bucket.head(&key, None).await?.and_then(|h| h.version_id);
+    let mut replaced = None;
+    let due = match hub.published(station).await? {
+        Some(last) => {
+            if current != last.version {
+                replaced = Some(Alarm::StatementReplaced {
+                    key: key.clone(),
+                    version: current.clone().unwrap_or_else(|| "none: deleted".into()),
+                });
+            }
+            replaced.is_some()
+                || last.body_sha256 != sha
+                || last.age_seconds >= rules.statements_every.as_secs_f64()
+        }
+        None => true,
+    };
+    if !due {
+        return Ok((None, None));
+    }
+    let count = returns.len();
+    let statement = ReturnsStatement::sign(
+        &rules.key,
+        ReturnsBody {
+            station: station.into(),
+            issued_at: crate::time::stamp(chrono::Utc::now()),
+            returns,
+        },
+    );
+    let written = bucket
+        .put_bytes(&key, serde_json::to_vec_pretty(&statement)?, None)
+        .await?;
+    hub.mark_published(station, &sha, written.version_id.as_deref())
+        .await?;
+    Ok((Some(count), replaced))
 }
 
 /// Reads every version of `station`'s segments and checkpoints not settled before, follows them
@@ -158,7 +252,7 @@ async fn sync_station(
         events: followed.events.len(),
         head: followed.head.seq,
         alarms: followed.alarms,
-        failed: None,
+        ..Pass::default()
     })
 }
 
@@ -167,7 +261,7 @@ async fn sync_station(
 pub async fn rebuild(
     bucket: &Bucket,
     hub: &mut Projection,
-    silent_before: &str,
+    rules: &Rules,
 ) -> anyhow::Result<Vec<Pass>> {
     hub.clear().await?;
     for key in bucket.list(ENROLMENTS).await? {
@@ -175,5 +269,5 @@ pub async fn rebuild(
             .with_context(|| format!("{key} is not an enrolment"))?;
         hub.enrol(&e.station, &e.unit, &e.public_key).await?;
     }
-    sync(bucket, hub, silent_before).await
+    sync(bucket, hub, rules).await
 }

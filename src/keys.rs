@@ -11,6 +11,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 pub const KEY_FILE: &str = "station.key";
+/// The bureau hub's secret, in the hub's data directory.
+pub const HUB_KEY_FILE: &str = "hub.key";
 
 #[derive(Clone)]
 pub struct StationKey {
@@ -24,7 +26,11 @@ impl StationKey {
     /// is written whole under a private name and then linked into place, so a reader never sees
     /// half a key and exactly one writer's key wins.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<StationKey> {
-        let path = data_dir.join(KEY_FILE);
+        Self::load_or_create_file(data_dir, KEY_FILE)
+    }
+
+    fn load_or_create_file(data_dir: &Path, file: &str) -> std::io::Result<StationKey> {
+        let path = data_dir.join(file);
         let mut secret = [0u8; 32];
         match std::fs::File::open(&path) {
             Ok(mut f) => f.read_exact(&mut secret)?,
@@ -32,7 +38,7 @@ impl StationKey {
                 rand_core::OsRng
                     .try_fill_bytes(&mut secret)
                     .map_err(std::io::Error::other)?;
-                let private = data_dir.join(format!("{KEY_FILE}.{}.new", std::process::id()));
+                let private = data_dir.join(format!("{file}.{}.new", std::process::id()));
                 let mut f = std::fs::OpenOptions::new()
                     .write(true)
                     .create(true)
@@ -73,5 +79,21 @@ impl StationKey {
     /// The ed25519 key that signs ledger checkpoints.
     pub fn signing_key(&self) -> SigningKey {
         SigningKey::from_bytes(&self.derive("checkpoint"))
+    }
+}
+
+/// The bureau hub's key: it signs the statements of returns elsewhere that stations act on
+/// (`camdock_record::returns`). Kept in the hub's data directory, never in the bucket.
+pub struct HubKey(StationKey);
+
+impl HubKey {
+    /// Loads the hub's key from `data_dir`, creating it (as a station's) on first use.
+    pub fn load_or_create(data_dir: &Path) -> std::io::Result<HubKey> {
+        std::fs::create_dir_all(data_dir)?;
+        StationKey::load_or_create_file(data_dir, HUB_KEY_FILE).map(HubKey)
+    }
+
+    pub fn signing_key(&self) -> SigningKey {
+        SigningKey::from_bytes(&self.0.derive("hub-statement"))
     }
 }

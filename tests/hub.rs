@@ -1,12 +1,13 @@
-//! The bureau's hub on real parts: LocalStack (S3 with Object Lock and versions) shared by two
+//! The bureau's hub on real parts: LocalStack (S3 with Object Lock and versions) shared by three
 //! stations that ingest and replicate as they do in service, and a PostgreSQL of the test's own
 //! (Debian's server binaries, a Unix socket). The hub follows only enrolled stations, loads every
 //! event a station signed once and nothing it did not (an event chained to its public head by
 //! someone without its key), raises an alarm naming station and seq when a segment is rewritten
 //! (a new version of a locked object, a new key), keeps one fleet across the stations (a camera
-//! undocked at one and docked at another is judged from its last undock anywhere), raises a
-//! station's silence once, and a rebuild into an empty database from the bucket alone gives the
-//! same projection.
+//! undocked at one and docked at another is judged from its last undock anywhere, and the station
+//! it left closes its overdue episode on record from the hub's signed statement, never from a
+//! forged or stale one), raises a station's silence and a clip not replicated in time once, and a
+//! rebuild into an empty database from the bucket alone gives the same projection.
 
 mod common;
 
@@ -21,9 +22,11 @@ use std::path::Path;
 
 const BUCKET: &str = "bureau";
 
-fn toml(endpoint: &str, station: &str, hub_db: &str) -> String {
+/// A station's config (`hub_db` "") or the hub's; `hub_key`, the hub's statement key a station
+/// holds.
+fn toml(endpoint: &str, station: &str, hub_db: &str, hub_key: &str) -> String {
     format!(
-        "[station]\nid = \"{station}\"\nopen = true\n\n[replica]\nenabled = true\nendpoint = \"{endpoint}\"\nbucket = \"{BUCKET}\"\naccess_key = \"test\"\nsecret_key = \"test\"\nretry_base = \"1ms\"\n\n[hub]\ndatabase = \"{hub_db}\"\n"
+        "[station]\nid = \"{station}\"\nopen = true\n\n[replica]\nenabled = true\nendpoint = \"{endpoint}\"\nbucket = \"{BUCKET}\"\naccess_key = \"test\"\nsecret_key = \"test\"\nretry_base = \"1ms\"\n\n[hub]\ndatabase = \"{hub_db}\"\npublic_key = \"{hub_key}\"\n"
     )
 }
 
@@ -55,8 +58,13 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     pg.create_database("rebuilt");
     let endpoint = ls.endpoint();
     let hub_cfg = s.join("hub.toml");
-    std::fs::write(&hub_cfg, toml(&endpoint, "hub", &pg.url())).unwrap();
-    let replica = config(&toml(&endpoint, "hub", "")).replica;
+    std::fs::write(&hub_cfg, toml(&endpoint, "hub", &pg.url(), "")).unwrap();
+    let replica = config(&toml(&endpoint, "hub", "", "")).replica;
+    // The hub's data directory holds its statement key; each station is given the public half.
+    let hub_data = s.join("hub-data");
+    let hub_dir = Some(hub_data.as_path());
+    let hub_key = ok(&hub_cfg, hub_dir, &["hub", "key"]).trim().to_string();
+    assert_eq!(hub_key.len(), 64, "{hub_key}");
     block_on(|| async {
         Bucket::connect(&replica)
             .await
@@ -69,16 +77,46 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             .expect("bucket created");
     });
 
-    // Two stations, a camera docked at each, each replicating to the bureau's bucket.
+    // Three stations, a camera docked at each, each replicating to the bureau's bucket. At
+    // station-c one stored clip is damaged before its first pass, so the bucket refuses it (its
+    // SHA-256 differs) and it is never replicated, while the ledger is.
     let mut stations = Vec::new();
-    for (name, serial) in [("station-a", "7100001"), ("station-b", "7100002")] {
+    let mut unreplicated = String::new();
+    for (name, serial) in [
+        ("station-a", "7100001"),
+        ("station-b", "7100002"),
+        ("station-c", "7100005"),
+    ] {
         let cfg = s.join(&format!("{name}.toml"));
-        std::fs::write(&cfg, toml(&endpoint, name, "")).unwrap();
+        std::fs::write(&cfg, toml(&endpoint, name, "", &hub_key)).unwrap();
         let data = s.join(name);
         let vol = s.join(serial);
         camera(&vol, serial, 2);
         ok(&cfg, Some(&data), &["ingest", vol.to_str().unwrap()]);
-        ok(&cfg, Some(&data), &["replicate"]);
+        if name == "station-c" {
+            let found = std::process::Command::new("find")
+                .arg(data.join("store/sha256"))
+                .args(["-type", "f"])
+                .output()
+                .unwrap();
+            let stored = String::from_utf8(found.stdout).unwrap();
+            let stored = Path::new(stored.lines().next().expect("a stored clip"));
+            unreplicated = stored.file_stem().unwrap().to_str().unwrap().to_string();
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(stored)
+                .status();
+            std::fs::set_permissions(stored, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .unwrap();
+            let mut bytes = std::fs::read(stored).unwrap();
+            bytes[100] ^= 0xff;
+            std::fs::write(stored, bytes).unwrap();
+            let (code, out, err) = with(&cfg, Some(&data), &["replicate"]);
+            assert_eq!(code, 1, "{out}{err}");
+            assert!(out.contains(&unreplicated), "{out}");
+        } else {
+            ok(&cfg, Some(&data), &["replicate"]);
+        }
         let key: Value = serde_json::from_str(&ok(&cfg, Some(&data), &["key", "--json"])).unwrap();
         assert_eq!(key["station"], name);
         stations.push((
@@ -119,11 +157,11 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let (name_a, _, _, key_a) = &stations[0];
     ok(
         &hub_cfg,
-        None,
+        hub_dir,
         &["hub", "enrol", name_a, "--key", key_a, "--unit", "squad 1"],
     );
     let passes: Value =
-        serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
+        serde_json::from_str(&ok(&hub_cfg, hub_dir, &["hub", "sync", "--json"])).unwrap();
     assert_eq!(passes.as_array().unwrap().len(), 1, "{passes}");
     // Every event the station signed, and nothing it has not.
     assert!(signed_seq("station-a") > 5);
@@ -135,7 +173,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let (name_b, cfg_b, data_b, key_b) = &stations[1];
     let (code, _, err) = with(
         &hub_cfg,
-        None,
+        hub_dir,
         &["hub", "enrol", name_a, "--key", key_b, "--unit", "squad 1"],
     );
     assert_eq!(
@@ -145,8 +183,14 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     assert!(err.contains("another key"), "{err}");
     ok(
         &hub_cfg,
-        None,
+        hub_dir,
         &["hub", "enrol", name_b, "--key", key_b, "--unit", "squad 2"],
+    );
+    let (name_c, _, _, key_c) = &stations[2];
+    ok(
+        &hub_cfg,
+        hub_dir,
+        &["hub", "enrol", name_c, "--key", key_c, "--unit", "squad 2"],
     );
     let b_head = |passes: &Value| -> i64 {
         passes
@@ -159,7 +203,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             .unwrap()
     };
     let first_b: Value =
-        serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
+        serde_json::from_str(&ok(&hub_cfg, hub_dir, &["hub", "sync", "--json"])).unwrap();
     let head_b = b_head(&first_b);
     assert_eq!(head_b, signed_seq("station-b"));
     // An insider with the bucket's credentials but not the station's key chains a forged event
@@ -187,7 +231,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let forged_key = segment::segment_key("station-b", head_b + 1, head_b + 1);
     put(&forged_key, segment::encode(&[forged]));
     let after: Value =
-        serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
+        serde_json::from_str(&ok(&hub_cfg, hub_dir, &["hub", "sync", "--json"])).unwrap();
     assert_eq!(
         b_head(&after),
         head_b,
@@ -199,19 +243,19 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     camera(&vol, "7100003", 1);
     ok(cfg_b, Some(data_b), &["ingest", vol.to_str().unwrap()]);
     ok(cfg_b, Some(data_b), &["replicate"]);
-    let (code, out, _) = with(&hub_cfg, None, &["hub", "sync", "--json"]);
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
     assert_eq!(code, 1, "{out}");
     assert_eq!(
         b_head(&serde_json::from_str(&out).unwrap()),
         signed_seq("station-b")
     );
     let again: Value =
-        serde_json::from_str(&ok(&hub_cfg, None, &["hub", "sync", "--json"])).unwrap();
+        serde_json::from_str(&ok(&hub_cfg, hub_dir, &["hub", "sync", "--json"])).unwrap();
     assert!(
         again.as_array().unwrap().iter().all(|p| p["events"] == 0),
         "{again}"
     );
-    let (code, out, _) = with(&hub_cfg, None, &["hub", "alarms", "--json"]);
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
     assert_eq!(code, 1);
     let alarms: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(alarms.as_array().unwrap().len(), 1, "{alarms}");
@@ -263,13 +307,13 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         at_b.to_string().contains("7100009"),
         "station-b alone: overdue {at_b}"
     );
-    ok(&hub_cfg, None, &["hub", "sync"]);
+    ok(&hub_cfg, hub_dir, &["hub", "sync"]);
     let fleet = |at: Option<String>| -> Value {
         let mut args = vec!["hub", "fleet", "--json"];
         if let Some(at) = &at {
             args.extend_from_slice(&["--at", at]);
         }
-        let all: Value = serde_json::from_str(&ok(&hub_cfg, None, &args)).unwrap();
+        let all: Value = serde_json::from_str(&ok(&hub_cfg, hub_dir, &args)).unwrap();
         all.as_array()
             .unwrap()
             .iter()
@@ -292,6 +336,79 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         true,
         "overdue from its last undock anywhere"
     );
+
+    // Station-b closes its episode from the hub's signed statement, and from nothing else: not
+    // from a statement older than it allows, not from one signed by another key.
+    let overdue_at_b =
+        || -> bool { ok(cfg_b, Some(data_b), &["overdue", "--json"]).contains("7100009") };
+    let replicate_b = |cfg: &Path| -> Value {
+        let (_, out, err) = with(cfg, Some(data_b), &["replicate", "--json"]);
+        serde_json::from_str::<Value>(&out).unwrap_or_else(|_| panic!("{out}{err}"))["returns"]
+            .clone()
+    };
+    let strict_b = s.join("station-b-strict.toml");
+    std::fs::write(
+        &strict_b,
+        toml(&endpoint, "station-b", "", &hub_key) + "statement_stale_after = \"1ms\"\n",
+    )
+    .unwrap();
+    let stale = replicate_b(&strict_b);
+    assert!(
+        stale["refused"].as_str().unwrap().contains("stale"),
+        "{stale}"
+    );
+    assert!(overdue_at_b(), "a stale statement closes nothing");
+    let statement_key = camdock_record::returns::statement_key("station-b");
+    let genuine: camdock_record::returns::ReturnsStatement = serde_json::from_slice(
+        &block_on(|| async { Bucket::connect(&replica).await.get(&statement_key).await }).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(genuine.body.returns.len(), 1, "{genuine:?}");
+    assert_eq!(genuine.body.returns[0].docked_station, "station-a");
+    let insider = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let mut forged_body = genuine.body.clone();
+    forged_body.issued_at = camdock::time::stamp(chrono::Utc::now());
+    let forged = camdock_record::returns::ReturnsStatement::sign(&insider, forged_body);
+    put(&statement_key, serde_json::to_vec(&forged).unwrap());
+    let refused = replicate_b(cfg_b);
+    assert!(
+        refused["refused"]
+            .as_str()
+            .unwrap()
+            .contains("not signed by the hub's key"),
+        "{refused}"
+    );
+    assert!(overdue_at_b(), "a forged statement closes nothing");
+    // The hub sees its statement written over: an alarm, and the statement published again.
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("statement-replaced"), "{out}");
+    let closed = replicate_b(cfg_b);
+    assert_eq!(closed["closed"], serde_json::json!(["7100009"]), "{closed}");
+    assert!(!overdue_at_b(), "back at station-a, by the hub's statement");
+    let at_b: Value = serde_json::from_str(&ok(cfg_b, Some(data_b), &["fleet", "--json"])).unwrap();
+    let seen = at_b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["camera"] == "7100009")
+        .unwrap();
+    assert_eq!(seen["state"], "elsewhere", "{seen}");
+    assert_eq!(seen["returned_elsewhere"]["docked_station"], "station-a");
+    // On station-b's own ledger, once: a second pass closes nothing again.
+    assert_eq!(replicate_b(cfg_b)["closed"], serde_json::json!([]));
+    let ledger = rusqlite::Connection::open(data_b.join(camdock::station::LEDGER_FILE)).unwrap();
+    let returned: Vec<(String, String)> = ledger
+        .prepare(
+            "SELECT camera, json_extract(detail_json, '$.docked_station') FROM events
+             WHERE kind = 'camera-returned-elsewhere'",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(returned, [("7100009".to_string(), "station-a".to_string())]);
 
     // Station-a's first segment rewritten: a new version of the locked object, event 2's actor
     // changed and its hash recomputed (so the chain within the object still holds).
@@ -321,9 +438,9 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             .await
             .expect("a new version is accepted")
     });
-    let (code, out, _) = with(&hub_cfg, None, &["hub", "sync", "--json"]);
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
     assert_eq!(code, 1, "a pass that raises an alarm says so: {out}");
-    let (code, out, _) = with(&hub_cfg, None, &["hub", "alarms", "--json"]);
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
     assert_eq!(code, 1);
     let alarms: Value = serde_json::from_str(&out).unwrap();
     let alarms: Vec<&Value> = alarms
@@ -343,33 +460,38 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         "{alarms:?}"
     );
     assert_eq!(alarms[0]["alarm"]["key"], first_key.as_str());
-    let (_, text, _) = with(&hub_cfg, None, &["hub", "alarms"]);
+    let (_, text, _) = with(&hub_cfg, hub_dir, &["hub", "alarms"]);
     assert!(
         text.contains("station-a") && text.contains(&format!("event {}", events[1].seq)),
         "{text}"
     );
 
     // Rebuilt from the bucket alone into an empty database: the same projection.
-    let digest = ok(&hub_cfg, None, &["hub", "digest"]);
+    let digest = ok(&hub_cfg, hub_dir, &["hub", "digest"]);
     let rebuilt_cfg = s.join("rebuilt.toml");
-    std::fs::write(&rebuilt_cfg, toml(&endpoint, "hub", &pg.url_of("rebuilt"))).unwrap();
-    let (code, out, err) = with(&rebuilt_cfg, None, &["hub", "rebuild"]);
+    std::fs::write(
+        &rebuilt_cfg,
+        toml(&endpoint, "hub", &pg.url_of("rebuilt"), ""),
+    )
+    .unwrap();
+    let (code, out, err) = with(&rebuilt_cfg, hub_dir, &["hub", "rebuild"]);
     assert_eq!(
         code, 1,
         "the rebuild finds the rewritten segment too: {out}{err}"
     );
-    assert_eq!(ok(&rebuilt_cfg, None, &["hub", "digest"]), digest);
+    assert_eq!(ok(&rebuilt_cfg, hub_dir, &["hub", "digest"]), digest);
 
     // Silence: with a hub that allows five seconds, a pass six seconds after the stations' last
     // events raises one alarm per station, once; a station that writes again is not silent.
     let strict_cfg = s.join("strict.toml");
     std::fs::write(
         &strict_cfg,
-        toml(&endpoint, "hub", &pg.url_of("rebuilt")) + "silent_after = \"5s\"\n",
+        toml(&endpoint, "hub", &pg.url_of("rebuilt"), "")
+            + "silent_after = \"5s\"\nreplicate_within = \"5s\"\n",
     )
     .unwrap();
     std::thread::sleep(std::time::Duration::from_secs(6));
-    let (code, out, _) = with(&strict_cfg, None, &["hub", "sync", "--json"]);
+    let (code, out, _) = with(&strict_cfg, hub_dir, &["hub", "sync", "--json"]);
     assert_eq!(code, 1, "{out}");
     let silent = |passes: &Value| -> Vec<String> {
         passes
@@ -386,20 +508,35 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             .map(|p| p["station"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(
-        silent(&serde_json::from_str(&out).unwrap()),
-        ["station-a", "station-b"]
-    );
+    let passes: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(silent(&passes), ["station-a", "station-b", "station-c"]);
+    // Station-c's damaged clip, stored and never replicated: its alarm names it, and it is the
+    // station's backlog.
+    let c = passes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["station"] == "station-c")
+        .unwrap();
+    assert_eq!(c["backlog"], 1, "{c}");
+    let late: Vec<&Value> = c["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["alarm"] == "unreplicated")
+        .collect();
+    assert_eq!(late.len(), 1, "{c}");
+    assert_eq!(late[0]["clip"], unreplicated.as_str());
     let vol = s.join("7100004");
     camera(&vol, "7100004", 1);
     ok(cfg_b, Some(data_b), &["ingest", vol.to_str().unwrap()]);
     ok(cfg_b, Some(data_b), &["replicate"]);
-    let (code, out, _) = with(&strict_cfg, None, &["hub", "sync", "--json"]);
+    let (code, out, _) = with(&strict_cfg, hub_dir, &["hub", "sync", "--json"]);
     assert_eq!(
         code, 0,
-        "station-a's silence is on record once, station-b spoke: {out}"
+        "station-a's and station-c's silence and the clip are on record once, station-b spoke: {out}"
     );
-    let (_, out, _) = with(&strict_cfg, None, &["hub", "alarms", "--json"]);
+    let (_, out, _) = with(&strict_cfg, hub_dir, &["hub", "alarms", "--json"]);
     let codes: Vec<(String, String)> = serde_json::from_str::<Value>(&out)
         .unwrap()
         .as_array()
@@ -418,7 +555,9 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             ("station-a", "rewritten"),
             ("station-b", "rewritten"),
             ("station-a", "silent"),
-            ("station-b", "silent")
+            ("station-b", "silent"),
+            ("station-c", "silent"),
+            ("station-c", "unreplicated"),
         ]
         .map(|(a, b)| (a.to_string(), b.to_string())),
     );

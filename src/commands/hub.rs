@@ -5,6 +5,7 @@
 use super::{OK, PROBLEM, emit};
 use crate::config::Config;
 use crate::hub::{self, Enrolment, Pass};
+use crate::keys::HubKey;
 use crate::replica::{block_on, s3::Bucket};
 use crate::usage;
 use camdock_hub::Projection;
@@ -55,6 +56,9 @@ pub enum HubCommand {
     },
     /// A SHA-256 of every projection (a rebuild gives the hub's own).
     Digest,
+    /// The hub's statement key (hex), for each station's `[hub] public_key`: what the hub signs
+    /// its statements of cameras returned elsewhere with. Made in the data directory on first use.
+    Key,
 }
 
 #[derive(clap::Args, Debug)]
@@ -79,7 +83,31 @@ pub fn key(config: Config, data_dir: Option<&Path>, a: KeyArgs) -> anyhow::Resul
     Ok(OK)
 }
 
-pub fn run(config: Config, a: Args) -> anyhow::Result<i32> {
+pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i32> {
+    let data_dir = data_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| config.station.data_dir.clone());
+    // Only what signs or shows the hub's statements reads its key.
+    let key = match a.command {
+        HubCommand::Sync { .. }
+        | HubCommand::Run
+        | HubCommand::Rebuild { .. }
+        | HubCommand::Key => Some(
+            HubKey::load_or_create(&data_dir)
+                .map_err(|e| {
+                    usage!(
+                        "cannot read or make the hub's key in {}: {e} (pass --data-dir)",
+                        data_dir.display()
+                    )
+                })?
+                .signing_key(),
+        ),
+        _ => None,
+    };
+    if let (HubCommand::Key, Some(key)) = (&a.command, &key) {
+        println!("{}", hex::encode(key.verifying_key().to_bytes()));
+        return Ok(OK);
+    }
     if config.hub.database.trim().is_empty() {
         return Err(usage!(
             "the hub needs its database: set [hub] database to a libpq connection string (such as \"host=/run/postgresql dbname=camdock_hub\")"
@@ -91,7 +119,16 @@ pub fn run(config: Config, a: Args) -> anyhow::Result<i32> {
         ));
     }
     let silent_after = chrono::Duration::from_std(config.hub.silent_after)?;
-    let silent_before = || crate::time::stamp(chrono::Utc::now() - silent_after);
+    let replicate_within = chrono::Duration::from_std(config.hub.replicate_within)?;
+    let rules = || {
+        let now = chrono::Utc::now();
+        hub::Rules {
+            silent_before: crate::time::stamp(now - silent_after),
+            unreplicated_before: crate::time::stamp(now - replicate_within),
+            key: key.clone().expect("read for every command that passes"),
+            statements_every: config.hub.statements_every,
+        }
+    };
     block_on(|| async move {
         let bucket = Bucket::connect(&config.replica).await;
         let mut db = Projection::connect(&config.hub.database).await?;
@@ -107,20 +144,22 @@ pub fn run(config: Config, a: Args) -> anyhow::Result<i32> {
                 Ok(OK)
             }
             HubCommand::Sync { json } => {
-                report(json, &hub::sync(&bucket, &mut db, &silent_before()).await?)
+                report(json, &hub::sync(&bucket, &mut db, &rules()).await?)
             }
-            HubCommand::Rebuild { json } => report(
-                json,
-                &hub::rebuild(&bucket, &mut db, &silent_before()).await?,
-            ),
+            HubCommand::Rebuild { json } => {
+                report(json, &hub::rebuild(&bucket, &mut db, &rules()).await?)
+            }
             HubCommand::Run => loop {
-                match hub::sync(&bucket, &mut db, &silent_before()).await {
+                match hub::sync(&bucket, &mut db, &rules()).await {
                     Ok(passes) => {
                         for p in passes
                             .iter()
                             .filter(|p| p.events > 0 || !p.alarms.is_empty())
                         {
                             tracing::info!(station = %p.station, events = p.events, head = p.head, alarms = p.alarms.len(), "hub pass");
+                        }
+                        for p in passes.iter().filter(|p| p.failed.is_some()) {
+                            tracing::warn!(station = %p.station, failed = ?p.failed, "hub pass failed for a station");
                         }
                     }
                     Err(e) => tracing::warn!("hub pass failed: {e:#}"),
@@ -175,6 +214,7 @@ pub fn run(config: Config, a: Args) -> anyhow::Result<i32> {
                 println!("{}", db.digest().await?);
                 Ok(OK)
             }
+            HubCommand::Key => unreachable!("answered before the database is opened"),
         }
     })
 }
@@ -184,9 +224,19 @@ fn report(json: bool, passes: &[Pass]) -> anyhow::Result<i32> {
         list.iter()
             .map(|p| {
                 let mut line = format!(
-                    "{}: {} object(s) read, {} event(s) loaded, head {}\n",
-                    p.station, p.objects, p.events, p.head
+                    "{}: {} object(s) read, {} event(s) loaded, head {}, {} clip(s) not replicated yet{}\n",
+                    p.station,
+                    p.objects,
+                    p.events,
+                    p.head,
+                    p.backlog,
+                    p.returns_published
+                        .map(|n| format!(", returns elsewhere published ({n})"))
+                        .unwrap_or_default()
                 );
+                if let Some(why) = &p.failed {
+                    line.push_str(&format!("  FAILED: {why}\n"));
+                }
                 for a in &p.alarms {
                     line.push_str(&format!("  ALARM {}: {a}\n", a.code()));
                 }
@@ -194,9 +244,14 @@ fn report(json: bool, passes: &[Pass]) -> anyhow::Result<i32> {
             })
             .collect()
     })?;
-    Ok(if passes.iter().any(|p| !p.alarms.is_empty()) {
-        PROBLEM
-    } else {
-        OK
-    })
+    Ok(
+        if passes
+            .iter()
+            .any(|p| !p.alarms.is_empty() || p.failed.is_some())
+        {
+            PROBLEM
+        } else {
+            OK
+        },
+    )
 }

@@ -36,6 +36,26 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                 l.segments, l.checkpoints, l.last_seq
             );
         }
+        if let Some(h) = &r.returns {
+            match (&h.refused, &h.issued_at) {
+                (Some(why), _) => {
+                    let _ = writeln!(s, "hub statement not acted on: {why}");
+                }
+                (None, Some(at)) => {
+                    let _ = writeln!(
+                        s,
+                        "hub statement of {at}: {} camera(s) returned at another station{}",
+                        h.closed.len(),
+                        if h.closed.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", h.closed.join(", "))
+                        }
+                    );
+                }
+                (None, None) => {}
+            }
+        }
         for (clip, e) in &r.failed {
             let _ = writeln!(s, "  failed {clip}: {e}");
         }

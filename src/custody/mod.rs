@@ -10,5 +10,6 @@ pub mod handover;
 pub mod interruptions;
 pub mod overdue;
 pub mod retention;
+pub mod returns;
 pub mod review;
 pub mod tags;

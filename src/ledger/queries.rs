@@ -3,6 +3,8 @@
 use super::Ledger;
 use crate::camera::attention::{Acknowledgement, Attention};
 use crate::time::{parse_stamp, stamp};
+use camdock_record::EventKind;
+use camdock_record::detail::CameraReturnedElsewhereDetail;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
@@ -61,6 +63,8 @@ pub struct CameraView {
     pub clock_offset_ms: Option<i64>,
     pub firmware: Option<String>,
     pub attention: Vec<Attention>,
+    /// Back at another station after its last undock here, by the hub's signed statement.
+    pub returned_elsewhere: Option<CameraReturnedElsewhereDetail>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -321,6 +325,7 @@ impl Ledger {
         overdue_after: Duration,
     ) -> rusqlite::Result<Vec<CameraView>> {
         let mut seen_to = self.acknowledgements()?;
+        let mut returned = self.returned_elsewhere()?;
         let mut stmt = self.conn().prepare(
             "SELECT camera, docked, officer, first_seen_at, last_docked_at, last_undocked_at, battery_percent,
                     storage_total_bytes, storage_free_bytes, clock_offset_ms, firmware, attention_json
@@ -336,8 +341,15 @@ impl Ledger {
                 .as_deref()
                 .and_then(parse_stamp)
                 .map(|t| now - t);
-            let overdue =
-                !docked && out_for.is_some_and(|d| d.to_std().is_ok_and(|d| d > overdue_after));
+            let camera: String = r.get(0)?;
+            let returned_elsewhere = if docked {
+                None
+            } else {
+                returned.remove(&camera)
+            };
+            let overdue = !docked
+                && returned_elsewhere.is_none()
+                && out_for.is_some_and(|d| d.to_std().is_ok_and(|d| d > overdue_after));
             if overdue {
                 let hours = out_for.map_or(0.0, |d| d.num_seconds() as f64 / 3600.0);
                 let limit = humantime::format_duration(overdue_after).to_string();
@@ -350,7 +362,6 @@ impl Ledger {
                     ),
                 );
             }
-            let camera: String = r.get(0)?;
             for (code, ack) in seen_to.remove(&camera).unwrap_or_default() {
                 for item in attention.iter_mut().filter(|a| a.code == code) {
                     item.acknowledged = Some(ack.clone());
@@ -360,11 +371,14 @@ impl Ledger {
                 camera,
                 state: if docked {
                     "docked"
+                } else if returned_elsewhere.is_some() {
+                    "elsewhere"
                 } else if overdue {
                     "overdue"
                 } else {
                     "out"
                 },
+                returned_elsewhere,
                 officer: r.get(2)?,
                 first_seen_at: r.get(3)?,
                 last_docked_at: r.get(4)?,
@@ -414,6 +428,27 @@ impl Ledger {
         Ok(by_camera)
     }
 
+    /// The cameras whose latest dock event here is a return at another station (the hub's
+    /// statement closed the episode), with what it said.
+    pub fn returned_elsewhere(
+        &self,
+    ) -> rusqlite::Result<HashMap<String, CameraReturnedElsewhereDetail>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT camera, detail_json FROM events AS e
+             WHERE kind = 'camera-returned-elsewhere'
+               AND seq = (SELECT max(seq) FROM events WHERE camera = e.camera
+                          AND kind IN ('camera-docked', 'camera-undocked', 'camera-returned-elsewhere'))",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let detail: String = r.get(1)?;
+            let detail = serde_json::from_str(&detail).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+            })?;
+            Ok((r.get::<_, String>(0)?, detail))
+        })?;
+        rows.collect()
+    }
+
     /// Cameras out past `overdue_after` at instant `at`, judged from the dock events up to `at`
     /// (so an audit can ask about any moment in the past).
     pub fn overdue_at(
@@ -423,7 +458,7 @@ impl Ledger {
     ) -> rusqlite::Result<Vec<OverdueView>> {
         let at_text = stamp(at);
         let mut stmt = self.conn().prepare(
-            // The latest of three kinds, each found by its own walk of events_by_camera_kind
+            // The latest of four kinds, each found by its own walk of events_by_camera_kind
             // from the newest back: one query over the three kinds at once let SQLite walk every
             // event of the camera (411 ms for 1,000 cameras of 1,000 clips, against 6.7 ms).
             "SELECT c.camera, c.officer,
@@ -434,6 +469,10 @@ impl Ledger {
                   UNION ALL
                   SELECT * FROM (SELECT e.seq, e.kind, e.at FROM events e
                     WHERE e.camera = c.camera AND e.kind = 'camera-undocked' AND e.at <= ?1
+                    ORDER BY e.seq DESC LIMIT 1)
+                  UNION ALL
+                  SELECT * FROM (SELECT e.seq, e.kind, e.at FROM events e
+                    WHERE e.camera = c.camera AND e.kind = 'camera-returned-elsewhere' AND e.at <= ?1
                     ORDER BY e.seq DESC LIMIT 1)
                   UNION ALL
                   SELECT * FROM (SELECT e.seq, e.kind, e.at FROM events e
@@ -451,8 +490,11 @@ impl Ledger {
             let Some((kind, since)) = last.as_deref().and_then(|l| l.split_once(' ')) else {
                 continue;
             };
-            // Out since an undock, or since it was handed out (assigned) while not docked.
-            if kind == "camera-docked" {
+            // Out since an undock, or since it was handed out (assigned) while not docked; back
+            // once docked here or, by the hub's statement, at another station.
+            if kind == EventKind::CameraDocked.as_str()
+                || kind == EventKind::CameraReturnedElsewhere.as_str()
+            {
                 continue;
             }
             let Some(since_t) = parse_stamp(since) else {

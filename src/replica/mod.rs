@@ -8,6 +8,7 @@
 pub mod holds;
 pub mod ledger_export;
 pub mod queue;
+pub mod returns;
 pub mod s3;
 pub mod verify;
 
@@ -44,6 +45,9 @@ pub struct PassReport {
     pub breaker_open_until: Option<String>,
     /// Clips not yet confirmed in the bucket.
     pub backlog: i64,
+    /// The hub's statement of cameras returned elsewhere, where `[hub] public_key` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returns: Option<returns::ReturnsRead>,
 }
 
 /// The object key of a clip: its content address, as in the local store.
@@ -191,6 +195,17 @@ async fn pass_async(station: &Station, now: DateTime<Utc>) -> anyhow::Result<Pas
             Ok(changed) => report.legal_holds_changed = changed,
             Err(e) if e.is_endpoint() => return endpoint_down(station, report, &e, now),
             Err(e) => report.failed.push(("legal holds".into(), e.to_string())),
+        }
+    }
+
+    // The hub's statement of cameras returned at other stations, read before the ledger goes
+    // out so the hub sees the episodes it closed in this pass.
+    if !station.config.hub.public_key.trim().is_empty() {
+        let hub = returns::hub_key(&station.config.hub.public_key)?;
+        match returns::read(station, &bucket, &hub, now).await {
+            Ok(read) => report.returns = Some(read),
+            Err(e) if e.is_endpoint() => return endpoint_down(station, report, &e, now),
+            Err(e) => report.failed.push(("hub statement".into(), e.to_string())),
         }
     }
 

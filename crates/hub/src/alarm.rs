@@ -26,6 +26,17 @@ pub enum Alarm {
     /// The station's newest event in the bucket is older than the hub allows: stopped, cut off,
     /// or not replicating. Raised once per silence (`since` is that event's time).
     Silent { since: String },
+    /// The hub's statement of returns to the station in the bucket is not the version the hub
+    /// wrote (someone with the bucket wrote over it): published again, and the station's copy
+    /// checked against the hub's key meanwhile.
+    StatementReplaced { key: String, version: String },
+    /// A clip the station stored (event `seq`, at `stored_at`) with no `clip-replicated` event
+    /// from the station after longer than the hub allows: the bucket may not hold it.
+    Unreplicated {
+        clip: String,
+        seq: i64,
+        stored_at: String,
+    },
 }
 
 impl Alarm {
@@ -39,6 +50,8 @@ impl Alarm {
             Alarm::BadCheckpoint { .. } => "bad-checkpoint",
             Alarm::CheckpointDiffers { .. } => "checkpoint-differs",
             Alarm::Silent { .. } => "silent",
+            Alarm::Unreplicated { .. } => "unreplicated",
+            Alarm::StatementReplaced { .. } => "statement-replaced",
         }
     }
 
@@ -47,11 +60,13 @@ impl Alarm {
         match self {
             Alarm::Rewritten { seq, .. }
             | Alarm::ChainBroken { seq, .. }
-            | Alarm::CheckpointDiffers { seq, .. } => Some(*seq),
+            | Alarm::CheckpointDiffers { seq, .. }
+            | Alarm::Unreplicated { seq, .. } => Some(*seq),
             Alarm::Unreadable { .. }
             | Alarm::Misnamed { .. }
             | Alarm::BadCheckpoint { .. }
-            | Alarm::Silent { .. } => None,
+            | Alarm::Silent { .. }
+            | Alarm::StatementReplaced { .. } => None,
         }
     }
 
@@ -71,7 +86,13 @@ impl Alarm {
                 "the station signed another history than the bucket holds: audit the station and the bucket (`camdock verify --replica` at the station, tools/audit/bucket_audit.py)"
             }
             Alarm::Silent { .. } => {
-                "check that the station runs and replicates (`camdock status` there: its replication backlog and endpoint)"
+                "check that the station runs and replicates (`camdock status` there, and its replication backlog and endpoint on the dashboard)"
+            }
+            Alarm::StatementReplaced { .. } => {
+                "find who wrote to the hub's statements in the bucket (its access log); stations act only on what the hub's key signed, and the hub has published the statement again"
+            }
+            Alarm::Unreplicated { .. } => {
+                "at the station, `camdock replicate` names why the clip fails (the dashboard's replication health too) and `camdock verify` checks the stored copy; keep the camera's copy until the clip is replicated"
             }
         }
     }
@@ -104,6 +125,16 @@ impl std::fmt::Display for Alarm {
             Alarm::Silent { since } => {
                 write!(f, "nothing new from the station since its event at {since}")
             }
+            Alarm::StatementReplaced { key, version } => write!(
+                f,
+                "{key} was written over (version {version} is not the hub's)"
+            ),
+            Alarm::Unreplicated {
+                clip, stored_at, ..
+            } => write!(
+                f,
+                "clip {clip}, stored at {stored_at}, is not replicated to the bucket"
+            ),
         }
     }
 }

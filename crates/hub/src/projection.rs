@@ -5,6 +5,7 @@
 
 use crate::alarm::Alarm;
 use crate::follow::{Enrolled, Followed, Head};
+use camdock_record::checkpoint::public_key_from_hex;
 use camdock_record::event::StoredEvent;
 use camdock_record::kind::EventKind;
 use ed25519_dalek::VerifyingKey;
@@ -54,6 +55,16 @@ CREATE INDEX IF NOT EXISTS hub_events_camera ON hub_events (camera, at) WHERE ca
 CREATE TABLE IF NOT EXISTS hub_cameras (
     camera text PRIMARY KEY, docked_at text, docked_station text, undocked_at text,
     undocked_station text);
+CREATE TABLE IF NOT EXISTS hub_undocks (
+    station text NOT NULL REFERENCES hub_stations, camera text NOT NULL, at text NOT NULL,
+    PRIMARY KEY (station, camera));
+CREATE TABLE IF NOT EXISTS hub_unreplicated (
+    station text NOT NULL REFERENCES hub_stations, clip text NOT NULL, seq bigint NOT NULL,
+    stored_at text NOT NULL, PRIMARY KEY (station, clip));
+CREATE INDEX IF NOT EXISTS hub_unreplicated_age ON hub_unreplicated (stored_at);
+CREATE TABLE IF NOT EXISTS hub_published (
+    station text PRIMARY KEY REFERENCES hub_stations, body_sha256 text NOT NULL,
+    version text, issued_at timestamptz NOT NULL);
 CREATE TABLE IF NOT EXISTS hub_alarms (
     id bigserial PRIMARY KEY, station text NOT NULL, code text NOT NULL, seq bigint,
     alarm text NOT NULL, raised_at timestamptz NOT NULL DEFAULT now(), UNIQUE (station, alarm));
@@ -75,22 +86,8 @@ pub struct RaisedAlarm {
     pub raised_at: String,
 }
 
-/// A camera as the bureau sees it, across every station.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct BureauCamera {
-    pub camera: String,
-    pub docked_at: Option<String>,
-    pub docked_station: Option<String>,
-    pub undocked_at: Option<String>,
-    pub undocked_station: Option<String>,
-    /// Undocked after its last dock at any station.
-    pub out: bool,
-    /// Out for longer than the policy allows, judged bureau-wide.
-    pub overdue: bool,
-}
-
 pub struct Projection {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Projection {
@@ -110,7 +107,7 @@ impl Projection {
     pub async fn clear(&self) -> Result<(), ProjectionError> {
         self.client
             .batch_execute(
-                "TRUNCATE hub_alarms, hub_cameras, hub_events, hub_objects, hub_heads, hub_stations RESTART IDENTITY",
+                "TRUNCATE hub_alarms, hub_published, hub_unreplicated, hub_undocks, hub_cameras, hub_events, hub_objects, hub_heads, hub_stations RESTART IDENTITY",
             )
             .await?;
         Ok(())
@@ -305,16 +302,44 @@ impl Projection {
                  WHERE hub_cameras.undocked_at IS NULL OR hub_cameras.undocked_at < EXCLUDED.undocked_at",
             )
             .await?;
+        // Each station's latest undock of each camera: what its statement of returns elsewhere
+        // is judged from.
+        let undocked_here = tx
+            .prepare(
+                "INSERT INTO hub_undocks(station, camera, at) VALUES ($1, $2, $3)
+                 ON CONFLICT (station, camera) DO UPDATE SET at = EXCLUDED.at
+                 WHERE hub_undocks.at < EXCLUDED.at",
+            )
+            .await?;
+        // Clips stored and not yet replicated, kept as the events load.
+        let stored = tx
+            .prepare(
+                "INSERT INTO hub_unreplicated(station, clip, seq, stored_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        let replicated = tx
+            .prepare("DELETE FROM hub_unreplicated WHERE station = $1 AND clip = $2")
+            .await?;
         for e in &followed.events {
-            let Some(camera) = &e.camera else { continue };
-            let statement = if e.kind == EventKind::CameraDocked.as_str() {
-                &docked
-            } else if e.kind == EventKind::CameraUndocked.as_str() {
-                &undocked
-            } else {
-                continue;
-            };
-            tx.execute(statement, &[camera, &e.at, &station]).await?;
+            match (e.kind.parse::<EventKind>(), &e.camera, &e.clip_sha256) {
+                (Ok(EventKind::CameraDocked), Some(camera), _) => {
+                    tx.execute(&docked, &[camera, &e.at, &station]).await?;
+                }
+                (Ok(EventKind::CameraUndocked), Some(camera), _) => {
+                    tx.execute(&undocked, &[camera, &e.at, &station]).await?;
+                    tx.execute(&undocked_here, &[&station, camera, &e.at])
+                        .await?;
+                }
+                (Ok(EventKind::ClipStored), _, Some(clip)) => {
+                    tx.execute(&stored, &[&station, clip, &e.seq, &e.at])
+                        .await?;
+                }
+                (Ok(EventKind::ClipReplicated), _, Some(clip)) => {
+                    tx.execute(&replicated, &[&station, clip]).await?;
+                }
+                _ => {}
+            }
         }
         for a in &followed.alarms {
             let text = serde_json::to_string(a).expect("plain values serialise");
@@ -331,42 +356,6 @@ impl Projection {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// The bureau's fleet: every camera, where it was last docked and undocked, and whether it
-    /// is out (undocked after its last dock anywhere) and overdue (out since before `cutoff`, an
-    /// instant as the ledger writes them).
-    pub async fn fleet(&self, cutoff: &str) -> Result<Vec<BureauCamera>, ProjectionError> {
-        let rows = self
-            .client
-            .query(
-                "SELECT camera, docked_at, docked_station, undocked_at, undocked_station
-                 FROM hub_cameras ORDER BY camera",
-                &[],
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                let docked_at: Option<String> = r.get(1);
-                let undocked_at: Option<String> = r.get(3);
-                let out = match (&docked_at, &undocked_at) {
-                    (Some(d), Some(u)) => u > d,
-                    (None, Some(_)) => true,
-                    _ => false,
-                };
-                let overdue = out && undocked_at.as_deref().is_some_and(|u| u < cutoff);
-                BureauCamera {
-                    camera: r.get(0),
-                    docked_at,
-                    docked_station: r.get(2),
-                    undocked_at,
-                    undocked_station: r.get(4),
-                    out,
-                    overdue,
-                }
-            })
-            .collect())
     }
 
     /// Every alarm, oldest first.
@@ -463,9 +452,11 @@ impl Projection {
             }))
     }
 
-    /// A SHA-256 over every projection in a fixed order (stations, heads, objects, events,
-    /// alarms; never when something was read or raised): two hubs that read the same bucket
-    /// have the same digest, so a rebuild is compared with the hub it replaces.
+    /// A SHA-256 over every projection in a fixed order (stations, heads, objects, events, fleet,
+    /// undocks, clips not replicated, alarms but a statement written over; never when something
+    /// was read, raised or published):
+    /// two hubs that read the same bucket have the same digest, so a rebuild is compared with the
+    /// hub it replaces.
     pub async fn digest(&self) -> Result<String, ProjectionError> {
         let mut h = Sha256::new();
         for sql in [
@@ -474,7 +465,11 @@ impl Projection {
             "SELECT station || ' ' || key || ' ' || version FROM hub_objects ORDER BY station, key, version",
             "SELECT station || ' ' || seq || ' ' || hash FROM hub_events ORDER BY station, seq",
             "SELECT camera || ' ' || coalesce(docked_at, '-') || ' ' || coalesce(docked_station, '-') || ' ' || coalesce(undocked_at, '-') || ' ' || coalesce(undocked_station, '-') FROM hub_cameras ORDER BY camera",
-            "SELECT station || ' ' || alarm FROM hub_alarms ORDER BY station, alarm",
+            "SELECT station || ' ' || camera || ' ' || at FROM hub_undocks ORDER BY station, camera",
+            "SELECT station || ' ' || clip || ' ' || seq || ' ' || stored_at FROM hub_unreplicated ORDER BY station, clip",
+            // A statement written over is about what this hub published, not the bucket's
+            // record: a rebuild cannot see it, so it is not compared.
+            "SELECT station || ' ' || alarm FROM hub_alarms WHERE code <> 'statement-replaced' ORDER BY station, alarm",
         ] {
             h.update(sql.as_bytes());
             for row in self.client.query(sql, &[]).await? {
@@ -487,10 +482,5 @@ impl Projection {
 }
 
 fn parse_key(hex_key: &str) -> Result<VerifyingKey, ProjectionError> {
-    let bad = || ProjectionError::BadKey(hex_key.into());
-    let bytes: [u8; 32] = hex::decode(hex_key.trim())
-        .map_err(|_| bad())?
-        .try_into()
-        .map_err(|_| bad())?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| bad())
+    public_key_from_hex(hex_key).ok_or_else(|| ProjectionError::BadKey(hex_key.into()))
 }

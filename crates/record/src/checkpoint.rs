@@ -44,8 +44,7 @@ impl Checkpoint {
         let sig = hex::decode(&self.signature)
             .ok()
             .and_then(|s| Signature::from_slice(&s).ok())?;
-        let key: [u8; 32] = hex::decode(&self.public_key).ok()?.try_into().ok()?;
-        let key = VerifyingKey::from_bytes(&key).ok()?;
+        let key = public_key_from_hex(&self.public_key)?;
         key.verify(signed.as_bytes(), &sig).is_ok().then_some(key)
     }
 
@@ -53,6 +52,13 @@ impl Checkpoint {
     pub fn signed_by(&self, key: &VerifyingKey) -> bool {
         self.signer().as_ref() == Some(key)
     }
+}
+
+/// An ed25519 public key written in hex (64 digits, as `camdock key` and `camdock hub key` print
+/// them), if it is one.
+pub fn public_key_from_hex(text: &str) -> Option<VerifyingKey> {
+    let bytes: [u8; 32] = hex::decode(text.trim()).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
 }
 
 /// The exact bytes a checkpoint's signature covers.

@@ -382,6 +382,20 @@ detail! {
 }
 
 detail! {
+    /// `camera-returned-elsewhere`: the hub's signed statement says the camera docked at another
+    /// station after its last undock here, which closes the episode (and any overdue of it).
+    CameraReturnedElsewhereDetail {
+        /// The undock here that the return closes.
+        pub undocked_at: String,
+        pub docked_station: String,
+        pub docked_at: String,
+        /// The statement it was read from: when the hub issued it, and its SHA-256 as read.
+        pub statement_issued_at: String,
+        pub statement_sha256: String,
+    }
+}
+
+detail! {
     /// `camera-assigned`: checked out to an officer at the desk.
     CameraAssignedDetail {
         pub officer: String,
@@ -734,6 +748,7 @@ details! {
     ReviewDrawn => ReviewDrawnDetail,
     ReviewFinding => ReviewFindingDetail,
     GapExplained => GapExplainedDetail,
+    CameraReturnedElsewhere => CameraReturnedElsewhereDetail,
 }
 
 /// A detail that does not fit its kind's type.

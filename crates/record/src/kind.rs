@@ -89,6 +89,7 @@ event_kinds! {
     ReviewDrawn => "review-drawn", "Spot check drawn", "抽查",
     ReviewFinding => "review-finding", "Spot-check finding", "检查结论",
     GapExplained => "gap-explained", "Interruption explained", "中断原因已说明",
+    CameraReturnedElsewhere => "camera-returned-elsewhere", "Returned at another station", "已在其他站归还",
 }
 
 /// A name that is no event kind this station knows.

@@ -11,6 +11,7 @@ pub mod detail;
 pub mod event;
 pub mod facts;
 pub mod kind;
+pub mod returns;
 pub mod review;
 pub mod segment;
 

@@ -37,7 +37,8 @@
 
       'state.mounted': 'Waiting', 'state.ingesting': 'Copying', 'state.housekeeping': 'Finishing',
       'state.done': 'Done', 'state.failed': 'Failed', 'state.interrupted': 'Interrupted', 'state.ignored': 'Ignored',
-      'fstate.docked': 'Docked', 'fstate.out': 'Out', 'fstate.overdue': 'Overdue',
+      'fstate.docked': 'Docked', 'fstate.out': 'Out', 'fstate.overdue': 'Overdue', 'fstate.elsewhere': 'Returned elsewhere',
+      'fleet.returnedAt': 'at {station}, {t}',
 
       'fleet.heading': 'Camera fleet',
       'fleet.empty': 'No cameras known yet.',
@@ -130,7 +131,8 @@
 
       'state.mounted': '等待中', 'state.ingesting': '复制中', 'state.housekeeping': '收尾中',
       'state.done': '已完成', 'state.failed': '失败', 'state.interrupted': '已中断', 'state.ignored': '已忽略',
-      'fstate.docked': '在底座', 'fstate.out': '外出', 'fstate.overdue': '逾期未归',
+      'fstate.docked': '在底座', 'fstate.out': '外出', 'fstate.overdue': '逾期未归', 'fstate.elsewhere': '已在其他站归还',
+      'fleet.returnedAt': '{station}，{t}',
 
       'fleet.heading': '记录仪装备',
       'fleet.empty': '尚无已知的记录仪。',
@@ -212,7 +214,7 @@
   const LANG_KEY = 'camdock.lang';
   const ROUTES = ['dock', 'fleet', 'clips', 'audit', 'access', 'review'];
   const SLOT_STATES = ['mounted', 'ingesting', 'housekeeping', 'done', 'failed', 'interrupted', 'ignored'];
-  const FLEET_SEVERITY = { overdue: 2, out: 1, docked: 0 };
+  const FLEET_SEVERITY = { overdue: 2, out: 1, elsewhere: 0, docked: 0 };
   const STALE_MS = 6000; // server promises a slots event at least every 2 s
 
   function detectLang() {
@@ -584,7 +586,7 @@
       const away = st === 'out' || st === 'overdue';
       return `<tr data-camera="${esc(c.camera)}" data-state="${esc(st)}" class="${st === 'overdue' ? 'overdue' : ''}${openAttn(c).length ? ' has-attention' : ''}">
         <td class="col-camera" title="${esc(t('fleet.firstSeen', { t: fmtTime(c.first_seen_at) }))}"><strong class="mono">${esc(c.camera)}</strong></td>
-        <td class="col-state"><span class="badge fstate" data-state="${esc(st)}">${esc(tOr('fstate.' + st, st))}</span></td>
+        <td class="col-state"><span class="badge fstate" data-state="${esc(st)}">${esc(tOr('fstate.' + st, st))}</span>${c.returned_elsewhere ? `<small class="returned-at">${esc(t('fleet.returnedAt', { station: c.returned_elsewhere.docked_station, t: fmtTime(c.returned_elsewhere.docked_at) }))}</small>` : ''}</td>
         <td class="col-officer">${esc(c.officer || t('none'))} <button type="button" class="row-assign may-assign" data-camera="${esc(c.camera)}">${esc(t('fleet.assign'))}</button></td>
         <td class="col-last_docked_at" title="${esc(fmtTime(c.last_docked_at))}">${esc(fmtTimeShort(c.last_docked_at))}<small>${esc(fmtAgo(c.last_docked_at))}</small></td>
         <td class="col-last_undocked_at" title="${esc(fmtTime(c.last_undocked_at))}">${esc(fmtTimeShort(c.last_undocked_at))}<small class="${away ? 'strong' : ''}">${esc(away ? t('fleet.outFor', { d: fmtCoarse((Date.now() - parseTime(c.last_undocked_at)) / 1000) }) : fmtAgo(c.last_undocked_at))}</small></td>
