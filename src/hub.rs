@@ -1,45 +1,42 @@
 //! The bureau's hub, driven from here: the bucket read with the replica's S3 client, each
 //! enrolled station's new objects followed (`camdock_hub::follow`) and loaded into the PostgreSQL
 //! projection (`camdock_hub::projection`). The bucket is the system of record: besides what the
-//! stations write, the hub keeps there only its enrolments, so `rebuild` knows whom to follow.
+//! stations write, the hub keeps there only its signed enrolments, so `rebuild` knows whom to
+//! follow, and its signed statements of returns elsewhere to each station.
 
 use crate::replica::s3::{Bucket, Version};
 use anyhow::Context;
-use camdock_hub::{Alarm, Enrolled, Object, Projection, Segments, follow};
+use camdock_hub::{Alarm, ENROLMENTS, Enrolled, Enrolment, Object, Projection, Segments, follow};
 use camdock_record::checkpoint::Checkpoint;
 use camdock_record::returns::{ReturnsBody, ReturnsStatement, statement_key};
 use camdock_record::segment::{checkpoints_prefix, segments_prefix};
 use ed25519_dalek::SigningKey;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
-/// Where the hub keeps its enrolments in the bucket.
-pub const ENROLMENTS: &str = "hub/stations/";
-
-/// A station enrolled: as the hub writes it to the bucket and reads it back to rebuild.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Enrolment {
-    pub station: String,
-    pub unit: String,
-    pub public_key: String,
-}
-
-/// Enrols `e` in the projection (a station already enrolled with another key is refused), then
-/// writes the enrolment to the bucket.
-pub async fn enrol(bucket: &Bucket, hub: &Projection, e: &Enrolment) -> anyhow::Result<()> {
-    hub.enrol(&e.station, &e.unit, &e.public_key).await?;
-    let body = serde_json::to_vec_pretty(e)?;
+/// Enrols `station` of `unit` with its checkpoint key in the projection (a station already
+/// enrolled with another key is refused), then writes the enrolment, signed with the hub's key,
+/// to the bucket.
+pub async fn enrol(
+    bucket: &Bucket,
+    hub: &Projection,
+    key: &SigningKey,
+    station: &str,
+    unit: &str,
+    public_key: &str,
+) -> anyhow::Result<Enrolment> {
+    let enrolled = hub.enrol(station, unit, public_key).await?;
+    let e = Enrolment::sign(key, station, unit, &hex::encode(enrolled.key.to_bytes()));
     bucket
-        .put_bytes(&format!("{ENROLMENTS}{}.json", e.station), body, None)
+        .put_bytes(&e.key(), serde_json::to_vec_pretty(&e)?, None)
         .await
         .with_context(|| {
             format!(
-                "station {} is enrolled in the hub's database, but its enrolment could not be written to the bucket (enrol it again)",
-                e.station
+                "station {station} is enrolled in the hub's database, but its enrolment could not be written to the bucket (enrol it again)"
             )
         })?;
-    Ok(())
+    Ok(e)
 }
 
 /// What one pass over a station did.
@@ -257,17 +254,70 @@ async fn sync_station(
 }
 
 /// Empties the projection and makes it again from the bucket alone: the enrolments the hub wrote
-/// there, then every station's objects.
+/// there (for each station, its newest version signed by this hub's key; a newer version that is
+/// not, or none at all, is reported and the station's pass marked failed), then every station's
+/// objects.
 pub async fn rebuild(
     bucket: &Bucket,
     hub: &mut Projection,
     rules: &Rules,
 ) -> anyhow::Result<Vec<Pass>> {
     hub.clear().await?;
-    for key in bucket.list(ENROLMENTS).await? {
-        let e: Enrolment = serde_json::from_slice(&bucket.get(&key).await?)
-            .with_context(|| format!("{key} is not an enrolment"))?;
-        hub.enrol(&e.station, &e.unit, &e.public_key).await?;
+    let mine = rules.key.verifying_key();
+    let versions = bucket.list_versions(ENROLMENTS).await?;
+    let mut refused: Vec<(String, String)> = Vec::new();
+    for run in versions.chunk_by(|a, b| a.key == b.key) {
+        let key = &run[0].key;
+        let station = key
+            .strip_prefix(ENROLMENTS)
+            .and_then(|k| k.strip_suffix(".json"))
+            .unwrap_or(key)
+            .to_string();
+        let mut newer_not_mine = Vec::new();
+        let mut found = None;
+        for v in run.iter().rev() {
+            let body = bucket.get_version(&v.key, &v.version_id).await?;
+            match serde_json::from_slice::<Enrolment>(&body) {
+                Ok(e) if e.signed_by(&mine) && e.key() == *key => {
+                    found = Some(e);
+                    break;
+                }
+                _ => newer_not_mine.push(v.version_id.clone()),
+            }
+        }
+        if let Some(e) = &found {
+            hub.enrol(&e.station, &e.unit, &e.public_key).await?;
+        }
+        if !newer_not_mine.is_empty() {
+            refused.push((
+                station,
+                format!(
+                    "{key} version(s) {} not signed by this hub's key: {}",
+                    newer_not_mine.join(", "),
+                    if found.is_some() {
+                        "followed as the hub last signed it"
+                    } else {
+                        "not followed"
+                    }
+                ),
+            ));
+        }
     }
-    sync(bucket, hub, rules).await
+    let mut passes = sync(bucket, hub, rules).await?;
+    for (station, why) in refused {
+        match passes.iter_mut().find(|p| p.station == station) {
+            Some(p) => {
+                p.failed = Some(match p.failed.take() {
+                    Some(before) => format!("{why}; {before}"),
+                    None => why,
+                })
+            }
+            None => passes.push(Pass {
+                station,
+                failed: Some(why),
+                ..Pass::default()
+            }),
+        }
+    }
+    Ok(passes)
 }

@@ -474,7 +474,25 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         toml(&endpoint, "hub", &pg.url_of("rebuilt"), ""),
     )
     .unwrap();
+    // Someone with the bucket swaps station-b's enrolled key for one of their own before the
+    // rebuild: not signed by the hub's key, so the rebuild says so and follows the key the hub
+    // signed.
+    let swapped = serde_json::json!({
+        "station": "station-b",
+        "unit": "squad 2",
+        "public_key": hex::encode(ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key().to_bytes()),
+        "signature": "00",
+    });
+    put(
+        "hub/stations/station-b.json",
+        serde_json::to_vec(&swapped).unwrap(),
+    );
     let (code, out, err) = with(&rebuilt_cfg, hub_dir, &["hub", "rebuild"]);
+    assert!(
+        out.contains("station-b.json version(s)")
+            && out.contains("not signed by this hub's key: followed as the hub last signed it"),
+        "{out}{err}"
+    );
     assert_eq!(
         code, 1,
         "the rebuild finds the rewritten segment too: {out}{err}"

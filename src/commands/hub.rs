@@ -4,7 +4,7 @@
 
 use super::{OK, PROBLEM, emit};
 use crate::config::Config;
-use crate::hub::{self, Enrolment, Pass};
+use crate::hub::{self, Pass};
 use crate::keys::HubKey;
 use crate::replica::{block_on, s3::Bucket};
 use crate::usage;
@@ -87,9 +87,10 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
     let data_dir = data_dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| config.station.data_dir.clone());
-    // Only what signs or shows the hub's statements reads its key.
+    // Only what signs (enrolments, statements) or shows the hub's key reads it.
     let key = match a.command {
-        HubCommand::Sync { .. }
+        HubCommand::Enrol { .. }
+        | HubCommand::Sync { .. }
         | HubCommand::Run
         | HubCommand::Rebuild { .. }
         | HubCommand::Key => Some(
@@ -125,21 +126,32 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
         hub::Rules {
             silent_before: crate::time::stamp(now - silent_after),
             unreplicated_before: crate::time::stamp(now - replicate_within),
-            key: key.clone().expect("read for every command that passes"),
+            key: key
+                .clone()
+                .expect("read for every command that passes or enrols"),
             statements_every: config.hub.statements_every,
         }
     };
+    let key = &key;
+    let rules = &rules;
     block_on(|| async move {
         let bucket = Bucket::connect(&config.replica).await;
         let mut db = Projection::connect(&config.hub.database).await?;
         match a.command {
-            HubCommand::Enrol { station, key, unit } => {
-                let e = Enrolment {
-                    station,
-                    unit,
-                    public_key: key,
-                };
-                hub::enrol(&bucket, &db, &e).await?;
+            HubCommand::Enrol {
+                station,
+                key: station_key,
+                unit,
+            } => {
+                let e = hub::enrol(
+                    &bucket,
+                    &db,
+                    key.as_ref().expect("read for enrol"),
+                    &station,
+                    &unit,
+                    &station_key,
+                )
+                .await?;
                 println!("station {} of {} enrolled", e.station, e.unit);
                 Ok(OK)
             }

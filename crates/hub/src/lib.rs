@@ -3,12 +3,14 @@
 //! can be made again from it (`camdock hub rebuild` empties it and reads the bucket again).
 
 pub mod alarm;
+pub mod enrolment;
 pub mod fleet;
 pub mod follow;
 pub mod projection;
 pub mod replication;
 
 pub use alarm::Alarm;
+pub use enrolment::{ENROLMENTS, Enrolment};
 pub use fleet::{BureauCamera, Published};
 pub use follow::{
     CheckpointFinding, Enrolled, Followed, Head, Object, Segments, check_checkpoint, follow,
