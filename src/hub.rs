@@ -72,13 +72,40 @@ pub struct Rules {
 }
 
 /// One pass over every enrolled station (one that fails is reported, the others go on): new
-/// objects loaded, silence and clips not replicated in time raised, and each station's statement
-/// of cameras returned elsewhere published when it changed or is due.
+/// objects loaded, silence and clips not replicated in time raised; then, with every station
+/// loaded, each station's statement of cameras returned elsewhere published when it changed or
+/// is due.
 pub async fn sync(
     bucket: &Bucket,
     hub: &mut Projection,
     rules: &Rules,
 ) -> anyhow::Result<Vec<Pass>> {
+    let mut passes = load(bucket, hub, rules).await?;
+    for pass in &mut passes {
+        match publish_returns(bucket, hub, &pass.station, rules).await {
+            Ok((published, replaced)) => {
+                pass.returns_published = published;
+                if let Some(alarm) = replaced
+                    && hub.raise(&pass.station, &alarm).await?
+                {
+                    pass.alarms.push(alarm);
+                }
+            }
+            Err(e) => {
+                let why = format!("its statement of returns elsewhere was not published: {e:#}");
+                pass.failed = Some(match pass.failed.take() {
+                    Some(before) => format!("{before}; {why}"),
+                    None => why,
+                });
+            }
+        }
+    }
+    Ok(passes)
+}
+
+/// Loads every enrolled station's new objects and judges silence and replication; publishes
+/// nothing.
+async fn load(bucket: &Bucket, hub: &mut Projection, rules: &Rules) -> anyhow::Result<Vec<Pass>> {
     let mut passes = Vec::new();
     for station in hub.stations().await? {
         let name = station.station.as_str();
@@ -100,23 +127,6 @@ pub async fn sync(
         for alarm in raised {
             if hub.raise(name, &alarm).await? {
                 pass.alarms.push(alarm);
-            }
-        }
-        match publish_returns(bucket, hub, name, rules).await {
-            Ok((published, replaced)) => {
-                pass.returns_published = published;
-                if let Some(alarm) = replaced
-                    && hub.raise(name, &alarm).await?
-                {
-                    pass.alarms.push(alarm);
-                }
-            }
-            Err(e) => {
-                let why = format!("its statement of returns elsewhere was not published: {e:#}");
-                pass.failed = Some(match pass.failed.take() {
-                    Some(before) => format!("{before}; {why}"),
-                    None => why,
-                });
             }
         }
         passes.push(pass);
@@ -256,7 +266,8 @@ async fn sync_station(
 /// Empties the projection and makes it again from the bucket alone: the enrolments the hub wrote
 /// there (for each station, its newest version signed by this hub's key; a newer version that is
 /// not, or none at all, is reported and the station's pass marked failed), then every station's
-/// objects.
+/// objects. Publishes nothing (a rebuild made to compare with the live hub must not write to the
+/// stations): the hub's next pass does.
 pub async fn rebuild(
     bucket: &Bucket,
     hub: &mut Projection,
@@ -303,7 +314,7 @@ pub async fn rebuild(
             ));
         }
     }
-    let mut passes = sync(bucket, hub, rules).await?;
+    let mut passes = load(bucket, hub, rules).await?;
     for (station, why) in refused {
         match passes.iter_mut().find(|p| p.station == station) {
             Some(p) => {

@@ -342,7 +342,8 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let overdue_at_b =
         || -> bool { ok(cfg_b, Some(data_b), &["overdue", "--json"]).contains("7100009") };
     let replicate_b = |cfg: &Path| -> Value {
-        let (_, out, err) = with(cfg, Some(data_b), &["replicate", "--json"]);
+        let (code, out, err) = with(cfg, Some(data_b), &["replicate", "--json"]);
+        assert_eq!(code, 0, "a statement refused fails no pass: {out}{err}");
         serde_json::from_str::<Value>(&out).unwrap_or_else(|_| panic!("{out}{err}"))["returns"]
             .clone()
     };
@@ -365,6 +366,24 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     .unwrap();
     assert_eq!(genuine.body.returns.len(), 1, "{genuine:?}");
     assert_eq!(genuine.body.returns[0].docked_station, "station-a");
+    // Station-a's genuine statement put where station-b's is: signed, but not addressed to it.
+    let for_a = block_on(|| async {
+        Bucket::connect(&replica)
+            .await
+            .get(&camdock_record::returns::statement_key("station-a"))
+            .await
+    })
+    .unwrap();
+    put(&statement_key, for_a);
+    let misaddressed = replicate_b(cfg_b);
+    assert!(
+        misaddressed["refused"]
+            .as_str()
+            .unwrap()
+            .contains("addressed to station station-a"),
+        "{misaddressed}"
+    );
+    assert!(overdue_at_b(), "another station's statement closes nothing");
     let insider = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
     let mut forged_body = genuine.body.clone();
     forged_body.issued_at = camdock::time::stamp(chrono::Utc::now());

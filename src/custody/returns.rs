@@ -2,13 +2,13 @@
 //! closes its open episode here on record, as `camera-returned-elsewhere`, so neither the overdue
 //! check nor the fleet keeps judging it out. Only an episode the statement names exactly (the
 //! camera's latest dock event here is the undock it names) is closed, once, judged in the write's
-//! transaction on the chained events.
+//! transaction on the chained events: the camera's latest dock, undock, checkout at the desk or
+//! return elsewhere here must be the very undock (seq and time) the statement names.
 
 use crate::ledger::{EventKind, NewEvent};
 use crate::station::Station;
 use camdock_record::detail::CameraReturnedElsewhereDetail;
 use camdock_record::returns::ReturnsStatement;
-use rusqlite::OptionalExtension;
 
 /// Records every return in `statement` (its bytes' SHA-256 `sha256`) that closes an open episode
 /// here; returns the cameras closed.
@@ -20,18 +20,11 @@ pub fn close(
     station.ledger().write(|w| {
         let mut closed = Vec::new();
         for r in &statement.body.returns {
-            let last: Option<(String, String)> = w
-                .tx()
-                .query_row(
-                    "SELECT kind, at FROM events WHERE camera = ?1
-                       AND kind IN ('camera-docked', 'camera-undocked', 'camera-returned-elsewhere')
-                     ORDER BY seq DESC LIMIT 1",
-                    [&r.camera],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            let open = last.is_some_and(|(kind, at)| {
-                kind == EventKind::CameraUndocked.as_str() && at == r.undocked_at
+            let last = crate::ledger::queries::last_episode_event(w.tx(), &r.camera)?;
+            let open = last.is_some_and(|(seq, kind, at)| {
+                kind == EventKind::CameraUndocked.as_str()
+                    && seq == r.undocked_seq
+                    && at == r.undocked_at
             });
             if !open || r.docked_at <= r.undocked_at {
                 continue;
@@ -40,6 +33,7 @@ pub fn close(
                 NewEvent::new(EventKind::CameraReturnedElsewhere, station.actor())
                     .camera(&r.camera)
                     .typed(&CameraReturnedElsewhereDetail {
+                        undocked_seq: r.undocked_seq,
                         undocked_at: r.undocked_at.clone(),
                         docked_station: r.docked_station.clone(),
                         docked_at: r.docked_at.clone(),

@@ -434,19 +434,28 @@ impl Ledger {
         &self,
     ) -> rusqlite::Result<HashMap<String, CameraReturnedElsewhereDetail>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT camera, detail_json FROM events AS e
-             WHERE kind = 'camera-returned-elsewhere'
-               AND seq = (SELECT max(seq) FROM events WHERE camera = e.camera
-                          AND kind IN ('camera-docked', 'camera-undocked', 'camera-returned-elsewhere'))",
+            "SELECT camera, detail_json, seq FROM events WHERE kind = 'camera-returned-elsewhere'",
         )?;
         let rows = stmt.query_map([], |r| {
-            let detail: String = r.get(1)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (camera, detail, seq) = row?;
+            // Only where it is still the camera's latest word here.
+            if last_episode_event(self.conn(), &camera)?.is_none_or(|(last, _, _)| last != seq) {
+                continue;
+            }
             let detail = serde_json::from_str(&detail).map_err(|e| {
                 rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
             })?;
-            Ok((r.get::<_, String>(0)?, detail))
-        })?;
-        rows.collect()
+            out.insert(camera, detail);
+        }
+        Ok(out)
     }
 
     /// Cameras out past `overdue_after` at instant `at`, judged from the dock events up to `at`
@@ -562,4 +571,33 @@ impl Ledger {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect()
     }
+}
+
+/// The camera's latest event that opens or closes an episode out of the dock here (seq, kind, at):
+/// a dock, an undock, a checkout at the desk, or a return at another station. Each kind found by
+/// its own walk of `events_by_camera_kind` from the newest back (one `kind IN (…)` walk reads
+/// every event of the camera; see `overdue_at`).
+pub fn last_episode_event(
+    conn: &rusqlite::Connection,
+    camera: &str,
+) -> rusqlite::Result<Option<(i64, String, String)>> {
+    conn.query_row(
+        "SELECT s, k, t FROM (
+           SELECT * FROM (SELECT seq AS s, kind AS k, at AS t FROM events
+             WHERE camera = ?1 AND kind = 'camera-docked' ORDER BY seq DESC LIMIT 1)
+           UNION ALL
+           SELECT * FROM (SELECT seq, kind, at FROM events
+             WHERE camera = ?1 AND kind = 'camera-undocked' ORDER BY seq DESC LIMIT 1)
+           UNION ALL
+           SELECT * FROM (SELECT seq, kind, at FROM events
+             WHERE camera = ?1 AND kind = 'camera-returned-elsewhere' ORDER BY seq DESC LIMIT 1)
+           UNION ALL
+           SELECT * FROM (SELECT seq, kind, at FROM events
+             WHERE camera = ?1 AND kind = 'camera-assigned' AND json_extract(detail_json, '$.checked_out')
+             ORDER BY seq DESC LIMIT 1)
+         ) ORDER BY s DESC LIMIT 1",
+        [camera],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()
 }

@@ -201,8 +201,7 @@ async fn pass_async(station: &Station, now: DateTime<Utc>) -> anyhow::Result<Pas
     // The hub's statement of cameras returned at other stations, read before the ledger goes
     // out so the hub sees the episodes it closed in this pass.
     if !station.config.hub.public_key.trim().is_empty() {
-        let hub = returns::hub_key(&station.config.hub.public_key)?;
-        match returns::read(station, &bucket, &hub, now).await {
+        match returns::read(station, &bucket, now).await {
             Ok(read) => report.returns = Some(read),
             Err(e) if e.is_endpoint() => return endpoint_down(station, report, &e, now),
             Err(e) => report.failed.push(("hub statement".into(), e.to_string())),

@@ -9,7 +9,6 @@ use crate::time::parse_stamp;
 use camdock_record::checkpoint::public_key_from_hex;
 use camdock_record::returns::{ReturnsStatement, StatementRefused, statement_key};
 use chrono::{DateTime, Utc};
-use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -26,22 +25,22 @@ pub struct ReturnsRead {
     pub refused: Option<String>,
 }
 
-/// The hub's statement key, as a station's config gives it.
-pub fn hub_key(hex_key: &str) -> anyhow::Result<VerifyingKey> {
-    public_key_from_hex(hex_key).ok_or_else(|| {
-        crate::usage!(
-            "[hub] public_key is not an ed25519 public key in hex (64 digits, as `camdock hub key` prints it)"
-        )
-    })
-}
-
 /// Reads and acts on the hub's statement to this station.
 pub async fn read(
     station: &Station,
     bucket: &Bucket,
-    hub: &VerifyingKey,
     now: DateTime<Utc>,
 ) -> Result<ReturnsRead, super::s3::S3Error> {
+    // A key mistyped in the config refuses the statement; the clips still go off the station.
+    let Some(hub) = public_key_from_hex(&station.config.hub.public_key) else {
+        return Ok(ReturnsRead {
+            refused: Some(
+                "[hub] public_key is not an ed25519 public key in hex (64 digits, as `camdock hub key` prints it): overdue is judged by this station's record alone".into(),
+            ),
+            ..ReturnsRead::default()
+        });
+    };
+    let hub = &hub;
     let key = statement_key(station.actor());
     if bucket.head(&key, None).await?.is_none() {
         return Ok(ReturnsRead {

@@ -38,7 +38,7 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
             "camdock_cameras",
             "gauge",
             "Cameras by state.",
-            &["docked", "out", "overdue"].map(|st| (format!("{{state=\"{st}\"}}"), count(st))),
+            &["docked", "out", "overdue", "elsewhere"].map(|st| (format!("{{state=\"{st}\"}}"), count(st))),
         );
         let problems = one("SELECT json_extract(detail_json, '$.problems') FROM events WHERE kind = 'verify-run' ORDER BY seq DESC LIMIT 1")?;
         metric("camdock_verify_problems", "gauge", "Problems found by the last verify.", &[(String::new(), problems as f64)]);

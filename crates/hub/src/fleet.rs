@@ -62,7 +62,7 @@ impl Projection {
         let rows = self
             .client
             .query(
-                "SELECT u.camera, u.at, d.station, d.at FROM hub_undocks u
+                "SELECT u.camera, u.seq, u.at, d.station, d.at FROM hub_undocks u
                  CROSS JOIN LATERAL (
                      SELECT e.station, e.at FROM hub_events e
                      WHERE e.camera = u.camera AND e.kind = 'camera-docked' AND e.at > u.at
@@ -76,9 +76,10 @@ impl Projection {
             .iter()
             .map(|r| Return {
                 camera: r.get(0),
-                undocked_at: r.get(1),
-                docked_station: r.get(2),
-                docked_at: r.get(3),
+                undocked_seq: r.get(1),
+                undocked_at: r.get(2),
+                docked_station: r.get(3),
+                docked_at: r.get(4),
             })
             .collect())
     }

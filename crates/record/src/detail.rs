@@ -385,7 +385,8 @@ detail! {
     /// `camera-returned-elsewhere`: the hub's signed statement says the camera docked at another
     /// station after its last undock here, which closes the episode (and any overdue of it).
     CameraReturnedElsewhereDetail {
-        /// The undock here that the return closes.
+        /// The undock here that the return closes (its seq and time).
+        pub undocked_seq: i64,
         pub undocked_at: String,
         pub docked_station: String,
         pub docked_at: String,

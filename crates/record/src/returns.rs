@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Return {
     pub camera: String,
-    /// The undock at the station addressed, as its own ledger wrote it: the episode this closes.
+    /// The undock at the station addressed (its seq and time there, as its own ledger wrote
+    /// them): the episode this closes.
+    pub undocked_seq: i64,
     pub undocked_at: String,
     /// Where and when it docked next.
     pub docked_station: String,
@@ -103,6 +105,7 @@ mod tests {
             issued_at: "2026-12-05T08:00:00.000Z".into(),
             returns: vec![Return {
                 camera: "7100009".into(),
+                undocked_seq: 12,
                 undocked_at: "2026-12-03T08:00:00.000Z".into(),
                 docked_station: "station-b".into(),
                 docked_at: "2026-12-05T07:00:00.000Z".into(),

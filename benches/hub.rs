@@ -1,0 +1,331 @@
+//! The bureau's hub at scale: a simulated bureau of 1,000 stations × 30 cameras writing signed
+//! ledger segments to one Object Lock bucket (LocalStack), followed by the hub into PostgreSQL
+//! (Debian's, in a temporary directory).
+//!
+//! `cargo bench --bench hub -- [--stations N] [--cameras C] [--events E] [--pad P] [--rounds R]`
+//! (defaults 1,000 × 30, 1,000 events per station in 5 segments, each signed, padded to 10 M
+//! events, 20 rounds). Prints:
+//! - the load rate of the first pass over every station (events loaded per second, through the
+//!   bucket and the projection's transactions as in service; goal ≥ 5,000/s);
+//! - new segment to view: a station writes one more signed segment, the hub passes until its
+//!   events are in the projection (p50, p95 over the rounds; a pass lists every enrolled
+//!   station's objects, so this is a pass over the bureau);
+//! - the bureau's fleet (every camera, overdue judged across stations) and one station's
+//!   statement of returns elsewhere, at the events loaded and again after the events table is
+//!   padded by SQL to `--pad` rows (synthetic camera events of the same stations, beyond their
+//!   heads): goal < 50 ms, and not growing with the events.
+
+use camdock::hub::{Rules, enrol, sync};
+use camdock::replica::block_on;
+use camdock::replica::s3::Bucket;
+use camdock_hub::Projection;
+use camdock_record::checkpoint::Checkpoint;
+use camdock_record::event::StoredEvent;
+use camdock_record::segment;
+use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[path = "../tests/common/localstack.rs"]
+mod localstack;
+
+/// A port free now (LocalStack's).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .map(|i| args[i + 1].parse().unwrap())
+        .unwrap_or(default)
+}
+
+fn station_name(i: u64) -> String {
+    format!("st{i:04}")
+}
+
+fn station_key(name: &str) -> SigningKey {
+    SigningKey::from_bytes(&Sha256::digest(name.as_bytes()).into())
+}
+
+fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    camdock::time::stamp(t)
+}
+
+/// `n` events of station `i` from seq `first`: a camera docks, stores and replicates a clip,
+/// and leaves again, each camera in turn; after each round of its own cameras the station sees
+/// the next station's (cameras roam, so the hub has returns elsewhere to state).
+fn events(i: u64, stations: u64, cameras: u64, first: i64, n: i64) -> Vec<StoredEvent> {
+    let station = station_name(i);
+    let start = chrono::Utc::now() - chrono::Duration::days(2);
+    (0..n)
+        .map(|k| {
+            let seq = first + k;
+            let cycle = seq as u64 / 4;
+            let owner = (i + cycle / cameras) % stations;
+            let camera = format!("{owner:04}{:03}", cycle % cameras);
+            let (kind, clip) = match seq % 4 {
+                0 => ("camera-docked", None),
+                1 => ("clip-stored", Some(format!("{:064x}", seq as u128 * 7919))),
+                2 => (
+                    "clip-replicated",
+                    Some(format!("{:064x}", (seq - 1) as u128 * 7919)),
+                ),
+                _ => ("camera-undocked", None),
+            };
+            StoredEvent {
+                seq,
+                at: stamp(start + chrono::Duration::seconds(seq)),
+                kind: kind.into(),
+                camera: Some(camera),
+                clip_sha256: clip,
+                actor: station.clone(),
+                detail_json: "{}".into(),
+                prev_hash: String::new(),
+                hash: String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Writes `events` (chained after `prev`) as one segment and a checkpoint signed by the station;
+/// returns the new head hash.
+async fn write_segment(
+    bucket: &Bucket,
+    station: &str,
+    prev: &str,
+    mut events: Vec<StoredEvent>,
+) -> String {
+    camdock_record::chain::link_after(prev, &mut events);
+    let (first, last) = (events[0].seq, events.last().unwrap().seq);
+    let head = events.last().unwrap().hash.clone();
+    bucket
+        .put_bytes(
+            &segment::segment_key(station, first, last),
+            segment::encode(&events),
+            None,
+        )
+        .await
+        .unwrap();
+    let cp = Checkpoint::sign(
+        &station_key(station),
+        station,
+        last,
+        &head,
+        &stamp(chrono::Utc::now()),
+    );
+    bucket
+        .put_bytes(
+            &format!("{}{last:012}.json", segment::checkpoints_prefix(station)),
+            serde_json::to_vec(&cp).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    head
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let stations = arg("--stations", 1000);
+    let cameras = arg("--cameras", 30);
+    let per_station = arg("--events", 1000) as i64;
+    let pad = arg("--pad", 10_000_000) as i64;
+    let rounds = arg("--rounds", 20);
+    let segments = 5;
+    let dir = tempfile::tempdir().unwrap();
+    let pg_bin = camdock_testkit::postgres()
+        .find("the hub benchmark")
+        .expect("PostgreSQL's server binaries (./dev installs them)");
+    let pg = camdock_testkit::TempPostgres::start(&pg_bin, &dir.path().join("pg"));
+    let ls = localstack::LocalStack::start(dir.path()).expect("LocalStack (./dev installs it)");
+    let config = camdock::config::Config::from_toml(&format!(
+        "[replica]\nenabled = true\nendpoint = \"{}\"\nbucket = \"bureau\"\naccess_key = \"test\"\nsecret_key = \"test\"\n",
+        ls.endpoint()
+    ))
+    .unwrap();
+    let hub_key = SigningKey::from_bytes(&[1; 32]);
+    let rules = || Rules {
+        silent_before: "0000".into(),
+        unreplicated_before: "0000".into(),
+        key: hub_key.clone(),
+        statements_every: Duration::from_secs(3600),
+    };
+    let url = pg.url();
+    let url = &url;
+    let (rules, hub_key) = (&rules, &hub_key);
+    block_on(|| async move {
+        let bucket = Arc::new(Bucket::connect(&config.replica).await);
+        bucket
+            .client()
+            .create_bucket()
+            .bucket("bureau")
+            .object_lock_enabled_for_bucket(true)
+            .send()
+            .await
+            .unwrap();
+        let mut hub = Projection::connect(url).await.unwrap();
+
+        // The bureau writes: every station's segments, each signed, 16 uploads at a time.
+        let t = Instant::now();
+        let mut heads = Vec::new();
+        let per_segment = per_station / segments;
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..stations {
+            let bucket = bucket.clone();
+            tasks.spawn(async move {
+                let name = station_name(i);
+                let mut head = camdock_record::GENESIS.to_string();
+                for s in 0..segments {
+                    let evs = events(i, stations, cameras, 1 + s * per_segment, per_segment);
+                    head = write_segment(&bucket, &name, &head, evs).await;
+                }
+                (i, head)
+            });
+            if tasks.len() >= 16 {
+                heads.push(tasks.join_next().await.unwrap().unwrap());
+            }
+        }
+        while let Some(h) = tasks.join_next().await {
+            heads.push(h.unwrap());
+        }
+        heads.sort();
+        let written = stations as i64 * per_station;
+        println!(
+            "bureau written: {stations} stations × {cameras} cameras, {written} events in {} signed segments, {:.1} s",
+            stations as i64 * segments,
+            t.elapsed().as_secs_f64()
+        );
+        for i in 0..stations {
+            let name = station_name(i);
+            let key = hex::encode(station_key(&name).verifying_key().to_bytes());
+            enrol(
+                &bucket,
+                &hub,
+                hub_key,
+                &name,
+                &format!("unit {}", i / 50),
+                &key,
+            )
+            .await
+            .unwrap();
+        }
+
+        // The first pass over the bureau: the load rate.
+        let t = Instant::now();
+        let passes = sync(&bucket, &mut hub, &rules()).await.unwrap();
+        let took = t.elapsed().as_secs_f64();
+        let loaded: usize = passes.iter().map(|p| p.events).sum();
+        assert_eq!(loaded as i64, written, "every event signed loads");
+        assert!(
+            passes
+                .iter()
+                .all(|p| p.failed.is_none() && p.alarms.is_empty())
+        );
+        println!(
+            "first pass: {loaded} events of {stations} stations in {took:.1} s: {:.0} events/s (goal ≥ 5,000)",
+            loaded as f64 / took
+        );
+
+        // A new segment to its view at the hub.
+        let t = Instant::now();
+        sync(&bucket, &mut hub, &rules()).await.unwrap();
+        println!(
+            "an idle pass over the bureau: {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
+        let mut latency = Vec::new();
+        for r in 0..rounds {
+            let i = (r * 7919) % stations;
+            let name = station_name(i);
+            let seq = hub.head(&name).await.unwrap().seq;
+            let evs = events(i, stations, cameras, seq + 1, 20);
+            let head = write_segment(&bucket, &name, &heads[i as usize].1, evs).await;
+            heads[i as usize].1 = head;
+            let written_at = Instant::now();
+            loop {
+                sync(&bucket, &mut hub, &rules()).await.unwrap();
+                if hub.head(&name).await.unwrap().seq == seq + 20 {
+                    break;
+                }
+            }
+            latency.push(written_at.elapsed().as_secs_f64());
+        }
+        latency.sort_by(f64::total_cmp);
+        println!(
+            "new segment to view ({rounds} rounds): p50 {:.2} s, p95 {:.2} s",
+            percentile(&latency, 0.5),
+            percentile(&latency, 0.95)
+        );
+
+        // The bureau's views, at the events loaded and padded.
+        let views = |label: String| {
+            let hub = &hub;
+            async move {
+                let cutoff = stamp(chrono::Utc::now() - chrono::Duration::hours(24));
+                let mut fleet_ms = Vec::new();
+                let mut returns_ms = Vec::new();
+                let mut n = 0;
+                for k in 0..11 {
+                    let t = Instant::now();
+                    let fleet = hub.fleet(&cutoff).await.unwrap();
+                    fleet_ms.push(t.elapsed().as_secs_f64() * 1e3);
+                    n = fleet.len();
+                    let t = Instant::now();
+                    hub.returns_for(&station_name((k * 31) % stations))
+                        .await
+                        .unwrap();
+                    returns_ms.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+                fleet_ms.sort_by(f64::total_cmp);
+                returns_ms.sort_by(f64::total_cmp);
+                println!(
+                    "{label}: fleet and overdue of {n} cameras median {:.1} ms (goal < 50), one station's returns elsewhere median {:.2} ms",
+                    fleet_ms[5], returns_ms[5]
+                );
+            }
+        };
+        let count = hub.event_count(None).await.unwrap();
+        views(format!("at {count} events")).await;
+        if pad > count {
+            let t = Instant::now();
+            // Synthetic camera events of the same stations and cameras, past their heads.
+            let (db, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            let (n, st, cams) = (pad - count, stations as i64, cameras as i64);
+            let step = 1_000_000;
+            for from in (0..n).step_by(step as usize) {
+                db.execute(
+                    "INSERT INTO hub_events(station, seq, at, kind, camera, clip_sha256, actor, detail_json, prev_hash, hash)
+                     SELECT 'st' || lpad((g % $2)::text, 4, '0'), 1000000000 + g,
+                            '2026-01-01T00:00:00.000Z', 'clip-probed',
+                            lpad(((g % $2) * 1000 + (g / $2) % $3)::text, 7, '0'), NULL, 'pad', '{}', '', ''
+                     FROM generate_series($1::bigint, $4::bigint) g",
+                    &[&from, &st, &cams, &((from + step).min(n) - 1)],
+                )
+                .await
+                .unwrap();
+            }
+            db.batch_execute("ANALYZE hub_events").await.unwrap();
+            let count = hub.event_count(None).await.unwrap();
+            println!(
+                "padded to {count} events in {:.0} s",
+                t.elapsed().as_secs_f64()
+            );
+            views(format!("at {count} events")).await;
+        }
+    });
+    drop(ls);
+}
