@@ -10,7 +10,7 @@ use camdock_record::event::StoredEvent;
 use camdock_record::kind::EventKind;
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use tokio_postgres::{Client, NoTls};
 
 #[derive(Debug, thiserror::Error)]
@@ -260,100 +260,96 @@ impl Projection {
         if moved == 0 {
             return Err(ProjectionError::MovedOn(station.into()));
         }
-        let insert = tx
-            .prepare(
-                "INSERT INTO hub_events(station, seq, at, kind, camera, clip_sha256, actor, detail_json, prev_hash, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .await?;
-        for e in &followed.events {
-            tx.execute(
-                &insert,
-                &[
-                    &station,
-                    &e.seq,
-                    &e.at,
-                    &e.kind,
-                    &e.camera,
-                    &e.clip_sha256,
-                    &e.actor,
-                    &e.detail_json,
-                    &e.prev_hash,
-                    &e.hash,
-                ],
-            )
-            .await?;
-        }
+        // Each table written with one statement per pass (arrays unnested by the server): a
+        // statement per event made the first pass over a bureau a round trip per row.
+        let e = &followed.events;
+        tx.execute(
+            "INSERT INTO hub_events(station, seq, at, kind, camera, clip_sha256, actor, detail_json, prev_hash, hash)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                                      $7::text[], $8::text[], $9::text[], $10::text[])",
+            &[
+                &station,
+                &e.iter().map(|e| e.seq).collect::<Vec<_>>(),
+                &e.iter().map(|e| e.at.as_str()).collect::<Vec<_>>(),
+                &e.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+                &e.iter().map(|e| e.camera.as_deref()).collect::<Vec<_>>(),
+                &e.iter().map(|e| e.clip_sha256.as_deref()).collect::<Vec<_>>(),
+                &e.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>(),
+                &e.iter().map(|e| e.detail_json.as_str()).collect::<Vec<_>>(),
+                &e.iter().map(|e| e.prev_hash.as_str()).collect::<Vec<_>>(),
+                &e.iter().map(|e| e.hash.as_str()).collect::<Vec<_>>(),
+            ],
+        )
+        .await?;
+        let kept = Kept::of(e);
         // The bureau's fleet: each camera's latest dock and undock at any station, kept as the
         // events load (a view over every event would grow with them).
-        let docked = tx
-            .prepare(
-                "INSERT INTO hub_cameras(camera, docked_at, docked_station) VALUES ($1, $2, $3)
-                 ON CONFLICT (camera) DO UPDATE SET docked_at = EXCLUDED.docked_at,
-                     docked_station = EXCLUDED.docked_station
-                 WHERE hub_cameras.docked_at IS NULL OR hub_cameras.docked_at < EXCLUDED.docked_at",
+        for (column, latest) in [("docked", &kept.docked), ("undocked", &kept.undocked)] {
+            let (cameras, ats): (Vec<&str>, Vec<&str>) =
+                latest.iter().map(|(c, e)| (*c, e.1)).unzip();
+            tx.execute(
+                &format!(
+                    "INSERT INTO hub_cameras(camera, {column}_at, {column}_station)
+                     SELECT c, a, $3 FROM unnest($1::text[], $2::text[]) AS u(c, a)
+                     ON CONFLICT (camera) DO UPDATE SET {column}_at = EXCLUDED.{column}_at,
+                         {column}_station = EXCLUDED.{column}_station
+                     WHERE hub_cameras.{column}_at IS NULL OR hub_cameras.{column}_at < EXCLUDED.{column}_at"
+                ),
+                &[&cameras, &ats, &station],
             )
             .await?;
-        let undocked = tx
-            .prepare(
-                "INSERT INTO hub_cameras(camera, undocked_at, undocked_station) VALUES ($1, $2, $3)
-                 ON CONFLICT (camera) DO UPDATE SET undocked_at = EXCLUDED.undocked_at,
-                     undocked_station = EXCLUDED.undocked_station
-                 WHERE hub_cameras.undocked_at IS NULL OR hub_cameras.undocked_at < EXCLUDED.undocked_at",
-            )
-            .await?;
-        // Each station's latest undock of each camera: what its statement of returns elsewhere
-        // is judged from.
-        let undocked_here = tx
-            .prepare(
-                "INSERT INTO hub_undocks(station, camera, seq, at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (station, camera) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at
-                 WHERE hub_undocks.seq < EXCLUDED.seq",
-            )
-            .await?;
-        // Clips stored and not yet replicated, kept as the events load.
-        let stored = tx
-            .prepare(
-                "INSERT INTO hub_unreplicated(station, clip, seq, stored_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT DO NOTHING",
-            )
-            .await?;
-        let replicated = tx
-            .prepare("DELETE FROM hub_unreplicated WHERE station = $1 AND clip = $2")
-            .await?;
-        for e in &followed.events {
-            match (e.kind.parse::<EventKind>(), &e.camera, &e.clip_sha256) {
-                (Ok(EventKind::CameraDocked), Some(camera), _) => {
-                    tx.execute(&docked, &[camera, &e.at, &station]).await?;
-                }
-                (Ok(EventKind::CameraUndocked), Some(camera), _) => {
-                    tx.execute(&undocked, &[camera, &e.at, &station]).await?;
-                    tx.execute(&undocked_here, &[&station, camera, &e.seq, &e.at])
-                        .await?;
-                }
-                (Ok(EventKind::ClipStored), _, Some(clip)) => {
-                    tx.execute(&stored, &[&station, clip, &e.seq, &e.at])
-                        .await?;
-                }
-                (Ok(EventKind::ClipReplicated), _, Some(clip)) => {
-                    tx.execute(&replicated, &[&station, clip]).await?;
-                }
-                _ => {}
-            }
         }
+        // Each station's latest undock of each camera (by seq): what its statement of returns
+        // elsewhere is judged from.
+        let (cameras, undocks): (Vec<&str>, Vec<(i64, &str)>) =
+            kept.undocked_last.iter().map(|(c, e)| (*c, *e)).unzip();
+        tx.execute(
+            "INSERT INTO hub_undocks(station, camera, seq, at)
+             SELECT $1, c, s, a FROM unnest($2::text[], $3::bigint[], $4::text[]) AS u(c, s, a)
+             ON CONFLICT (station, camera) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at
+             WHERE hub_undocks.seq < EXCLUDED.seq",
+            &[
+                &station,
+                &cameras,
+                &undocks.iter().map(|u| u.0).collect::<Vec<_>>(),
+                &undocks.iter().map(|u| u.1).collect::<Vec<_>>(),
+            ],
+        )
+        .await?;
+        // Clips stored and not yet replicated: those replicated now leave, then those stored now
+        // and not replicated since come in.
+        tx.execute(
+            "DELETE FROM hub_unreplicated WHERE station = $1 AND clip = ANY($2::text[])",
+            &[&station, &kept.replicated],
+        )
+        .await?;
+        let (clips, stored): (Vec<&str>, Vec<(i64, &str)>) =
+            kept.unreplicated.iter().map(|(c, e)| (*c, *e)).unzip();
+        tx.execute(
+            "INSERT INTO hub_unreplicated(station, clip, seq, stored_at)
+             SELECT $1, c, s, a FROM unnest($2::text[], $3::bigint[], $4::text[]) AS u(c, s, a)
+             ON CONFLICT DO NOTHING",
+            &[
+                &station,
+                &clips,
+                &stored.iter().map(|u| u.0).collect::<Vec<_>>(),
+                &stored.iter().map(|u| u.1).collect::<Vec<_>>(),
+            ],
+        )
+        .await?;
         for a in &followed.alarms {
             let text = serde_json::to_string(a).expect("plain values serialise");
             tx.execute(RAISE, &[&station, &a.code(), &a.seq(), &text])
                 .await?;
         }
-        for (key, version) in read {
-            tx.execute(
-                "INSERT INTO hub_objects(station, key, version) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-                &[&station, key, version],
-            )
-            .await?;
-        }
+        let (keys, versions): (Vec<&str>, Vec<&str>) =
+            read.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
+        tx.execute(
+            "INSERT INTO hub_objects(station, key, version)
+             SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS u(k, v) ON CONFLICT DO NOTHING",
+            &[&station, &keys, &versions],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -485,4 +481,60 @@ impl Projection {
 
 fn parse_key(hex_key: &str) -> Result<VerifyingKey, ProjectionError> {
     public_key_from_hex(hex_key).ok_or_else(|| ProjectionError::BadKey(hex_key.into()))
+}
+
+/// What one pass's events change in the tables kept as events load, each camera or clip once
+/// (one statement cannot change a row twice): per camera its latest dock and undock of the pass
+/// (by time, as the fleet compares across stations) and its last undock by seq (for the station's
+/// statement), the clips replicated, and the clips stored and not replicated later in the pass.
+struct Kept<'a> {
+    docked: BTreeMap<&'a str, (i64, &'a str)>,
+    undocked: BTreeMap<&'a str, (i64, &'a str)>,
+    /// The undock with the highest seq (the station's own order).
+    undocked_last: BTreeMap<&'a str, (i64, &'a str)>,
+    replicated: Vec<&'a str>,
+    unreplicated: BTreeMap<&'a str, (i64, &'a str)>,
+}
+
+impl<'a> Kept<'a> {
+    fn of(events: &'a [StoredEvent]) -> Kept<'a> {
+        let mut k = Kept {
+            docked: BTreeMap::new(),
+            undocked: BTreeMap::new(),
+            undocked_last: BTreeMap::new(),
+            replicated: Vec::new(),
+            unreplicated: BTreeMap::new(),
+        };
+        // Events come in seq order: a later one of the pass replaces an earlier one, unless its
+        // time is earlier (the fleet keeps the latest time, as across passes).
+        let later =
+            |map: &mut BTreeMap<&'a str, (i64, &'a str)>, key: &'a str, e: &'a StoredEvent| {
+                let entry = map.entry(key).or_insert((e.seq, e.at.as_str()));
+                if entry.1 <= e.at.as_str() {
+                    *entry = (e.seq, e.at.as_str());
+                }
+            };
+        for e in events {
+            match (
+                e.kind.parse::<EventKind>(),
+                e.camera.as_deref(),
+                e.clip_sha256.as_deref(),
+            ) {
+                (Ok(EventKind::CameraDocked), Some(camera), _) => later(&mut k.docked, camera, e),
+                (Ok(EventKind::CameraUndocked), Some(camera), _) => {
+                    later(&mut k.undocked, camera, e);
+                    k.undocked_last.insert(camera, (e.seq, e.at.as_str()));
+                }
+                (Ok(EventKind::ClipStored), _, Some(clip)) => {
+                    k.unreplicated.entry(clip).or_insert((e.seq, e.at.as_str()));
+                }
+                (Ok(EventKind::ClipReplicated), _, Some(clip)) => {
+                    k.unreplicated.remove(clip);
+                    k.replicated.push(clip);
+                }
+                _ => {}
+            }
+        }
+        k
+    }
 }
