@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --bench hub -- [--stations N] [--cameras C] [--events E] [--pad P] [--rounds R]`
 //! (defaults 1,000 × 30, 1,000 events per station in 5 segments, each signed, padded to 10 M
-//! events, 20 rounds). Prints:
+//! events, 5 rounds; `./dev proof` runs it so). Prints:
 //! - the load rate of the first pass over every station (events loaded per second, through the
 //!   bucket and the projection's transactions as in service; goal ≥ 5,000/s);
 //! - new segment to view: a station writes one more signed segment, the hub passes until its
@@ -141,7 +141,7 @@ fn main() {
     let cameras = arg("--cameras", 30);
     let per_station = arg("--events", 1000) as i64;
     let pad = arg("--pad", 10_000_000) as i64;
-    let rounds = arg("--rounds", 20);
+    let rounds = arg("--rounds", 5);
     let segments = 5;
     let dir = tempfile::tempdir().unwrap();
     let pg_bin = camdock_testkit::postgres()
@@ -243,6 +243,24 @@ fn main() {
         println!(
             "an idle pass over the bureau: {:.2} s",
             t.elapsed().as_secs_f64()
+        );
+        // Where an idle pass goes: the bucket's listings of one station, against the hub's own
+        // queries for it.
+        let t = Instant::now();
+        for i in 0..20 {
+            let name = station_name(i * stations / 20);
+            bucket
+                .list_versions(&segment::segments_prefix(&name))
+                .await
+                .unwrap();
+            bucket
+                .list_versions(&segment::checkpoints_prefix(&name))
+                .await
+                .unwrap();
+        }
+        println!(
+            "  listing one station's segments and checkpoints: {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3 / 20.0
         );
         let mut latency = Vec::new();
         for r in 0..rounds {

@@ -353,12 +353,13 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         toml(&endpoint, "station-b", "", &hub_key) + "statement_stale_after = \"1ms\"\n",
     )
     .unwrap();
-    let stale = replicate_b(&strict_b);
-    assert!(
-        stale["refused"].as_str().unwrap().contains("stale"),
-        "{stale}"
-    );
-    assert!(overdue_at_b(), "a stale statement closes nothing");
+    // A pass at station-b that refuses the statement for `why` and leaves the camera overdue.
+    let refused = |cfg: &Path, why: &str| {
+        let read = replicate_b(cfg);
+        assert!(read["refused"].as_str().unwrap().contains(why), "{read}");
+        assert!(overdue_at_b(), "a statement refused ({why}) closes nothing");
+    };
+    refused(&strict_b, "stale");
     let statement_key = camdock_record::returns::statement_key("station-b");
     let genuine: camdock_record::returns::ReturnsStatement = serde_json::from_slice(
         &block_on(|| async { Bucket::connect(&replica).await.get(&statement_key).await }).unwrap(),
@@ -375,29 +376,13 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     })
     .unwrap();
     put(&statement_key, for_a);
-    let misaddressed = replicate_b(cfg_b);
-    assert!(
-        misaddressed["refused"]
-            .as_str()
-            .unwrap()
-            .contains("addressed to station station-a"),
-        "{misaddressed}"
-    );
-    assert!(overdue_at_b(), "another station's statement closes nothing");
+    refused(cfg_b, "addressed to station station-a");
     let insider = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
     let mut forged_body = genuine.body.clone();
     forged_body.issued_at = camdock::time::stamp(chrono::Utc::now());
     let forged = camdock_record::returns::ReturnsStatement::sign(&insider, forged_body);
     put(&statement_key, serde_json::to_vec(&forged).unwrap());
-    let refused = replicate_b(cfg_b);
-    assert!(
-        refused["refused"]
-            .as_str()
-            .unwrap()
-            .contains("not signed by the hub's key"),
-        "{refused}"
-    );
-    assert!(overdue_at_b(), "a forged statement closes nothing");
+    refused(cfg_b, "not signed by the hub's key");
     // The hub sees its statement written over: an alarm, and the statement published again.
     let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
     assert_eq!(code, 1, "{out}");

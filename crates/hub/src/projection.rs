@@ -285,8 +285,7 @@ impl Projection {
         // The bureau's fleet: each camera's latest dock and undock at any station, kept as the
         // events load (a view over every event would grow with them).
         for (column, latest) in [("docked", &kept.docked), ("undocked", &kept.undocked)] {
-            let (cameras, ats): (Vec<&str>, Vec<&str>) =
-                latest.iter().map(|(c, e)| (*c, e.1)).unzip();
+            let (cameras, _, ats) = columns(latest);
             tx.execute(
                 &format!(
                     "INSERT INTO hub_cameras(camera, {column}_at, {column}_station)
@@ -301,19 +300,13 @@ impl Projection {
         }
         // Each station's latest undock of each camera (by seq): what its statement of returns
         // elsewhere is judged from.
-        let (cameras, undocks): (Vec<&str>, Vec<(i64, &str)>) =
-            kept.undocked_last.iter().map(|(c, e)| (*c, *e)).unzip();
+        let (cameras, seqs, ats) = columns(&kept.undocked_last);
         tx.execute(
             "INSERT INTO hub_undocks(station, camera, seq, at)
              SELECT $1, c, s, a FROM unnest($2::text[], $3::bigint[], $4::text[]) AS u(c, s, a)
              ON CONFLICT (station, camera) DO UPDATE SET seq = EXCLUDED.seq, at = EXCLUDED.at
              WHERE hub_undocks.seq < EXCLUDED.seq",
-            &[
-                &station,
-                &cameras,
-                &undocks.iter().map(|u| u.0).collect::<Vec<_>>(),
-                &undocks.iter().map(|u| u.1).collect::<Vec<_>>(),
-            ],
+            &[&station, &cameras, &seqs, &ats],
         )
         .await?;
         // Clips stored and not yet replicated: those replicated now leave, then those stored now
@@ -323,18 +316,12 @@ impl Projection {
             &[&station, &kept.replicated],
         )
         .await?;
-        let (clips, stored): (Vec<&str>, Vec<(i64, &str)>) =
-            kept.unreplicated.iter().map(|(c, e)| (*c, *e)).unzip();
+        let (clips, seqs, ats) = columns(&kept.unreplicated);
         tx.execute(
             "INSERT INTO hub_unreplicated(station, clip, seq, stored_at)
              SELECT $1, c, s, a FROM unnest($2::text[], $3::bigint[], $4::text[]) AS u(c, s, a)
              ON CONFLICT DO NOTHING",
-            &[
-                &station,
-                &clips,
-                &stored.iter().map(|u| u.0).collect::<Vec<_>>(),
-                &stored.iter().map(|u| u.1).collect::<Vec<_>>(),
-            ],
+            &[&station, &clips, &seqs, &ats],
         )
         .await?;
         for a in &followed.alarms {
@@ -537,4 +524,15 @@ impl<'a> Kept<'a> {
         }
         k
     }
+}
+
+/// A map of names to (seq, at) as three arrays, for one statement over `unnest`.
+fn columns<'a>(map: &BTreeMap<&'a str, (i64, &'a str)>) -> (Vec<&'a str>, Vec<i64>, Vec<&'a str>) {
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    for (name, (seq, at)) in map {
+        out.0.push(*name);
+        out.1.push(*seq);
+        out.2.push(*at);
+    }
+    out
 }
