@@ -6,9 +6,11 @@
 
 use crate::replica::s3::{Bucket, Version};
 use anyhow::Context;
-use camdock_hub::{Alarm, ENROLMENTS, Enrolled, Enrolment, Object, Projection, Segments, follow};
+use camdock_hub::{
+    Alarm, AuditFinding, ENROLMENTS, Enrolled, Enrolment, Object, Projection, Segments, follow,
+};
 use camdock_record::checkpoint::Checkpoint;
-use camdock_record::returns::{ReturnsBody, ReturnsStatement, statement_key};
+use camdock_record::returns::{ReturnsBody, ReturnsStatement, STATEMENTS, statement_key};
 use camdock_record::segment::{checkpoints_prefix, segments_prefix};
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
@@ -280,38 +282,21 @@ pub async fn rebuild(
     rules: &Rules,
 ) -> anyhow::Result<Vec<Pass>> {
     hub.clear().await?;
-    let mine = rules.key.verifying_key();
-    let versions = bucket.list_versions(ENROLMENTS).await?;
+    let enrolments = signed_enrolments(bucket, &rules.key.verifying_key()).await?;
     let mut refused: Vec<(String, String)> = Vec::new();
-    for run in versions.chunk_by(|a, b| a.key == b.key) {
-        let key = &run[0].key;
-        let station = key
-            .strip_prefix(ENROLMENTS)
-            .and_then(|k| k.strip_suffix(".json"))
-            .unwrap_or(key)
-            .to_string();
-        let mut newer_not_mine = Vec::new();
-        let mut found = None;
-        for v in run.iter().rev() {
-            let body = bucket.get_version(&v.key, &v.version_id).await?;
-            match serde_json::from_slice::<Enrolment>(&body) {
-                Ok(e) if e.signed_by(&mine) && e.key() == *key => {
-                    found = Some(e);
-                    break;
-                }
-                _ => newer_not_mine.push(v.version_id.clone()),
-            }
+    for e in &enrolments {
+        if let Some(signed) = &e.signed {
+            hub.enrol(&signed.station, &signed.unit, &signed.public_key)
+                .await?;
         }
-        if let Some(e) = &found {
-            hub.enrol(&e.station, &e.unit, &e.public_key).await?;
-        }
-        if !newer_not_mine.is_empty() {
+        if !e.not_signed.is_empty() {
             refused.push((
-                station,
+                e.station.clone(),
                 format!(
-                    "{key} version(s) {} not signed by this hub's key: {}",
-                    newer_not_mine.join(", "),
-                    if found.is_some() {
+                    "{} version(s) {} not signed by this hub's key: {}",
+                    e.key,
+                    e.not_signed.join(", "),
+                    if e.signed.is_some() {
                         "followed as the hub last signed it"
                     } else {
                         "not followed"
@@ -337,4 +322,119 @@ pub async fn rebuild(
         }
     }
     Ok(passes)
+}
+
+/// One station's enrolment as the bucket keeps it: the newest version `hub` signed, and the
+/// versions newer than it (or all, when none is) that it did not.
+struct EnrolmentVersions {
+    station: String,
+    key: String,
+    signed: Option<Enrolment>,
+    not_signed: Vec<String>,
+}
+
+async fn signed_enrolments(
+    bucket: &Bucket,
+    hub: &ed25519_dalek::VerifyingKey,
+) -> anyhow::Result<Vec<EnrolmentVersions>> {
+    let versions = bucket.list_versions(ENROLMENTS).await?;
+    let mut out = Vec::new();
+    for run in versions.chunk_by(|a, b| a.key == b.key) {
+        let key = run[0].key.clone();
+        let station = station_of(&key, ENROLMENTS).to_string();
+        let mut e = EnrolmentVersions {
+            station,
+            key,
+            signed: None,
+            not_signed: Vec::new(),
+        };
+        for v in run.iter().rev() {
+            let body = bucket.get_version(&v.key, &v.version_id).await?;
+            match serde_json::from_slice::<Enrolment>(&body) {
+                Ok(found) if found.signed_by(hub) && found.key() == e.key => {
+                    e.signed = Some(found);
+                    break;
+                }
+                _ => e.not_signed.push(v.version_id.clone()),
+            }
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// What the bucket alone shows, checked against the hub's public key and nothing else: every
+/// enrolment version, every enrolled station's chain recomputed from every version of its objects
+/// (the hub's rules, from the genesis), every statement of returns the hub published against
+/// those chains. No database is read.
+pub async fn audit(
+    bucket: &Bucket,
+    hub: &ed25519_dalek::VerifyingKey,
+) -> anyhow::Result<Vec<AuditFinding>> {
+    let mut findings = Vec::new();
+    let mut chains = HashMap::new();
+    for e in signed_enrolments(bucket, hub).await? {
+        findings.extend(
+            e.not_signed
+                .iter()
+                .map(|version| AuditFinding::EnrolmentNotSigned {
+                    key: e.key.clone(),
+                    version: version.clone(),
+                }),
+        );
+        let Some(signed) = e.signed else { continue };
+        let station = Enrolled {
+            station: signed.station.clone(),
+            unit: signed.unit.clone(),
+            key: camdock_record::checkpoint::public_key_from_hex(&signed.public_key)
+                .with_context(|| format!("{}: not a key", e.key))?,
+        };
+        let objects = |prefix: String| async move {
+            let mut all = Vec::new();
+            for v in bucket.list_versions(&prefix).await? {
+                all.push(Object {
+                    body: bucket.get_version(&v.key, &v.version_id).await?,
+                    key: v.key,
+                });
+            }
+            anyhow::Ok(all)
+        };
+        let segments = objects(segments_prefix(&station.station)).await?;
+        let checkpoints = objects(checkpoints_prefix(&station.station)).await?;
+        let followed = follow(
+            &station,
+            &camdock_hub::Head::default(),
+            &HashMap::new(),
+            &Segments::read(&station.station, &segments),
+            &checkpoints,
+        );
+        findings.extend(
+            followed
+                .alarms
+                .into_iter()
+                .map(|alarm| AuditFinding::Station {
+                    station: station.station.clone(),
+                    alarm,
+                }),
+        );
+        chains.insert(station.station, followed.events);
+    }
+    for key in bucket.list(STATEMENTS).await? {
+        let station = station_of(&key, STATEMENTS);
+        match ReturnsStatement::read(&bucket.get(&key).await?, hub, station) {
+            Ok(statement) => findings.extend(camdock_hub::check_returns(&statement.body, &chains)),
+            Err(why) => findings.push(AuditFinding::StatementRefused {
+                key: key.clone(),
+                why: why.to_string(),
+            }),
+        }
+    }
+    Ok(findings)
+}
+
+/// The station a hub object is about: `<prefix><station>.json`.
+fn station_of<'a>(key: &'a str, prefix: &str) -> &'a str {
+    key.strip_prefix(prefix)
+        .and_then(|k| k.strip_suffix(".json"))
+        .unwrap_or(key)
 }

@@ -583,4 +583,81 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         ]
         .map(|(a, b)| (a.to_string(), b.to_string())),
     );
+
+    // An auditor with the bucket and the hub's public key alone: the tampering above is named
+    // (both rewritten segments, the swapped enrolment), and the hub's genuine statements hold.
+    let audit = |expect: i32| -> Vec<Value> {
+        let (code, out, err) = camdock(&[
+            "--config",
+            hub_cfg.to_str().unwrap(),
+            "hub",
+            "audit",
+            "--hub-key",
+            &hub_key,
+            "--json",
+        ]);
+        assert_eq!(code, expect, "{out}{err}");
+        serde_json::from_str::<Value>(&out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let found = audit(1);
+    let named: Vec<(String, String)> = found
+        .iter()
+        .map(|f| {
+            (
+                f["finding"].as_str().unwrap().to_string(),
+                f["station"]
+                    .as_str()
+                    .or(f["key"].as_str())
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("station", "station-a"),
+            ("enrolment-not-signed", "hub/stations/station-b.json"),
+            ("station", "station-b"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string())),
+        "{found:?}"
+    );
+    // A hub whose database was altered signs what it is told: a return the chains do not show,
+    // under the hub's own key, is named.
+    let hub_secret = camdock::keys::HubKey::load_or_create(&hub_data)
+        .unwrap()
+        .signing_key();
+    let told = camdock_record::returns::ReturnsStatement::sign(
+        &hub_secret,
+        camdock_record::returns::ReturnsBody {
+            station: "station-c".into(),
+            issued_at: camdock::time::stamp(chrono::Utc::now()),
+            returns: vec![camdock_record::returns::Return {
+                camera: "7100005".into(),
+                undocked_seq: 3,
+                undocked_at: "2026-12-01T00:00:00.000Z".into(),
+                docked_station: "station-a".into(),
+                docked_at: "2026-12-02T00:00:00.000Z".into(),
+            }],
+        },
+    );
+    put(
+        &camdock_record::returns::statement_key("station-c"),
+        serde_json::to_vec(&told).unwrap(),
+    );
+    let found = audit(1);
+    let untrue: Vec<&Value> = found
+        .iter()
+        .filter(|f| f["finding"] == "return-not-shown")
+        .collect();
+    assert_eq!(untrue.len(), 1, "{found:?}");
+    assert_eq!(
+        (untrue[0]["station"].as_str(), untrue[0]["camera"].as_str()),
+        (Some("station-c"), Some("7100005"))
+    );
 }

@@ -59,6 +59,16 @@ pub enum HubCommand {
     /// The hub's statement key (hex), for each station's `[hub] public_key`: what the hub signs
     /// its statements of cameras returned elsewhere with. Made in the data directory on first use.
     Key,
+    /// An auditor's check from the bucket alone (no database, no station): every enrolment, every
+    /// station's chain and checkpoints, every statement of returns against the chains; exit 1 and
+    /// each discrepancy named when there is one.
+    Audit {
+        /// The hub's public key (as `camdock hub key` prints it), obtained from the bureau.
+        #[arg(long)]
+        hub_key: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -108,6 +118,20 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
     if let (HubCommand::Key, Some(key)) = (&a.command, &key) {
         println!("{}", hex::encode(key.verifying_key().to_bytes()));
         return Ok(OK);
+    }
+    if let HubCommand::Audit { hub_key, json } = &a.command {
+        let hub_key = camdock_record::checkpoint::public_key_from_hex(hub_key).ok_or_else(|| {
+            usage!("--hub-key is not an ed25519 public key in hex (64 digits, as `camdock hub key` prints it)")
+        })?;
+        let findings = block_on(|| async {
+            hub::audit(&Bucket::connect(&config.replica).await, &hub_key).await
+        })?;
+        emit(*json, &findings, |list| {
+            let mut text: String = list.iter().map(|f| format!("{f}\n")).collect();
+            text.push_str(&format!("{} discrepancy(ies)\n", list.len()));
+            text
+        })?;
+        return Ok(if findings.is_empty() { OK } else { PROBLEM });
     }
     if config.hub.database.trim().is_empty() {
         return Err(usage!(
@@ -226,7 +250,9 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                 println!("{}", db.digest().await?);
                 Ok(OK)
             }
-            HubCommand::Key => unreachable!("answered before the database is opened"),
+            HubCommand::Key | HubCommand::Audit { .. } => {
+                unreachable!("answered before the database is opened")
+            }
         }
     })
 }

@@ -3,6 +3,7 @@
 //! can be made again from it (`camdock hub rebuild` empties it and reads the bucket again).
 
 pub mod alarm;
+pub mod audit;
 pub mod enrolment;
 pub mod fleet;
 pub mod follow;
@@ -10,6 +11,7 @@ pub mod projection;
 pub mod replication;
 
 pub use alarm::Alarm;
+pub use audit::{AuditFinding, check_returns};
 pub use enrolment::{ENROLMENTS, Enrolment};
 pub use fleet::{BureauCamera, Published};
 pub use follow::{

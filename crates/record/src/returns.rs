@@ -56,9 +56,12 @@ pub enum StatementRefused {
     BadTime(String),
 }
 
+/// Where the hub keeps its statements in the bucket.
+pub const STATEMENTS: &str = "hub/returns/";
+
 /// The bucket key of `station`'s statement.
 pub fn statement_key(station: &str) -> String {
-    format!("hub/returns/{station}.json")
+    format!("{STATEMENTS}{station}.json")
 }
 
 fn signed_bytes(body: &ReturnsBody) -> Vec<u8> {

@@ -1,0 +1,105 @@
+//! An auditor who trusts neither a station nor the hub's database: what the bucket alone shows,
+//! checked against the hub's public key. Each station's chain is recomputed from every version of
+//! its objects (`follow` from the genesis: the same rules as the hub's passes), and each statement
+//! of returns elsewhere the hub published is checked against those chains: a return the chains do
+//! not show is named (a hub whose database was altered signs what it is told).
+
+use crate::alarm::Alarm;
+use camdock_record::event::StoredEvent;
+use camdock_record::kind::EventKind;
+use camdock_record::returns::ReturnsBody;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One discrepancy, naming where it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "finding", rename_all = "kebab-case")]
+pub enum AuditFinding {
+    /// A station's record in the bucket, as the hub would raise it.
+    Station { station: String, alarm: Alarm },
+    /// A version of an enrolment the hub's key did not sign (newer than the one followed, or the
+    /// only ones there are).
+    EnrolmentNotSigned { key: String, version: String },
+    /// A statement of returns that is not the hub's, or not for the station it is kept under.
+    StatementRefused { key: String, why: String },
+    /// A return the hub states that the stations' chains do not show.
+    ReturnNotShown {
+        station: String,
+        camera: String,
+        why: String,
+    },
+}
+
+impl std::fmt::Display for AuditFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditFinding::Station { station, alarm } => {
+                write!(f, "station {station}: {} ({alarm})", alarm.code())
+            }
+            AuditFinding::EnrolmentNotSigned { key, version } => {
+                write!(f, "{key} version {version} is not signed by the hub's key")
+            }
+            AuditFinding::StatementRefused { key, why } => write!(f, "{key}: {why}"),
+            AuditFinding::ReturnNotShown {
+                station,
+                camera,
+                why,
+            } => write!(
+                f,
+                "the statement to {station} says camera {camera} returned elsewhere, but {why}"
+            ),
+        }
+    }
+}
+
+/// Each return of `statement` checked against the chains loaded from the bucket (`chains`, by
+/// station): the undock it closes is on the station's chain at that seq and time, and a dock of
+/// the camera at the station and time it names, after the undock, is on that station's chain.
+pub fn check_returns(
+    statement: &ReturnsBody,
+    chains: &HashMap<String, Vec<StoredEvent>>,
+) -> Vec<AuditFinding> {
+    let is = |e: &StoredEvent, kind: EventKind, camera: &str| {
+        e.kind == kind.as_str() && e.camera.as_deref() == Some(camera)
+    };
+    let mut out = Vec::new();
+    for r in &statement.returns {
+        let undock = chains.get(&statement.station).and_then(|c| {
+            c.iter().find(|e| {
+                e.seq == r.undocked_seq
+                    && e.at == r.undocked_at
+                    && is(e, EventKind::CameraUndocked, &r.camera)
+            })
+        });
+        let dock = chains.get(&r.docked_station).and_then(|c| {
+            c.iter()
+                .find(|e| e.at == r.docked_at && is(e, EventKind::CameraDocked, &r.camera))
+        });
+        let why = if undock.is_none() {
+            Some(format!(
+                "{}'s chain has no undock of it at event {} ({})",
+                statement.station, r.undocked_seq, r.undocked_at
+            ))
+        } else if r.docked_station == statement.station || dock.is_none() {
+            Some(format!(
+                "{}'s chain has no dock of it at {}",
+                r.docked_station, r.docked_at
+            ))
+        } else if r.docked_at <= r.undocked_at {
+            Some(format!(
+                "its dock at {} ({}) is not after its undock ({})",
+                r.docked_station, r.docked_at, r.undocked_at
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            out.push(AuditFinding::ReturnNotShown {
+                station: statement.station.clone(),
+                camera: r.camera.clone(),
+                why,
+            });
+        }
+    }
+    out
+}
