@@ -366,7 +366,7 @@ async fn signed_enrolments(
 /// What the bucket alone shows, checked against the hub's public key and nothing else: every
 /// enrolment version, every enrolled station's chain recomputed from every version of its objects
 /// (the hub's rules, from the genesis), every statement of returns the hub published against
-/// those chains. No database is read.
+/// those chains (every version of each). No database is read.
 pub async fn audit(
     bucket: &Bucket,
     hub: &ed25519_dalek::VerifyingKey,
@@ -419,12 +419,16 @@ pub async fn audit(
         );
         chains.insert(station.station, followed.events);
     }
-    for key in bucket.list(STATEMENTS).await? {
-        let station = station_of(&key, STATEMENTS);
-        match ReturnsStatement::read(&bucket.get(&key).await?, hub, station) {
+    // Every version: a station acts on whichever it read, so a false return signed once and
+    // replaced since is still named.
+    for v in bucket.list_versions(STATEMENTS).await? {
+        let station = station_of(&v.key, STATEMENTS);
+        let body = bucket.get_version(&v.key, &v.version_id).await?;
+        match ReturnsStatement::read(&body, hub, station) {
             Ok(statement) => findings.extend(camdock_hub::check_returns(&statement.body, &chains)),
             Err(why) => findings.push(AuditFinding::StatementRefused {
-                key: key.clone(),
+                key: v.key.clone(),
+                version: v.version_id.clone(),
                 why: why.to_string(),
             }),
         }

@@ -399,6 +399,41 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         .unwrap();
     assert_eq!(seen["state"], "elsewhere", "{seen}");
     assert_eq!(seen["returned_elsewhere"]["docked_station"], "station-a");
+    // A new camera handed out at station-c's desk (never docked there: a checkout, 25 hours ago)
+    // and docked at station-a since: its episode began with the checkout, and the hub's statement
+    // closes it too.
+    let (_, cfg_c, data_c, _) = &stations[2];
+    let out = std::process::Command::new("faketime")
+        .args(["-f", "-25h", bin(), "--config"])
+        .arg(cfg_c)
+        .arg("--data-dir")
+        .arg(data_c)
+        .args(["assign", "7100006", "--officer", "100777"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let overdue_at_c = || ok(cfg_c, Some(data_c), &["overdue", "--json"]).contains("\"7100006\"");
+    assert!(overdue_at_c(), "checked out 25 h ago at station-c");
+    let vol = s.join("7100006");
+    camera(&vol, "7100006", 1);
+    ok(cfg_a, Some(data_a), &["ingest", vol.to_str().unwrap()]);
+    ok(cfg_a, Some(data_a), &["replicate"]);
+    // Station-c's damaged clip fails each of its passes; the rest of the pass is done.
+    let replicate_c = || with(cfg_c, Some(data_c), &["replicate", "--json"]).1;
+    replicate_c();
+    ok(&hub_cfg, hub_dir, &["hub", "sync"]);
+    let read: Value = serde_json::from_str(&replicate_c()).unwrap();
+    assert_eq!(
+        read["returns"]["closed"],
+        serde_json::json!(["7100006"]),
+        "{read}"
+    );
+    assert!(!overdue_at_c(), "back at station-a, by the hub's statement");
+
     // On station-b's own ledger, once: a second pass closes nothing again.
     assert_eq!(replicate_b(cfg_b)["closed"], serde_json::json!([]));
     let ledger = rusqlite::Connection::open(data_b.join(camdock::station::LEDGER_FILE)).unwrap();
@@ -585,7 +620,8 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     );
 
     // An auditor with the bucket and the hub's public key alone: the tampering above is named
-    // (both rewritten segments, the swapped enrolment), and the hub's genuine statements hold.
+    // (both rewritten segments, the swapped enrolment, the two statements put at station-b's key
+    // that are not the hub's for it), and the hub's genuine statements, every version, hold.
     let audit = |expect: i32| -> Vec<Value> {
         let (code, out, err) = camdock(&[
             "--config",
@@ -623,6 +659,8 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             ("station", "station-a"),
             ("enrolment-not-signed", "hub/stations/station-b.json"),
             ("station", "station-b"),
+            ("statement-refused", "hub/returns/station-b.json"),
+            ("statement-refused", "hub/returns/station-b.json"),
         ]
         .map(|(a, b)| (a.to_string(), b.to_string())),
         "{found:?}"

@@ -21,8 +21,10 @@ pub fn close(
         let mut closed = Vec::new();
         for r in &statement.body.returns {
             let last = crate::ledger::queries::last_episode_event(w.tx(), &r.camera)?;
+            // `last_episode_event` gives a `camera-assigned` only when it handed the camera out.
             let open = last.is_some_and(|(seq, kind, at)| {
-                kind == EventKind::CameraUndocked.as_str()
+                (kind == EventKind::CameraUndocked.as_str()
+                    || kind == EventKind::CameraAssigned.as_str())
                     && seq == r.undocked_seq
                     && at == r.undocked_at
             });

@@ -21,7 +21,11 @@ pub enum AuditFinding {
     /// only ones there are).
     EnrolmentNotSigned { key: String, version: String },
     /// A statement of returns that is not the hub's, or not for the station it is kept under.
-    StatementRefused { key: String, why: String },
+    StatementRefused {
+        key: String,
+        version: String,
+        why: String,
+    },
     /// A return the hub states that the stations' chains do not show.
     ReturnNotShown {
         station: String,
@@ -39,7 +43,9 @@ impl std::fmt::Display for AuditFinding {
             AuditFinding::EnrolmentNotSigned { key, version } => {
                 write!(f, "{key} version {version} is not signed by the hub's key")
             }
-            AuditFinding::StatementRefused { key, why } => write!(f, "{key}: {why}"),
+            AuditFinding::StatementRefused { key, version, why } => {
+                write!(f, "{key} version {version}: {why}")
+            }
             AuditFinding::ReturnNotShown {
                 station,
                 camera,
@@ -68,7 +74,9 @@ pub fn check_returns(
             c.iter().find(|e| {
                 e.seq == r.undocked_seq
                     && e.at == r.undocked_at
-                    && is(e, EventKind::CameraUndocked, &r.camera)
+                    && (is(e, EventKind::CameraUndocked, &r.camera)
+                        || (is(e, EventKind::CameraAssigned, &r.camera)
+                            && crate::projection::checked_out(e)))
             })
         });
         let dock = chains.get(&r.docked_station).and_then(|c| {

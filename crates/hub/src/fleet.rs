@@ -56,8 +56,10 @@ impl Projection {
             .collect())
     }
 
-    /// The cameras whose latest undock at `station` was followed by a dock at another station,
-    /// each with the first such dock (what `station` needs to close its episode).
+    /// The cameras whose latest undock (or checkout at the desk) at `station` was followed by a
+    /// dock at another station, each with the first such dock (what `station` needs to close its
+    /// episode; a tie in time goes to the station named first, so a statement does not change
+    /// with the order stations loaded).
     pub async fn returns_for(&self, station: &str) -> Result<Vec<Return>, ProjectionError> {
         let rows = self
             .client
@@ -67,7 +69,7 @@ impl Projection {
                      SELECT e.station, e.at FROM hub_events e
                      WHERE e.camera = u.camera AND e.kind = 'camera-docked' AND e.at > u.at
                        AND e.station <> u.station
-                     ORDER BY e.at LIMIT 1) d
+                     ORDER BY e.at, e.station, e.seq LIMIT 1) d
                  WHERE u.station = $1 ORDER BY u.camera",
                 &[&station],
             )

@@ -477,7 +477,8 @@ fn parse_key(hex_key: &str) -> Result<VerifyingKey, ProjectionError> {
 struct Kept<'a> {
     docked: BTreeMap<&'a str, (i64, &'a str)>,
     undocked: BTreeMap<&'a str, (i64, &'a str)>,
-    /// The undock with the highest seq (the station's own order).
+    /// The undock or checkout at the desk with the highest seq (the station's own order): where
+    /// the station's latest episode out began.
     undocked_last: BTreeMap<&'a str, (i64, &'a str)>,
     replicated: Vec<&'a str>,
     unreplicated: BTreeMap<&'a str, (i64, &'a str)>,
@@ -512,6 +513,11 @@ impl<'a> Kept<'a> {
                     later(&mut k.undocked, camera, e);
                     k.undocked_last.insert(camera, (e.seq, e.at.as_str()));
                 }
+                // Handed out at the desk while not docked: an episode out begins here as with an
+                // undock, and a dock elsewhere ends it.
+                (Ok(EventKind::CameraAssigned), Some(camera), _) if checked_out(e) => {
+                    k.undocked_last.insert(camera, (e.seq, e.at.as_str()));
+                }
                 (Ok(EventKind::ClipStored), _, Some(clip)) => {
                     k.unreplicated.entry(clip).or_insert((e.seq, e.at.as_str()));
                 }
@@ -524,6 +530,12 @@ impl<'a> Kept<'a> {
         }
         k
     }
+}
+
+/// Whether a `camera-assigned` event handed the camera out (not docked).
+pub(crate) fn checked_out(e: &StoredEvent) -> bool {
+    serde_json::from_str::<camdock_record::detail::CameraAssignedDetail>(&e.detail_json)
+        .is_ok_and(|d| d.checked_out)
 }
 
 /// A map of names to (seq, at) as three arrays, for one statement over `unnest`.

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Return {
     pub camera: String,
-    /// The undock at the station addressed (its seq and time there, as its own ledger wrote
-    /// them): the episode this closes.
+    /// The undock (or checkout at the desk) at the station addressed that began the episode this
+    /// closes: its seq and time there, as its own ledger wrote them.
     pub undocked_seq: i64,
     pub undocked_at: String,
     /// Where and when it docked next.
