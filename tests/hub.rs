@@ -39,6 +39,24 @@ fn with(cfg: &Path, data: Option<&Path>, args: &[&str]) -> (i32, String, String)
     camdock(&all)
 }
 
+/// camdock at a station with its clock moved by `shift` (faketime: "-2d", "-25h"), which must
+/// succeed.
+fn ago(shift: &str, cfg: &Path, data: &Path, args: &[&str]) {
+    let out = std::process::Command::new("faketime")
+        .args(["-f", shift, bin(), "--config"])
+        .arg(cfg)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?} at {shift}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn ok(cfg: &Path, data: Option<&Path>, args: &[&str]) -> String {
     let (code, out, err) = with(cfg, data, args);
     assert_eq!(code, 0, "camdock {args:?}: {out}{err}");
@@ -276,29 +294,8 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let (_, cfg_a, data_a, _) = &stations[0];
     let vol = s.join("7100009");
     camera(&vol, "7100009", 1);
-    // `prefix` runs camdock under another command (faketime), or not.
-    let ingest = |cfg: &Path, data: &Path, prefix: &[&str]| {
-        let mut argv: Vec<&str> = prefix.to_vec();
-        argv.extend([
-            bin(),
-            "--config",
-            cfg.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ]);
-        argv.extend(["ingest", vol.to_str().unwrap()]);
-        let out = std::process::Command::new(argv[0])
-            .args(&argv[1..])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    ingest(cfg_b, data_b, &["faketime", "-f", "-2d"]);
-    ingest(cfg_a, data_a, &[]);
+    ago("-2d", cfg_b, data_b, &["ingest", vol.to_str().unwrap()]);
+    ok(cfg_a, Some(data_a), &["ingest", vol.to_str().unwrap()]);
     ok(cfg_a, Some(data_a), &["replicate"]);
     ok(cfg_b, Some(data_b), &["replicate"]);
     let at_b: Value =
@@ -403,18 +400,11 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     // and docked at station-a since: its episode began with the checkout, and the hub's statement
     // closes it too.
     let (_, cfg_c, data_c, _) = &stations[2];
-    let out = std::process::Command::new("faketime")
-        .args(["-f", "-25h", bin(), "--config"])
-        .arg(cfg_c)
-        .arg("--data-dir")
-        .arg(data_c)
-        .args(["assign", "7100006", "--officer", "100777"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    ago(
+        "-25h",
+        cfg_c,
+        data_c,
+        &["assign", "7100006", "--officer", "100777"],
     );
     let overdue_at_c = || ok(cfg_c, Some(data_c), &["overdue", "--json"]).contains("\"7100006\"");
     assert!(overdue_at_c(), "checked out 25 h ago at station-c");
