@@ -175,6 +175,31 @@ fn the_same_content_from_two_cameras_is_stored_once_and_recorded_twice() {
     assert_eq!(station.ledger().clips(Some("2222222")).unwrap().len(), 1);
 }
 
+/// The same bytes under two names and extensions on one card (a clip and a copy of it renamed
+/// `.WAV`), both in the pipeline at once: one object in the store, named by the clip recorded
+/// first, and a store that `verify` finds whole (once, a second `<sha>.wav` no record named).
+#[test]
+fn the_same_bytes_under_two_extensions_on_one_card_are_one_object() {
+    let s = Scratch::new();
+    let clips = camera(&s.join("cam"), "1234567", 1);
+    fs::copy(
+        &clips[0],
+        clips[0].with_file_name("1234567_100001_20261101090000_0002.WAV"),
+    )
+    .unwrap();
+    let station = station(&s.join("data"));
+    let report = station
+        .ingest(&s.join("cam"), &IngestOptions::default())
+        .unwrap();
+    assert_eq!((report.stored, report.already_stored), (1, 1));
+    let objects = station.store.list().unwrap();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let clips = station.ledger().clips(None).unwrap();
+    assert_eq!(clips[0].recordings, 2);
+    let v = camdock::audit::verify::verify(&station).unwrap();
+    assert!(v.ok, "{:?}", v.problems);
+}
+
 #[test]
 fn a_hostile_card_is_walked_safely() {
     let s = Scratch::new();

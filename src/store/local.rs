@@ -11,6 +11,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub struct LocalStore {
@@ -20,6 +21,10 @@ pub struct LocalStore {
     /// Held for the life of the store: the flock says "this staging folder is alive".
     _staging_lock: File,
     counter: AtomicU64,
+    /// Held while a clip's name in the store is chosen and linked (the mutex for this process's
+    /// sessions, the flock on `store/.naming` for another process): one content, one
+    /// object, whatever extension each copy of it came under.
+    naming: Mutex<File>,
 }
 
 const OBJECTS: &str = "store/sha256";
@@ -36,12 +41,40 @@ impl LocalStore {
         fs::create_dir(&staging_dir)?;
         let lock = File::create(staging_dir.join(".lock"))?;
         rustix::fs::flock(&lock, FlockOperation::NonBlockingLockExclusive)?;
+        let naming = File::create(data_dir.join("store/.naming"))?;
         Ok(LocalStore {
             data_dir: data_dir.to_path_buf(),
             staging_dir,
             _staging_lock: lock,
             counter: AtomicU64::new(0),
+            naming: Mutex::new(naming),
         })
+    }
+
+    /// The store path this content already has under any extension (a copy of the clip that came
+    /// under another name, sealed a moment ago by this dock or another, or by a run that crashed
+    /// before committing it), if any.
+    fn stored_as(&self, sha256: &str) -> io::Result<Option<String>> {
+        let bare = Self::object_path(sha256, "");
+        let dir = self.locate(&bare);
+        let dir = dir.parent().expect("object paths have a parent");
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let name = entry?.file_name();
+            let Some(name) = name.to_str() else { continue };
+            match name.strip_prefix(sha256) {
+                Some("") => return Ok(Some(bare)),
+                Some(ext) if ext.starts_with('.') => {
+                    return Ok(Some(Self::object_path(sha256, &ext[1..])));
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
     }
 
     fn object_path(sha256: &str, ext: &str) -> String {
@@ -228,6 +261,33 @@ impl ClipStore for LocalStore {
 }
 
 impl LocalStore {
+    /// Chooses the sealed clip's name and links it there (the naming lock held): the store path,
+    /// and the link's own outcome (`AlreadyExists` when that name is taken).
+    fn name_and_link(
+        &self,
+        staging_path: &Path,
+        sha256: &str,
+        ext: &str,
+    ) -> io::Result<(String, io::Result<()>)> {
+        // The same bytes under two names on a card (a.MP4 and a copy b.WAV) are one clip: the
+        // second copy adopts the first's object rather than leave a second that no record names.
+        let store_path = match self.stored_as(sha256)? {
+            Some(existing) => existing,
+            None => Self::object_path(sha256, ext),
+        };
+        let target = self.locate(&store_path);
+        fs::create_dir_all(target.parent().expect("object paths have a parent"))?;
+        // link() never replaces an existing name: a clip already in the store is left untouched.
+        // The crash-state replay's broken variant (a test build only) copies the sealed clip into
+        // place instead: a new file whose data nothing flushes before the clip is on record.
+        let placed = if cfg!(feature = "broken-clip-copy") && !target.exists() {
+            fs::copy(staging_path, &target).map(drop)
+        } else {
+            fs::hard_link(staging_path, &target)
+        };
+        Ok((store_path, placed))
+    }
+
     fn place_inner(
         &self,
         staging: Staging,
@@ -252,18 +312,14 @@ impl LocalStore {
         }
         fs::set_permissions(&staging_path, fs::Permissions::from_mode(0o444))?;
 
-        let store_path = Self::object_path(&expected.sha256, ext);
+        let naming = self.naming.lock().unwrap_or_else(|e| e.into_inner());
+        rustix::fs::flock(&*naming, FlockOperation::LockExclusive).map_err(io::Error::from)?;
+        let named = self.name_and_link(&staging_path, &expected.sha256, ext);
+        rustix::fs::flock(&*naming, FlockOperation::Unlock).map_err(io::Error::from)?;
+        drop(naming);
+        let (store_path, placed) = named?;
         let target = self.locate(&store_path);
         let dir = target.parent().expect("object paths have a parent");
-        fs::create_dir_all(dir)?;
-        // link() never replaces an existing name: a clip already in the store is left untouched.
-        // The crash-state replay's broken variant (a test build only) copies the sealed clip into
-        // place instead: a new file whose data nothing flushes before the clip is on record.
-        let placed = if cfg!(feature = "broken-clip-copy") && !target.exists() {
-            fs::copy(&staging_path, &target).map(drop)
-        } else {
-            fs::hard_link(&staging_path, &target)
-        };
         let newly_placed = match placed {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
