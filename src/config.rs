@@ -60,6 +60,9 @@ pub struct HubConfig {
     /// overdue by its own record alone.
     #[serde(with = "humantime_serde")]
     pub statement_stale_after: Duration,
+    /// The hub's dashboard address ("" serves none); beyond loopback it needs `web.token`, as a
+    /// station's does.
+    pub listen: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

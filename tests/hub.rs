@@ -688,4 +688,150 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         (untrue[0]["station"].as_str(), untrue[0]["camera"].as_str()),
         (Some("station-c"), Some("7100005"))
     );
+
+    // The hub's dashboard, on the rebuilt projection: a camera undocked at station-a 30 hours ago
+    // (by its clock under faketime) and docked nowhere since is overdue across the bureau.
+    let vol = s.join("7100007");
+    camera(&vol, "7100007", 1);
+    ago("-30h", cfg_a, data_a, &["ingest", vol.to_str().unwrap()]);
+    ok(cfg_a, Some(data_a), &["replicate"]);
+    // One of station-b's clips is tagged to a case there: the bureau's search finds it by case.
+    let listed: Value = serde_json::from_str(&ok(
+        cfg_b,
+        Some(data_b),
+        &["clips", "--camera", "7100002", "--json"],
+    ))
+    .unwrap();
+    let tagged = listed[0]["sha256"].as_str().unwrap().to_string();
+    ok(cfg_b, Some(data_b), &["tag", &tagged, "--case", "CASE-20"]);
+    ok(cfg_b, Some(data_b), &["replicate"]);
+    with(&strict_cfg, hub_dir, &["hub", "sync"]);
+    let port = free_port();
+    let web_cfg = s.join("dashboard.toml");
+    std::fs::write(
+        &web_cfg,
+        toml(&endpoint, "hub", &pg.url_of("rebuilt"), "").replace("open = true", "open = false")
+            + &format!("silent_after = \"5s\"\nlisten = \"127.0.0.1:{port}\"\n"),
+    )
+    .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let _dashboard = Running(
+        std::process::Command::new(bin())
+            .args(["--config", web_cfg.to_str().unwrap(), "--data-dir"])
+            .arg(&hub_data)
+            .args(["hub", "serve"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(s.join("dashboard.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_http(&base);
+    // A hub without accounts serves its page and nothing of the bureau.
+    let answer = ureq::get(&format!("{base}/api/v1/bureau/fleet"))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .unwrap();
+    assert_eq!(answer.status(), 403);
+    // Its accounts are made as a station's are, in its data directory.
+    const PASSWORD: &str = "a bureau's own password";
+    let account = |args: &[&str], password: Option<&str>| -> String {
+        let mut c = std::process::Command::new(bin());
+        c.args(["--config", web_cfg.to_str().unwrap(), "--data-dir"])
+            .arg(&hub_data)
+            .args(["account"])
+            .args(args);
+        if let Some(p) = password {
+            c.env("CAMDOCK_PASSWORD", p);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let own = |name: &str, printed: &str| {
+        let secret = printed
+            .split("(shown once): ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        let out = std::process::Command::new(bin())
+            .args(["--config", web_cfg.to_str().unwrap(), "--data-dir"])
+            .arg(&hub_data)
+            .args(["account", "password", "--as", name])
+            .env("CAMDOCK_PASSWORD", secret)
+            .env("CAMDOCK_NEW_PASSWORD", PASSWORD)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    own("admin", &account(&["init", "admin"], None));
+    for (name, role) in [("keeper", "equipment-manager"), ("officer1", "officer")] {
+        own(
+            name,
+            &account(
+                &["add", name, "--role", role, "--as", "admin"],
+                Some(PASSWORD),
+            ),
+        );
+    }
+    const SHOTS: &[&str] = &[
+        "bureau-fleet-en.png",
+        "bureau-fleet-zh.png",
+        "bureau-overdue-en.png",
+        "bureau-overdue-zh.png",
+        "bureau-stations-en.png",
+        "bureau-stations-zh.png",
+        "bureau-alarms-en.png",
+        "bureau-alarms-zh.png",
+        "bureau-clips-en.png",
+        "bureau-clips-zh.png",
+    ];
+    if camdock_testkit::browser()
+        .find("the hub's dashboard in a browser (tests/hub.rs)")
+        .is_none()
+    {
+        return;
+    }
+    let shots = fresh_screenshots(SHOTS);
+    let out = std::process::Command::new("node")
+        .args(["--test", "--test-concurrency=1", "bureau.test.mjs"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser"))
+        .env("BASE_URL", &base)
+        .env("SHOTS_DIR", &shots)
+        .env("KEEPER", "keeper")
+        .env("OFFICER", "officer1")
+        .env("PASSWORD", PASSWORD)
+        .env("RETURNED", "7100009")
+        .env("STATION", "station-a")
+        .env("OVERDUE", "7100007")
+        .env("UNIT", "squad 1")
+        .env("SEARCHED", "7100001")
+        .env("BACKLOG_STATION", "station-c")
+        .env("CASE", "CASE-20")
+        .env("TAGGED", &tagged)
+        .env_remove("LD_PRELOAD")
+        .output()
+        .expect("node runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.contains("# fail 0"),
+        "the hub's dashboard in Chromium:\n{report}\nhub log:\n{}",
+        std::fs::read_to_string(s.join("dashboard.log")).unwrap_or_default()
+    );
+    assert_screenshots(&shots, SHOTS);
 }

@@ -15,6 +15,7 @@ fn verify_unit(name: &str, max_exposure: f64) {
         "camdock.service",
         "camdock-clock.service",
         "camdock-clock.path",
+        "camdock-hub.service",
     ] {
         let text = std::fs::read_to_string(root().join("systemd").join(unit)).unwrap();
         let text = text.replace("/usr/bin/camdock", env!("CARGO_BIN_EXE_camdock"));
@@ -59,6 +60,22 @@ fn the_daemon_unit_verifies_and_stays_hardened() {
 fn the_clock_window_units_verify() {
     verify_unit("camdock-clock.path", 0.0);
     verify_unit("camdock-clock.service", 5.0);
+}
+
+/// The bureau's hub: no capability, no device; the network for its database, bucket and dashboard.
+#[test]
+fn the_hub_unit_verifies_and_stays_hardened() {
+    verify_unit("camdock-hub.service", 2.5);
+}
+
+/// The hub's shipped config reads, serves its dashboard on loopback only, and names a database.
+#[test]
+fn the_config_shipped_for_a_hub_is_valid() {
+    let text = std::fs::read_to_string(root().join("systemd/hub.toml")).unwrap();
+    let config = camdock::config::Config::from_toml(&text).unwrap();
+    assert!(!config.hub.database.is_empty());
+    let listen: std::net::SocketAddr = config.hub.listen.parse().unwrap();
+    assert!(listen.ip().is_loopback());
 }
 
 #[test]

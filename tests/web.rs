@@ -50,21 +50,6 @@ fn get(url: &str, token: Option<&str>) -> (u16, String, Option<String>) {
     )
 }
 
-fn wait_http(url: &str) {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(20) {
-        if std::net::TcpStream::connect(
-            url.trim_start_matches("http://").split('/').next().unwrap(),
-        )
-        .is_ok()
-        {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("nothing listens at {url}");
-}
-
 #[test]
 fn metrics_are_prometheus_text_with_the_stations_numbers() {
     let s = Scratch::new();

@@ -8,6 +8,7 @@ use crate::hub::{self, Pass};
 use crate::keys::HubKey;
 use crate::replica::{block_on, s3::Bucket};
 use crate::usage;
+use crate::web::bureau::{self, BureauState};
 use camdock_hub::Projection;
 use std::path::Path;
 
@@ -33,8 +34,11 @@ pub enum HubCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Passes every `[hub] every`, until stopped.
+    /// Passes every `[hub] every`, until stopped; with the dashboard on `[hub] listen` when set.
     Run,
+    /// The hub's dashboard alone on `[hub] listen` (signed in with the accounts made in the hub's
+    /// data directory: `camdock account init --data-dir`), until stopped.
+    Serve,
     /// The alarms on record: what was found wrong, where, and what to do.
     Alarms {
         #[arg(long)]
@@ -158,9 +162,34 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
     };
     let key = &key;
     let rules = &rules;
+    let dashboard = match a.command {
+        HubCommand::Run | HubCommand::Serve => dashboard_addr(&config)?,
+        _ => None,
+    };
+    if matches!(a.command, HubCommand::Serve) && dashboard.is_none() {
+        return Err(usage!(
+            "the hub's dashboard needs an address: set [hub] listen (such as \"127.0.0.1:8700\")"
+        ));
+    }
+    let data_dir = &data_dir;
+    let accounts_config = config.clone();
     block_on(|| async move {
         let bucket = Bucket::connect(&config.replica).await;
         let mut db = Projection::connect(&config.hub.database).await?;
+        let serving = match dashboard {
+            Some(addr) => {
+                // Its own connection: the passes hold theirs in transactions.
+                let views = std::sync::Arc::new(Projection::connect(&config.hub.database).await?);
+                let listen = accounts_config.hub.listen.clone();
+                let state = BureauState::open(accounts_config, data_dir, &listen, views)?;
+                Some(tokio::spawn(bureau::serve(
+                    state,
+                    addr,
+                    std::future::pending(),
+                )))
+            }
+            None => None,
+        };
         match a.command {
             HubCommand::Enrol {
                 station,
@@ -201,6 +230,10 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                     Err(e) => tracing::warn!("hub pass failed: {e:#}"),
                 }
                 tokio::time::sleep(config.hub.every).await;
+            },
+            HubCommand::Serve => match serving {
+                Some(serving) => serving.await?.map(|()| OK),
+                None => unreachable!("refused without [hub] listen"),
             },
             HubCommand::Alarms { json } => {
                 let alarms = db.alarms().await?;
@@ -255,6 +288,14 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             }
         }
     })
+}
+
+/// The dashboard's address from `[hub] listen` (None: not served), by a station's rule: beyond
+/// loopback only with `web.token`.
+fn dashboard_addr(config: &Config) -> anyhow::Result<Option<std::net::SocketAddr>> {
+    let mut web = config.web.clone();
+    web.listen = config.hub.listen.clone();
+    crate::web::listen_addr(&web)
 }
 
 fn report(json: bool, passes: &[Pass]) -> anyhow::Result<i32> {

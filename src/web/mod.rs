@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod api;
 pub mod auth;
+pub mod bureau;
 pub mod host;
 pub mod metrics;
 pub mod session;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub station: Arc<Station>,
     pub slots: Arc<Slots>,
     pub sessions: Arc<session::Sessions>,
+    /// What each route needs (`session::ROUTES` for the station, `bureau::ROUTES` for the hub).
+    pub routes: &'static [session::Route],
 }
 
 impl AppState {
@@ -37,6 +40,7 @@ impl AppState {
             station,
             slots,
             sessions: Arc::default(),
+            routes: session::ROUTES,
         }
     }
 }
@@ -45,7 +49,7 @@ const INDEX: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/static/app.js");
 const ACCESS_JS: &str = include_str!("assets/static/access.js");
 const REVIEW_JS: &str = include_str!("assets/static/review.js");
-const STYLE: &str = include_str!("assets/static/style.css");
+pub(crate) const STYLE: &str = include_str!("assets/static/style.css");
 /// The event kinds' words for people (`EventKind::label`), as the pages read them: typed once
 /// with the kinds, never written out again in the scripts.
 static KINDS_JS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {

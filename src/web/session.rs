@@ -36,8 +36,11 @@ pub enum Need {
     To(Act),
 }
 
-/// Every route: method, path as the router writes it, what it needs. Routes not here are refused.
-pub const ROUTES: &[(Method, &str, Need)] = &[
+/// A route: method, path as the router writes it, what it needs.
+pub type Route = (Method, &'static str, Need);
+
+/// Every route of the station: routes not here are refused.
+pub const ROUTES: &[Route] = &[
     (Method::GET, "/", Need::Nobody),
     (Method::GET, "/kiosk", Need::Nobody),
     (Method::GET, "/static/app.js", Need::Nobody),
@@ -404,7 +407,8 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_default();
-    let Some(need) = ROUTES
+    let Some(need) = state
+        .routes
         .iter()
         .find(|(m, p, _)| m == req.method() && *p == path)
         .map(|r| r.2)

@@ -232,6 +232,22 @@ impl Drop for Running {
     }
 }
 
+/// Waits until something listens at `url`'s address (20 s at most).
+pub fn wait_http(url: &str) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        if std::net::TcpStream::connect(
+            url.trim_start_matches("http://").split('/').next().unwrap(),
+        )
+        .is_ok()
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("nothing listens at {url}");
+}
+
 /// The browser tests' screenshots `names` under target/screenshots, removed before the run that
 /// must make them: a check afterwards then cannot pass on a file an earlier run left.
 pub fn fresh_screenshots(names: &[&str]) -> PathBuf {

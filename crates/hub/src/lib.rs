@@ -7,6 +7,7 @@ pub mod audit;
 pub mod enrolment;
 pub mod fleet;
 pub mod follow;
+pub mod overview;
 pub mod projection;
 pub mod replication;
 
@@ -17,4 +18,5 @@ pub use fleet::{BureauCamera, Published};
 pub use follow::{
     CheckpointFinding, Enrolled, Followed, Head, Object, Segments, check_checkpoint, follow,
 };
+pub use overview::{ClipQuery, FoundClip, StationStanding};
 pub use projection::{Projection, ProjectionError, RaisedAlarm};

@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS hub_events (
     detail_json text NOT NULL, prev_hash text NOT NULL, hash text NOT NULL,
     PRIMARY KEY (station, seq));
 CREATE INDEX IF NOT EXISTS hub_events_camera ON hub_events (camera, at) WHERE camera IS NOT NULL;
+CREATE INDEX IF NOT EXISTS hub_events_tags ON hub_events (clip_sha256)
+    WHERE kind IN ('clip-tagged', 'clip-untagged');
 CREATE TABLE IF NOT EXISTS hub_cameras (
     camera text PRIMARY KEY, docked_at text, docked_station text, undocked_at text,
     undocked_station text);

@@ -1,0 +1,220 @@
+//! The hub's dashboard: the bureau's fleet by unit and station, overdue across stations, each
+//! station's standing (last event, backlog, alarms), the alarms, and clips found across the
+//! bureau; read from the hub's PostgreSQL projection.
+//!
+//! It stands behind the station's own gate, sessions and role table (`session::ROUTES`): the
+//! hub's accounts are kept as a station keeps its own, in a ledger in the hub's data directory
+//! (`camdock account init --data-dir HUB_DIR`), and a hub without accounts serves nothing but
+//! its sign-in page.
+
+use super::session::Need;
+use super::{AppState, asset, session};
+use crate::config::Config;
+use crate::dock::slots::Slots;
+use crate::people::Act;
+use crate::station::Station;
+use axum::extract::{FromRef, Query, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use camdock_hub::{BureauCamera, ClipQuery, Projection};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The hub's views, as the router and the access table (`session::ROUTES`) name them.
+pub const FLEET: &str = "/api/v1/bureau/fleet";
+pub const STATIONS: &str = "/api/v1/bureau/stations";
+pub const ALARMS: &str = "/api/v1/bureau/alarms";
+pub const CLIPS: &str = "/api/v1/bureau/clips";
+
+/// Every route of the hub's dashboard and what it needs (the station's sign-in, its roles).
+pub const ROUTES: &[session::Route] = &[
+    (Method::GET, "/", Need::Nobody),
+    (Method::GET, "/static/bureau.js", Need::Nobody),
+    (Method::GET, "/static/style.css", Need::Nobody),
+    (Method::POST, "/api/v1/session", Need::Nobody),
+    (Method::GET, "/api/v1/session", Need::SignedIn),
+    (Method::DELETE, "/api/v1/session", Need::SignedIn),
+    (Method::POST, "/api/v1/session/password", Need::SignedIn),
+    (Method::GET, FLEET, Need::To(Act::SeeFleet)),
+    (Method::GET, STATIONS, Need::To(Act::SeeFleet)),
+    (Method::GET, ALARMS, Need::To(Act::SeeFleet)),
+    (Method::GET, CLIPS, Need::To(Act::SeeClips)),
+];
+
+const PAGE: &str = include_str!("assets/bureau.html");
+const BUREAU_JS: &str = include_str!("assets/static/bureau.js");
+
+#[derive(Clone)]
+pub struct BureauState {
+    /// The gate's state: the hub's accounts (a ledger in its data directory) and sessions.
+    pub app: AppState,
+    pub hub: Arc<Projection>,
+    pub overdue_after: Duration,
+    pub silent_after: Duration,
+}
+
+impl FromRef<BureauState> for AppState {
+    fn from_ref(s: &BureauState) -> AppState {
+        s.app.clone()
+    }
+}
+
+impl BureauState {
+    /// The hub's accounts opened from its data directory, the dashboard answering to `listen`
+    /// (the host check and the token rule are a station's: `web.listen` is the hub's here).
+    pub fn open(
+        mut config: Config,
+        data_dir: &Path,
+        listen: &str,
+        hub: Arc<Projection>,
+    ) -> anyhow::Result<BureauState> {
+        config.web.listen = listen.to_string();
+        let (overdue_after, silent_after) = (config.policy.overdue_after, config.hub.silent_after);
+        let accounts = Station::open(config, Some(data_dir))?;
+        let mut app = AppState::new(Arc::new(accounts), Arc::new(Slots::default()));
+        app.routes = ROUTES;
+        Ok(BureauState {
+            app,
+            hub,
+            overdue_after,
+            silent_after,
+        })
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> Response {
+    session::refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
+}
+
+fn before(age: Duration) -> String {
+    crate::time::stamp(chrono::Utc::now() - chrono::Duration::from_std(age).unwrap_or_default())
+}
+
+/// A camera of the bureau's fleet with the unit of the station it was last seen at.
+#[derive(Serialize)]
+struct FleetRow {
+    #[serde(flatten)]
+    camera: BureauCamera,
+    unit: Option<String>,
+}
+
+async fn fleet(State(s): State<BureauState>) -> Response {
+    let cutoff = before(s.overdue_after);
+    let (cameras, standings) = match tokio::try_join!(s.hub.fleet(&cutoff), s.hub.standings()) {
+        Ok(found) => found,
+        Err(e) => return fail(e),
+    };
+    let units: HashMap<&str, &str> = standings
+        .iter()
+        .map(|st| (st.station.as_str(), st.unit.as_str()))
+        .collect();
+    let rows: Vec<FleetRow> = cameras
+        .into_iter()
+        .map(|camera| {
+            let last = if camera.out {
+                camera.undocked_station.as_deref()
+            } else {
+                camera.docked_station.as_deref()
+            };
+            let unit = last.and_then(|st| units.get(st)).map(|u| u.to_string());
+            FleetRow { camera, unit }
+        })
+        .collect();
+    let overdue_after = humantime::format_duration(s.overdue_after).to_string();
+    Json(json!({ "cameras": rows, "overdue_after": overdue_after })).into_response()
+}
+
+async fn stations(State(s): State<BureauState>) -> Response {
+    match s.hub.standings().await {
+        Ok(list) => {
+            let silent_before = before(s.silent_after);
+            let rows: Vec<_> = list
+                .into_iter()
+                .map(|st| {
+                    let silent = st
+                        .last_event_at
+                        .as_deref()
+                        .is_none_or(|at| at < silent_before.as_str());
+                    json!({ "silent": silent, "standing": st })
+                })
+                .collect();
+            Json(json!({ "stations": rows, "silent_after": humantime::format_duration(s.silent_after).to_string() })).into_response()
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn alarms(State(s): State<BureauState>) -> Response {
+    match s.hub.alarms().await {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+async fn clips(State(s): State<BureauState>, Query(q): Query<ClipQuery>) -> Response {
+    match s.hub.find_clips(&q).await {
+        Ok(found) => Json(json!({ "clips": found, "at_most": camdock_hub::overview::CLIPS_SHOWN }))
+            .into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+/// The hub's routes, each behind the gate (`session::ROUTES`).
+pub fn router(state: BureauState) -> Router {
+    let page = || async { asset(PAGE, "text/html; charset=utf-8") };
+    let app = state.app.clone();
+    Router::new()
+        .route("/", get(page))
+        .route(
+            "/static/bureau.js",
+            get(|| async { asset(BUREAU_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/style.css",
+            get(|| async { asset(super::STYLE, "text/css; charset=utf-8") }),
+        )
+        .route(
+            "/api/v1/session",
+            post(session::sign_in)
+                .get(session::current)
+                .delete(session::sign_out),
+        )
+        .route("/api/v1/session/password", post(session::change_password))
+        .route(FLEET, get(fleet))
+        .route(STATIONS, get(stations))
+        .route(ALARMS, get(alarms))
+        .route(CLIPS, get(clips))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            session::gate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app,
+            super::host::require_own_host,
+        ))
+        .with_state(state)
+}
+
+/// Serves the hub's dashboard on `addr` until `shutdown` resolves (plain HTTP: the hub's host
+/// puts it behind its own TLS, or keeps it on loopback).
+pub async fn serve(
+    state: BureauState,
+    addr: std::net::SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| crate::usage!("cannot listen on {addr} ([hub] listen): {e}"))?;
+    tracing::info!("the hub's dashboard on http://{}/", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
