@@ -710,7 +710,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let web_cfg = s.join("dashboard.toml");
     std::fs::write(
         &web_cfg,
-        toml(&endpoint, "hub", &pg.url_of("rebuilt"), "").replace("open = true", "open = false")
+        toml(&endpoint, "hub", &pg.url_of("rebuilt"), "")
             + &format!("silent_after = \"5s\"\nlisten = \"127.0.0.1:{port}\"\n"),
     )
     .unwrap();
@@ -726,14 +726,17 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             .unwrap(),
     );
     wait_http(&base);
-    // A hub without accounts serves its page and nothing of the bureau.
-    let answer = ureq::get(&format!("{base}/api/v1/bureau/fleet"))
+    // A hub without accounts serves its page and nothing of the bureau, even with `[station]
+    // open` in its config (as this one has: a station's bench setting).
+    let mut answer = ureq::get(&format!("{base}/api/v1/bureau/fleet"))
         .config()
         .http_status_as_error(false)
         .build()
         .call()
         .unwrap();
     assert_eq!(answer.status(), 403);
+    let why = answer.body_mut().read_to_string().unwrap();
+    assert!(why.contains("this hub has no accounts yet"), "{why}");
     // Its accounts are made as a station's are, in its data directory.
     const PASSWORD: &str = "a bureau's own password";
     let account = |args: &[&str], password: Option<&str>| -> String {

@@ -142,7 +142,7 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             "the hub needs its database: set [hub] database to a libpq connection string (such as \"host=/run/postgresql dbname=camdock_hub\")"
         ));
     }
-    if config.replica.bucket.trim().is_empty() {
+    if config.replica.bucket.trim().is_empty() && !matches!(a.command, HubCommand::Serve) {
         return Err(usage!(
             "the hub reads the stations' bucket: set [replica] endpoint, bucket and credentials as the stations have them"
         ));
@@ -176,10 +176,10 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
     block_on(|| async move {
         let bucket = Bucket::connect(&config.replica).await;
         let mut db = Projection::connect(&config.hub.database).await?;
-        let serving = match dashboard {
+        let mut serving = match dashboard {
             Some(addr) => {
                 // Its own connection: the passes hold theirs in transactions.
-                let views = std::sync::Arc::new(Projection::connect(&config.hub.database).await?);
+                let views = bureau::Views::connect(&config.hub.database).await?;
                 let listen = accounts_config.hub.listen.clone();
                 let state = BureauState::open(accounts_config, data_dir, &listen, views)?;
                 Some(tokio::spawn(bureau::serve(
@@ -215,6 +215,29 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                 report(json, &hub::rebuild(&bucket, &mut db, &rules()).await?)
             }
             HubCommand::Run => loop {
+                // The dashboard stopped (its address taken, its certificate unreadable): the
+                // hub stops with its reason rather than run on without it.
+                if serving.as_ref().is_some_and(|s| s.is_finished()) {
+                    let served = serving.take().expect("finished").await?;
+                    return served.map(|()| OK);
+                }
+                // A primary lost (a failover, a restart): connect again, to whichever server
+                // the connection string finds now (`target_session_attrs=read-write` over the
+                // nodes' hosts). A station's pass is one transaction, so nothing half-loaded
+                // stays, and the heads on the server say where to go on from.
+                if db.is_closed() {
+                    match Projection::connect(&config.hub.database).await {
+                        Ok(again) => {
+                            tracing::info!("the hub's database is back");
+                            db = again;
+                        }
+                        Err(e) => {
+                            tracing::warn!("the hub's database cannot be reached: {e}");
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                            continue;
+                        }
+                    }
+                }
                 match hub::sync(&bucket, &mut db, &rules()).await {
                     Ok(passes) => {
                         for p in passes
@@ -291,11 +314,21 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
 }
 
 /// The dashboard's address from `[hub] listen` (None: not served), by a station's rule: beyond
-/// loopback only with `web.token`.
+/// loopback only with `[web] token`.
 fn dashboard_addr(config: &Config) -> anyhow::Result<Option<std::net::SocketAddr>> {
-    let mut web = config.web.clone();
-    web.listen = config.hub.listen.clone();
-    crate::web::listen_addr(&web)
+    let listen = config.hub.listen.trim();
+    if listen.is_empty() {
+        return Ok(None);
+    }
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .map_err(|_| usage!("[hub] listen '{listen}' is not an address such as 127.0.0.1:8700"))?;
+    if !addr.ip().is_loopback() && config.web.token.as_deref().is_none_or(|t| t.len() < 16) {
+        return Err(usage!(
+            "[hub] listen {addr} is beyond loopback: set [web] token (16 characters or more) as well, so that only the bureau's people reach its dashboard"
+        ));
+    }
+    Ok(Some(addr))
 }
 
 fn report(json: bool, passes: &[Pass]) -> anyhow::Result<i32> {

@@ -18,7 +18,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use camdock_hub::{BureauCamera, ClipQuery, Projection};
+use camdock_hub::{BureauCamera, ClipQuery, Projection, ProjectionError};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -54,7 +54,7 @@ const BUREAU_JS: &str = include_str!("assets/static/bureau.js");
 pub struct BureauState {
     /// The gate's state: the hub's accounts (a ledger in its data directory) and sessions.
     pub app: AppState,
-    pub hub: Arc<Projection>,
+    pub hub: Arc<Views>,
     pub overdue_after: Duration,
     pub silent_after: Duration,
 }
@@ -72,19 +72,60 @@ impl BureauState {
         mut config: Config,
         data_dir: &Path,
         listen: &str,
-        hub: Arc<Projection>,
+        hub: Views,
     ) -> anyhow::Result<BureauState> {
         config.web.listen = listen.to_string();
+        // A station may be set open for a bench; the bureau's hub never is.
+        config.station.open = false;
         let (overdue_after, silent_after) = (config.policy.overdue_after, config.hub.silent_after);
         let accounts = Station::open(config, Some(data_dir))?;
         let mut app = AppState::new(Arc::new(accounts), Arc::new(Slots::default()));
         app.routes = ROUTES;
+        app.no_accounts = NO_ACCOUNTS_YET;
         Ok(BureauState {
             app,
-            hub,
+            hub: Arc::new(hub),
             overdue_after,
             silent_after,
         })
+    }
+}
+
+/// What a hub without accounts answers for anything but its sign-in page.
+pub const NO_ACCOUNTS_YET: &str = "this hub has no accounts yet, so it shows nothing of the bureau: an admin creates the first on the hub's host with `camdock --config /etc/camdock/hub.toml account init NAME` (then `account add` for the others)";
+
+/// How long one of the dashboard's queries may run.
+const QUERY_LIMIT: Duration = Duration::from_secs(10);
+
+/// The dashboard's own connection to the hub's database, made again when it is lost (a
+/// failover, a restart) at the next request.
+pub struct Views {
+    url: String,
+    current: tokio::sync::Mutex<Arc<Projection>>,
+}
+
+impl Views {
+    pub async fn connect(url: &str) -> Result<Views, ProjectionError> {
+        Ok(Views {
+            url: url.to_string(),
+            current: tokio::sync::Mutex::new(Arc::new(Self::open(url).await?)),
+        })
+    }
+
+    /// A connection whose every query gives up after `QUERY_LIMIT`: one search over a bureau's
+    /// years must not hold the dashboard.
+    async fn open(url: &str) -> Result<Projection, ProjectionError> {
+        let hub = Projection::connect(url).await?;
+        hub.limit_statements(QUERY_LIMIT).await?;
+        Ok(hub)
+    }
+
+    async fn get(&self) -> Result<Arc<Projection>, ProjectionError> {
+        let mut current = self.current.lock().await;
+        if current.is_closed() {
+            *current = Arc::new(Self::open(&self.url).await?);
+        }
+        Ok(current.clone())
     }
 }
 
@@ -106,11 +147,15 @@ struct FleetRow {
 
 async fn fleet(State(s): State<BureauState>) -> Response {
     let cutoff = before(s.overdue_after);
-    let (cameras, standings) = match tokio::try_join!(s.hub.fleet(&cutoff), s.hub.standings()) {
+    let hub = match s.hub.get().await {
+        Ok(hub) => hub,
+        Err(e) => return fail(e),
+    };
+    let (cameras, stations) = match tokio::try_join!(hub.fleet(&cutoff), hub.stations()) {
         Ok(found) => found,
         Err(e) => return fail(e),
     };
-    let units: HashMap<&str, &str> = standings
+    let units: HashMap<&str, &str> = stations
         .iter()
         .map(|st| (st.station.as_str(), st.unit.as_str()))
         .collect();
@@ -131,7 +176,11 @@ async fn fleet(State(s): State<BureauState>) -> Response {
 }
 
 async fn stations(State(s): State<BureauState>) -> Response {
-    match s.hub.standings().await {
+    let hub = match s.hub.get().await {
+        Ok(hub) => hub,
+        Err(e) => return fail(e),
+    };
+    match hub.standings().await {
         Ok(list) => {
             let silent_before = before(s.silent_after);
             let rows: Vec<_> = list
@@ -151,14 +200,38 @@ async fn stations(State(s): State<BureauState>) -> Response {
 }
 
 async fn alarms(State(s): State<BureauState>) -> Response {
-    match s.hub.alarms().await {
+    let hub = match s.hub.get().await {
+        Ok(hub) => hub,
+        Err(e) => return fail(e),
+    };
+    match hub.alarms().await {
         Ok(list) => Json(list).into_response(),
         Err(e) => fail(e),
     }
 }
 
-async fn clips(State(s): State<BureauState>, Query(q): Query<ClipQuery>) -> Response {
-    match s.hub.find_clips(&q).await {
+async fn clips(State(s): State<BureauState>, Query(mut q): Query<ClipQuery>) -> Response {
+    // Instants as the ledger writes them, so that its text compares as time does.
+    for (name, given) in [("from", &mut q.from), ("to", &mut q.to)] {
+        let Some(text) = given.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            *given = None;
+            continue;
+        };
+        match crate::time::parse_stamp(text) {
+            Some(t) => *given = Some(crate::time::stamp(t)),
+            None => {
+                return session::refuse(
+                    StatusCode::BAD_REQUEST,
+                    &format!("{name} is not an instant such as 2026-12-01T00:00:00Z: {text}"),
+                );
+            }
+        }
+    }
+    let hub = match s.hub.get().await {
+        Ok(hub) => hub,
+        Err(e) => return fail(e),
+    };
+    match hub.find_clips(&q).await {
         Ok(found) => Json(json!({ "clips": found, "at_most": camdock_hub::overview::CLIPS_SHOWN }))
             .into_response(),
         Err(e) => fail(e),
@@ -201,20 +274,13 @@ pub fn router(state: BureauState) -> Router {
         .with_state(state)
 }
 
-/// Serves the hub's dashboard on `addr` until `shutdown` resolves (plain HTTP: the hub's host
-/// puts it behind its own TLS, or keeps it on loopback).
+/// Serves the hub's dashboard on `addr` until `shutdown` resolves (HTTPS when `[web] tls` is on,
+/// with the certificate kept in the hub's data directory, as a station's).
 pub async fn serve(
     state: BureauState,
     addr: std::net::SocketAddr,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| crate::usage!("cannot listen on {addr} ([hub] listen): {e}"))?;
-    tracing::info!("the hub's dashboard on http://{}/", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
+    let accounts = state.app.station.clone();
+    super::serve_router(router(state), &accounts, "[hub] listen", addr, shutdown).await
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub sessions: Arc<session::Sessions>,
     /// What each route needs (`session::ROUTES` for the station, `bureau::ROUTES` for the hub).
     pub routes: &'static [session::Route],
+    /// What it answers for anything but its open routes before the first account is made.
+    pub no_accounts: &'static str,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             slots,
             sessions: Arc::default(),
             routes: session::ROUTES,
+            no_accounts: session::NO_ACCOUNTS_YET,
         }
     }
 }
@@ -196,10 +199,29 @@ pub async fn serve(
     addr: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-    if state.station.config.web.tls {
-        let (cert, key) =
-            tls::certificate(&state.station.config.web, &state.station.data_dir, addr)?;
+    serve_router(
+        router(state.clone()),
+        &state.station,
+        "web.listen",
+        addr,
+        shutdown,
+    )
+    .await
+}
+
+/// Serves `app` until `shutdown` resolves: HTTPS when the `[web] tls` of `station` (whose data
+/// directory keeps the certificate made) is on, else plain HTTP; `setting` names the address's
+/// key in a refusal.
+pub async fn serve_router(
+    app: Router,
+    station: &Station,
+    setting: &str,
+    addr: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    if station.config.web.tls {
+        let (cert, key) = tls::certificate(&station.config.web, &station.data_dir, addr)?;
         let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
             .await
             .map_err(|e| {
@@ -225,12 +247,12 @@ pub async fn serve(
             .handle(handle)
             .serve(app)
             .await
-            .map_err(|e| usage!("cannot serve on {addr} (web.listen): {e}"))?;
+            .map_err(|e| usage!("cannot serve on {addr} ({setting}): {e}"))?;
         return Ok(());
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| usage!("cannot listen on {addr} (web.listen): {e}"))?;
+        .map_err(|e| usage!("cannot listen on {addr} ({setting}): {e}"))?;
     tracing::info!("dashboard on http://{}/", listener.local_addr()?);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -424,7 +424,7 @@ pub async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -
         // then look, never act (the token rule beyond loopback still applies).
         let docks_only = need == Need::Nobody || matches!(need, Need::To(a) if a.public());
         if !docks_only && !state.station.config.station.open {
-            return gate_refuses(StatusCode::FORBIDDEN, NO_ACCOUNTS_YET);
+            return gate_refuses(StatusCode::FORBIDDEN, state.no_accounts);
         }
         if changes {
             return Caller {

@@ -82,6 +82,9 @@ test('the search across the bureau by officer, case and dates', async () => {
   assert.ok(newer.recorded_at > older.recorded_at, `${newer.recorded_at} ${older.recorded_at}`);
   assert.deepEqual((await find({ camera: E('SEARCHED'), from: newer.recorded_at })).map(c => c.clip), [newer.clip]);
   assert.deepEqual((await find({ camera: E('SEARCHED'), to: newer.recorded_at })).map(c => c.clip), [older.clip]);
+  const bad = await fetch(`${BASE_URL}/api/v1/bureau/clips?from=yesterday`, { headers: { Cookie: cookie } });
+  assert.equal(bad.status, 400);
+  assert.match((await bad.json()).error, /from is not an instant/);
 });
 
 for (const L of LOCALES) {

@@ -26,8 +26,9 @@ pub struct ClipQuery {
     pub camera: Option<String>,
     pub officer: Option<String>,
     pub case: Option<String>,
-    /// Recorded at or after (RFC 3339, as the ledger writes it; the corrected time where the
-    /// station corrected the camera's clock).
+    /// Recorded at or after (as the ledger writes instants, so that text compares as time: the
+    /// dashboard normalises what it is given; the corrected time where the station corrected the
+    /// camera's clock, the time stored where the clip carries none).
     pub from: Option<String>,
     /// Recorded before.
     pub to: Option<String>,
@@ -115,7 +116,8 @@ impl Projection {
                    AND ($3::text IS NULL OR e.clip_sha256 IN (SELECT clip FROM tags WHERE case_id = $3))
                    AND ($4::text IS NULL OR coalesce(d->>'recorded_at_corrected', d->>'recorded_at', e.at) >= $4)
                    AND ($5::text IS NULL OR coalesce(d->>'recorded_at_corrected', d->>'recorded_at', e.at) < $5)
-                 ORDER BY 7 DESC NULLS LAST, e.station, e.seq
+                 ORDER BY coalesce(d->>'recorded_at_corrected', d->>'recorded_at', e.at) DESC,
+                    e.station, e.seq
                  LIMIT $6",
                 &[
                     &given(&q.camera),

@@ -105,6 +105,23 @@ impl Projection {
         Ok(Projection { client })
     }
 
+    /// Every statement on this connection stops after `limit` (the dashboard's reads).
+    pub async fn limit_statements(
+        &self,
+        limit: std::time::Duration,
+    ) -> Result<(), ProjectionError> {
+        self.client
+            .batch_execute(&format!("SET statement_timeout = {}", limit.as_millis()))
+            .await?;
+        Ok(())
+    }
+
+    /// The connection is gone (the server stopped, or failed over to another node): every query
+    /// will fail until the hub connects again.
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
     /// Every table emptied, for a rebuild from the bucket.
     pub async fn clear(&self) -> Result<(), ProjectionError> {
         self.client

@@ -10,7 +10,7 @@
       'signin.account': 'Account', 'signin.password': 'Password', 'signin.go': 'Sign in', 'signin.out': 'Sign out',
       'signin.needed': 'Sign in with an account of the hub to see the bureau.',
       'signin.wrong': 'Wrong account or password.',
-      'signin.change': 'This account still has its one-time secret: set its own password first (camdock account password --data-dir HUB_DIR).',
+      'signin.change': 'This account still has its one-time secret: set its own password first (camdock --config /etc/camdock/hub.toml account password --as NAME).',
       'refused': 'Your roles do not allow this view.',
       'fleet.heading': 'Bureau fleet', 'fleet.unit': 'Unit {unit}', 'fleet.noUnit': 'Not yet docked at an enrolled station',
       'fleet.sum.cameras': 'cameras', 'fleet.sum.out': 'out', 'fleet.sum.overdue': 'overdue', 'fleet.sum.stations': 'stations',
@@ -35,7 +35,7 @@
       'signin.account': '账号', 'signin.password': '密码', 'signin.go': '登录', 'signin.out': '退出',
       'signin.needed': '请使用汇聚中心的账号登录后查看全局情况。',
       'signin.wrong': '账号或密码错误。',
-      'signin.change': '该账号仍在使用一次性密码：请先设置自己的密码（camdock account password --data-dir 汇聚中心目录）。',
+      'signin.change': '该账号仍在使用一次性密码：请先设置自己的密码（camdock --config /etc/camdock/hub.toml account password --as 账号）。',
       'refused': '您的角色无权查看此页面。',
       'fleet.heading': '全局装备', 'fleet.unit': '单位 {unit}', 'fleet.noUnit': '尚未在已登记的采集站接入',
       'fleet.sum.cameras': '台执法记录仪', 'fleet.sum.out': '台外出', 'fleet.sum.overdue': '台逾期未归', 'fleet.sum.stations': '个采集站',
@@ -239,12 +239,12 @@
     const form = $('#clip-search');
     const q = new URLSearchParams();
     for (const k of ['camera', 'officer', 'case']) if (form[k].value.trim()) q.set(k, form[k].value.trim());
-    // A day of the page is a UTC day of the ledger; "to" takes the whole day.
-    if (form.from.value) q.set('from', form.from.value + 'T00:00:00Z');
+    // A day of the page is the viewer's local day, as its times are shown; "to" takes the whole day.
+    if (form.from.value) q.set('from', new Date(form.from.value + 'T00:00').toISOString());
     if (form.to.value) {
-      const d = new Date(form.to.value + 'T00:00:00Z');
-      d.setUTCDate(d.getUTCDate() + 1);
-      q.set('to', d.toISOString().slice(0, 10) + 'T00:00:00Z');
+      const d = new Date(form.to.value + 'T00:00');
+      d.setDate(d.getDate() + 1);
+      q.set('to', d.toISOString());
     }
     const got = await api('/api/v1/bureau/clips?' + q.toString());
     if (got.status === 401) { signedOut(); return; }
