@@ -15,122 +15,20 @@
 //!   padded by SQL to `--pad` rows (synthetic camera events of the same stations, beyond their
 //!   heads): goal < 50 ms, and not growing with the events.
 
-use camdock::hub::{Rules, enrol, sync};
+use bureau::*;
+use camdock::hub::{Rules, sync};
 use camdock::replica::block_on;
 use camdock::replica::s3::Bucket;
 use camdock_hub::Projection;
-use camdock_record::checkpoint::Checkpoint;
-use camdock_record::event::StoredEvent;
 use camdock_record::segment;
 use ed25519_dalek::SigningKey;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "support/bureau.rs"]
+mod bureau;
 #[path = "../tests/common/localstack.rs"]
 mod localstack;
-
-/// A port free now (LocalStack's).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .map(|i| args[i + 1].parse().unwrap())
-        .unwrap_or(default)
-}
-
-fn station_name(i: u64) -> String {
-    format!("st{i:04}")
-}
-
-fn station_key(name: &str) -> SigningKey {
-    SigningKey::from_bytes(&Sha256::digest(name.as_bytes()).into())
-}
-
-fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    camdock::time::stamp(t)
-}
-
-/// `n` events of station `i` from seq `first`: a camera docks, stores and replicates a clip,
-/// and leaves again, each camera in turn; after each round of its own cameras the station sees
-/// the next station's (cameras roam, so the hub has returns elsewhere to state).
-fn events(i: u64, stations: u64, cameras: u64, first: i64, n: i64) -> Vec<StoredEvent> {
-    let station = station_name(i);
-    let start = chrono::Utc::now() - chrono::Duration::days(2);
-    (0..n)
-        .map(|k| {
-            let seq = first + k;
-            let cycle = seq as u64 / 4;
-            let owner = (i + cycle / cameras) % stations;
-            let camera = format!("{owner:04}{:03}", cycle % cameras);
-            let (kind, clip) = match seq % 4 {
-                0 => ("camera-docked", None),
-                1 => ("clip-stored", Some(format!("{:064x}", seq as u128 * 7919))),
-                2 => (
-                    "clip-replicated",
-                    Some(format!("{:064x}", (seq - 1) as u128 * 7919)),
-                ),
-                _ => ("camera-undocked", None),
-            };
-            StoredEvent {
-                seq,
-                at: stamp(start + chrono::Duration::seconds(seq)),
-                kind: kind.into(),
-                camera: Some(camera),
-                clip_sha256: clip,
-                actor: station.clone(),
-                detail_json: "{}".into(),
-                prev_hash: String::new(),
-                hash: String::new(),
-            }
-        })
-        .collect()
-}
-
-/// Writes `events` (chained after `prev`) as one segment and a checkpoint signed by the station;
-/// returns the new head hash.
-async fn write_segment(
-    bucket: &Bucket,
-    station: &str,
-    prev: &str,
-    mut events: Vec<StoredEvent>,
-) -> String {
-    camdock_record::chain::link_after(prev, &mut events);
-    let (first, last) = (events[0].seq, events.last().unwrap().seq);
-    let head = events.last().unwrap().hash.clone();
-    bucket
-        .put_bytes(
-            &segment::segment_key(station, first, last),
-            segment::encode(&events),
-            None,
-        )
-        .await
-        .unwrap();
-    let cp = Checkpoint::sign(
-        &station_key(station),
-        station,
-        last,
-        &head,
-        &stamp(chrono::Utc::now()),
-    );
-    bucket
-        .put_bytes(
-            &format!("{}{last:012}.json", segment::checkpoints_prefix(station)),
-            serde_json::to_vec(&cp).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
-    head
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -149,11 +47,7 @@ fn main() {
         .expect("PostgreSQL's server binaries (./dev installs them)");
     let pg = camdock_testkit::TempPostgres::start(&pg_bin, &dir.path().join("pg"));
     let ls = localstack::LocalStack::start(dir.path()).expect("LocalStack (./dev installs it)");
-    let config = camdock::config::Config::from_toml(&format!(
-        "[replica]\nenabled = true\nendpoint = \"{}\"\nbucket = \"bureau\"\naccess_key = \"test\"\nsecret_key = \"test\"\n",
-        ls.endpoint()
-    ))
-    .unwrap();
+    let config = replica_config(&ls.endpoint());
     let hub_key = SigningKey::from_bytes(&[1; 32]);
     let rules = || Rules {
         silent_before: "0000".into(),
@@ -166,60 +60,18 @@ fn main() {
     let (rules, hub_key) = (&rules, &hub_key);
     block_on(|| async move {
         let bucket = Arc::new(Bucket::connect(&config.replica).await);
-        bucket
-            .client()
-            .create_bucket()
-            .bucket("bureau")
-            .object_lock_enabled_for_bucket(true)
-            .send()
-            .await
-            .unwrap();
         let mut hub = Projection::connect(url).await.unwrap();
 
         // The bureau writes: every station's segments, each signed, 16 uploads at a time.
         let t = Instant::now();
-        let mut heads = Vec::new();
-        let per_segment = per_station / segments;
-        let mut tasks = tokio::task::JoinSet::new();
-        for i in 0..stations {
-            let bucket = bucket.clone();
-            tasks.spawn(async move {
-                let name = station_name(i);
-                let mut head = camdock_record::GENESIS.to_string();
-                for s in 0..segments {
-                    let evs = events(i, stations, cameras, 1 + s * per_segment, per_segment);
-                    head = write_segment(&bucket, &name, &head, evs).await;
-                }
-                (i, head)
-            });
-            if tasks.len() >= 16 {
-                heads.push(tasks.join_next().await.unwrap().unwrap());
-            }
-        }
-        while let Some(h) = tasks.join_next().await {
-            heads.push(h.unwrap());
-        }
-        heads.sort();
+        let mut heads = write_bureau(&bucket, stations, cameras, per_station, segments).await;
         let written = stations as i64 * per_station;
         println!(
             "bureau written: {stations} stations × {cameras} cameras, {written} events in {} signed segments, {:.1} s",
             stations as i64 * segments,
             t.elapsed().as_secs_f64()
         );
-        for i in 0..stations {
-            let name = station_name(i);
-            let key = hex::encode(station_key(&name).verifying_key().to_bytes());
-            enrol(
-                &bucket,
-                &hub,
-                hub_key,
-                &name,
-                &format!("unit {}", i / 50),
-                &key,
-            )
-            .await
-            .unwrap();
-        }
+        enrol_all(&bucket, &hub, hub_key, stations).await;
 
         // The first pass over the bureau: the load rate.
         let t = Instant::now();

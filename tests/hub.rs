@@ -295,6 +295,11 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let vol = s.join("7100009");
     camera(&vol, "7100009", 1);
     ago("-2d", cfg_b, data_b, &["ingest", vol.to_str().unwrap()]);
+    // Its battery ran down since: station-a reads 12 %, and says why it needs attention.
+    let device = vol.join("DEVICE.TXT");
+    let read = std::fs::read_to_string(&device).unwrap();
+    assert!(read.contains("battery=87\n"), "{read}");
+    std::fs::write(&device, read.replace("battery=87\n", "battery=12\n")).unwrap();
     ok(cfg_a, Some(data_a), &["ingest", vol.to_str().unwrap()]);
     ok(cfg_a, Some(data_a), &["replicate"]);
     ok(cfg_b, Some(data_b), &["replicate"]);
@@ -322,6 +327,15 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     assert_eq!(now["docked_station"], "station-a", "{now}");
     assert_eq!(now["undocked_station"], "station-a", "{now}");
     assert_eq!(now["overdue"], false, "{now}");
+    // Its battery, clock and attention as last read anywhere (station-a's, though station-b's
+    // older reading loaded after it).
+    assert_eq!(now["health"]["station"], "station-a", "{now}");
+    assert_eq!(now["health"]["battery_percent"], 12, "{now}");
+    assert_eq!(
+        now["health"]["attention"][0]["code"], "low-battery",
+        "{now}"
+    );
+    assert_eq!(now["clock"]["within_tolerance"], true, "{now}");
     let later = |hours: i64| {
         Some(camdock::time::stamp(
             chrono::Utc::now() + chrono::Duration::hours(hours),

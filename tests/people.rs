@@ -329,6 +329,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("GET", "/static/app.js", "yyyyyyy"),
     ("GET", "/static/access.js", "yyyyyyy"),
     ("GET", "/static/review.js", "yyyyyyy"),
+    ("GET", "/static/attention.js", "yyyyyyy"),
     ("GET", "/static/kinds.js", "yyyyyyy"),
     ("GET", "/static/style.css", "yyyyyyy"),
     ("GET", "/api/v1/slots", "yyyyyyy"),

@@ -282,13 +282,36 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                 emit(json, &fleet, |list| {
                     list.iter()
                         .map(|c| {
+                            let battery = c
+                                .health
+                                .as_ref()
+                                .and_then(|h| h.battery_percent)
+                                .map_or("-".to_string(), |b| format!("{b}%"));
+                            let clock = c
+                                .clock
+                                .as_ref()
+                                .and_then(|k| k.offset_ms)
+                                .map_or("-".to_string(), |o| format!("{:+.1} s", o as f64 / 1000.0));
+                            let attention: Vec<&str> = c
+                                .health
+                                .as_ref()
+                                .and_then(|h| h.attention.as_array())
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|a| a["code"].as_str())
+                                .collect();
                             format!(
-                                "{} docked {} at {}, undocked {} at {}{}\n",
+                                "{} docked {} at {}, undocked {} at {}, battery {battery}, clock {clock}{}{}\n",
                                 c.camera,
                                 c.docked_at.as_deref().unwrap_or("-"),
                                 c.docked_station.as_deref().unwrap_or("-"),
                                 c.undocked_at.as_deref().unwrap_or("-"),
                                 c.undocked_station.as_deref().unwrap_or("-"),
+                                if attention.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(", attention: {}", attention.join(", "))
+                                },
                                 if c.overdue {
                                     "  OVERDUE"
                                 } else if c.out {

@@ -36,6 +36,7 @@ pub const CLIPS: &str = "/api/v1/bureau/clips";
 pub const ROUTES: &[session::Route] = &[
     (Method::GET, "/", Need::Nobody),
     (Method::GET, "/static/bureau.js", Need::Nobody),
+    (Method::GET, "/static/attention.js", Need::Nobody),
     (Method::GET, "/static/style.css", Need::Nobody),
     (Method::POST, "/api/v1/session", Need::Nobody),
     (Method::GET, "/api/v1/session", Need::SignedIn),
@@ -247,6 +248,10 @@ pub fn router(state: BureauState) -> Router {
         .route(
             "/static/bureau.js",
             get(|| async { asset(BUREAU_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/attention.js",
+            get(|| async { asset(super::ATTENTION_JS, "text/javascript; charset=utf-8") }),
         )
         .route(
             "/static/style.css",

@@ -52,6 +52,7 @@ const INDEX: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/static/app.js");
 const ACCESS_JS: &str = include_str!("assets/static/access.js");
 const REVIEW_JS: &str = include_str!("assets/static/review.js");
+pub(crate) const ATTENTION_JS: &str = include_str!("assets/static/attention.js");
 pub(crate) const STYLE: &str = include_str!("assets/static/style.css");
 /// The event kinds' words for people (`EventKind::label`), as the pages read them: typed once
 /// with the kinds, never written out again in the scripts.
@@ -102,6 +103,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/static/review.js",
             get(|| async { asset(REVIEW_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/attention.js",
+            get(|| async { asset(ATTENTION_JS, "text/javascript; charset=utf-8") }),
         )
         .route(
             "/static/kinds.js",

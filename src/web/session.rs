@@ -46,6 +46,7 @@ pub const ROUTES: &[Route] = &[
     (Method::GET, "/static/app.js", Need::Nobody),
     (Method::GET, "/static/access.js", Need::Nobody),
     (Method::GET, "/static/review.js", Need::Nobody),
+    (Method::GET, "/static/attention.js", Need::Nobody),
     (Method::GET, "/static/kinds.js", Need::Nobody),
     (Method::GET, "/static/style.css", Need::Nobody),
     (Method::GET, "/api/v1/slots", Need::To(Act::SeeDocks)),

@@ -26,9 +26,9 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 
 const LOCALES = [
   { locale: 'en-US', tag: 'en', tabs: ['Fleet', 'Overdue', 'Stations', 'Alarms', 'Clips'], docked: 'Docked', out: 'Out', overdue: 'Overdue',
-    silent: 'Silent', rewritten: 'rewritten', signIn: 'Sign in with an account of the hub to see the bureau.', found: /recording\(s\) found/ },
+    silent: 'Silent', rewritten: 'rewritten', lowBattery: /battery/i, signIn: 'Sign in with an account of the hub to see the bureau.', found: /recording\(s\) found/ },
   { locale: 'zh-CN', tag: 'zh', tabs: ['装备', '逾期', '采集站', '告警', '录像'], docked: '已接入', out: '外出', overdue: '逾期未归',
-    silent: '无音讯', rewritten: '分段被改写', signIn: '请使用汇聚中心的账号登录后查看全局情况。', found: /找到 \d+ 条录像/ },
+    silent: '无音讯', rewritten: '分段被改写', lowBattery: /^电量低：12%/, signIn: '请使用汇聚中心的账号登录后查看全局情况。', found: /找到 \d+ 条录像/ },
 ];
 
 let browser;
@@ -114,7 +114,10 @@ for (const L of LOCALES) {
       assert.equal(await returned.count(), 1);
       const station = await returned.evaluate(tr => tr.closest('.table-wrap').previousElementSibling.dataset.station);
       assert.equal(station, E('STATION'));
-      const overdue = page.locator(`#fleet-units tr[data-camera="${E('OVERDUE')}"] .badge`);
+      // Its battery as last read, and why it needs attention, in the page's language.
+      assert.equal((await returned.locator('.battery').textContent()).trim(), '12%');
+      assert.match((await returned.locator('.col-attention li[data-code="low-battery"]').textContent()).trim(), L.lowBattery);
+      const overdue = page.locator(`#fleet-units tr[data-camera="${E('OVERDUE')}"] .badge[data-state]`);
       assert.equal((await overdue.textContent()).trim(), L.overdue);
       assert.equal(await overdue.getAttribute('data-state'), 'overdue');
       const chip = await page.textContent('#fleet-summary .chip-overdue');

@@ -17,6 +17,29 @@ pub struct BureauCamera {
     pub out: bool,
     /// Out for longer than the policy allows, judged bureau-wide.
     pub overdue: bool,
+    /// Its latest battery and storage reading at any station, and why it needs attention then.
+    pub health: Option<CameraHealth>,
+    /// Its latest clock check at any station.
+    pub clock: Option<CameraClock>,
+}
+
+/// A camera's latest `health-read`, as the station recorded it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CameraHealth {
+    pub at: String,
+    pub station: String,
+    pub battery_percent: Option<i32>,
+    pub storage_free_bytes: Option<i64>,
+    /// The station's attention items then (code, figures, text), as it wrote them.
+    pub attention: serde_json::Value,
+}
+
+/// A camera's latest `clock-checked`: how far its clock was from the station's.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CameraClock {
+    pub at: String,
+    pub offset_ms: Option<i64>,
+    pub within_tolerance: Option<bool>,
 }
 
 impl Projection {
@@ -27,8 +50,11 @@ impl Projection {
         let rows = self
             .client
             .query(
-                "SELECT camera, docked_at, docked_station, undocked_at, undocked_station
-                 FROM hub_cameras ORDER BY camera",
+                "SELECT c.camera, c.docked_at, c.docked_station, c.undocked_at, c.undocked_station,
+                    h.health_at, h.health_station, h.battery_percent, h.storage_free_bytes,
+                    h.attention, h.clock_at, h.clock_offset_ms, h.clock_within
+                 FROM hub_cameras c LEFT JOIN hub_health h ON h.camera = c.camera
+                 ORDER BY c.camera",
                 &[],
             )
             .await?;
@@ -51,6 +77,21 @@ impl Projection {
                     undocked_station: r.get(4),
                     out,
                     overdue,
+                    health: r.get::<_, Option<String>>(5).map(|at| CameraHealth {
+                        at,
+                        station: r.get::<_, Option<String>>(6).unwrap_or_default(),
+                        battery_percent: r.get(7),
+                        storage_free_bytes: r.get(8),
+                        attention: r
+                            .get::<_, Option<&str>>(9)
+                            .and_then(|t| serde_json::from_str(t).ok())
+                            .unwrap_or(serde_json::Value::Array(Vec::new())),
+                    }),
+                    clock: r.get::<_, Option<String>>(10).map(|at| CameraClock {
+                        at,
+                        offset_ms: r.get(11),
+                        within_tolerance: r.get(12),
+                    }),
                 }
             })
             .collect())

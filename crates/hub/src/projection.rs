@@ -6,7 +6,9 @@
 use crate::alarm::Alarm;
 use crate::follow::{Enrolled, Followed, Head};
 use camdock_record::checkpoint::public_key_from_hex;
+use camdock_record::detail::{ClockCheckedDetail, HealthReadDetail};
 use camdock_record::event::StoredEvent;
+use camdock_record::facts::ClockCheck;
 use camdock_record::kind::EventKind;
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
@@ -57,6 +59,10 @@ CREATE INDEX IF NOT EXISTS hub_events_tags ON hub_events (clip_sha256)
 CREATE TABLE IF NOT EXISTS hub_cameras (
     camera text PRIMARY KEY, docked_at text, docked_station text, undocked_at text,
     undocked_station text);
+CREATE TABLE IF NOT EXISTS hub_health (
+    camera text PRIMARY KEY, health_at text, health_station text, battery_percent integer,
+    storage_free_bytes bigint, attention text, clock_at text, clock_offset_ms bigint,
+    clock_within boolean);
 CREATE TABLE IF NOT EXISTS hub_undocks (
     station text NOT NULL REFERENCES hub_stations, camera text NOT NULL, seq bigint NOT NULL,
     at text NOT NULL, PRIMARY KEY (station, camera));
@@ -101,6 +107,10 @@ impl Projection {
             // Ends with the client; an error then shows on the next query.
             let _ = connection.await;
         });
+        // The schema's "already exists, skipping" notices are not news at every start.
+        client
+            .batch_execute("SET client_min_messages = warning")
+            .await?;
         client.batch_execute(SCHEMA).await?;
         Ok(Projection { client })
     }
@@ -126,7 +136,7 @@ impl Projection {
     pub async fn clear(&self) -> Result<(), ProjectionError> {
         self.client
             .batch_execute(
-                "TRUNCATE hub_alarms, hub_published, hub_unreplicated, hub_undocks, hub_cameras, hub_events, hub_objects, hub_heads, hub_stations RESTART IDENTITY",
+                "TRUNCATE hub_alarms, hub_published, hub_unreplicated, hub_undocks, hub_health, hub_cameras, hub_events, hub_objects, hub_heads, hub_stations RESTART IDENTITY",
             )
             .await?;
         Ok(())
@@ -317,6 +327,80 @@ impl Projection {
             )
             .await?;
         }
+        // Each camera's latest health and clock check at any station: what the bureau's fleet
+        // shows of it (a detail this hub cannot read leaves the figures empty, never the row).
+        let health: Vec<(&str, &str, Option<HealthReadDetail>)> = kept
+            .health
+            .iter()
+            .map(|(camera, e)| {
+                (
+                    *camera,
+                    e.at.as_str(),
+                    serde_json::from_str(&e.detail_json).ok(),
+                )
+            })
+            .collect();
+        tx.execute(
+            "INSERT INTO hub_health(camera, health_at, health_station, battery_percent, storage_free_bytes, attention)
+             SELECT c, a, $2, b, f, t FROM unnest($1::text[], $3::text[], $4::integer[], $5::bigint[], $6::text[])
+                 AS u(c, a, b, f, t)
+             ON CONFLICT (camera) DO UPDATE SET health_at = EXCLUDED.health_at,
+                 health_station = EXCLUDED.health_station, battery_percent = EXCLUDED.battery_percent,
+                 storage_free_bytes = EXCLUDED.storage_free_bytes, attention = EXCLUDED.attention
+             WHERE hub_health.health_at IS NULL OR hub_health.health_at < EXCLUDED.health_at",
+            &[
+                &health.iter().map(|h| h.0).collect::<Vec<_>>(),
+                &station,
+                &health.iter().map(|h| h.1).collect::<Vec<_>>(),
+                &health
+                    .iter()
+                    .map(|h| h.2.as_ref().and_then(|d| d.health.battery_percent).map(i32::from))
+                    .collect::<Vec<_>>(),
+                &health
+                    .iter()
+                    .map(|h| h.2.as_ref().and_then(|d| d.health.storage_free_bytes).map(|b| b as i64))
+                    .collect::<Vec<_>>(),
+                &health
+                    .iter()
+                    .map(|h| {
+                        h.2.as_ref()
+                            .and_then(|d| serde_json::to_string(&d.attention).ok())
+                    })
+                    .collect::<Vec<_>>(),
+            ],
+        )
+        .await?;
+        let clocks: Vec<(&str, &str, Option<ClockCheck>)> = kept
+            .clock
+            .iter()
+            .map(|(camera, e)| {
+                let check = serde_json::from_str::<ClockCheckedDetail>(&e.detail_json)
+                    .ok()
+                    .and_then(|d| d.check);
+                (*camera, e.at.as_str(), check)
+            })
+            .collect();
+        tx.execute(
+            "INSERT INTO hub_health(camera, clock_at, clock_offset_ms, clock_within)
+             SELECT c, a, o, w FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[])
+                 AS u(c, a, o, w)
+             ON CONFLICT (camera) DO UPDATE SET clock_at = EXCLUDED.clock_at,
+                 clock_offset_ms = EXCLUDED.clock_offset_ms, clock_within = EXCLUDED.clock_within
+             WHERE hub_health.clock_at IS NULL OR hub_health.clock_at < EXCLUDED.clock_at",
+            &[
+                &clocks.iter().map(|c| c.0).collect::<Vec<_>>(),
+                &clocks.iter().map(|c| c.1).collect::<Vec<_>>(),
+                &clocks
+                    .iter()
+                    .map(|c| c.2.as_ref().map(|k| k.offset_ms))
+                    .collect::<Vec<_>>(),
+                &clocks
+                    .iter()
+                    .map(|c| c.2.as_ref().map(|k| k.within_tolerance))
+                    .collect::<Vec<_>>(),
+            ],
+        )
+        .await?;
         // Each station's latest undock of each camera (by seq): what its statement of returns
         // elsewhere is judged from.
         let (cameras, seqs, ats) = columns(&kept.undocked_last);
@@ -468,6 +552,7 @@ impl Projection {
             "SELECT station || ' ' || seq || ' ' || hash FROM hub_events ORDER BY station, seq",
             "SELECT camera || ' ' || coalesce(docked_at, '-') || ' ' || coalesce(docked_station, '-') || ' ' || coalesce(undocked_at, '-') || ' ' || coalesce(undocked_station, '-') FROM hub_cameras ORDER BY camera",
             "SELECT station || ' ' || camera || ' ' || seq || ' ' || at FROM hub_undocks ORDER BY station, camera",
+            "SELECT camera || ' ' || coalesce(health_at, '-') || ' ' || coalesce(health_station, '-') || ' ' || coalesce(battery_percent::text, '-') || ' ' || coalesce(storage_free_bytes::text, '-') || ' ' || coalesce(attention, '-') || ' ' || coalesce(clock_at, '-') || ' ' || coalesce(clock_offset_ms::text, '-') || ' ' || coalesce(clock_within::text, '-') FROM hub_health ORDER BY camera",
             "SELECT station || ' ' || clip || ' ' || seq || ' ' || stored_at FROM hub_unreplicated ORDER BY station, clip",
             // Alarms judged by the hub's clock (silence, a clip not replicated in time) or about
             // what this hub published (a statement written over) are not the bucket's record: a
@@ -501,6 +586,9 @@ struct Kept<'a> {
     undocked_last: BTreeMap<&'a str, (i64, &'a str)>,
     replicated: Vec<&'a str>,
     unreplicated: BTreeMap<&'a str, (i64, &'a str)>,
+    /// Each camera's latest `health-read` and `clock-checked` (by time, as the fleet).
+    health: BTreeMap<&'a str, &'a StoredEvent>,
+    clock: BTreeMap<&'a str, &'a StoredEvent>,
 }
 
 impl<'a> Kept<'a> {
@@ -511,7 +599,16 @@ impl<'a> Kept<'a> {
             undocked_last: BTreeMap::new(),
             replicated: Vec::new(),
             unreplicated: BTreeMap::new(),
+            health: BTreeMap::new(),
+            clock: BTreeMap::new(),
         };
+        let latest =
+            |map: &mut BTreeMap<&'a str, &'a StoredEvent>, camera: &'a str, e: &'a StoredEvent| {
+                let entry = map.entry(camera).or_insert(e);
+                if entry.at <= e.at {
+                    *entry = e;
+                }
+            };
         // Events come in seq order: a later one of the pass replaces an earlier one, unless its
         // time is earlier (the fleet keeps the latest time, as across passes).
         let later =
@@ -544,6 +641,8 @@ impl<'a> Kept<'a> {
                     k.unreplicated.remove(clip);
                     k.replicated.push(clip);
                 }
+                (Ok(EventKind::HealthRead), Some(camera), _) => latest(&mut k.health, camera, e),
+                (Ok(EventKind::ClockChecked), Some(camera), _) => latest(&mut k.clock, camera, e),
                 _ => {}
             }
         }

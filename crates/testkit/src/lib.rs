@@ -1,6 +1,8 @@
 //! What camdock's tests share: the outside tools a suite needs, and one line for each suite that
 //! could not run (see README.md).
 
+pub mod patroni;
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -17,6 +17,7 @@
       'col.camera': 'Camera', 'col.state': 'State', 'col.where': 'Last seen', 'col.docked': 'Last docked', 'col.undocked': 'Last undocked',
       'col.station': 'Station', 'col.unit': 'Unit', 'col.head': 'Events loaded', 'col.last': 'Newest event', 'col.backlog': 'Not replicated',
       'col.alarms': 'Alarms', 'col.raised': 'Raised', 'col.alarm': 'Alarm', 'col.says': 'What was found', 'col.repair': 'What to do',
+      'col.battery': 'Battery', 'col.clock': 'Clock', 'col.attention': 'Needs attention', 'clock.off': '{d} off', 'clock.ok': 'within {d}', 'dur.s': '{n} s', 'dur.min': '{n} min', 'dur.h': '{n} h',
       'col.officer': 'Officer', 'col.recorded': 'Recorded', 'col.clip': 'Clip (SHA-256)', 'col.cases': 'Cases', 'col.source': 'File on the camera', 'col.seq': 'Event',
       'state.docked': 'Docked', 'state.out': 'Out', 'state.overdue': 'Overdue', 'state.silent': 'Silent', 'state.live': 'Reporting', 'state.broken': 'Chain broken',
       'at': '{station} at {t}',
@@ -42,6 +43,7 @@
       'col.camera': '执法记录仪', 'col.state': '状态', 'col.where': '最后所在', 'col.docked': '最后接入', 'col.undocked': '最后取走',
       'col.station': '采集站', 'col.unit': '单位', 'col.head': '已载入事件', 'col.last': '最新事件', 'col.backlog': '未上传',
       'col.alarms': '告警', 'col.raised': '发出时间', 'col.alarm': '告警', 'col.says': '发现的问题', 'col.repair': '处理办法',
+      'col.battery': '电量', 'col.clock': '时钟', 'col.attention': '需要处理', 'clock.off': '偏差 {d}', 'clock.ok': '偏差 {d}以内', 'dur.s': '{n} 秒', 'dur.min': '{n} 分钟', 'dur.h': '{n} 小时',
       'col.officer': '警员', 'col.recorded': '录制时间', 'col.clip': '录像（SHA-256）', 'col.cases': '案件', 'col.source': '记录仪上的文件', 'col.seq': '事件',
       'state.docked': '已接入', 'state.out': '外出', 'state.overdue': '逾期未归', 'state.silent': '无音讯', 'state.live': '正常上报', 'state.broken': '链条断裂',
       'at': '{station}，{t}',
@@ -146,10 +148,33 @@
     $(sel + ' tbody').innerHTML = rows.join('');
   }
 
+  // Why a camera needs attention: in English the station's own sentence, in Chinese the shared list.
+  function attnText(a) {
+    const zh = ((window.camdockAttention || {}).zh || {})['attn.' + a.code];
+    if (lang === 'en' || zh == null) return a.text || a.code;
+    return zh.replace(/\{(\w+)\}/g, (_, k) => (a.params && a.params[k] != null ? a.params[k] : ''));
+  }
+  function duration(ms) {
+    const s = ms / 1000;
+    if (s < 60) return t('dur.s', { n: s.toFixed(1) });
+    if (s < 3600) return t('dur.min', { n: Math.round(s / 60) });
+    return t('dur.h', { n: (s / 3600).toFixed(1) });
+  }
+  function healthCells(c) {
+    const h = c.health, k = c.clock;
+    const battery = h && h.battery_percent != null ? h.battery_percent + '%' : t('none');
+    const clock = k && k.offset_ms != null
+      ? `<span class="badge ${k.within_tolerance ? 'ok' : 'bad'}" data-clock="${k.within_tolerance ? 'ok' : 'off'}">${esc(t(k.within_tolerance ? 'clock.ok' : 'clock.off', { d: duration(Math.abs(k.offset_ms)) }))}</span>`
+      : esc(t('none'));
+    const items = h && Array.isArray(h.attention) ? h.attention : [];
+    const attention = items.length ? '<ul class="attention">' + items.map(a => `<li data-code="${esc(a.code)}">${esc(attnText(a))}</li>`).join('') + '</ul>' : '';
+    return `<td class="battery">${esc(battery)}</td><td>${clock}</td><td class="col-attention">${attention}</td>`;
+  }
+
   function stateOf(c) { return c.overdue ? 'overdue' : (c.out ? 'out' : 'docked'); }
 
   function cameraRow(c) {
-    return `<tr data-camera="${esc(c.camera)}"><td>${esc(c.camera)}</td><td>${badge(stateOf(c))}</td>
+    return `<tr data-camera="${esc(c.camera)}"><td>${esc(c.camera)}</td><td>${badge(stateOf(c))}</td>${healthCells(c)}
       <td>${esc(at(c.docked_station, c.docked_at))}</td><td>${esc(at(c.undocked_station, c.undocked_at))}</td></tr>`;
   }
 
@@ -176,7 +201,7 @@
       const stations = Array.from(groups.get(u).keys()).sort();
       return `<section class="unit" data-unit="${esc(u)}"><h2>${esc(u ? t('fleet.unit', { unit: u }) : t('fleet.noUnit'))}</h2>` +
         stations.map(st => `<h3 data-station="${esc(st)}">${esc(st)}</h3><div class="table-wrap"><table class="data"><thead><tr>` +
-          ['col.camera', 'col.state', 'col.docked', 'col.undocked'].map(h => `<th>${esc(t(h))}</th>`).join('') +
+          ['col.camera', 'col.state', 'col.battery', 'col.clock', 'col.attention', 'col.docked', 'col.undocked'].map(h => `<th>${esc(t(h))}</th>`).join('') +
           `</tr></thead><tbody>${groups.get(u).get(st).map(cameraRow).join('')}</tbody></table></div>`).join('') + '</section>';
     }).join('');
   }

@@ -1,0 +1,184 @@
+//! A simulated bureau for the hub's benchmarks: stations whose cameras dock, store, replicate
+//! and leave, written as signed ledger segments and checkpoints to one Object Lock bucket
+//! (LocalStack), and enrolled at the hub.
+#![allow(dead_code)]
+
+use camdock::replica::s3::Bucket;
+use camdock_hub::Projection;
+use camdock_record::checkpoint::Checkpoint;
+use camdock_record::event::StoredEvent;
+use camdock_record::segment;
+use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// A port free now (LocalStack's).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `--name N` on the bench's command line, or `default`.
+pub fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .map(|i| args[i + 1].parse().unwrap())
+        .unwrap_or(default)
+}
+
+pub fn station_name(i: u64) -> String {
+    format!("st{i:04}")
+}
+
+pub fn station_key(name: &str) -> SigningKey {
+    SigningKey::from_bytes(&Sha256::digest(name.as_bytes()).into())
+}
+
+pub fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    camdock::time::stamp(t)
+}
+
+/// The `[replica]` of the bucket on `endpoint`.
+pub fn replica_config(endpoint: &str) -> camdock::config::Config {
+    camdock::config::Config::from_toml(&format!(
+        "[replica]\nenabled = true\nendpoint = \"{endpoint}\"\nbucket = \"bureau\"\naccess_key = \"test\"\nsecret_key = \"test\"\n"
+    ))
+    .unwrap()
+}
+
+/// `n` events of station `i` from seq `first`: a camera docks, stores and replicates a clip,
+/// and leaves again, each camera in turn; after each round of its own cameras the station sees
+/// the next station's (cameras roam, so the hub has returns elsewhere to state).
+pub fn events(i: u64, stations: u64, cameras: u64, first: i64, n: i64) -> Vec<StoredEvent> {
+    let station = station_name(i);
+    let start = chrono::Utc::now() - chrono::Duration::days(2);
+    (0..n)
+        .map(|k| {
+            let seq = first + k;
+            let cycle = seq as u64 / 4;
+            let owner = (i + cycle / cameras) % stations;
+            let camera = format!("{owner:04}{:03}", cycle % cameras);
+            let (kind, clip) = match seq % 4 {
+                0 => ("camera-docked", None),
+                1 => ("clip-stored", Some(format!("{:064x}", seq as u128 * 7919))),
+                2 => (
+                    "clip-replicated",
+                    Some(format!("{:064x}", (seq - 1) as u128 * 7919)),
+                ),
+                _ => ("camera-undocked", None),
+            };
+            StoredEvent {
+                seq,
+                at: stamp(start + chrono::Duration::seconds(seq)),
+                kind: kind.into(),
+                camera: Some(camera),
+                clip_sha256: clip,
+                actor: station.clone(),
+                detail_json: "{}".into(),
+                prev_hash: String::new(),
+                hash: String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Writes `events` (chained after `prev`) as one segment and a checkpoint signed by the station;
+/// returns the new head hash.
+pub async fn write_segment(
+    bucket: &Bucket,
+    station: &str,
+    prev: &str,
+    mut events: Vec<StoredEvent>,
+) -> String {
+    camdock_record::chain::link_after(prev, &mut events);
+    let (first, last) = (events[0].seq, events.last().unwrap().seq);
+    let head = events.last().unwrap().hash.clone();
+    bucket
+        .put_bytes(
+            &segment::segment_key(station, first, last),
+            segment::encode(&events),
+            None,
+        )
+        .await
+        .unwrap();
+    let cp = Checkpoint::sign(
+        &station_key(station),
+        station,
+        last,
+        &head,
+        &stamp(chrono::Utc::now()),
+    );
+    bucket
+        .put_bytes(
+            &format!("{}{last:012}.json", segment::checkpoints_prefix(station)),
+            serde_json::to_vec(&cp).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    head
+}
+
+/// Makes the bucket (Object Lock on) and writes every station's `per_station` events in
+/// `segments` signed segments, 16 uploads at a time; each station's head hash, by station.
+pub async fn write_bureau(
+    bucket: &Arc<Bucket>,
+    stations: u64,
+    cameras: u64,
+    per_station: i64,
+    segments: i64,
+) -> Vec<(u64, String)> {
+    bucket
+        .client()
+        .create_bucket()
+        .bucket("bureau")
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let mut heads = Vec::new();
+    let per_segment = per_station / segments;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..stations {
+        let bucket = bucket.clone();
+        tasks.spawn(async move {
+            let name = station_name(i);
+            let mut head = camdock_record::GENESIS.to_string();
+            for s in 0..segments {
+                let evs = events(i, stations, cameras, 1 + s * per_segment, per_segment);
+                head = write_segment(&bucket, &name, &head, evs).await;
+            }
+            (i, head)
+        });
+        if tasks.len() >= 16 {
+            heads.push(tasks.join_next().await.unwrap().unwrap());
+        }
+    }
+    while let Some(h) = tasks.join_next().await {
+        heads.push(h.unwrap());
+    }
+    heads.sort();
+    heads
+}
+
+/// Enrols every station at the hub (units of 50 stations).
+pub async fn enrol_all(bucket: &Bucket, hub: &Projection, hub_key: &SigningKey, stations: u64) {
+    for i in 0..stations {
+        let name = station_name(i);
+        let key = hex::encode(station_key(&name).verifying_key().to_bytes());
+        camdock::hub::enrol(
+            bucket,
+            hub,
+            hub_key,
+            &name,
+            &format!("unit {}", i / 50),
+            &key,
+        )
+        .await
+        .unwrap();
+    }
+}
