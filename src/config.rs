@@ -214,6 +214,10 @@ pub struct PolicyConfig {
     #[serde(with = "humantime_serde")]
     pub retention_important: Duration,
     pub wipe_after_ingest: bool,
+    /// With `wipe_after_ingest`: a clip leaves the camera only once the bucket holds it too (a
+    /// `clip-replicated` on record), so the camera keeps the only other copy until then; the
+    /// clips not yet replicated are wiped at a later dock.
+    pub wipe_waits_for_replica: bool,
     /// How long an approval to view, copy, export or purge stands once given.
     #[serde(with = "humantime_serde")]
     pub approval_valid_for: Duration,

@@ -746,3 +746,76 @@ fn the_bucket_keeps_what_the_station_keeps_by_legal_holds() {
     let (code, out, err) = run(&cfg, &data, &["verify", "--replica", "--json"]);
     assert_eq!(code, 0, "verify --replica: {out}{err}");
 }
+
+/// With `[policy] wipe_waits_for_replica`, the camera keeps each clip until the bucket holds it:
+/// the dock that stores the clips deletes none and says why; a dock after `camdock replicate`
+/// deletes them all, and the store still verifies. Without a bucket, nothing is deleted at all.
+#[test]
+fn the_wipe_waits_for_the_bucket_where_the_policy_says_so() {
+    let s = Scratch::new();
+    let Some(ls) = LocalStack::start(s.path()) else {
+        return;
+    };
+    create_bucket(&ls.endpoint(), "wipe", true);
+    let policy = "\n[policy]\nwipe_after_ingest = true\nwipe_waits_for_replica = true\n";
+    let cfg = config_file(
+        s.path(),
+        "camdock.toml",
+        &replica_toml(&ls.endpoint(), "wipe", policy),
+    );
+    let data = s.join("data");
+    let vol = s.join("cam");
+    let clips = camera(&vol, "CAM-W1", 3);
+    let dock = |cfg: &str, data: &Path| -> serde_json::Value {
+        let (code, out, err) = run(cfg, data, &["ingest", vol.to_str().unwrap(), "--json"]);
+        assert_eq!(code, 0, "{out}{err}");
+        json(&out)
+    };
+    let refusals = |data: &Path| -> Vec<String> {
+        let st = Station::open(Config::defaults(), Some(data)).unwrap();
+        let l = st.ledger();
+        let mut stmt = l
+            .conn()
+            .prepare(
+                "SELECT detail_json FROM events WHERE kind = 'camera-wipe-refused' ORDER BY seq",
+            )
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|d| json(&d.unwrap())["reason"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = dock(&cfg, &data);
+    assert_eq!(first["stored"], 3, "{first}");
+    assert_eq!(first["wiped"].as_array().unwrap().len(), 0, "{first}");
+    assert!(clips.iter().all(|c| c.exists()), "the camera keeps them");
+    assert!(
+        refusals(&data)[0].starts_with("3 clip(s) not yet in the bucket stay on the camera"),
+        "{:?}",
+        refusals(&data)
+    );
+    let (code, out, err) = run(&cfg, &data, &["replicate"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let second = dock(&cfg, &data);
+    assert_eq!(second["wiped"].as_array().unwrap().len(), 3, "{second}");
+    assert!(clips.iter().all(|c| !c.exists()), "in the bucket: deleted");
+    assert_eq!(
+        refusals(&data).len(),
+        1,
+        "nothing refused at the second dock"
+    );
+    let (code, out, err) = run(&cfg, &data, &["verify"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // The same policy on a station that replicates to no bucket: nothing is ever deleted.
+    let alone = config_file(s.path(), "alone.toml", policy);
+    let data = s.join("alone");
+    let clips = camera(&vol, "CAM-W1", 2);
+    dock(&alone, &data);
+    assert!(clips.iter().all(|c| c.exists()));
+    assert!(
+        refusals(&data)[0].contains("replicates to none"),
+        "{:?}",
+        refusals(&data)
+    );
+}

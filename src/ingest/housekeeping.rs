@@ -214,20 +214,39 @@ impl Ingestor<'_> {
                 Some("the camera is mounted read-only; wiping needs a writable mount".into()),
             );
         }
+        let waits = self.config.policy.wipe_waits_for_replica;
+        if waits && !self.config.replica.enabled {
+            return (
+                Vec::new(),
+                Some("the wipe waits for each clip to be in the bucket ([policy] wipe_waits_for_replica), and this station replicates to none ([replica] enabled = false): nothing is deleted from the camera".into()),
+            );
+        }
         let mut wiped = Vec::new();
+        let mut kept = 0usize;
         let read = s.clips.for_each(|index, outcome| {
             let (true, Some(sha)) = (outcome.outcome.committed(), outcome.sha256) else {
                 return;
             };
             let entry = facts.listing.clips.get(index);
-            // Re-check the ledger: the clip must be there before its only other copy goes.
-            if lock(self.ledger).has_clip(&sha).unwrap_or(false)
-                && std::fs::remove_file(&entry.path).is_ok()
-            {
+            // Re-check the ledger: the clip must be there before its only other copy goes (and,
+            // where the policy says so, in the bucket too).
+            let ledger = lock(self.ledger);
+            let safe = ledger.has_clip(&sha).unwrap_or(false)
+                && (!waits || ledger.clip_replicated(&sha).unwrap_or(false));
+            drop(ledger);
+            if !safe {
+                kept += 1;
+            } else if std::fs::remove_file(&entry.path).is_ok() {
                 wiped.push((entry.source, sha));
             }
         });
         match read {
+            Ok(()) if kept > 0 => (
+                wiped,
+                Some(format!(
+                    "{kept} clip(s) not yet in the bucket stay on the camera ([policy] wipe_waits_for_replica): a dock after their replication deletes them"
+                )),
+            ),
             Ok(()) => (wiped, None),
             Err(e) => (
                 wiped,

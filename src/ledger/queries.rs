@@ -141,6 +141,19 @@ pub fn has_clip(conn: &rusqlite::Connection, sha256: &str) -> rusqlite::Result<b
         .is_some())
 }
 
+/// Whether a `clip-replicated` event is on record for the clip: the bucket holds it (a decision
+/// taken from the chained events, not from the replication queue's row).
+pub fn clip_replicated(conn: &rusqlite::Connection, sha256: &str) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM events WHERE clip_sha256 = ?1 AND kind = ?2 LIMIT 1",
+            rusqlite::params![sha256, EventKind::ClipReplicated.as_str()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
 /// Every event of these kinds, in the record's order (inside or outside a write transaction).
 pub fn events_of_kinds(
     conn: &rusqlite::Connection,
@@ -316,6 +329,10 @@ impl Ledger {
 
     pub fn has_clip(&self, sha256: &str) -> rusqlite::Result<bool> {
         has_clip(self.conn(), sha256)
+    }
+
+    pub fn clip_replicated(&self, sha256: &str) -> rusqlite::Result<bool> {
+        clip_replicated(self.conn(), sha256)
     }
 
     /// Every camera with its state at `now` and why it needs attention.
