@@ -820,35 +820,23 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     {
         return;
     }
-    let shots = fresh_screenshots(SHOTS);
-    let out = std::process::Command::new("node")
-        .args(["--test", "--test-concurrency=1", "bureau.test.mjs"])
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser"))
-        .env("BASE_URL", &base)
-        .env("SHOTS_DIR", &shots)
-        .env("KEEPER", "keeper")
-        .env("OFFICER", "officer1")
-        .env("PASSWORD", PASSWORD)
-        .env("RETURNED", "7100009")
-        .env("STATION", "station-a")
-        .env("OVERDUE", "7100007")
-        .env("UNIT", "squad 1")
-        .env("SEARCHED", "7100001")
-        .env("BACKLOG_STATION", "station-c")
-        .env("CASE", "CASE-20")
-        .env("TAGGED", &tagged)
-        .env_remove("LD_PRELOAD")
-        .output()
-        .expect("node runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    browser_test(
+        "bureau.test.mjs",
+        &[
+            ("BASE_URL", &base),
+            ("KEEPER", "keeper"),
+            ("OFFICER", "officer1"),
+            ("PASSWORD", PASSWORD),
+            ("RETURNED", "7100009"),
+            ("STATION", "station-a"),
+            ("OVERDUE", "7100007"),
+            ("UNIT", "squad 1"),
+            ("SEARCHED", "7100001"),
+            ("BACKLOG_STATION", "station-c"),
+            ("CASE", "CASE-20"),
+            ("TAGGED", &tagged),
+        ],
+        SHOTS,
+        &s.join("dashboard.log"),
     );
-    assert!(
-        out.status.success() && report.contains("# fail 0"),
-        "the hub's dashboard in Chromium:\n{report}\nhub log:\n{}",
-        std::fs::read_to_string(s.join("dashboard.log")).unwrap_or_default()
-    );
-    assert_screenshots(&shots, SHOTS);
 }

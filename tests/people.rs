@@ -1386,11 +1386,12 @@ const CASE: &str = "C-2026-12";
 /// The approval flow in a real browser, two accounts: tests/browser/approval.test.mjs.
 #[test]
 fn the_approval_flow_in_a_real_browser() {
-    let Some(browser) =
-        camdock_testkit::browser().find("the approval flow's browser test (tests/people.rs)")
-    else {
+    if camdock_testkit::browser()
+        .find("the approval flow's browser test (tests/people.rs)")
+        .is_none()
+    {
         return;
-    };
+    }
     let s = Scratch::new();
     let (data, sha) = station_with_people(&s);
     // A newcomer who has only the one-time secret the admin handed over.
@@ -1446,30 +1447,18 @@ fn the_approval_flow_in_a_real_browser() {
         "accounts.png",
         "kiosk.png",
     ];
-    let shots = fresh_screenshots(SHOTS);
-    let out = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "approval.test.mjs"])
-        .current_dir(&browser)
-        .env("BASE_URL", format!("http://127.0.0.1:{port}"))
-        .env("CLIP", &sha)
-        .env("CASE", CASE)
-        .env("PASSWORD", PASSWORD)
-        .env("SECRET", &secret)
-        .env("SHOTS_DIR", &shots)
-        .env_remove("LD_PRELOAD")
-        .output()
-        .expect("node runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    browser_test(
+        "approval.test.mjs",
+        &[
+            ("BASE_URL", &format!("http://127.0.0.1:{port}")),
+            ("CLIP", &sha),
+            ("CASE", CASE),
+            ("PASSWORD", PASSWORD),
+            ("SECRET", &secret),
+        ],
+        SHOTS,
+        &s.join("daemon.log"),
     );
-    assert!(
-        out.status.success() && report.contains("# fail 0"),
-        "browser test failed:\n{report}\ndaemon log:\n{}",
-        std::fs::read_to_string(s.join("daemon.log")).unwrap_or_default()
-    );
-    assert_screenshots(&shots, SHOTS);
     // What the browser did is on the ledger, as the accounts.
     let register = json(&as_account(&data, None, &["access-log", "--clip", &sha, "--json"]).1);
     assert_the_register_shows_the_chain(register.as_array().unwrap());

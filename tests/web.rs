@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -181,10 +180,6 @@ fn beyond_loopback_the_token_is_required() {
     assert_eq!(status_for(&format!("localhost:{port}")), "200");
 }
 
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
 /// The demo daemon on simulated docks, read slowly enough to watch, with a 5 s overdue limit so an
 /// undocked camera turns overdue during the test; the browser test must see both live.
 #[test]
@@ -207,30 +202,12 @@ fn the_dashboard_shows_live_progress_and_overdue_cameras_in_a_real_browser() {
     let base = format!("http://127.0.0.1:{port}");
     wait_http(&base);
     const SHOTS: &[&str] = &["dock-en.png", "dock-zh.png", "fleet-en.png", "fleet-zh.png"];
-    let shots = fresh_screenshots(SHOTS);
-    let out = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "dashboard.test.mjs"])
-        .current_dir(browser_dir())
-        .env("BASE_URL", &base)
-        .env("SHOTS_DIR", &shots)
-        .env("PROGRESS_TIMEOUT_MS", "120000")
-        // `./dev calendar` moves the station's clock with libfaketime; the browser keeps the real
-        // one (Chromium's crash handler spins on a faked clock).
-        .env_remove("LD_PRELOAD")
-        .output()
-        .expect("node runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    browser_test(
+        "dashboard.test.mjs",
+        &[("BASE_URL", &base), ("PROGRESS_TIMEOUT_MS", "120000")],
+        SHOTS,
+        &s.join("daemon.log"),
     );
-    assert!(
-        out.status.success(),
-        "browser test failed:\n{report}\ndaemon log:\n{}",
-        std::fs::read_to_string(s.join("daemon.log")).unwrap_or_default()
-    );
-    assert!(report.contains("# fail 0"), "{report}");
-    assert_screenshots(&shots, SHOTS);
 }
 
 /// GET returning the status, the body and the `Link` header.

@@ -50,8 +50,8 @@ pub fn replica_config(endpoint: &str) -> camdock::config::Config {
     .unwrap()
 }
 
-/// `n` events of station `i` from seq `first`: a camera docks, stores and replicates a clip,
-/// and leaves again, each camera in turn; after each round of its own cameras the station sees
+/// `n` events of station `i` from seq `first`: a camera docks, its battery and storage are read,
+/// it stores and replicates a clip, and leaves again, each camera in turn; after each round of its own cameras the station sees
 /// the next station's (cameras roam, so the hub has returns elsewhere to state).
 pub fn events(i: u64, stations: u64, cameras: u64, first: i64, n: i64) -> Vec<StoredEvent> {
     let station = station_name(i);
@@ -59,17 +59,30 @@ pub fn events(i: u64, stations: u64, cameras: u64, first: i64, n: i64) -> Vec<St
     (0..n)
         .map(|k| {
             let seq = first + k;
-            let cycle = seq as u64 / 4;
+            let cycle = seq as u64 / 5;
             let owner = (i + cycle / cameras) % stations;
             let camera = format!("{owner:04}{:03}", cycle % cameras);
-            let (kind, clip) = match seq % 4 {
-                0 => ("camera-docked", None),
-                1 => ("clip-stored", Some(format!("{:064x}", seq as u128 * 7919))),
+            let (kind, clip, detail) = match seq % 5 {
+                0 => ("camera-docked", None, "{}".to_string()),
+                1 => (
+                    "health-read",
+                    None,
+                    format!(
+                        r#"{{"session":{cycle},"health":{{"battery_percent":{},"storage_total_bytes":64000000000,"storage_free_bytes":32000000000,"firmware":null,"fs_dirty":null,"read_errors":0,"read_mb_per_s":null}},"attention":[]}}"#,
+                        20 + cycle % 80
+                    ),
+                ),
                 2 => (
+                    "clip-stored",
+                    Some(format!("{:064x}", seq as u128 * 7919)),
+                    format!(r#"{{"officer":"{owner:04}{:02}","recorded_at":"{}"}}"#, cycle % 50, stamp(start + chrono::Duration::seconds(seq - 60))),
+                ),
+                3 => (
                     "clip-replicated",
                     Some(format!("{:064x}", (seq - 1) as u128 * 7919)),
+                    "{}".to_string(),
                 ),
-                _ => ("camera-undocked", None),
+                _ => ("camera-undocked", None, "{}".to_string()),
             };
             StoredEvent {
                 seq,
@@ -78,7 +91,7 @@ pub fn events(i: u64, stations: u64, cameras: u64, first: i64, n: i64) -> Vec<St
                 camera: Some(camera),
                 clip_sha256: clip,
                 actor: station.clone(),
-                detail_json: "{}".into(),
+                detail_json: detail,
                 prev_hash: String::new(),
                 hash: String::new(),
             }

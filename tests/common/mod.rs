@@ -248,6 +248,34 @@ pub fn wait_http(url: &str) {
     panic!("nothing listens at {url}");
 }
 
+/// Runs the browser test `file` of tests/browser (node --test, one test at a time) with `env`
+/// and SHOTS_DIR, and asserts it passed and made each of `shots` (fresh: removed first); the
+/// server's `log` is shown when it did not.
+pub fn browser_test(file: &str, env: &[(&str, &str)], shots: &[&str], log: &Path) {
+    let dir = fresh_screenshots(shots);
+    let out = Command::new("node")
+        .args(["--test", "--test-concurrency=1", file])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser"))
+        .envs(env.iter().copied())
+        .env("SHOTS_DIR", &dir)
+        // `./dev calendar` moves the station's clock with libfaketime; the browser keeps the real
+        // one (Chromium's crash handler spins on a faked clock).
+        .env_remove("LD_PRELOAD")
+        .output()
+        .expect("node runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.contains("# fail 0"),
+        "{file} failed:\n{report}\nserver log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+    assert_screenshots(&dir, shots);
+}
+
 /// The browser tests' screenshots `names` under target/screenshots, removed before the run that
 /// must make them: a check afterwards then cannot pass on a file an earlier run left.
 pub fn fresh_screenshots(names: &[&str]) -> PathBuf {
