@@ -176,8 +176,8 @@ fn the_same_content_from_two_cameras_is_stored_once_and_recorded_twice() {
 }
 
 /// The same bytes under two names and extensions on one card (a clip and a copy of it renamed
-/// `.WAV`), both in the pipeline at once: one object in the store, named by the clip recorded
-/// first, and a store that `verify` finds whole (once, a second `<sha>.wav` no record named).
+/// `.WAV`), both in the pipeline at once: one object in the store, named by whichever copy was
+/// sealed first, and a store that `verify` finds whole (once, a second `<sha>.wav` no record named).
 #[test]
 fn the_same_bytes_under_two_extensions_on_one_card_are_one_object() {
     let s = Scratch::new();

@@ -214,46 +214,62 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             HubCommand::Rebuild { json } => {
                 report(json, &hub::rebuild(&bucket, &mut db, &rules()).await?)
             }
-            HubCommand::Run => loop {
-                // The dashboard stopped (its address taken, its certificate unreadable): the
-                // hub stops with its reason rather than run on without it.
-                if serving.as_ref().is_some_and(|s| s.is_finished()) {
-                    let served = serving.take().expect("finished").await?;
-                    return served.map(|()| OK);
-                }
-                // A primary lost (a failover, a restart): connect again, to whichever server
-                // the connection string finds now (`target_session_attrs=read-write` over the
-                // nodes' hosts). A station's pass is one transaction, so nothing half-loaded
-                // stays, and the heads on the server say where to go on from.
-                if db.is_closed() {
-                    match Projection::connect(&config.hub.database).await {
-                        Ok(again) => {
-                            tracing::info!("the hub's database is back");
-                            db = again;
+            HubCommand::Run => {
+                // Set when the last pass failed whole or for every station: the connection
+                // may be open to a server that no longer takes writes (a demoted primary).
+                let mut doubt = false;
+                // Between tries while the database cannot be reached: doubling to a minute.
+                let mut wait = std::time::Duration::from_secs(1);
+                loop {
+                    // The dashboard stopped (its address taken, its certificate unreadable): the
+                    // hub stops with its reason rather than run on without it.
+                    if serving.as_ref().is_some_and(|s| s.is_finished()) {
+                        let served = serving.take().expect("finished").await?;
+                        return served.map(|()| OK);
+                    }
+                    // A primary lost (a failover, a restart): connect again, to whichever server
+                    // the connection string finds now (`target_session_attrs=read-write` over the
+                    // nodes' hosts). A station's pass is one transaction, so nothing half-loaded
+                    // stays, and the heads on the server say where to go on from.
+                    if db.is_closed() || doubt {
+                        match Projection::connect(&config.hub.database).await {
+                            Ok(again) => {
+                                tracing::info!("the hub's database is back");
+                                db = again;
+                                wait = std::time::Duration::from_secs(1);
+                            }
+                            Err(e) => {
+                                tracing::warn!(
+                                    "the hub's database cannot be reached (next try in {}): {e}",
+                                    humantime::format_duration(wait)
+                                );
+                                tokio::time::sleep(wait).await;
+                                wait = (wait * 2).min(std::time::Duration::from_secs(60));
+                                continue;
+                            }
+                        }
+                    }
+                    match hub::sync(&bucket, &mut db, &rules()).await {
+                        Ok(passes) => {
+                            doubt = !passes.is_empty() && passes.iter().all(|p| p.failed.is_some());
+                            for p in passes
+                                .iter()
+                                .filter(|p| p.events > 0 || !p.alarms.is_empty())
+                            {
+                                tracing::info!(station = %p.station, events = p.events, head = p.head, alarms = p.alarms.len(), "hub pass");
+                            }
+                            for p in passes.iter().filter(|p| p.failed.is_some()) {
+                                tracing::warn!(station = %p.station, failed = ?p.failed, "hub pass failed for a station");
+                            }
                         }
                         Err(e) => {
-                            tracing::warn!("the hub's database cannot be reached: {e}");
-                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                            continue;
+                            tracing::warn!("hub pass failed: {e:#}");
+                            doubt = true;
                         }
                     }
+                    tokio::time::sleep(config.hub.every).await;
                 }
-                match hub::sync(&bucket, &mut db, &rules()).await {
-                    Ok(passes) => {
-                        for p in passes
-                            .iter()
-                            .filter(|p| p.events > 0 || !p.alarms.is_empty())
-                        {
-                            tracing::info!(station = %p.station, events = p.events, head = p.head, alarms = p.alarms.len(), "hub pass");
-                        }
-                        for p in passes.iter().filter(|p| p.failed.is_some()) {
-                            tracing::warn!(station = %p.station, failed = ?p.failed, "hub pass failed for a station");
-                        }
-                    }
-                    Err(e) => tracing::warn!("hub pass failed: {e:#}"),
-                }
-                tokio::time::sleep(config.hub.every).await;
-            },
+            }
             HubCommand::Serve => match serving {
                 Some(serving) => serving.await?.map(|()| OK),
                 None => unreachable!("refused without [hub] listen"),

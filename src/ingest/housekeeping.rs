@@ -231,12 +231,12 @@ impl Ingestor<'_> {
             // Re-check the ledger: the clip must be there before its only other copy goes (and,
             // where the policy says so, in the bucket too).
             let ledger = lock(self.ledger);
-            let safe = ledger.has_clip(&sha).unwrap_or(false)
-                && (!waits || ledger.clip_replicated(&sha).unwrap_or(false));
+            let stored = ledger.has_clip(&sha).unwrap_or(false);
+            let in_bucket = !waits || ledger.clip_replicated(&sha).unwrap_or(false);
             drop(ledger);
-            if !safe {
+            if stored && !in_bucket {
                 kept += 1;
-            } else if std::fs::remove_file(&entry.path).is_ok() {
+            } else if stored && std::fs::remove_file(&entry.path).is_ok() {
                 wiped.push((entry.source, sha));
             }
         });

@@ -54,7 +54,12 @@ impl LocalStore {
     /// The store path this content already has under any extension (a copy of the clip that came
     /// under another name, sealed a moment ago by this dock or another, or by a run that crashed
     /// before committing it), if any.
-    fn stored_as(&self, sha256: &str) -> io::Result<Option<String>> {
+    fn stored_as(&self, sha256: &str, ext: &str) -> io::Result<Option<String>> {
+        // Under its own extension first: a stray `<sha>.x` beside it is never preferred.
+        let own = Self::object_path(sha256, ext);
+        if self.locate(&own).exists() {
+            return Ok(Some(own));
+        }
         let bare = Self::object_path(sha256, "");
         let dir = self.locate(&bare);
         let dir = dir.parent().expect("object paths have a parent");
@@ -94,6 +99,24 @@ impl LocalStore {
 impl Drop for LocalStore {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.staging_dir);
+    }
+}
+
+/// The naming lock held: the process's mutex and the flock on `store/.naming`, both let go when
+/// it drops (an error or a panic on the way included).
+struct NamingLock<'a>(std::sync::MutexGuard<'a, File>);
+
+impl<'a> NamingLock<'a> {
+    fn take(naming: &'a Mutex<File>) -> io::Result<NamingLock<'a>> {
+        let held = naming.lock().unwrap_or_else(|e| e.into_inner());
+        rustix::fs::flock(&*held, FlockOperation::LockExclusive).map_err(io::Error::from)?;
+        Ok(NamingLock(held))
+    }
+}
+
+impl Drop for NamingLock<'_> {
+    fn drop(&mut self) {
+        let _ = rustix::fs::flock(&*self.0, FlockOperation::Unlock);
     }
 }
 
@@ -271,7 +294,7 @@ impl LocalStore {
     ) -> io::Result<(String, io::Result<()>)> {
         // The same bytes under two names on a card (a.MP4 and a copy b.WAV) are one clip: the
         // second copy adopts the first's object rather than leave a second that no record names.
-        let store_path = match self.stored_as(sha256)? {
+        let store_path = match self.stored_as(sha256, ext)? {
             Some(existing) => existing,
             None => Self::object_path(sha256, ext),
         };
@@ -312,11 +335,10 @@ impl LocalStore {
         }
         fs::set_permissions(&staging_path, fs::Permissions::from_mode(0o444))?;
 
-        let naming = self.naming.lock().unwrap_or_else(|e| e.into_inner());
-        rustix::fs::flock(&*naming, FlockOperation::LockExclusive).map_err(io::Error::from)?;
-        let named = self.name_and_link(&staging_path, &expected.sha256, ext);
-        rustix::fs::flock(&*naming, FlockOperation::Unlock).map_err(io::Error::from)?;
-        drop(naming);
+        let named = {
+            let _naming = NamingLock::take(&self.naming)?;
+            self.name_and_link(&staging_path, &expected.sha256, ext)
+        };
         let (store_path, placed) = named?;
         let target = self.locate(&store_path);
         let dir = target.parent().expect("object paths have a parent");

@@ -132,6 +132,9 @@ bootstrap:
     loop_wait: 1
     retry_timeout: 4
     maximum_lag_on_failover: 1073741824
+    # A commit acknowledged is on the replica too: what the hub keeps only in its database (an
+    # enrolment, the statement it last published) survives the primary.
+    synchronous_mode: true
   initdb:
     - encoding: UTF8
   pg_hba:
@@ -217,7 +220,7 @@ postgresql:
         let hosts = vec!["127.0.0.1"; self.nodes.len()].join(",");
         let ports: Vec<String> = self.nodes.iter().map(|n| n.port.to_string()).collect();
         format!(
-            "host={hosts} port={} user=postgres dbname={database} target_session_attrs=read-write connect_timeout=2",
+            "host={hosts} port={} user=postgres dbname={database} target_session_attrs=read-write connect_timeout=2 keepalives_idle=10 tcp_user_timeout=30",
             ports.join(",")
         )
     }
