@@ -771,25 +771,12 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         String::from_utf8(out.stdout).unwrap()
     };
     let own = |name: &str, printed: &str| {
-        let secret = printed
-            .split("(shown once): ")
-            .nth(1)
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap();
-        let out = std::process::Command::new(bin())
-            .args(["--config", web_cfg.to_str().unwrap(), "--data-dir"])
-            .arg(&hub_data)
-            .args(["account", "password", "--as", name])
-            .env("CAMDOCK_PASSWORD", secret)
-            .env("CAMDOCK_NEW_PASSWORD", PASSWORD)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        set_own_password(
+            Some(&web_cfg),
+            &hub_data,
+            name,
+            &secret_of(printed),
+            PASSWORD,
         );
     };
     own("admin", &account(&["init", "admin"], None));

@@ -50,36 +50,9 @@ fn request_id(out: &str) -> String {
         .to_string()
 }
 
-fn secret_of(out: &str) -> String {
-    out.split("(shown once): ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// The account `name` sets its own password (PASSWORD), signing in with its one-time secret.
 fn set_own(data: &Path, name: &str, secret: &str) {
-    let out = Command::new(bin())
-        .args([
-            "--data-dir",
-            data.to_str().unwrap(),
-            "account",
-            "password",
-            "--as",
-            name,
-        ])
-        .env("CAMDOCK_PASSWORD", secret)
-        .env("CAMDOCK_NEW_PASSWORD", PASSWORD)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    set_own_password(None, data, name, secret, PASSWORD);
 }
 
 /// A station with one clip stored and one account per role (named as the role), each with its

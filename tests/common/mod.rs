@@ -248,6 +248,39 @@ pub fn wait_http(url: &str) {
     panic!("nothing listens at {url}");
 }
 
+/// The one-time secret `camdock account init` / `add` printed.
+pub fn secret_of(out: &str) -> String {
+    out.split("(shown once): ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The account `name` sets its own password `new` with its one-time `secret` (`camdock account
+/// password`, with `config` when given, in `data`).
+pub fn set_own_password(config: Option<&Path>, data: &Path, name: &str, secret: &str, new: &str) {
+    let mut c = Command::new(bin());
+    if let Some(cfg) = config {
+        c.arg("--config").arg(cfg);
+    }
+    let out = c
+        .arg("--data-dir")
+        .arg(data)
+        .args(["account", "password", "--as", name])
+        .env("CAMDOCK_PASSWORD", secret)
+        .env("CAMDOCK_NEW_PASSWORD", new)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs the browser test `file` of tests/browser (node --test, one test at a time) with `env`
 /// and SHOTS_DIR, and asserts it passed and made each of `shots` (fresh: removed first); the
 /// server's `log` is shown when it did not.
