@@ -53,6 +53,12 @@ pub struct HubConfig {
     /// least this often (so a station can tell a live hub from a stale statement).
     #[serde(with = "humantime_serde")]
     pub statements_every: Duration,
+    /// The hub looks at each replicated clip's object in the bucket (its checksum and size
+    /// against the ledger's) once, then again after this.
+    #[serde(with = "humantime_serde")]
+    pub recheck_objects_after: Duration,
+    /// How many clips' objects one pass looks at, at most (those never looked at first).
+    pub objects_per_pass: u32,
     /// At a station: the hub's statement key (hex, as `camdock hub key` prints it). Its signed
     /// statements close the overdue episodes of cameras returned at other stations; "" reads none.
     pub public_key: String,

@@ -4,10 +4,11 @@
 //! stations write, the hub keeps there only its signed enrolments, so `rebuild` knows whom to
 //! follow, and its signed statements of returns elsewhere to each station.
 
-use crate::replica::s3::{Bucket, Version};
+use crate::replica::s3::{Bucket, Head, S3Error, Version};
 use anyhow::Context;
 use camdock_hub::{
-    Alarm, AuditFinding, ENROLMENTS, Enrolled, Enrolment, Object, Projection, Segments, follow,
+    Alarm, AuditFinding, DueClip, ENROLMENTS, Enrolled, Enrolment, Look, Object, ObjectSeen,
+    Projection, Segments, follow, look_current, look_version,
 };
 use camdock_record::checkpoint::Checkpoint;
 use camdock_record::returns::{ReturnsBody, ReturnsStatement, STATEMENTS, statement_key};
@@ -52,6 +53,8 @@ pub struct Pass {
     pub head: i64,
     /// Clips the station stored that it has not replicated yet, as far as the hub has loaded.
     pub backlog: i64,
+    /// Replicated clips whose objects this pass looked at in the bucket.
+    pub clips_checked: usize,
     /// Cameras in the statement of returns elsewhere published to the station in this pass
     /// (none when it was unchanged and not due again).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +74,10 @@ pub struct Rules {
     pub unreplicated_before: String,
     pub key: SigningKey,
     pub statements_every: std::time::Duration,
+    /// Each replicated clip's object is looked at once, then again after this; at most
+    /// `objects_per_pass` in a pass.
+    pub recheck_objects_after: std::time::Duration,
+    pub objects_per_pass: u32,
 }
 
 /// One pass over every enrolled station (one that fails is reported, the others go on): new
@@ -133,11 +140,89 @@ async fn load(bucket: &Bucket, hub: &mut Projection, rules: &Rules) -> anyhow::R
         }
         passes.push(pass);
     }
+    for (station, alarm) in hub.judge_recorded_returns().await? {
+        if let Some(pass) = passes.iter_mut().find(|p| p.station == station) {
+            pass.alarms.push(alarm);
+        }
+    }
+    check_objects(bucket, hub, rules, &mut passes).await?;
     let backlog = hub.backlog().await?;
     for pass in &mut passes {
         pass.backlog = backlog.get(&pass.station).copied().unwrap_or(0);
     }
     Ok(passes)
+}
+
+/// Looks at up to `rules.objects_per_pass` replicated clips' objects in the bucket (those never
+/// looked at first, then the longest ago), sixteen at once: each one not as its station's ledger
+/// records it is an alarm on that station's pass. One the bucket could not answer about is left
+/// for the next pass and said in its station's `failed`.
+async fn check_objects(
+    bucket: &Bucket,
+    hub: &Projection,
+    rules: &Rules,
+    passes: &mut [Pass],
+) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    let due = hub
+        .clips_due(rules.recheck_objects_after, rules.objects_per_pass.into())
+        .await?;
+    let looked: Vec<_> = futures_util::stream::iter(&due)
+        .map(|clip| look(bucket, clip))
+        .buffered(16)
+        .collect()
+        .await;
+    let mut checked = Vec::new();
+    for (clip, looked) in due.iter().zip(looked) {
+        let Some(pass) = passes.iter_mut().find(|p| p.station == clip.station) else {
+            continue;
+        };
+        match looked {
+            Ok(found) => {
+                checked.push((clip.station.as_str(), clip.seq));
+                pass.clips_checked += 1;
+                if let Some(alarm) = found
+                    && hub.raise(&clip.station, &alarm).await?
+                {
+                    pass.alarms.push(alarm);
+                }
+            }
+            // One reason per station is enough to act on: the rest wait for the next pass.
+            Err(e) if pass.failed.is_none() => {
+                pass.failed = Some(format!(
+                    "clip {}'s object could not be looked at in the bucket: {e}",
+                    clip.clip
+                ));
+            }
+            Err(_) => {}
+        }
+    }
+    hub.mark_checked(&checked).await?;
+    Ok(())
+}
+
+/// Whether the bucket holds the object `clip`'s `clip-replicated` records: the key's current
+/// version first (one request when it is the ledger's), then the version the ledger names.
+async fn look(bucket: &Bucket, clip: &DueClip) -> Result<Option<Alarm>, S3Error> {
+    let recorded = match clip.recorded(&bucket.name) {
+        Ok(d) => d,
+        Err(alarm) => return Ok(Some(alarm)),
+    };
+    let seen = |h: Head| ObjectSeen {
+        version_id: h.version_id,
+        checksum_sha256: h.checksum_sha256,
+        bytes: h.bytes,
+    };
+    let current = bucket.head(&recorded.key, None).await?.map(seen);
+    let fault = match look_current(&recorded, current.as_ref()) {
+        Look::Holds => return Ok(None),
+        Look::Fault(fault) => fault,
+        Look::AskVersion(version) => {
+            let named = bucket.head(&recorded.key, Some(&version)).await?.map(seen);
+            look_version(&recorded, named.as_ref(), current.as_ref())
+        }
+    };
+    Ok(Some(clip.alarm(&recorded.key, fault)))
 }
 
 /// Publishes `station`'s statement of cameras returned elsewhere, signed with the hub's key, when

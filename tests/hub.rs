@@ -188,6 +188,19 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         signed_seq("station-a")
     );
     assert_eq!(passes[0]["head"].as_i64().unwrap(), signed_seq("station-a"));
+    // Every clip it replicated looked at in the bucket, each as its ledger records it.
+    let replicated_a: i64 =
+        rusqlite::Connection::open(stations[0].2.join(camdock::station::LEDGER_FILE))
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM events WHERE kind = 'clip-replicated' AND seq <= ?1",
+                [signed_seq("station-a")],
+                |r| r.get(0),
+            )
+            .unwrap();
+    assert!(replicated_a > 0);
+    assert_eq!(passes[0]["clips_checked"].as_i64().unwrap(), replicated_a);
+    assert_eq!(passes[0]["alarms"], serde_json::json!([]), "{passes}");
     let (name_b, cfg_b, data_b, key_b) = &stations[1];
     let (code, _, err) = with(
         &hub_cfg,
@@ -452,6 +465,60 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         .map(Result::unwrap)
         .collect();
     assert_eq!(returned, [("7100009".to_string(), "station-a".to_string())]);
+    // The hub judged that return (its own statement's) and found it shown.
+    let (_, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
+    assert!(!out.contains("return-not-shown"), "{out}");
+    // Station-b's admin, with the station's ledger and key, appends a return the hub never
+    // stated (its latest undock closed by a dock at station-c that never happened): the ledger
+    // takes it and the station signs it, but the hub names it.
+    let (undocked_seq, undocked_at, forged_camera): (i64, String, String) = ledger
+        .query_row(
+            "SELECT seq, at, camera FROM events WHERE kind = 'camera-undocked' ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    drop(ledger);
+    let docked_at = camdock::time::stamp(chrono::Utc::now());
+    let forged_seq =
+        camdock::ledger::Ledger::open(&data_b.join(camdock::station::LEDGER_FILE), "station-b")
+            .unwrap()
+            .append(
+                camdock::ledger::NewEvent::new(
+                    camdock_record::kind::EventKind::CameraReturnedElsewhere,
+                    "station-b",
+                )
+                .camera(&forged_camera)
+                .typed(&camdock_record::detail::CameraReturnedElsewhereDetail {
+                    undocked_seq,
+                    undocked_at,
+                    docked_station: "station-c".into(),
+                    docked_at: docked_at.clone(),
+                    statement_issued_at: docked_at.clone(),
+                    statement_sha256: "0".repeat(64),
+                }),
+            )
+            .unwrap();
+    ok(cfg_b, Some(data_b), &["replicate"]);
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let (_, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
+    let not_shown: Vec<Value> = serde_json::from_str::<Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["code"] == "return-not-shown")
+        .cloned()
+        .collect();
+    assert_eq!(not_shown.len(), 1, "{not_shown:?}");
+    assert_eq!(not_shown[0]["station"], "station-b");
+    assert_eq!(not_shown[0]["seq"], forged_seq);
+    assert_eq!(not_shown[0]["alarm"]["camera"], forged_camera.as_str());
+    assert_eq!(
+        not_shown[0]["alarm"]["why"],
+        format!("station-c's chain has no dock of it at {docked_at}")
+    );
 
     // Station-a's first segment rewritten: a new version of the locked object, event 2's actor
     // changed and its hash recomputed (so the chain within the object still holds).
@@ -508,6 +575,58 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         text.contains("station-a") && text.contains(&format!("event {}", events[1].seq)),
         "{text}"
     );
+
+    // One of station-a's clips written over in the bucket (a new version over the locked one):
+    // the ledger's version still holds the clip, but a read of the key gets other bytes. The
+    // hub looks again once `recheck_objects_after` has passed, and names clip, key and version.
+    let (clip_seq, clip, clip_key): (i64, String, String) =
+        rusqlite::Connection::open(stations[0].2.join(camdock::station::LEDGER_FILE))
+            .unwrap()
+            .query_row(
+                "SELECT seq, clip_sha256, json_extract(detail_json, '$.key') FROM events
+                 WHERE kind = 'clip-replicated' ORDER BY seq LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+    let over = block_on(|| async {
+        Bucket::connect(&replica)
+            .await
+            .put_bytes(&clip_key, b"not the clip".to_vec(), None)
+            .await
+            .expect("a new version is accepted")
+    });
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
+    assert_eq!(code, 0, "looked at once already, not yet again: {out}");
+    let recheck_cfg = s.join("recheck.toml");
+    std::fs::write(
+        &recheck_cfg,
+        std::fs::read_to_string(&hub_cfg).unwrap() + "recheck_objects_after = \"0s\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = with(&recheck_cfg, hub_dir, &["hub", "sync", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let (_, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
+    let differs: Vec<Value> = serde_json::from_str::<Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["code"] == "object-differs")
+        .cloned()
+        .collect();
+    assert_eq!(differs.len(), 1, "{differs:?}");
+    assert_eq!(differs[0]["station"], "station-a");
+    assert_eq!(differs[0]["seq"], clip_seq);
+    assert_eq!(
+        differs[0]["alarm"],
+        serde_json::json!({
+            "alarm": "object-differs", "clip": clip, "seq": clip_seq, "key": clip_key,
+            "fault": { "fault": "written-over", "version": over.version_id },
+        })
+    );
+    let (_, text, _) = with(&hub_cfg, hub_dir, &["hub", "alarms"]);
+    assert!(text.contains(&format!("{clip} at {clip_key}")), "{text}");
 
     // Rebuilt from the bucket alone into an empty database: the same projection.
     let digest = ok(&hub_cfg, hub_dir, &["hub", "digest"]);
@@ -615,6 +734,8 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         [
             ("station-a", "rewritten"),
             ("station-b", "rewritten"),
+            ("station-b", "return-not-shown"),
+            ("station-a", "object-differs"),
             ("station-a", "silent"),
             ("station-b", "silent"),
             ("station-c", "silent"),

@@ -50,12 +50,33 @@ pub fn replica_config(endpoint: &str) -> camdock::config::Config {
     .unwrap()
 }
 
+/// The one object in the bucket every simulated `clip-replicated` names: the bureau's clips are
+/// names, not bytes, but the hub looks at what each record names (a real HEAD each). Recorded as
+/// one part of a multipart upload, so its checksum is not compared with each clip's name.
+pub const CLIP_KEY: &str = "clips/bench/clip.mp4";
+const CLIP_BODY: &[u8] = b"one clip of the simulated bureau";
+
+fn replicated_detail() -> String {
+    serde_json::to_string(&camdock_record::detail::ClipReplicatedDetail {
+        bucket: "bureau".into(),
+        key: CLIP_KEY.into(),
+        version_id: None,
+        checksum_sha256: camdock::replica::s3::b64_sha256(CLIP_BODY),
+        parts: Some(1),
+        part_size: Some(CLIP_BODY.len() as u64),
+        bytes: CLIP_BODY.len() as u64,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
 /// `n` events of station `i` from seq `first`: a camera docks, its battery and storage are read,
 /// it stores and replicates a clip, and leaves again, each camera in turn; after each round of its own cameras the station sees
 /// the next station's (cameras roam, so the hub has returns elsewhere to state).
 pub fn events(i: u64, stations: u64, cameras: u64, first: i64, n: i64) -> Vec<StoredEvent> {
     let station = station_name(i);
     let start = chrono::Utc::now() - chrono::Duration::days(2);
+    let replicated = replicated_detail();
     (0..n)
         .map(|k| {
             let seq = first + k;
@@ -80,7 +101,7 @@ pub fn events(i: u64, stations: u64, cameras: u64, first: i64, n: i64) -> Vec<St
                 3 => (
                     "clip-replicated",
                     Some(format!("{:064x}", (seq - 1) as u128 * 7919)),
-                    "{}".to_string(),
+                    replicated.clone(),
                 ),
                 _ => ("camera-undocked", None, "{}".to_string()),
             };
@@ -136,7 +157,7 @@ pub async fn write_segment(
     head
 }
 
-/// Makes the bucket (Object Lock on) and writes every station's `per_station` events in
+/// Makes the bucket (Object Lock on) with the clip object every record names, and writes every station's `per_station` events in
 /// `segments` signed segments, 16 uploads at a time; each station's head hash, by station.
 pub async fn write_bureau(
     bucket: &Arc<Bucket>,
@@ -151,6 +172,10 @@ pub async fn write_bureau(
         .bucket("bureau")
         .object_lock_enabled_for_bucket(true)
         .send()
+        .await
+        .unwrap();
+    bucket
+        .put_bytes(CLIP_KEY, CLIP_BODY.to_vec(), None)
         .await
         .unwrap();
     let mut heads = Vec::new();

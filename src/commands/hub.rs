@@ -158,6 +158,8 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                 .clone()
                 .expect("read for every command that passes or enrols"),
             statements_every: config.hub.statements_every,
+            recheck_objects_after: config.hub.recheck_objects_after,
+            objects_per_pass: config.hub.objects_per_pass,
         }
     };
     let key = &key;

@@ -1,5 +1,6 @@
 //! What the hub found wrong in a station's objects, each naming where and how to repair it.
 
+use crate::objects::ObjectFault;
 use serde::{Deserialize, Serialize};
 
 /// One finding about a station's record in the bucket. Raised once (the same finding again is
@@ -37,6 +38,21 @@ pub enum Alarm {
         seq: i64,
         stored_at: String,
     },
+    /// The bucket does not hold the object the station's `clip-replicated` event (`seq`) records
+    /// for `clip` at `key` (empty when the event names none), as `fault` says.
+    ObjectDiffers {
+        clip: String,
+        seq: i64,
+        key: String,
+        fault: ObjectFault,
+    },
+    /// The station recorded `camera` returned elsewhere (event `seq`), closing its episode out
+    /// there, but the hub's record does not show that return, as `why` says.
+    ReturnNotShown {
+        camera: String,
+        seq: i64,
+        why: String,
+    },
 }
 
 impl Alarm {
@@ -52,6 +68,8 @@ impl Alarm {
             Alarm::Silent { .. } => "silent",
             Alarm::Unreplicated { .. } => "unreplicated",
             Alarm::StatementReplaced { .. } => "statement-replaced",
+            Alarm::ObjectDiffers { .. } => "object-differs",
+            Alarm::ReturnNotShown { .. } => "return-not-shown",
         }
     }
 
@@ -61,7 +79,9 @@ impl Alarm {
             Alarm::Rewritten { seq, .. }
             | Alarm::ChainBroken { seq, .. }
             | Alarm::CheckpointDiffers { seq, .. }
-            | Alarm::Unreplicated { seq, .. } => Some(*seq),
+            | Alarm::Unreplicated { seq, .. }
+            | Alarm::ObjectDiffers { seq, .. }
+            | Alarm::ReturnNotShown { seq, .. } => Some(*seq),
             Alarm::Unreadable { .. }
             | Alarm::Misnamed { .. }
             | Alarm::BadCheckpoint { .. }
@@ -93,6 +113,12 @@ impl Alarm {
             }
             Alarm::Unreplicated { .. } => {
                 "at the station, `camdock replicate` names why the clip fails (the dashboard's replication health too) and `camdock verify` checks the stored copy; keep the camera's copy until the clip is replicated"
+            }
+            Alarm::ReturnNotShown { .. } => {
+                "the hub never stated this return: find who appended the event at the station (its actor, the station's access register and system log); the camera is out as far as the bureau knows (`camdock hub fleet`)"
+            }
+            Alarm::ObjectDiffers { .. } => {
+                "the station's store still holds the clip (`camdock verify` there checks it against the ledger): find who changed the bucket (its access log), and read the clip by the version the ledger names, never the key's latest"
             }
         }
     }
@@ -134,6 +160,28 @@ impl std::fmt::Display for Alarm {
             } => write!(
                 f,
                 "clip {clip}, stored at {stored_at}, is not replicated to the bucket"
+            ),
+            Alarm::ReturnNotShown { camera, seq, why } => write!(
+                f,
+                "event {seq} says camera {camera} returned elsewhere, but {why}"
+            ),
+            Alarm::ObjectDiffers {
+                clip,
+                seq,
+                key,
+                fault,
+            } if key.is_empty() => write!(
+                f,
+                "clip {clip} (event {seq}) is not replicated as recorded: {fault}"
+            ),
+            Alarm::ObjectDiffers {
+                clip,
+                seq,
+                key,
+                fault,
+            } => write!(
+                f,
+                "clip {clip} at {key} (event {seq}) is not what the ledger records: {fault}"
             ),
         }
     }

@@ -7,7 +7,7 @@
 use crate::alarm::Alarm;
 use camdock_record::event::StoredEvent;
 use camdock_record::kind::EventKind;
-use camdock_record::returns::ReturnsBody;
+use camdock_record::returns::{Return, ReturnsBody};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -59,49 +59,24 @@ impl std::fmt::Display for AuditFinding {
 }
 
 /// Each return of `statement` checked against the chains loaded from the bucket (`chains`, by
-/// station): the undock it closes is on the station's chain at that seq and time, and a dock of
-/// the camera at the station and time it names, after the undock, is on that station's chain.
+/// station): `why_not_shown`.
 pub fn check_returns(
     statement: &ReturnsBody,
     chains: &HashMap<String, Vec<StoredEvent>>,
 ) -> Vec<AuditFinding> {
-    let is = |e: &StoredEvent, kind: EventKind, camera: &str| {
-        e.kind == kind.as_str() && e.camera.as_deref() == Some(camera)
-    };
     let mut out = Vec::new();
     for r in &statement.returns {
-        let undock = chains.get(&statement.station).and_then(|c| {
+        let undock = chains
+            .get(&statement.station)
+            .and_then(|c| c.iter().find(|e| e.seq == r.undocked_seq));
+        let dock = chains.get(&r.docked_station).and_then(|c| {
             c.iter().find(|e| {
-                e.seq == r.undocked_seq
-                    && e.at == r.undocked_at
-                    && (is(e, EventKind::CameraUndocked, &r.camera)
-                        || (is(e, EventKind::CameraAssigned, &r.camera)
-                            && crate::projection::checked_out(e)))
+                e.at == r.docked_at
+                    && e.kind == EventKind::CameraDocked.as_str()
+                    && e.camera.as_deref() == Some(r.camera.as_str())
             })
         });
-        let dock = chains.get(&r.docked_station).and_then(|c| {
-            c.iter()
-                .find(|e| e.at == r.docked_at && is(e, EventKind::CameraDocked, &r.camera))
-        });
-        let why = if undock.is_none() {
-            Some(format!(
-                "{}'s chain has no undock of it at event {} ({})",
-                statement.station, r.undocked_seq, r.undocked_at
-            ))
-        } else if r.docked_station == statement.station || dock.is_none() {
-            Some(format!(
-                "{}'s chain has no dock of it at {}",
-                r.docked_station, r.docked_at
-            ))
-        } else if r.docked_at <= r.undocked_at {
-            Some(format!(
-                "its dock at {} ({}) is not after its undock ({})",
-                r.docked_station, r.docked_at, r.undocked_at
-            ))
-        } else {
-            None
-        };
-        if let Some(why) = why {
+        if let Some(why) = why_not_shown(&statement.station, r, undock, dock) {
             out.push(AuditFinding::ReturnNotShown {
                 station: statement.station.clone(),
                 camera: r.camera.clone(),
@@ -110,4 +85,46 @@ pub fn check_returns(
         }
     }
     out
+}
+
+/// Why the chains do not show `r`, a return to `station` (none when they do): `undock` is the
+/// station's event at the return's undock seq, `dock` a dock of the camera at the station and
+/// time the return names. The undock must be the camera's undock (or checkout at the desk) at
+/// that time, and the dock at another station, after it. The auditor judges the hub's statements
+/// by it, and the hub each return a station recorded.
+pub fn why_not_shown(
+    station: &str,
+    r: &Return,
+    undock: Option<&StoredEvent>,
+    dock: Option<&StoredEvent>,
+) -> Option<String> {
+    let is = |e: &StoredEvent, kind: EventKind| {
+        e.kind == kind.as_str() && e.camera.as_deref() == Some(r.camera.as_str())
+    };
+    let undock = undock.filter(|e| {
+        e.at == r.undocked_at
+            && (is(e, EventKind::CameraUndocked)
+                || (is(e, EventKind::CameraAssigned) && crate::projection::checked_out(e)))
+    });
+    let dock = dock.filter(|e| {
+        e.at == r.docked_at && is(e, EventKind::CameraDocked) && r.docked_station != station
+    });
+    if undock.is_none() {
+        Some(format!(
+            "{station}'s chain has no undock of it at event {} ({})",
+            r.undocked_seq, r.undocked_at
+        ))
+    } else if dock.is_none() {
+        Some(format!(
+            "{}'s chain has no dock of it at {}",
+            r.docked_station, r.docked_at
+        ))
+    } else if r.docked_at <= r.undocked_at {
+        Some(format!(
+            "its dock at {} ({}) is not after its undock ({})",
+            r.docked_station, r.docked_at, r.undocked_at
+        ))
+    } else {
+        None
+    }
 }

@@ -7,16 +7,19 @@ pub mod audit;
 pub mod enrolment;
 pub mod fleet;
 pub mod follow;
+pub mod objects;
 pub mod overview;
 pub mod projection;
+pub mod recorded_returns;
 pub mod replication;
 
 pub use alarm::Alarm;
-pub use audit::{AuditFinding, check_returns};
+pub use audit::{AuditFinding, check_returns, why_not_shown};
 pub use enrolment::{ENROLMENTS, Enrolment};
 pub use fleet::{BureauCamera, Published};
 pub use follow::{
     CheckpointFinding, Enrolled, Followed, Head, Object, Segments, check_checkpoint, follow,
 };
+pub use objects::{DueClip, Look, ObjectFault, ObjectSeen, look_current, look_version};
 pub use overview::{ClipQuery, FoundClip, StationStanding};
 pub use projection::{Projection, ProjectionError, RaisedAlarm};

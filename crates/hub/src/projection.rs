@@ -70,6 +70,13 @@ CREATE TABLE IF NOT EXISTS hub_unreplicated (
     station text NOT NULL REFERENCES hub_stations, clip text NOT NULL, seq bigint NOT NULL,
     stored_at text NOT NULL, PRIMARY KEY (station, clip));
 CREATE INDEX IF NOT EXISTS hub_unreplicated_age ON hub_unreplicated (stored_at);
+CREATE TABLE IF NOT EXISTS hub_clip_checks (
+    station text NOT NULL, seq bigint NOT NULL, checked_at timestamptz,
+    PRIMARY KEY (station, seq), FOREIGN KEY (station, seq) REFERENCES hub_events);
+CREATE TABLE IF NOT EXISTS hub_return_checks (
+    station text NOT NULL, seq bigint NOT NULL,
+    PRIMARY KEY (station, seq), FOREIGN KEY (station, seq) REFERENCES hub_events);
+CREATE INDEX IF NOT EXISTS hub_clip_checks_due ON hub_clip_checks (checked_at NULLS FIRST, station, seq);
 CREATE TABLE IF NOT EXISTS hub_published (
     station text PRIMARY KEY REFERENCES hub_stations, body_sha256 text NOT NULL,
     version text, issued_at timestamptz NOT NULL);
@@ -79,7 +86,8 @@ CREATE TABLE IF NOT EXISTS hub_alarms (
 ";
 
 /// Raises an alarm once: the same alarm of a station again is the same row.
-const RAISE: &str = "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
+pub(crate) const RAISE: &str =
+    "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
     ON CONFLICT (station, alarm) DO NOTHING";
 
 /// An alarm as the hub holds it.
@@ -136,7 +144,7 @@ impl Projection {
     pub async fn clear(&self) -> Result<(), ProjectionError> {
         self.client
             .batch_execute(
-                "TRUNCATE hub_alarms, hub_published, hub_unreplicated, hub_undocks, hub_health, hub_cameras, hub_events, hub_objects, hub_heads, hub_stations RESTART IDENTITY",
+                "TRUNCATE hub_alarms, hub_clip_checks, hub_return_checks, hub_published, hub_unreplicated, hub_undocks, hub_health, hub_cameras, hub_events, hub_objects, hub_heads, hub_stations RESTART IDENTITY",
             )
             .await?;
         Ok(())
@@ -427,6 +435,22 @@ impl Projection {
             &[&station, &clips, &seqs, &ats],
         )
         .await?;
+        // Each object a `clip-replicated` of the pass names, to be looked at in the bucket, and
+        // each return elsewhere the station recorded, to be judged once every station is loaded.
+        for (table, kind) in [
+            ("hub_clip_checks", EventKind::ClipReplicated),
+            ("hub_return_checks", EventKind::CameraReturnedElsewhere),
+        ] {
+            tx.execute(
+                &format!(
+                    "INSERT INTO {table}(station, seq)
+                     SELECT station, seq FROM hub_events
+                     WHERE station = $1 AND seq > $2 AND kind = $3 ON CONFLICT DO NOTHING"
+                ),
+                &[&station, &from.seq, &kind.as_str()],
+            )
+            .await?;
+        }
         for a in &followed.alarms {
             let text = serde_json::to_string(a).expect("plain values serialise");
             tx.execute(RAISE, &[&station, &a.code(), &a.seq(), &text])
@@ -554,11 +578,13 @@ impl Projection {
             "SELECT station || ' ' || camera || ' ' || seq || ' ' || at FROM hub_undocks ORDER BY station, camera",
             "SELECT camera || ' ' || coalesce(health_at, '-') || ' ' || coalesce(health_station, '-') || ' ' || coalesce(battery_percent::text, '-') || ' ' || coalesce(storage_free_bytes::text, '-') || ' ' || coalesce(attention, '-') || ' ' || coalesce(clock_at, '-') || ' ' || coalesce(clock_offset_ms::text, '-') || ' ' || coalesce(clock_within::text, '-') FROM hub_health ORDER BY camera",
             "SELECT station || ' ' || clip || ' ' || seq || ' ' || stored_at FROM hub_unreplicated ORDER BY station, clip",
-            // Alarms judged by the hub's clock (silence, a clip not replicated in time) or about
-            // what this hub published (a statement written over) are not the bucket's record: a
-            // rebuild made at another time cannot give the same, so they are not compared.
+            // Alarms judged by the hub's clock (silence, a clip not replicated in time), about
+            // what this hub published (a statement written over) or by looking at the clips'
+            // objects (a bounded number each pass) are not the ledgers' record: a rebuild made at
+            // another time cannot give the same, so they are not compared.
             "SELECT station || ' ' || alarm FROM hub_alarms
-             WHERE code NOT IN ('silent', 'unreplicated', 'statement-replaced') ORDER BY station, alarm",
+             WHERE code NOT IN ('silent', 'unreplicated', 'statement-replaced', 'object-differs')
+             ORDER BY station, alarm",
         ] {
             h.update(sql.as_bytes());
             for row in self.client.query(sql, &[]).await? {
