@@ -51,6 +51,7 @@ fn main() {
     let hub_key = SigningKey::from_bytes(&[1; 32]);
     let rules_looking_at = |objects_per_pass: u32| Rules {
         silent_before: "0000".into(),
+        silent_after: Duration::MAX,
         unreplicated_before: "0000".into(),
         key: hub_key.clone(),
         statements_every: Duration::from_secs(3600),

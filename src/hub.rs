@@ -67,10 +67,13 @@ pub struct Pass {
 }
 
 /// What a pass judges by: the instants (as the ledger writes them) before which a station's
-/// newest event means silence and a clip not replicated is an alarm, and the hub's key with how
-/// often its statements are published again unchanged.
+/// newest event means silence and a clip not replicated is an alarm, how long the hub may load
+/// nothing new of a station before it is silent all the same (`camdock_hub::Heard`), the hub's
+/// key with how often its statements are published again unchanged, and how it looks at the
+/// clips' objects.
 pub struct Rules {
     pub silent_before: String,
+    pub silent_after: std::time::Duration,
     pub unreplicated_before: String,
     pub key: SigningKey,
     pub statements_every: std::time::Duration,
@@ -127,8 +130,9 @@ async fn load(bucket: &Bucket, hub: &mut Projection, rules: &Rules) -> anyhow::R
             },
         };
         let mut raised = Vec::new();
-        if let Some(since) = hub.last_event_at(name).await?
-            && since.as_str() < rules.silent_before.as_str()
+        let heard = hub.heard(name).await?;
+        if heard.silent(&rules.silent_before, rules.silent_after)
+            && let Some(since) = heard.last_event_at
         {
             raised.push(Alarm::Silent { since });
         }
@@ -307,12 +311,15 @@ async fn sync_station(
             .await?;
         anyhow::Ok((versions, objects))
     };
-    let (segment_versions, segment_objects) =
-        read(fresh(bucket.list_versions(&segments_prefix(name)).await?)).await?;
-    let (checkpoint_versions, checkpoint_objects) = read(fresh(
-        bucket.list_versions(&checkpoints_prefix(name)).await?,
-    ))
-    .await?;
+    let (segments_listed, mut hidden) = bucket
+        .list_versions_and_markers(&segments_prefix(name))
+        .await?;
+    let (checkpoints_listed, markers) = bucket
+        .list_versions_and_markers(&checkpoints_prefix(name))
+        .await?;
+    hidden.extend(markers);
+    let (segment_versions, segment_objects) = read(fresh(segments_listed)).await?;
+    let (checkpoint_versions, checkpoint_objects) = read(fresh(checkpoints_listed)).await?;
     let segments = Segments::read(name, &segment_objects);
     // The hub's hashes of every seq at or below its head that the objects repeat (read from
     // their content, not their names).
@@ -346,12 +353,22 @@ async fn sync_station(
         .map(|v| (v.key.clone(), v.version_id.clone()))
         .collect();
     hub.load(name, &head, &followed, &settled).await?;
+    let mut alarms = followed.alarms;
+    for marker in hidden {
+        let alarm = Alarm::Hidden {
+            key: marker.key,
+            version: marker.version_id,
+        };
+        if hub.raise(name, &alarm).await? {
+            alarms.push(alarm);
+        }
+    }
     Ok(Pass {
         station: name.into(),
         objects: settled.len(),
         events: followed.events.len(),
         head: followed.head.seq,
-        alarms: followed.alarms,
+        alarms,
         ..Pass::default()
     })
 }
@@ -474,9 +491,12 @@ pub async fn audit(
             key: camdock_record::checkpoint::public_key_from_hex(&signed.public_key)
                 .with_context(|| format!("{}: not a key", e.key))?,
         };
-        let objects = |prefix: String| async move {
+        let mut hidden = Vec::new();
+        let mut objects = async |prefix: String| {
+            let (versions, markers) = bucket.list_versions_and_markers(&prefix).await?;
+            hidden.extend(markers);
             let mut all = Vec::new();
-            for v in bucket.list_versions(&prefix).await? {
+            for v in versions {
                 all.push(Object {
                     body: bucket.get_version(&v.key, &v.version_id).await?,
                     key: v.key,
@@ -486,6 +506,13 @@ pub async fn audit(
         };
         let segments = objects(segments_prefix(&station.station)).await?;
         let checkpoints = objects(checkpoints_prefix(&station.station)).await?;
+        findings.extend(hidden.into_iter().map(|m| AuditFinding::Station {
+            station: station.station.clone(),
+            alarm: Alarm::Hidden {
+                key: m.key,
+                version: m.version_id,
+            },
+        }));
         let followed = follow(
             &station,
             &camdock_hub::Head::default(),
@@ -504,6 +531,7 @@ pub async fn audit(
         );
         chains.insert(station.station, followed.events);
     }
+    findings.extend(camdock_hub::check_recorded_returns(&chains));
     // Every version: a station acts on whichever it read, so a false return signed once and
     // replaced since is still named.
     for v in bucket.list_versions(STATEMENTS).await? {

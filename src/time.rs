@@ -10,6 +10,17 @@ pub fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// The instant `age` before `at`, as the ledger writes instants: a record stamped before it is
+/// older than `age` (overdue, silent, not replicated in time; the hub's passes and its dashboard
+/// judge by it alike). An age too large to subtract reaches back to the earliest instant.
+pub fn stamp_before(at: DateTime<Utc>, age: std::time::Duration) -> String {
+    let back = chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
+    stamp(
+        at.checked_sub_signed(back)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC),
+    )
+}
+
 pub fn parse_stamp(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()

@@ -520,6 +520,35 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         format!("station-c's chain has no dock of it at {docked_at}")
     );
 
+    // Station-a's clock set a month ahead (a clip tagged there, and its replication pass, which
+    // signs a checkpoint): by its own stamps it would never fall silent; the hub judges silence by
+    // its own clock as well (below).
+    let clip_a: String = rusqlite::Connection::open(data_a.join(camdock::station::LEDGER_FILE))
+        .unwrap()
+        .query_row(
+            "SELECT clip_sha256 FROM events WHERE kind = 'clip-stored' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    ago(
+        "+30d",
+        cfg_a,
+        data_a,
+        &["tag", &clip_a, "--matter", "clock ahead"],
+    );
+    ago("+30d", cfg_a, data_a, &["replicate"]);
+    let newest_a: String = rusqlite::Connection::open(data_a.join(camdock::station::LEDGER_FILE))
+        .unwrap()
+        .query_row("SELECT at FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(
+        newest_a > camdock::time::stamp(chrono::Utc::now() + chrono::Duration::days(29)),
+        "station-a's newest event is the one stamped ahead: {newest_a}"
+    );
+
     // Station-a's first segment rewritten: a new version of the locked object, event 2's actor
     // changed and its hash recomputed (so the chain within the object still holds).
     let first_key = block_on(|| async {
@@ -628,6 +657,43 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     let (_, text, _) = with(&hub_cfg, hub_dir, &["hub", "alarms"]);
     assert!(text.contains(&format!("{clip} at {clip_key}")), "{text}");
 
+    // One of station-c's segments deleted without a version: Object Lock keeps every version,
+    // but a delete marker hides the key from a plain read. The hub names key and marker.
+    let hidden_key = block_on(|| async {
+        let bucket = Bucket::connect(&replica).await;
+        let key = bucket
+            .list(&segment::segments_prefix("station-c"))
+            .await
+            .unwrap()[0]
+            .clone();
+        let marker = bucket
+            .client()
+            .delete_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .send()
+            .await
+            .expect("a delete marker is accepted");
+        assert_eq!(marker.delete_marker(), Some(true));
+        key
+    });
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let (_, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
+    let hidden: Vec<Value> = serde_json::from_str::<Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["code"] == "hidden")
+        .cloned()
+        .collect();
+    assert_eq!(hidden.len(), 1, "{hidden:?}");
+    assert_eq!(
+        (&hidden[0]["station"], &hidden[0]["alarm"]["key"]),
+        (&Value::from("station-c"), &Value::from(hidden_key.as_str()))
+    );
+
     // Rebuilt from the bucket alone into an empty database: the same projection.
     let digest = ok(&hub_cfg, hub_dir, &["hub", "digest"]);
     let rebuilt_cfg = s.join("rebuilt.toml");
@@ -734,6 +800,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         [
             ("station-a", "rewritten"),
             ("station-b", "rewritten"),
+            ("station-c", "hidden"),
             ("station-b", "return-not-shown"),
             ("station-a", "object-differs"),
             ("station-a", "silent"),
@@ -745,8 +812,10 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     );
 
     // An auditor with the bucket and the hub's public key alone: the tampering above is named
-    // (both rewritten segments, the swapped enrolment, the two statements put at station-b's key
-    // that are not the hub's for it), and the hub's genuine statements, every version, hold.
+    // (both rewritten segments, the swapped enrolment, station-c's hidden segment, station-b's
+    // forged return, the two
+    // statements put at station-b's key that are not the hub's for it), and the hub's genuine
+    // statements, every version, hold.
     let audit = |expect: i32| -> Vec<Value> {
         let (code, out, err) = camdock(&[
             "--config",
@@ -784,12 +853,17 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             ("station", "station-a"),
             ("enrolment-not-signed", "hub/stations/station-b.json"),
             ("station", "station-b"),
+            ("station", "station-c"),
+            ("station", "station-b"),
             ("statement-refused", "hub/returns/station-b.json"),
             ("statement-refused", "hub/returns/station-b.json"),
         ]
         .map(|(a, b)| (a.to_string(), b.to_string())),
         "{found:?}"
     );
+    assert_eq!(found[3]["alarm"]["alarm"], "hidden", "{found:?}");
+    assert_eq!(found[4]["alarm"]["alarm"], "return-not-shown", "{found:?}");
+    assert_eq!(found[4]["alarm"]["seq"], forged_seq);
     // A hub whose database was altered signs what it is told: a return the chains do not show,
     // under the hub's own key, is named.
     let hub_secret = camdock::keys::HubKey::load_or_create(&hub_data)

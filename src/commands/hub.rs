@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::hub::{self, Pass};
 use crate::keys::HubKey;
 use crate::replica::{block_on, s3::Bucket};
+use crate::time::stamp_before;
 use crate::usage;
 use crate::web::bureau::{self, BureauState};
 use camdock_hub::Projection;
@@ -147,13 +148,12 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             "the hub reads the stations' bucket: set [replica] endpoint, bucket and credentials as the stations have them"
         ));
     }
-    let silent_after = chrono::Duration::from_std(config.hub.silent_after)?;
-    let replicate_within = chrono::Duration::from_std(config.hub.replicate_within)?;
     let rules = || {
         let now = chrono::Utc::now();
         hub::Rules {
-            silent_before: crate::time::stamp(now - silent_after),
-            unreplicated_before: crate::time::stamp(now - replicate_within),
+            silent_before: stamp_before(now, config.hub.silent_after),
+            silent_after: config.hub.silent_after,
+            unreplicated_before: stamp_before(now, config.hub.replicate_within),
             key: key
                 .clone()
                 .expect("read for every command that passes or enrols"),
@@ -176,8 +176,6 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
     let data_dir = &data_dir;
     let accounts_config = config.clone();
     block_on(|| async move {
-        let bucket = Bucket::connect(&config.replica).await;
-        let mut db = Projection::connect(&config.hub.database).await?;
         let mut serving = match dashboard {
             Some(addr) => {
                 // Its own connection: the passes hold theirs in transactions.
@@ -192,6 +190,13 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             }
             None => None,
         };
+        // The dashboard alone reads through its own connection: no passes, no bucket.
+        if matches!(a.command, HubCommand::Serve) {
+            let serving = serving.take().expect("refused without [hub] listen");
+            return serving.await?.map(|()| OK);
+        }
+        let bucket = Bucket::connect(&config.replica).await;
+        let mut db = Projection::connect(&config.hub.database).await?;
         match a.command {
             HubCommand::Enrol {
                 station,
@@ -272,10 +277,7 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                     tokio::time::sleep(config.hub.every).await;
                 }
             }
-            HubCommand::Serve => match serving {
-                Some(serving) => serving.await?.map(|()| OK),
-                None => unreachable!("refused without [hub] listen"),
-            },
+            HubCommand::Serve => unreachable!("served above, refused without [hub] listen"),
             HubCommand::Alarms { json } => {
                 let alarms = db.alarms().await?;
                 emit(json, &alarms, |list| {
@@ -293,9 +295,7 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             HubCommand::Fleet { at, json } => {
                 let at =
                     super::instant_arg("--at", at.as_deref())?.unwrap_or_else(chrono::Utc::now);
-                let cutoff = crate::time::stamp(
-                    at - chrono::Duration::from_std(config.policy.overdue_after)?,
-                );
+                let cutoff = stamp_before(at, config.policy.overdue_after);
                 let fleet = db.fleet(&cutoff).await?;
                 emit(json, &fleet, |list| {
                     list.iter()

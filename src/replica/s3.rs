@@ -451,7 +451,18 @@ impl Bucket {
     /// Every version of every object under `prefix` (delete markers aside): in key order, and
     /// within a key oldest first, so the version first written comes before any that replaced it.
     pub async fn list_versions(&self, prefix: &str) -> Result<Vec<Version>, S3Error> {
+        Ok(self.list_versions_and_markers(prefix).await?.0)
+    }
+
+    /// Every version of every object under `prefix` (as `list_versions`), and every delete
+    /// marker there (a delete without a version: the versions stay, but a read of the key
+    /// without one finds nothing), by key.
+    pub async fn list_versions_and_markers(
+        &self,
+        prefix: &str,
+    ) -> Result<(Vec<Version>, Vec<Version>), S3Error> {
         let mut all: Vec<Version> = Vec::new();
+        let mut markers: Vec<Version> = Vec::new();
         let (mut key_marker, mut version_marker) = (None, None);
         loop {
             let out = self
@@ -470,6 +481,12 @@ impl Bucket {
                     version_id: v.version_id().unwrap_or("null").to_string(),
                 })
             }));
+            markers.extend(out.delete_markers().iter().filter_map(|m| {
+                Some(Version {
+                    key: m.key()?.to_string(),
+                    version_id: m.version_id().unwrap_or("null").to_string(),
+                })
+            }));
             if out.is_truncated() != Some(true) {
                 break;
             }
@@ -482,7 +499,8 @@ impl Bucket {
             ordered.extend(run.iter().rev().cloned());
         }
         ordered.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(ordered)
+        markers.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok((ordered, markers))
     }
 
     /// One version of an object.

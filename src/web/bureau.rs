@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::dock::slots::Slots;
 use crate::people::Act;
 use crate::station::Station;
+use crate::time::stamp_before;
 use axum::extract::{FromRef, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -134,10 +135,6 @@ fn fail(e: impl std::fmt::Display) -> Response {
     session::refuse(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
 }
 
-fn before(age: Duration) -> String {
-    crate::time::stamp(chrono::Utc::now() - chrono::Duration::from_std(age).unwrap_or_default())
-}
-
 /// A camera of the bureau's fleet with the unit of the station it was last seen at.
 #[derive(Serialize)]
 struct FleetRow {
@@ -147,7 +144,7 @@ struct FleetRow {
 }
 
 async fn fleet(State(s): State<BureauState>) -> Response {
-    let cutoff = before(s.overdue_after);
+    let cutoff = stamp_before(chrono::Utc::now(), s.overdue_after);
     let hub = match s.hub.get().await {
         Ok(hub) => hub,
         Err(e) => return fail(e),
@@ -183,14 +180,11 @@ async fn stations(State(s): State<BureauState>) -> Response {
     };
     match hub.standings().await {
         Ok(list) => {
-            let silent_before = before(s.silent_after);
+            let silent_before = stamp_before(chrono::Utc::now(), s.silent_after);
             let rows: Vec<_> = list
                 .into_iter()
                 .map(|st| {
-                    let silent = st
-                        .last_event_at
-                        .as_deref()
-                        .is_none_or(|at| at < silent_before.as_str());
+                    let silent = st.heard.silent(&silent_before, s.silent_after);
                     json!({ "silent": silent, "standing": st })
                 })
                 .collect();

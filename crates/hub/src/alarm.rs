@@ -24,8 +24,9 @@ pub enum Alarm {
     BadCheckpoint { key: String },
     /// A checkpoint signed by the station names a head the chain does not have at its seq.
     CheckpointDiffers { seq: i64, key: String },
-    /// The station's newest event in the bucket is older than the hub allows: stopped, cut off,
-    /// or not replicating. Raised once per silence (`since` is that event's time).
+    /// Nothing new from the station for longer than the hub allows, by its newest event's stamp
+    /// or by the hub's clock (`silence::Heard`): stopped, cut off, not replicating, or its clock
+    /// set ahead. Raised once per silence (`since` is that event's time).
     Silent { since: String },
     /// The hub's statement of returns to the station in the bucket is not the version the hub
     /// wrote (someone with the bucket wrote over it): published again, and the station's copy
@@ -46,6 +47,10 @@ pub enum Alarm {
         key: String,
         fault: ObjectFault,
     },
+    /// A delete marker (`version`) on one of the station's segments or checkpoints: every
+    /// version stays, but a read of `key` without a version (a restore, a plain audit) finds
+    /// nothing. Stations never delete their ledger's objects.
+    Hidden { key: String, version: String },
     /// The station recorded `camera` returned elsewhere (event `seq`), closing its episode out
     /// there, but the hub's record does not show that return, as `why` says.
     ReturnNotShown {
@@ -70,6 +75,7 @@ impl Alarm {
             Alarm::StatementReplaced { .. } => "statement-replaced",
             Alarm::ObjectDiffers { .. } => "object-differs",
             Alarm::ReturnNotShown { .. } => "return-not-shown",
+            Alarm::Hidden { .. } => "hidden",
         }
     }
 
@@ -86,7 +92,8 @@ impl Alarm {
             | Alarm::Misnamed { .. }
             | Alarm::BadCheckpoint { .. }
             | Alarm::Silent { .. }
-            | Alarm::StatementReplaced { .. } => None,
+            | Alarm::StatementReplaced { .. }
+            | Alarm::Hidden { .. } => None,
         }
     }
 
@@ -113,6 +120,9 @@ impl Alarm {
             }
             Alarm::Unreplicated { .. } => {
                 "at the station, `camdock replicate` names why the clip fails (the dashboard's replication health too) and `camdock verify` checks the stored copy; keep the camera's copy until the clip is replicated"
+            }
+            Alarm::Hidden { .. } => {
+                "find who deleted it (the bucket's access log) and remove the delete marker (delete that marker's version), so that the key reads as the station wrote it; the hub read every version meanwhile"
             }
             Alarm::ReturnNotShown { .. } => {
                 "the hub never stated this return: find who appended the event at the station (its actor, the station's access register and system log); the camera is out as far as the bureau knows (`camdock hub fleet`)"
@@ -161,6 +171,9 @@ impl std::fmt::Display for Alarm {
                 f,
                 "clip {clip}, stored at {stored_at}, is not replicated to the bucket"
             ),
+            Alarm::Hidden { key, version } => {
+                write!(f, "{key} is hidden by a delete marker (version {version})")
+            }
             Alarm::ReturnNotShown { camera, seq, why } => write!(
                 f,
                 "event {seq} says camera {camera} returned elsewhere, but {why}"

@@ -2,9 +2,11 @@
 //! checked against the hub's public key. Each station's chain is recomputed from every version of
 //! its objects (`follow` from the genesis: the same rules as the hub's passes), and each statement
 //! of returns elsewhere the hub published is checked against those chains: a return the chains do
-//! not show is named (a hub whose database was altered signs what it is told).
+//! not show is named (a hub whose database was altered signs what it is told), as is each return a
+//! station recorded that the chains do not show (a station's admin can append one).
 
 use crate::alarm::Alarm;
+use crate::recorded_returns::recorded_return;
 use camdock_record::event::StoredEvent;
 use camdock_record::kind::EventKind;
 use camdock_record::returns::{Return, ReturnsBody};
@@ -82,6 +84,51 @@ pub fn check_returns(
                 camera: r.camera.clone(),
                 why,
             });
+        }
+    }
+    out
+}
+
+/// Each return elsewhere a station recorded on its chain (`camera-returned-elsewhere`), judged as
+/// the hub judges them (`why_not_shown`): one the chains do not show is the hub's alarm.
+pub fn check_recorded_returns(chains: &HashMap<String, Vec<StoredEvent>>) -> Vec<AuditFinding> {
+    let mut stations: Vec<&String> = chains.keys().collect();
+    stations.sort();
+    let mut out = Vec::new();
+    for station in stations {
+        let chain = &chains[station];
+        for e in chain
+            .iter()
+            .filter(|e| e.kind == EventKind::CameraReturnedElsewhere.as_str())
+        {
+            let why = match recorded_return(e) {
+                Ok(r) => {
+                    // A chain as `follow` gives it: in seq order.
+                    let undock = chain
+                        .binary_search_by_key(&r.undocked_seq, |u| u.seq)
+                        .ok()
+                        .map(|i| &chain[i]);
+                    let dock = chains.get(&r.docked_station).and_then(|c| {
+                        c.iter().find(|d| {
+                            d.at == r.docked_at
+                                && d.kind == EventKind::CameraDocked.as_str()
+                                && d.camera.as_deref() == Some(r.camera.as_str())
+                        })
+                    });
+                    why_not_shown(station, &r, undock, dock)
+                }
+                Err(why) => Some(why),
+            };
+            if let Some(why) = why {
+                out.push(AuditFinding::Station {
+                    station: station.clone(),
+                    alarm: Alarm::ReturnNotShown {
+                        camera: e.camera.clone().unwrap_or_default(),
+                        seq: e.seq,
+                        why,
+                    },
+                });
+            }
         }
     }
     out

@@ -12,9 +12,10 @@ pub mod overview;
 pub mod projection;
 pub mod recorded_returns;
 pub mod replication;
+pub mod silence;
 
 pub use alarm::Alarm;
-pub use audit::{AuditFinding, check_returns, why_not_shown};
+pub use audit::{AuditFinding, check_recorded_returns, check_returns, why_not_shown};
 pub use enrolment::{ENROLMENTS, Enrolment};
 pub use fleet::{BureauCamera, Published};
 pub use follow::{
@@ -23,3 +24,4 @@ pub use follow::{
 pub use objects::{DueClip, Look, ObjectFault, ObjectSeen, look_current, look_version};
 pub use overview::{ClipQuery, FoundClip, StationStanding};
 pub use projection::{Projection, ProjectionError, RaisedAlarm};
+pub use silence::Heard;

@@ -3,6 +3,7 @@
 //! case and dates, read from the events the hub has loaded.
 
 use crate::projection::{Projection, ProjectionError};
+use crate::silence::Heard;
 
 /// One enrolled station as the bureau sees it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -13,8 +14,8 @@ pub struct StationStanding {
     pub head: Option<i64>,
     /// Its chain broke at the hub (a tamper alarm is on record).
     pub broken: bool,
-    /// When its newest loaded event was written, by its own clock.
-    pub last_event_at: Option<String>,
+    #[serde(flatten)]
+    pub heard: Heard,
     /// Clips stored and not replicated yet.
     pub backlog: i64,
     pub alarms: i64,
@@ -67,6 +68,7 @@ impl Projection {
             .query(
                 "SELECT s.station, s.unit, h.seq, coalesce(h.broken, false),
                     (SELECT at FROM hub_events e WHERE e.station = s.station ORDER BY seq DESC LIMIT 1),
+                    extract(epoch FROM now() - h.moved_at)::float8,
                     (SELECT count(*) FROM hub_unreplicated u WHERE u.station = s.station),
                     (SELECT count(*) FROM hub_alarms a WHERE a.station = s.station)
                  FROM hub_stations s LEFT JOIN hub_heads h ON h.station = s.station
@@ -81,9 +83,12 @@ impl Projection {
                 unit: r.get(1),
                 head: r.get(2),
                 broken: r.get(3),
-                last_event_at: r.get(4),
-                backlog: r.get(5),
-                alarms: r.get(6),
+                heard: Heard {
+                    last_event_at: r.get(4),
+                    quiet_seconds: r.get(5),
+                },
+                backlog: r.get(6),
+                alarms: r.get(7),
             })
             .collect())
     }

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS hub_stations (
 CREATE TABLE IF NOT EXISTS hub_heads (
     station text PRIMARY KEY REFERENCES hub_stations, seq bigint NOT NULL, hash text NOT NULL,
     broken boolean NOT NULL, read_at timestamptz NOT NULL DEFAULT now());
+ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS moved_at timestamptz NOT NULL DEFAULT now();
 CREATE TABLE IF NOT EXISTS hub_objects (
     station text NOT NULL REFERENCES hub_stations, key text NOT NULL, version text NOT NULL,
     PRIMARY KEY (station, key, version));
@@ -266,7 +267,8 @@ impl Projection {
         let tx = self.client.transaction().await?;
         let mut moved = tx
             .execute(
-                "UPDATE hub_heads SET seq = $2, hash = $3, broken = $4, read_at = now()
+                "UPDATE hub_heads SET seq = $2, hash = $3, broken = $4, read_at = now(),
+                     moved_at = CASE WHEN seq = $2 THEN moved_at ELSE now() END
                  WHERE station = $1 AND seq = $5 AND hash = $6",
                 &[
                     &station,
@@ -510,18 +512,6 @@ impl Projection {
             )
             .await?
             .get(0))
-    }
-
-    /// When `station`'s newest event loaded was written.
-    pub async fn last_event_at(&self, station: &str) -> Result<Option<String>, ProjectionError> {
-        Ok(self
-            .client
-            .query_opt(
-                "SELECT at FROM hub_events WHERE station = $1 ORDER BY seq DESC LIMIT 1",
-                &[&station],
-            )
-            .await?
-            .map(|r| r.get(0)))
     }
 
     /// Raises `alarm` about `station` (once: the same alarm again is the same row). True when it

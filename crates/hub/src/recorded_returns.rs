@@ -32,22 +32,13 @@ impl Projection {
             let Some(e) = self.event(&station, seq).await? else {
                 continue;
             };
-            let why = match serde_json::from_str::<CameraReturnedElsewhereDetail>(&e.detail_json) {
-                Ok(d) => {
-                    let r = Return {
-                        camera: e.camera.clone().unwrap_or_default(),
-                        undocked_seq: d.undocked_seq,
-                        undocked_at: d.undocked_at,
-                        docked_station: d.docked_station,
-                        docked_at: d.docked_at,
-                    };
+            let why = match recorded_return(&e) {
+                Ok(r) => {
                     let undock = self.event(&station, r.undocked_seq).await?;
                     let dock = self.dock_at(&r).await?;
                     why_not_shown(&station, &r, undock.as_ref(), dock.as_ref())
                 }
-                Err(e) => Some(format!(
-                    "its detail is not a return this hub can read ({e})"
-                )),
+                Err(why) => Some(why),
             };
             judged.push((station, e, why));
         }
@@ -94,4 +85,17 @@ impl Projection {
             None => Ok(None),
         }
     }
+}
+
+/// The return a `camera-returned-elsewhere` event records, or why it records none.
+pub(crate) fn recorded_return(e: &StoredEvent) -> Result<Return, String> {
+    let d = serde_json::from_str::<CameraReturnedElsewhereDetail>(&e.detail_json)
+        .map_err(|why| format!("its detail is not a return this hub can read ({why})"))?;
+    Ok(Return {
+        camera: e.camera.clone().unwrap_or_default(),
+        undocked_seq: d.undocked_seq,
+        undocked_at: d.undocked_at,
+        docked_station: d.docked_station,
+        docked_at: d.docked_at,
+    })
 }
