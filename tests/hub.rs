@@ -465,9 +465,20 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         .map(Result::unwrap)
         .collect();
     assert_eq!(returned, [("7100009".to_string(), "station-a".to_string())]);
+    // The hub's alarms of one kind on record.
+    let alarms_coded = |code: &str| -> Vec<Value> {
+        let (_, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
+        serde_json::from_str::<Value>(&out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["code"] == code)
+            .cloned()
+            .collect()
+    };
     // The hub judged that return (its own statement's) and found it shown.
-    let (_, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
-    assert!(!out.contains("return-not-shown"), "{out}");
+    assert_eq!(alarms_coded("return-not-shown"), Vec::<Value>::new());
     // Station-b's admin, with the station's ledger and key, appends a return the hub never
     // stated (its latest undock closed by a dock at station-c that never happened): the ledger
     // takes it and the station signs it, but the hub names it.
@@ -502,15 +513,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     ok(cfg_b, Some(data_b), &["replicate"]);
     let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
     assert_eq!(code, 1, "{out}");
-    let (_, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
-    let not_shown: Vec<Value> = serde_json::from_str::<Value>(&out)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["code"] == "return-not-shown")
-        .cloned()
-        .collect();
+    let not_shown = alarms_coded("return-not-shown");
     assert_eq!(not_shown.len(), 1, "{not_shown:?}");
     assert_eq!(not_shown[0]["station"], "station-b");
     assert_eq!(not_shown[0]["seq"], forged_seq);
@@ -635,15 +638,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     .unwrap();
     let (code, out, _) = with(&recheck_cfg, hub_dir, &["hub", "sync", "--json"]);
     assert_eq!(code, 1, "{out}");
-    let (_, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
-    let differs: Vec<Value> = serde_json::from_str::<Value>(&out)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["code"] == "object-differs")
-        .cloned()
-        .collect();
+    let differs = alarms_coded("object-differs");
     assert_eq!(differs.len(), 1, "{differs:?}");
     assert_eq!(differs[0]["station"], "station-a");
     assert_eq!(differs[0]["seq"], clip_seq);
@@ -679,15 +674,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     });
     let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
     assert_eq!(code, 1, "{out}");
-    let (_, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
-    let hidden: Vec<Value> = serde_json::from_str::<Value>(&out)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["code"] == "hidden")
-        .cloned()
-        .collect();
+    let hidden = alarms_coded("hidden");
     assert_eq!(hidden.len(), 1, "{hidden:?}");
     assert_eq!(
         (&hidden[0]["station"], &hidden[0]["alarm"]["key"]),

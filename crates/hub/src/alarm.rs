@@ -113,7 +113,7 @@ impl Alarm {
                 "the station signed another history than the bucket holds: audit the station and the bucket (`camdock verify --replica` at the station, tools/audit/bucket_audit.py)"
             }
             Alarm::Silent { .. } => {
-                "check that the station runs and replicates (`camdock status` there, and its replication backlog and endpoint on the dashboard)"
+                "check that the station runs and replicates (`camdock status` there, and its replication backlog and endpoint on the dashboard), and that its clock is right (one whose events are stamped ahead of the hub's clock is judged by the hub's)"
             }
             Alarm::StatementReplaced { .. } => {
                 "find who wrote to the hub's statements in the bucket (its access log); stations act only on what the hub's key signed, and the hub has published the statement again"
@@ -183,19 +183,17 @@ impl std::fmt::Display for Alarm {
                 seq,
                 key,
                 fault,
-            } if key.is_empty() => write!(
-                f,
-                "clip {clip} (event {seq}) is not replicated as recorded: {fault}"
-            ),
-            Alarm::ObjectDiffers {
-                clip,
-                seq,
-                key,
-                fault,
-            } => write!(
-                f,
-                "clip {clip} at {key} (event {seq}) is not what the ledger records: {fault}"
-            ),
+            } => {
+                let at = if key.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at {key}")
+                };
+                write!(
+                    f,
+                    "clip {clip}{at} (event {seq}) is not what the ledger records: {fault}"
+                )
+            }
         }
     }
 }
