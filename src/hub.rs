@@ -7,8 +7,8 @@
 use crate::replica::s3::{Bucket, Head, S3Error, Version};
 use anyhow::Context;
 use camdock_hub::{
-    Alarm, AuditFinding, DueClip, ENROLMENTS, Enrolled, Enrolment, Look, Object, ObjectSeen,
-    Projection, Segments, follow, look_current, look_version,
+    Alarm, AuditFinding, DueClip, ENROLMENTS, Enrolled, Enrolment, Look, Object, ObjectFault,
+    ObjectSeen, Projection, Segments, follow, look_current, look_version,
 };
 use camdock_record::checkpoint::Checkpoint;
 use camdock_record::returns::{ReturnsBody, ReturnsStatement, STATEMENTS, statement_key};
@@ -144,7 +144,12 @@ async fn load(bucket: &Bucket, hub: &mut Projection, rules: &Rules) -> anyhow::R
         }
         passes.push(pass);
     }
-    for (station, alarm) in hub.judge_recorded_returns().await? {
+    let failed: Vec<String> = passes
+        .iter()
+        .filter(|p| p.failed.is_some())
+        .map(|p| p.station.clone())
+        .collect();
+    for (station, alarm) in hub.judge_recorded_returns(&failed).await? {
         if let Some(pass) = passes.iter_mut().find(|p| p.station == station) {
             pass.alarms.push(alarm);
         }
@@ -217,16 +222,25 @@ async fn look(bucket: &Bucket, clip: &DueClip) -> Result<Option<Alarm>, S3Error>
         checksum_sha256: h.checksum_sha256,
         bytes: h.bytes,
     };
-    let current = bucket.head(&recorded.key, None).await?.map(seen);
-    let fault = match look_current(&recorded, current.as_ref()) {
-        Look::Holds => return Ok(None),
-        Look::Fault(fault) => fault,
-        Look::AskVersion(version) => {
-            let named = bucket.head(&recorded.key, Some(&version)).await?.map(seen);
-            look_version(&recorded, named.as_ref(), current.as_ref())
-        }
+    let looked = async {
+        let current = bucket.head(&recorded.key, None).await?.map(seen);
+        Ok(match look_current(&recorded, current.as_ref()) {
+            Look::Holds => None,
+            Look::Fault(fault) => Some(fault),
+            Look::AskVersion(version) => {
+                let named = bucket.head(&recorded.key, Some(&version)).await?.map(seen);
+                Some(look_version(&recorded, named.as_ref(), current.as_ref()))
+            }
+        })
     };
-    Ok(Some(clip.alarm(&recorded.key, fault)))
+    // A refusal about a key the ledger names is a finding (it would be refused every pass, and
+    // wait at the front of the queue); an endpoint that fails is tried again next pass.
+    let fault = match looked.await {
+        Ok(fault) => fault,
+        Err(S3Error::Refused(why)) => Some(ObjectFault::Refused { why }),
+        Err(e) => return Err(e),
+    };
+    Ok(fault.map(|fault| clip.alarm(&recorded.key, fault)))
 }
 
 /// Publishes `station`'s statement of cameras returned elsewhere, signed with the hub's key, when

@@ -479,47 +479,89 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     };
     // The hub judged that return (its own statement's) and found it shown.
     assert_eq!(alarms_coded("return-not-shown"), Vec::<Value>::new());
-    // Station-b's admin, with the station's ledger and key, appends a return the hub never
-    // stated (its latest undock closed by a dock at station-c that never happened): the ledger
-    // takes it and the station signs it, but the hub names it.
+    // Station-b's admin, with the station's ledger and key, appends two returns the hub never
+    // stated: a copy of the genuine one (its undock is no longer the camera's latest episode
+    // event: the return itself came after it), and one whose dock at station-c never happened.
+    // The ledger takes them and the station signs them, but the hub names both.
+    let (genuine_seq, genuine_camera, genuine_detail): (i64, String, String) = ledger
+        .query_row(
+            "SELECT seq, camera, detail_json FROM events WHERE kind = 'camera-returned-elsewhere'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
     let (undocked_seq, undocked_at, forged_camera): (i64, String, String) = ledger
         .query_row(
-            "SELECT seq, at, camera FROM events WHERE kind = 'camera-undocked' ORDER BY seq DESC LIMIT 1",
+            "SELECT seq, at, camera FROM events u WHERE kind = 'camera-undocked' AND NOT EXISTS (
+                 SELECT 1 FROM events x WHERE x.camera = u.camera AND x.seq > u.seq AND x.kind IN
+                     ('camera-docked', 'camera-undocked', 'camera-assigned', 'camera-returned-elsewhere'))
+             ORDER BY seq DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
     drop(ledger);
     let docked_at = camdock::time::stamp(chrono::Utc::now());
-    let forged_seq =
+    let mut ledger_b =
         camdock::ledger::Ledger::open(&data_b.join(camdock::station::LEDGER_FILE), "station-b")
-            .unwrap()
-            .append(
-                camdock::ledger::NewEvent::new(
-                    camdock_record::kind::EventKind::CameraReturnedElsewhere,
-                    "station-b",
-                )
-                .camera(&forged_camera)
-                .typed(&camdock_record::detail::CameraReturnedElsewhereDetail {
-                    undocked_seq,
-                    undocked_at,
-                    docked_station: "station-c".into(),
-                    docked_at: docked_at.clone(),
-                    statement_issued_at: docked_at.clone(),
-                    statement_sha256: "0".repeat(64),
-                }),
-            )
             .unwrap();
+    let copied_seq = ledger_b
+        .append(
+            camdock::ledger::NewEvent::new(
+                camdock_record::kind::EventKind::CameraReturnedElsewhere,
+                "station-b",
+            )
+            .camera(&genuine_camera)
+            .typed(
+                &serde_json::from_str::<camdock_record::detail::CameraReturnedElsewhereDetail>(
+                    &genuine_detail,
+                )
+                .unwrap(),
+            ),
+        )
+        .unwrap();
+    let forged_seq = ledger_b
+        .append(
+            camdock::ledger::NewEvent::new(
+                camdock_record::kind::EventKind::CameraReturnedElsewhere,
+                "station-b",
+            )
+            .camera(&forged_camera)
+            .typed(&camdock_record::detail::CameraReturnedElsewhereDetail {
+                undocked_seq,
+                undocked_at,
+                docked_station: "station-c".into(),
+                docked_at: docked_at.clone(),
+                statement_issued_at: docked_at.clone(),
+                statement_sha256: "0".repeat(64),
+            }),
+        )
+        .unwrap();
+    drop(ledger_b);
     ok(cfg_b, Some(data_b), &["replicate"]);
     let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
     assert_eq!(code, 1, "{out}");
     let not_shown = alarms_coded("return-not-shown");
-    assert_eq!(not_shown.len(), 1, "{not_shown:?}");
-    assert_eq!(not_shown[0]["station"], "station-b");
-    assert_eq!(not_shown[0]["seq"], forged_seq);
-    assert_eq!(not_shown[0]["alarm"]["camera"], forged_camera.as_str());
+    assert_eq!(not_shown.len(), 2, "{not_shown:?}");
+    assert!(
+        not_shown.iter().all(|a| a["station"] == "station-b"),
+        "{not_shown:?}"
+    );
+    assert_eq!(not_shown[0]["seq"], copied_seq);
+    assert_eq!(not_shown[0]["alarm"]["camera"], genuine_camera.as_str());
+    assert!(
+        not_shown[0]["alarm"]["why"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(
+                "camera-returned-elsewhere {genuine_seq} came after it"
+            )),
+        "{not_shown:?}"
+    );
+    assert_eq!(not_shown[1]["seq"], forged_seq);
+    assert_eq!(not_shown[1]["alarm"]["camera"], forged_camera.as_str());
     assert_eq!(
-        not_shown[0]["alarm"]["why"],
+        not_shown[1]["alarm"]["why"],
         format!("station-c's chain has no dock of it at {docked_at}")
     );
 
@@ -743,6 +785,27 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     };
     let passes: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(silent(&passes), ["station-a", "station-b", "station-c"]);
+    // Station-a's by the hub's clock: the hub holds its last event as stamped, a month ahead.
+    let since_a = passes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["station"] == "station-a")
+        .and_then(|p| {
+            p["alarms"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["alarm"] == "silent")
+        })
+        .unwrap()["since"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        since_a > camdock::time::stamp(chrono::Utc::now() + chrono::Duration::days(29)),
+        "{since_a}"
+    );
     // Station-c's damaged clip, stored and never replicated: its alarm names it, and it is the
     // station's backlog.
     let c = passes
@@ -788,6 +851,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             ("station-a", "rewritten"),
             ("station-b", "rewritten"),
             ("station-c", "hidden"),
+            ("station-b", "return-not-shown"),
             ("station-b", "return-not-shown"),
             ("station-a", "object-differs"),
             ("station-a", "silent"),
@@ -842,6 +906,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             ("station", "station-b"),
             ("station", "station-c"),
             ("station", "station-b"),
+            ("station", "station-b"),
             ("statement-refused", "hub/returns/station-b.json"),
             ("statement-refused", "hub/returns/station-b.json"),
         ]
@@ -850,7 +915,9 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     );
     assert_eq!(found[3]["alarm"]["alarm"], "hidden", "{found:?}");
     assert_eq!(found[4]["alarm"]["alarm"], "return-not-shown", "{found:?}");
-    assert_eq!(found[4]["alarm"]["seq"], forged_seq);
+    assert_eq!(found[4]["alarm"]["seq"], copied_seq);
+    assert_eq!(found[5]["alarm"]["alarm"], "return-not-shown", "{found:?}");
+    assert_eq!(found[5]["alarm"]["seq"], forged_seq);
     // A hub whose database was altered signs what it is told: a return the chains do not show,
     // under the hub's own key, is named.
     let hub_secret = camdock::keys::HubKey::load_or_create(&hub_data)

@@ -6,10 +6,12 @@
 //! station recorded that the chains do not show (a station's admin can append one).
 
 use crate::alarm::Alarm;
-use crate::recorded_returns::recorded_return;
+use crate::return_rule::{
+    is_dock_named, is_episode_event, recorded_return, why_not_shown, why_recorded_not_shown,
+};
 use camdock_record::event::StoredEvent;
 use camdock_record::kind::EventKind;
-use camdock_record::returns::{Return, ReturnsBody};
+use camdock_record::returns::ReturnsBody;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -61,7 +63,7 @@ impl std::fmt::Display for AuditFinding {
 }
 
 /// Each return of `statement` checked against the chains loaded from the bucket (`chains`, by
-/// station): `why_not_shown`.
+/// station): `return_rule::why_not_shown`.
 pub fn check_returns(
     statement: &ReturnsBody,
     chains: &HashMap<String, Vec<StoredEvent>>,
@@ -71,13 +73,9 @@ pub fn check_returns(
         let undock = chains
             .get(&statement.station)
             .and_then(|c| c.iter().find(|e| e.seq == r.undocked_seq));
-        let dock = chains.get(&r.docked_station).and_then(|c| {
-            c.iter().find(|e| {
-                e.at == r.docked_at
-                    && e.kind == EventKind::CameraDocked.as_str()
-                    && e.camera.as_deref() == Some(r.camera.as_str())
-            })
-        });
+        let dock = chains
+            .get(&r.docked_station)
+            .and_then(|c| c.iter().find(|e| is_dock_named(e, r)));
         if let Some(why) = why_not_shown(&statement.station, r, undock, dock) {
             out.push(AuditFinding::ReturnNotShown {
                 station: statement.station.clone(),
@@ -90,32 +88,32 @@ pub fn check_returns(
 }
 
 /// Each return elsewhere a station recorded on its chain (`camera-returned-elsewhere`), judged as
-/// the hub judges them (`why_not_shown`): one the chains do not show is the hub's alarm.
+/// the hub judges them (`return_rule::why_recorded_not_shown`): one the chains do not show is the
+/// hub's alarm.
 pub fn check_recorded_returns(chains: &HashMap<String, Vec<StoredEvent>>) -> Vec<AuditFinding> {
     let mut stations: Vec<&String> = chains.keys().collect();
     stations.sort();
     let mut out = Vec::new();
     for station in stations {
         let chain = &chains[station];
+        // A chain as `follow` gives it: in seq order.
+        let at = |seq: i64| chain.binary_search_by_key(&seq, |u| u.seq);
         for e in chain
             .iter()
             .filter(|e| e.kind == EventKind::CameraReturnedElsewhere.as_str())
         {
             let why = match recorded_return(e) {
                 Ok(r) => {
-                    // A chain as `follow` gives it: in seq order.
-                    let undock = chain
-                        .binary_search_by_key(&r.undocked_seq, |u| u.seq)
-                        .ok()
-                        .map(|i| &chain[i]);
-                    let dock = chains.get(&r.docked_station).and_then(|c| {
-                        c.iter().find(|d| {
-                            d.at == r.docked_at
-                                && d.kind == EventKind::CameraDocked.as_str()
-                                && d.camera.as_deref() == Some(r.camera.as_str())
-                        })
-                    });
-                    why_not_shown(station, &r, undock, dock)
+                    let undock = at(r.undocked_seq).ok().map(|i| &chain[i]);
+                    let between = match (at(r.undocked_seq), at(e.seq)) {
+                        (Ok(from), Ok(to)) if from < to => &chain[from + 1..to],
+                        _ => &[],
+                    };
+                    let later = between.iter().find(|x| is_episode_event(x, &r.camera));
+                    let dock = chains
+                        .get(&r.docked_station)
+                        .and_then(|c| c.iter().find(|d| is_dock_named(d, &r)));
+                    why_recorded_not_shown(station, &r, undock, dock, later)
                 }
                 Err(why) => Some(why),
             };
@@ -132,46 +130,4 @@ pub fn check_recorded_returns(chains: &HashMap<String, Vec<StoredEvent>>) -> Vec
         }
     }
     out
-}
-
-/// Why the chains do not show `r`, a return to `station` (none when they do): `undock` is the
-/// station's event at the return's undock seq, `dock` a dock of the camera at the station and
-/// time the return names. The undock must be the camera's undock (or checkout at the desk) at
-/// that time, and the dock at another station, after it. The auditor judges the hub's statements
-/// by it, and the hub each return a station recorded.
-pub fn why_not_shown(
-    station: &str,
-    r: &Return,
-    undock: Option<&StoredEvent>,
-    dock: Option<&StoredEvent>,
-) -> Option<String> {
-    let is = |e: &StoredEvent, kind: EventKind| {
-        e.kind == kind.as_str() && e.camera.as_deref() == Some(r.camera.as_str())
-    };
-    let undock = undock.filter(|e| {
-        e.at == r.undocked_at
-            && (is(e, EventKind::CameraUndocked)
-                || (is(e, EventKind::CameraAssigned) && crate::projection::checked_out(e)))
-    });
-    let dock = dock.filter(|e| {
-        e.at == r.docked_at && is(e, EventKind::CameraDocked) && r.docked_station != station
-    });
-    if undock.is_none() {
-        Some(format!(
-            "{station}'s chain has no undock of it at event {} ({})",
-            r.undocked_seq, r.undocked_at
-        ))
-    } else if dock.is_none() {
-        Some(format!(
-            "{}'s chain has no dock of it at {}",
-            r.docked_station, r.docked_at
-        ))
-    } else if r.docked_at <= r.undocked_at {
-        Some(format!(
-            "its dock at {} ({}) is not after its undock ({})",
-            r.docked_station, r.docked_at, r.undocked_at
-        ))
-    } else {
-        None
-    }
 }

@@ -12,10 +12,11 @@ pub mod overview;
 pub mod projection;
 pub mod recorded_returns;
 pub mod replication;
+pub mod return_rule;
 pub mod silence;
 
 pub use alarm::Alarm;
-pub use audit::{AuditFinding, check_recorded_returns, check_returns, why_not_shown};
+pub use audit::{AuditFinding, check_recorded_returns, check_returns};
 pub use enrolment::{ENROLMENTS, Enrolment};
 pub use fleet::{BureauCamera, Published};
 pub use follow::{

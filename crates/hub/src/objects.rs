@@ -29,6 +29,9 @@ pub enum ObjectFault {
         checksum: Option<String>,
         bytes: i64,
     },
+    /// The bucket refused to show the object (a 4xx other than not found: no permission on the
+    /// key, a key it cannot take): the hub cannot vouch for it.
+    Refused { why: String },
     /// The version the ledger names holds the clip, but the key's current version is another
     /// object (`version`) or a delete marker (none): what a read without a version gets is not
     /// the clip.
@@ -55,6 +58,7 @@ impl std::fmt::Display for ObjectFault {
                 "the bucket's copy has checksum {} and {bytes} bytes, not the ledger's",
                 checksum.as_deref().unwrap_or("none")
             ),
+            ObjectFault::Refused { why } => write!(f, "the bucket refused to show it ({why})"),
             ObjectFault::WrittenOver { version } => match version {
                 Some(v) => write!(
                     f,
@@ -219,18 +223,6 @@ impl Projection {
             )
             .await?;
         Ok(())
-    }
-
-    /// Replicated clips whose objects were never looked at yet.
-    pub async fn clips_unchecked(&self) -> Result<i64, ProjectionError> {
-        Ok(self
-            .client
-            .query_one(
-                "SELECT count(*) FROM hub_clip_checks WHERE checked_at IS NULL",
-                &[],
-            )
-            .await?
-            .get(0))
     }
 }
 

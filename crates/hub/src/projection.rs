@@ -71,12 +71,24 @@ CREATE TABLE IF NOT EXISTS hub_unreplicated (
     station text NOT NULL REFERENCES hub_stations, clip text NOT NULL, seq bigint NOT NULL,
     stored_at text NOT NULL, PRIMARY KEY (station, clip));
 CREATE INDEX IF NOT EXISTS hub_unreplicated_age ON hub_unreplicated (stored_at);
-CREATE TABLE IF NOT EXISTS hub_clip_checks (
-    station text NOT NULL, seq bigint NOT NULL, checked_at timestamptz,
-    PRIMARY KEY (station, seq), FOREIGN KEY (station, seq) REFERENCES hub_events);
-CREATE TABLE IF NOT EXISTS hub_return_checks (
-    station text NOT NULL, seq bigint NOT NULL,
-    PRIMARY KEY (station, seq), FOREIGN KEY (station, seq) REFERENCES hub_events);
+DO $$ BEGIN
+    -- Made with every replicated clip and recorded return already loaded (a hub from before
+    -- these checks): those are looked at too, not only the ones loaded from now on.
+    IF to_regclass('hub_clip_checks') IS NULL THEN
+        CREATE TABLE hub_clip_checks (
+            station text NOT NULL, seq bigint NOT NULL, checked_at timestamptz,
+            PRIMARY KEY (station, seq), FOREIGN KEY (station, seq) REFERENCES hub_events);
+        INSERT INTO hub_clip_checks(station, seq)
+            SELECT station, seq FROM hub_events WHERE kind = 'clip-replicated';
+    END IF;
+    IF to_regclass('hub_return_checks') IS NULL THEN
+        CREATE TABLE hub_return_checks (
+            station text NOT NULL, seq bigint NOT NULL,
+            PRIMARY KEY (station, seq), FOREIGN KEY (station, seq) REFERENCES hub_events);
+        INSERT INTO hub_return_checks(station, seq)
+            SELECT station, seq FROM hub_events WHERE kind = 'camera-returned-elsewhere';
+    END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS hub_clip_checks_due ON hub_clip_checks (checked_at NULLS FIRST, station, seq);
 CREATE TABLE IF NOT EXISTS hub_published (
     station text PRIMARY KEY REFERENCES hub_stations, body_sha256 text NOT NULL,
@@ -569,11 +581,12 @@ impl Projection {
             "SELECT camera || ' ' || coalesce(health_at, '-') || ' ' || coalesce(health_station, '-') || ' ' || coalesce(battery_percent::text, '-') || ' ' || coalesce(storage_free_bytes::text, '-') || ' ' || coalesce(attention, '-') || ' ' || coalesce(clock_at, '-') || ' ' || coalesce(clock_offset_ms::text, '-') || ' ' || coalesce(clock_within::text, '-') FROM hub_health ORDER BY camera",
             "SELECT station || ' ' || clip || ' ' || seq || ' ' || stored_at FROM hub_unreplicated ORDER BY station, clip",
             // Alarms judged by the hub's clock (silence, a clip not replicated in time), about
-            // what this hub published (a statement written over) or by looking at the clips'
-            // objects (a bounded number each pass) are not the ledgers' record: a rebuild made at
-            // another time cannot give the same, so they are not compared.
+            // what this hub published (a statement written over), by looking at the clips'
+            // objects (a bounded number each pass) or at delete markers (removed once repaired)
+            // are not the ledgers' record: a rebuild made at another time cannot give the same,
+            // so they are not compared.
             "SELECT station || ' ' || alarm FROM hub_alarms
-             WHERE code NOT IN ('silent', 'unreplicated', 'statement-replaced', 'object-differs')
+             WHERE code NOT IN ('silent', 'unreplicated', 'statement-replaced', 'object-differs', 'hidden')
              ORDER BY station, alarm",
         ] {
             h.update(sql.as_bytes());

@@ -1,23 +1,28 @@
 //! Each `camera-returned-elsewhere` a station recorded, checked against the hub's own record. A
 //! station writes one only from the hub's signed statement, but whoever holds a station's ledger
 //! and its checkpoint key (its admin) can append one that closes an overdue episode the hub never
-//! stated. The hub judges each as the auditor judges its statements (`audit::why_not_shown`): the
-//! undock it closes is on the station's chain, and the dock it names is at another station, after
-//! it. Judged once every station's pass has loaded (the dock is often another station's event),
-//! and once: the events are chained and do not change.
+//! stated. The hub judges each by `return_rule::why_recorded_not_shown`: the undock it closes is
+//! the camera's latest episode event at the station before it, and the dock it names is at another
+//! station, after it. Judged once every station's pass has loaded (the dock is often another
+//! station's event), and once (the events are chained and do not change), unless the docking
+//! station's pass failed: then at the next pass.
 
 use crate::alarm::Alarm;
-use crate::audit::why_not_shown;
 use crate::projection::{Projection, ProjectionError, RAISE};
-use camdock_record::detail::CameraReturnedElsewhereDetail;
+use crate::return_rule::{
+    is_dock_named, is_episode_event, recorded_return, why_recorded_not_shown,
+};
 use camdock_record::event::StoredEvent;
 use camdock_record::returns::Return;
 
 impl Projection {
     /// Judges every return recorded by a station since the last time, raises an alarm for each
-    /// the hub's record does not show, and gives the alarms newly raised, by station.
+    /// the hub's record does not show, and gives the alarms newly raised, by station. A return
+    /// naming a dock at a station in `failed` (its pass could not be made) waits for a pass that
+    /// loads it.
     pub async fn judge_recorded_returns(
         &mut self,
+        failed: &[String],
     ) -> Result<Vec<(String, Alarm)>, ProjectionError> {
         let rows = self
             .client
@@ -33,10 +38,18 @@ impl Projection {
                 continue;
             };
             let why = match recorded_return(&e) {
+                Ok(r) if failed.contains(&r.docked_station) => continue,
                 Ok(r) => {
                     let undock = self.event(&station, r.undocked_seq).await?;
                     let dock = self.dock_at(&r).await?;
-                    why_not_shown(&station, &r, undock.as_ref(), dock.as_ref())
+                    let later = self.episode_between(&station, &r, e.seq).await?;
+                    why_recorded_not_shown(
+                        &station,
+                        &r,
+                        undock.as_ref(),
+                        dock.as_ref(),
+                        later.as_ref(),
+                    )
                 }
                 Err(why) => Some(why),
             };
@@ -72,30 +85,46 @@ impl Projection {
 
     /// A dock of `r`'s camera at the station and time it names, as loaded.
     async fn dock_at(&self, r: &Return) -> Result<Option<StoredEvent>, ProjectionError> {
-        let row = self
+        let rows = self
             .client
-            .query_opt(
-                "SELECT seq FROM hub_events
-                 WHERE camera = $1 AND at = $2 AND station = $3 AND kind = 'camera-docked' LIMIT 1",
+            .query(
+                "SELECT seq FROM hub_events WHERE camera = $1 AND at = $2 AND station = $3",
                 &[&r.camera, &r.docked_at, &r.docked_station],
             )
             .await?;
-        match row {
-            Some(row) => self.event(&r.docked_station, row.get(0)).await,
-            None => Ok(None),
+        for row in rows {
+            if let Some(e) = self.event(&r.docked_station, row.get(0)).await?
+                && is_dock_named(&e, r)
+            {
+                return Ok(Some(e));
+            }
         }
+        Ok(None)
     }
-}
 
-/// The return a `camera-returned-elsewhere` event records, or why it records none.
-pub(crate) fn recorded_return(e: &StoredEvent) -> Result<Return, String> {
-    let d = serde_json::from_str::<CameraReturnedElsewhereDetail>(&e.detail_json)
-        .map_err(|why| format!("its detail is not a return this hub can read ({why})"))?;
-    Ok(Return {
-        camera: e.camera.clone().unwrap_or_default(),
-        undocked_seq: d.undocked_seq,
-        undocked_at: d.undocked_at,
-        docked_station: d.docked_station,
-        docked_at: d.docked_at,
-    })
+    /// The camera's first episode event at `station` after the undock `r` closes and before the
+    /// return (event `before`).
+    async fn episode_between(
+        &self,
+        station: &str,
+        r: &Return,
+        before: i64,
+    ) -> Result<Option<StoredEvent>, ProjectionError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT seq FROM hub_events
+                 WHERE station = $1 AND camera = $2 AND seq > $3 AND seq < $4 ORDER BY seq",
+                &[&station, &r.camera, &r.undocked_seq, &before],
+            )
+            .await?;
+        for row in rows {
+            if let Some(e) = self.event(station, row.get(0)).await?
+                && is_episode_event(&e, &r.camera)
+            {
+                return Ok(Some(e));
+            }
+        }
+        Ok(None)
+    }
 }

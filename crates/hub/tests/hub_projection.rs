@@ -1,7 +1,8 @@
 //! The projection on a real PostgreSQL (Debian's server binaries, a cluster of the test's own on
 //! a Unix socket): a pass loads once, a pass repeated from a stale head loads nothing, alarms
 //! are kept once, and a rebuild into an empty database, reading every object in the bucket's
-//! order, gives the same digest.
+//! order, gives the same digest; a hub made before the clips' objects and the recorded returns
+//! were checked checks what it had loaded.
 
 use camdock_hub::follow::{Head, Object, Segments, follow};
 use camdock_hub::{Alarm, Projection, ProjectionError};
@@ -166,6 +167,50 @@ async fn passes_load_once_and_a_rebuild_gives_the_same_projection() {
     ));
     pass(&mut hub, &objects, &checkpoints).await.unwrap();
     assert_eq!(hub.digest().await.unwrap(), digest);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_hub_from_before_the_checks_judges_what_it_loaded_already() {
+    let Some(bin) = camdock_testkit::postgres().find("the hub's projection (crates/hub)") else {
+        return;
+    };
+    let pg = TempPostgres::start(&bin, &tempdir());
+    let key = hex::encode(SigningKey::from_bytes(&KEY).verifying_key().to_bytes());
+    let mut events = chain(4);
+    events[1].kind = "clip-replicated".into();
+    events[1].clip_sha256 = Some("ab".repeat(32));
+    events[2].kind = "camera-returned-elsewhere".into();
+    link(&mut events);
+    let mut hub = Projection::connect(&pg.url()).await.unwrap();
+    hub.enrol("a", "squad 1", &key).await.unwrap();
+    pass(&mut hub, &[seg(&events)], &[checkpoint(&events[3])])
+        .await
+        .unwrap();
+    // A hub made before the checks had neither table: made again at its next start, with what
+    // it had loaded.
+    let (client, connection) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute("DROP TABLE hub_clip_checks, hub_return_checks")
+        .await
+        .unwrap();
+    let mut hub = Projection::connect(&pg.url()).await.unwrap();
+    let due = hub
+        .clips_due(std::time::Duration::from_secs(3600), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        due.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        [events[1].seq]
+    );
+    let judged = hub.judge_recorded_returns(&[]).await.unwrap();
+    assert_eq!(judged.len(), 1, "{judged:?}");
+    assert!(
+        matches!(&judged[0].1, Alarm::ReturnNotShown { seq, .. } if *seq == events[2].seq),
+        "{judged:?}"
+    );
 }
 
 /// A folder of the test's own under the system's temporary folder, removed by the OS later.

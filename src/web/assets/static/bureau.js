@@ -57,7 +57,7 @@
       'none': '—',
       'alarm.unreadable': '无法读取', 'alarm.misnamed': '分段命名不符', 'alarm.rewritten': '分段被改写', 'alarm.chain-broken': '哈希链断裂',
       'alarm.bad-checkpoint': '检查点签名无效', 'alarm.checkpoint-differs': '检查点与链条不符', 'alarm.silent': '采集站无音讯',
-      'alarm.unreplicated': '录像未上传', 'alarm.statement-replaced': '归还声明被覆盖', 'alarm.object-differs': '存储桶中的录像与台账不符', 'alarm.return-not-shown': '他站归还无据',
+      'alarm.unreplicated': '录像未上传', 'alarm.statement-replaced': '归还声明被覆盖', 'alarm.object-differs': '存储桶中的录像与台账不符', 'alarm.return-not-shown': '他站归还无据', 'alarm.hidden': '分段被删除标记遮蔽',
     },
   };
   const LANG_KEY = 'camdock.lang';
