@@ -45,29 +45,52 @@ pub fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
 /// The `[replica]` of the bucket on `endpoint`.
 pub fn replica_config(endpoint: &str) -> camdock::config::Config {
     camdock::config::Config::from_toml(&format!(
-        "[replica]\nenabled = true\nendpoint = \"{endpoint}\"\nbucket = \"bureau\"\naccess_key = \"test\"\nsecret_key = \"test\"\n"
+        "[replica]\nenabled = true\nendpoint = \"{endpoint}\"\nbucket = \"bureau\"\naccess_key = \"test\"\nsecret_key = \"test\"\npart_size_mb = 5\nmultipart_threshold_mb = 5\n"
     ))
     .unwrap()
 }
 
 /// The one object in the bucket every simulated `clip-replicated` names: the bureau's clips are
-/// names, not bytes, but the hub looks at what each record names (a real HEAD each). Recorded as
-/// one part of a multipart upload, so its checksum is not compared with each clip's name.
+/// names, not bytes, but the hub looks at what each record names (a real HEAD each). Uploaded in
+/// two parts (`replica_config`'s part size), so its composite checksum is recorded with its parts
+/// and, like any multipart clip's, not compared with each clip's name.
 pub const CLIP_KEY: &str = "clips/bench/clip.mp4";
-const CLIP_BODY: &[u8] = b"one clip of the simulated bureau";
+const CLIP_PART: usize = 5 * 1024 * 1024;
 
-fn replicated_detail() -> String {
-    serde_json::to_string(&camdock_record::detail::ClipReplicatedDetail {
-        bucket: "bureau".into(),
-        key: CLIP_KEY.into(),
-        version_id: None,
-        checksum_sha256: camdock::replica::s3::b64_sha256(CLIP_BODY),
-        parts: Some(1),
-        part_size: Some(CLIP_BODY.len() as u64),
-        bytes: CLIP_BODY.len() as u64,
-        ..Default::default()
+fn clip_body() -> Vec<u8> {
+    (0..CLIP_PART + CLIP_PART / 5)
+        .map(|i| (i % 251) as u8)
+        .collect()
+}
+
+/// The `clip-replicated` detail naming it, its composite checksum computed here (a bench whose
+/// passes find an alarm stops, so the server's agreement is checked).
+fn replicated_detail() -> &'static str {
+    static DETAIL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DETAIL.get_or_init(|| {
+        use base64::Engine;
+        let body = clip_body();
+        let parts: Vec<&[u8]> = body.chunks(CLIP_PART).collect();
+        let mut of_parts = Sha256::new();
+        for part in &parts {
+            of_parts.update(Sha256::digest(part));
+        }
+        serde_json::to_string(&camdock_record::detail::ClipReplicatedDetail {
+            bucket: "bureau".into(),
+            key: CLIP_KEY.into(),
+            version_id: None,
+            checksum_sha256: format!(
+                "{}-{}",
+                base64::engine::general_purpose::STANDARD.encode(of_parts.finalize()),
+                parts.len()
+            ),
+            parts: Some(parts.len() as u64),
+            part_size: Some(CLIP_PART as u64),
+            bytes: body.len() as u64,
+            ..Default::default()
+        })
+        .unwrap()
     })
-    .unwrap()
 }
 
 /// `n` events of station `i` from seq `first`: a camera docks, its battery and storage are read,
@@ -76,7 +99,7 @@ fn replicated_detail() -> String {
 pub fn events(i: u64, stations: u64, cameras: u64, first: i64, n: i64) -> Vec<StoredEvent> {
     let station = station_name(i);
     let start = chrono::Utc::now() - chrono::Duration::days(2);
-    let replicated = replicated_detail();
+    let replicated = replicated_detail().to_string();
     (0..n)
         .map(|k| {
             let seq = first + k;
@@ -174,8 +197,16 @@ pub async fn write_bureau(
         .send()
         .await
         .unwrap();
+    let clip = tempfile::NamedTempFile::new().unwrap();
+    let body = clip_body();
+    std::fs::write(clip.path(), &body).unwrap();
     bucket
-        .put_bytes(CLIP_KEY, CLIP_BODY.to_vec(), None)
+        .put_file(
+            CLIP_KEY,
+            clip.path(),
+            &hex::encode(Sha256::digest(&body)),
+            None,
+        )
         .await
         .unwrap();
     let mut heads = Vec::new();

@@ -19,8 +19,9 @@ pub enum ObjectFault {
     NotNamed,
     /// The object is in another bucket than the one the hub reads: the hub cannot vouch for it.
     OtherBucket { bucket: String },
-    /// The checksum the station recorded for a single-part upload is not the clip's SHA-256:
-    /// the ledger itself says the object is not the clip.
+    /// The checksum the station recorded does not fit the clip: a single part's is not the clip's
+    /// SHA-256, or a multipart one does not fit the parts recorded. The ledger itself says the
+    /// object is not the clip.
     NotTheClip { checksum: String },
     /// The version the ledger names is not in the bucket (deleted, or never there).
     Missing { version: Option<String> },
@@ -47,7 +48,7 @@ impl std::fmt::Display for ObjectFault {
             }
             ObjectFault::NotTheClip { checksum } => write!(
                 f,
-                "the recorded checksum {checksum} is not the clip's SHA-256"
+                "the recorded checksum {checksum} does not fit the clip (its SHA-256, or its parts as recorded)"
             ),
             ObjectFault::Missing { version } => match version {
                 Some(v) => write!(f, "version {v} is not in the bucket"),
@@ -113,19 +114,35 @@ impl DueClip {
         if d.bucket != bucket {
             return Err(self.alarm(&d.key, ObjectFault::OtherBucket { bucket: d.bucket }));
         }
-        // A single part's checksum is the clip's own SHA-256 (a multipart one, of its parts).
-        if d.parts.is_none() && !d.checksum_sha256.contains('-') {
-            let clip = hex::decode(&self.clip)
-                .ok()
-                .map(|b| base64::engine::general_purpose::STANDARD.encode(b));
-            if clip.as_deref() != Some(d.checksum_sha256.as_str()) {
-                return Err(self.alarm(
-                    &d.key,
-                    ObjectFault::NotTheClip {
-                        checksum: d.checksum_sha256,
-                    },
-                ));
+        // A single part's checksum is the clip's own SHA-256. A multipart one (`<b64>-<parts>`)
+        // is of its parts' SHA-256s: it must fit the parts and part size recorded, but the hub
+        // cannot tie it to the clip without reading the object's bytes, which it does not.
+        let composite = d
+            .checksum_sha256
+            .rsplit_once('-')
+            .map(|(_, n)| n.parse::<u64>().ok());
+        let fits = match (d.parts, composite) {
+            (None, None) => {
+                hex::decode(&self.clip)
+                    .ok()
+                    .map(|b| base64::engine::general_purpose::STANDARD.encode(b))
+                    .as_deref()
+                    == Some(d.checksum_sha256.as_str())
             }
+            (Some(parts), Some(Some(n))) => {
+                parts == n
+                    && d.part_size
+                        .is_some_and(|size| size > 0 && d.bytes.div_ceil(size) == n)
+            }
+            _ => false,
+        };
+        if !fits {
+            return Err(self.alarm(
+                &d.key,
+                ObjectFault::NotTheClip {
+                    checksum: d.checksum_sha256,
+                },
+            ));
         }
         Ok(d)
     }
@@ -282,8 +299,29 @@ mod tests {
                 checksum: wrong.into()
             }
         );
-        // A multipart checksum is of the parts: not compared with the clip's.
-        assert!(due(detail("AAAA-3", Some("v1"))).recorded("bureau").is_ok());
+        // A multipart checksum is of the parts: it must fit them, and is not compared with the
+        // clip's.
+        let parts = |checksum: &str, parts: Option<u64>, part_size: Option<u64>| {
+            let mut d = detail(checksum, Some("v1"));
+            d["parts"] = parts.into();
+            d["part_size"] = part_size.into();
+            due(d)
+        };
+        assert!(parts("AAAA-2", Some(2), Some(2)).recorded("bureau").is_ok());
+        for (checksum, n, size) in [
+            ("AAAA-2", None, None),
+            ("AAAA-3", Some(3), Some(2)),
+            ("AAAA-2", Some(3), Some(2)),
+            (B64, Some(1), Some(4)),
+        ] {
+            assert_eq!(
+                fault(&parts(checksum, n, size), "bureau"),
+                ObjectFault::NotTheClip {
+                    checksum: checksum.into()
+                },
+                "{checksum} {n:?} {size:?}"
+            );
+        }
     }
 
     #[test]
