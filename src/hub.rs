@@ -4,11 +4,12 @@
 //! stations write, the hub keeps there only its signed enrolments, so `rebuild` knows whom to
 //! follow, and its signed statements of returns elsewhere to each station.
 
-use crate::replica::s3::{Bucket, Head, S3Error, Version};
+mod objects;
+
+use crate::replica::s3::{Bucket, Version};
 use anyhow::Context;
 use camdock_hub::{
-    Alarm, AuditFinding, DueClip, ENROLMENTS, Enrolled, Enrolment, Look, Object, ObjectFault,
-    ObjectSeen, Projection, Segments, follow, look_current, look_version,
+    Alarm, AuditFinding, ENROLMENTS, Enrolled, Enrolment, Object, Projection, Segments, follow,
 };
 use camdock_record::checkpoint::Checkpoint;
 use camdock_record::returns::{ReturnsBody, ReturnsStatement, STATEMENTS, statement_key};
@@ -154,93 +155,12 @@ async fn load(bucket: &Bucket, hub: &mut Projection, rules: &Rules) -> anyhow::R
             pass.alarms.push(alarm);
         }
     }
-    check_objects(bucket, hub, rules, &mut passes).await?;
+    objects::check(bucket, hub, rules, &mut passes).await?;
     let backlog = hub.backlog().await?;
     for pass in &mut passes {
         pass.backlog = backlog.get(&pass.station).copied().unwrap_or(0);
     }
     Ok(passes)
-}
-
-/// Looks at up to `rules.objects_per_pass` replicated clips' objects in the bucket (those never
-/// looked at first, then the longest ago), sixteen at once: each one not as its station's ledger
-/// records it is an alarm on that station's pass. One the bucket could not answer about is left
-/// for the next pass and said in its station's `failed`.
-async fn check_objects(
-    bucket: &Bucket,
-    hub: &Projection,
-    rules: &Rules,
-    passes: &mut [Pass],
-) -> anyhow::Result<()> {
-    use futures_util::StreamExt;
-    let due = hub
-        .clips_due(rules.recheck_objects_after, rules.objects_per_pass.into())
-        .await?;
-    let looked: Vec<_> = futures_util::stream::iter(&due)
-        .map(|clip| look(bucket, clip))
-        .buffered(16)
-        .collect()
-        .await;
-    let mut checked = Vec::new();
-    for (clip, looked) in due.iter().zip(looked) {
-        let Some(pass) = passes.iter_mut().find(|p| p.station == clip.station) else {
-            continue;
-        };
-        match looked {
-            Ok(found) => {
-                checked.push((clip.station.as_str(), clip.seq));
-                pass.clips_checked += 1;
-                if let Some(alarm) = found
-                    && hub.raise(&clip.station, &alarm).await?
-                {
-                    pass.alarms.push(alarm);
-                }
-            }
-            // One reason per station is enough to act on: the rest wait for the next pass.
-            Err(e) if pass.failed.is_none() => {
-                pass.failed = Some(format!(
-                    "clip {}'s object could not be looked at in the bucket: {e}",
-                    clip.clip
-                ));
-            }
-            Err(_) => {}
-        }
-    }
-    hub.mark_checked(&checked).await?;
-    Ok(())
-}
-
-/// Whether the bucket holds the object `clip`'s `clip-replicated` records: the key's current
-/// version first (one request when it is the ledger's), then the version the ledger names.
-async fn look(bucket: &Bucket, clip: &DueClip) -> Result<Option<Alarm>, S3Error> {
-    let recorded = match clip.recorded(&bucket.name) {
-        Ok(d) => d,
-        Err(alarm) => return Ok(Some(alarm)),
-    };
-    let seen = |h: Head| ObjectSeen {
-        version_id: h.version_id,
-        checksum_sha256: h.checksum_sha256,
-        bytes: h.bytes,
-    };
-    let looked = async {
-        let current = bucket.head(&recorded.key, None).await?.map(seen);
-        Ok(match look_current(&recorded, current.as_ref()) {
-            Look::Holds => None,
-            Look::Fault(fault) => Some(fault),
-            Look::AskVersion(version) => {
-                let named = bucket.head(&recorded.key, Some(&version)).await?.map(seen);
-                Some(look_version(&recorded, named.as_ref(), current.as_ref()))
-            }
-        })
-    };
-    // A refusal about a key the ledger names is a finding (it would be refused every pass, and
-    // wait at the front of the queue); an endpoint that fails is tried again next pass.
-    let fault = match looked.await {
-        Ok(fault) => fault,
-        Err(S3Error::Refused(why)) => Some(ObjectFault::Refused { why }),
-        Err(e) => return Err(e),
-    };
-    Ok(fault.map(|fault| clip.alarm(&recorded.key, fault)))
 }
 
 /// Publishes `station`'s statement of cameras returned elsewhere, signed with the hub's key, when

@@ -549,20 +549,32 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     );
     assert_eq!(not_shown[0]["seq"], copied_seq);
     assert_eq!(not_shown[0]["alarm"]["camera"], genuine_camera.as_str());
+    let copied: camdock_record::detail::CameraReturnedElsewhereDetail =
+        serde_json::from_str(&genuine_detail).unwrap();
+    assert_eq!(
+        not_shown[0]["alarm"]["why"],
+        serde_json::json!({
+            "fault": "not-latest", "undocked_seq": copied.undocked_seq,
+            "kind": "camera-returned-elsewhere", "seq": genuine_seq,
+        })
+    );
     assert!(
-        not_shown[0]["alarm"]["why"]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!(
-                "camera-returned-elsewhere {genuine_seq} came after it"
-            )),
+        not_shown[0]["says"].as_str().unwrap().ends_with(&format!(
+            "camera-returned-elsewhere {genuine_seq} came after it"
+        )),
         "{not_shown:?}"
     );
     assert_eq!(not_shown[1]["seq"], forged_seq);
     assert_eq!(not_shown[1]["alarm"]["camera"], forged_camera.as_str());
     assert_eq!(
         not_shown[1]["alarm"]["why"],
-        format!("station-c's chain has no dock of it at {docked_at}")
+        serde_json::json!({ "fault": "no-dock", "station": "station-c", "at": docked_at })
+    );
+    assert!(
+        not_shown[1]["says"].as_str().unwrap().ends_with(&format!(
+            "station-c's chain has no dock of it at {docked_at}"
+        )),
+        "{not_shown:?}"
     );
 
     // Station-a's clock set a month ahead (a clip tagged there, and its replication pass, which

@@ -1,6 +1,7 @@
 //! What the hub found wrong in a station's objects, each naming where and how to repair it.
 
 use crate::objects::ObjectFault;
+use crate::return_rule::ReturnFault;
 use serde::{Deserialize, Serialize};
 
 /// One finding about a station's record in the bucket. Raised once (the same finding again is
@@ -56,7 +57,7 @@ pub enum Alarm {
     ReturnNotShown {
         camera: String,
         seq: i64,
-        why: String,
+        why: ReturnFault,
     },
 }
 

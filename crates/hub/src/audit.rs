@@ -7,7 +7,8 @@
 
 use crate::alarm::Alarm;
 use crate::return_rule::{
-    is_dock_named, is_episode_event, recorded_return, why_not_shown, why_recorded_not_shown,
+    ReturnFault, is_dock_named, is_episode_event, recorded_return, why_not_shown,
+    why_recorded_not_shown,
 };
 use camdock_record::event::StoredEvent;
 use camdock_record::kind::EventKind;
@@ -34,7 +35,7 @@ pub enum AuditFinding {
     ReturnNotShown {
         station: String,
         camera: String,
-        why: String,
+        why: ReturnFault,
     },
 }
 

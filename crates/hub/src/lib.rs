@@ -25,4 +25,5 @@ pub use follow::{
 pub use objects::{DueClip, Look, ObjectFault, ObjectSeen, look_current, look_version};
 pub use overview::{ClipQuery, FoundClip, StationStanding};
 pub use projection::{Projection, ProjectionError, RaisedAlarm};
+pub use return_rule::ReturnFault;
 pub use silence::Heard;

@@ -8,6 +8,72 @@ use camdock_record::detail::CameraReturnedElsewhereDetail;
 use camdock_record::event::StoredEvent;
 use camdock_record::kind::EventKind;
 use camdock_record::returns::Return;
+use serde::{Deserialize, Serialize};
+
+/// Why the chains do not show a return. Typed, not text: an alarm's JSON is its identity, so a
+/// reworded reason must not raise it again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "kebab-case")]
+pub enum ReturnFault {
+    /// The event's detail is not a return this hub can read.
+    Unreadable { why: String },
+    /// `station`'s chain has no undock (or checkout) of the camera at event `seq`, time `at`.
+    NoUndock {
+        station: String,
+        seq: i64,
+        at: String,
+    },
+    /// `station`'s chain (another station's) has no dock of the camera at `at`.
+    NoDock { station: String, at: String },
+    /// The dock at `station` (`docked_at`) is not after the undock (`undocked_at`).
+    DockNotAfter {
+        station: String,
+        docked_at: String,
+        undocked_at: String,
+    },
+    /// The undock the return closes (`undocked_seq`) is not the camera's latest episode event
+    /// before it: `kind` at `seq` came after it.
+    NotLatest {
+        undocked_seq: i64,
+        kind: String,
+        seq: i64,
+    },
+}
+
+impl std::fmt::Display for ReturnFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReturnFault::Unreadable { why } => {
+                write!(f, "its detail is not a return this hub can read ({why})")
+            }
+            ReturnFault::NoUndock { station, seq, at } => {
+                write!(
+                    f,
+                    "{station}'s chain has no undock of it at event {seq} ({at})"
+                )
+            }
+            ReturnFault::NoDock { station, at } => {
+                write!(f, "{station}'s chain has no dock of it at {at}")
+            }
+            ReturnFault::DockNotAfter {
+                station,
+                docked_at,
+                undocked_at,
+            } => write!(
+                f,
+                "its dock at {station} ({docked_at}) is not after its undock ({undocked_at})"
+            ),
+            ReturnFault::NotLatest {
+                undocked_seq,
+                kind,
+                seq,
+            } => write!(
+                f,
+                "the undock it closes (event {undocked_seq}) is not the camera's latest there: {kind} {seq} came after it"
+            ),
+        }
+    }
+}
 
 /// Why the chains do not show `r`, a return to `station` (none when they do): `undock` is the
 /// station's event at the return's undock seq, `dock` a dock of the camera at the station and
@@ -19,7 +85,7 @@ pub fn why_not_shown(
     r: &Return,
     undock: Option<&StoredEvent>,
     dock: Option<&StoredEvent>,
-) -> Option<String> {
+) -> Option<ReturnFault> {
     let is = |e: &StoredEvent, kind: EventKind| {
         e.kind == kind.as_str() && e.camera.as_deref() == Some(r.camera.as_str())
     };
@@ -32,20 +98,22 @@ pub fn why_not_shown(
         e.at == r.docked_at && is(e, EventKind::CameraDocked) && r.docked_station != station
     });
     if undock.is_none() {
-        Some(format!(
-            "{station}'s chain has no undock of it at event {} ({})",
-            r.undocked_seq, r.undocked_at
-        ))
+        Some(ReturnFault::NoUndock {
+            station: station.into(),
+            seq: r.undocked_seq,
+            at: r.undocked_at.clone(),
+        })
     } else if dock.is_none() {
-        Some(format!(
-            "{}'s chain has no dock of it at {}",
-            r.docked_station, r.docked_at
-        ))
+        Some(ReturnFault::NoDock {
+            station: r.docked_station.clone(),
+            at: r.docked_at.clone(),
+        })
     } else if r.docked_at <= r.undocked_at {
-        Some(format!(
-            "its dock at {} ({}) is not after its undock ({})",
-            r.docked_station, r.docked_at, r.undocked_at
-        ))
+        Some(ReturnFault::DockNotAfter {
+            station: r.docked_station.clone(),
+            docked_at: r.docked_at.clone(),
+            undocked_at: r.undocked_at.clone(),
+        })
     } else {
         None
     }
@@ -86,20 +154,25 @@ pub fn why_recorded_not_shown(
     undock: Option<&StoredEvent>,
     dock: Option<&StoredEvent>,
     later: Option<&StoredEvent>,
-) -> Option<String> {
+) -> Option<ReturnFault> {
     match later {
-        Some(x) => Some(format!(
-            "the undock it closes (event {}) is not the camera's latest there: {} {} came after it",
-            r.undocked_seq, x.kind, x.seq
-        )),
+        Some(x) => Some(ReturnFault::NotLatest {
+            undocked_seq: r.undocked_seq,
+            kind: x.kind.clone(),
+            seq: x.seq,
+        }),
         None => why_not_shown(station, r, undock, dock),
     }
 }
 
 /// The return a `camera-returned-elsewhere` event records, or why it records none.
-pub fn recorded_return(e: &StoredEvent) -> Result<Return, String> {
-    let d = serde_json::from_str::<CameraReturnedElsewhereDetail>(&e.detail_json)
-        .map_err(|why| format!("its detail is not a return this hub can read ({why})"))?;
+pub fn recorded_return(e: &StoredEvent) -> Result<Return, ReturnFault> {
+    let d =
+        serde_json::from_str::<CameraReturnedElsewhereDetail>(&e.detail_json).map_err(|why| {
+            ReturnFault::Unreadable {
+                why: why.to_string(),
+            }
+        })?;
     Ok(Return {
         camera: e.camera.clone().unwrap_or_default(),
         undocked_seq: d.undocked_seq,
