@@ -50,9 +50,10 @@ fn main() {
     let config = replica_config(&ls.endpoint());
     let hub_key = SigningKey::from_bytes(&[1; 32]);
     let rules_looking_at = |objects_per_pass: u32| Rules {
-        silent_before: "0000".into(),
+        // The simulated events are two days old: neither silence nor replication is judged.
+        now: chrono::Utc::now(),
         silent_after: Duration::MAX,
-        unreplicated_before: "0000".into(),
+        replicate_within: Duration::MAX,
         key: hub_key.clone(),
         statements_every: Duration::from_secs(3600),
         recheck_objects_after: Duration::from_secs(30 * 86_400),

@@ -7,6 +7,7 @@
 mod objects;
 
 use crate::replica::s3::{Bucket, Version};
+use crate::time::stamp_before;
 use anyhow::Context;
 use camdock_hub::{
     Alarm, AuditFinding, ENROLMENTS, Enrolled, Enrolment, Object, Projection, Segments, follow,
@@ -67,21 +68,35 @@ pub struct Pass {
     pub failed: Option<String>,
 }
 
-/// What a pass judges by: the instants (as the ledger writes them) before which a station's
-/// newest event means silence and a clip not replicated is an alarm, how long the hub may load
-/// nothing new of a station before it is silent all the same (`camdock_hub::Heard`), the hub's
-/// key with how often its statements are published again unchanged, and how it looks at the
-/// clips' objects.
+/// What a pass judges by, at the instant `now`: how old a station's newest event (or the hub's
+/// last load of it: `camdock_hub::Heard`) may be before it is silent, and a clip stored before it
+/// is replicated; the hub's key with how often its statements are published again unchanged;
+/// how it looks at the clips' objects.
 pub struct Rules {
-    pub silent_before: String,
+    pub now: chrono::DateTime<chrono::Utc>,
     pub silent_after: std::time::Duration,
-    pub unreplicated_before: String,
+    pub replicate_within: std::time::Duration,
     pub key: SigningKey,
     pub statements_every: std::time::Duration,
     /// Each replicated clip's object is looked at once, then again after this; at most
     /// `objects_per_pass` in a pass.
     pub recheck_objects_after: std::time::Duration,
     pub objects_per_pass: u32,
+}
+
+impl Rules {
+    /// The hub's rules of `[hub]`, now.
+    pub fn new(config: &crate::config::HubConfig, key: SigningKey) -> Rules {
+        Rules {
+            now: chrono::Utc::now(),
+            silent_after: config.silent_after,
+            replicate_within: config.replicate_within,
+            key,
+            statements_every: config.statements_every,
+            recheck_objects_after: config.recheck_objects_after,
+            objects_per_pass: config.objects_per_pass,
+        }
+    }
 }
 
 /// One pass over every enrolled station (one that fails is reported, the others go on): new
@@ -132,12 +147,17 @@ async fn load(bucket: &Bucket, hub: &mut Projection, rules: &Rules) -> anyhow::R
         };
         let mut raised = Vec::new();
         let heard = hub.heard(name).await?;
-        if heard.silent(&rules.silent_before, rules.silent_after)
-            && let Some(since) = heard.last_event_at
+        if heard.silent(
+            &stamp_before(rules.now, rules.silent_after),
+            rules.silent_after,
+        ) && let Some(since) = heard.last_event_at
         {
             raised.push(Alarm::Silent { since });
         }
-        raised.extend(hub.unreplicated(name, &rules.unreplicated_before).await?);
+        raised.extend(
+            hub.unreplicated(name, &stamp_before(rules.now, rules.replicate_within))
+                .await?,
+        );
         for alarm in raised {
             if hub.raise(name, &alarm).await? {
                 pass.alarms.push(alarm);
@@ -289,10 +309,7 @@ async fn sync_station(
     hub.load(name, &head, &followed, &settled).await?;
     let mut alarms = followed.alarms;
     for marker in hidden {
-        let alarm = Alarm::Hidden {
-            key: marker.key,
-            version: marker.version_id,
-        };
+        let alarm = hidden_by(marker);
         if hub.raise(name, &alarm).await? {
             alarms.push(alarm);
         }
@@ -305,6 +322,14 @@ async fn sync_station(
         alarms,
         ..Pass::default()
     })
+}
+
+/// The alarm for a delete marker on a station's segment or checkpoint.
+fn hidden_by(marker: Version) -> Alarm {
+    Alarm::Hidden {
+        key: marker.key,
+        version: marker.version_id,
+    }
 }
 
 /// Empties the projection and makes it again from the bucket alone: the enrolments the hub wrote
@@ -442,10 +467,7 @@ pub async fn audit(
         let checkpoints = objects(checkpoints_prefix(&station.station)).await?;
         findings.extend(hidden.into_iter().map(|m| AuditFinding::Station {
             station: station.station.clone(),
-            alarm: Alarm::Hidden {
-                key: m.key,
-                version: m.version_id,
-            },
+            alarm: hidden_by(m),
         }));
         let followed = follow(
             &station,

@@ -502,41 +502,35 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         .unwrap();
     drop(ledger);
     let docked_at = camdock::time::stamp(chrono::Utc::now());
+    use camdock_record::detail::CameraReturnedElsewhereDetail;
+    let copied: CameraReturnedElsewhereDetail = serde_json::from_str(&genuine_detail).unwrap();
     let mut ledger_b =
         camdock::ledger::Ledger::open(&data_b.join(camdock::station::LEDGER_FILE), "station-b")
             .unwrap();
-    let copied_seq = ledger_b
-        .append(
-            camdock::ledger::NewEvent::new(
-                camdock_record::kind::EventKind::CameraReturnedElsewhere,
-                "station-b",
-            )
-            .camera(&genuine_camera)
-            .typed(
-                &serde_json::from_str::<camdock_record::detail::CameraReturnedElsewhereDetail>(
-                    &genuine_detail,
+    let mut append_return = |camera: &str, detail: &CameraReturnedElsewhereDetail| -> i64 {
+        ledger_b
+            .append(
+                camdock::ledger::NewEvent::new(
+                    camdock_record::kind::EventKind::CameraReturnedElsewhere,
+                    "station-b",
                 )
-                .unwrap(),
-            ),
-        )
-        .unwrap();
-    let forged_seq = ledger_b
-        .append(
-            camdock::ledger::NewEvent::new(
-                camdock_record::kind::EventKind::CameraReturnedElsewhere,
-                "station-b",
+                .camera(camera)
+                .typed(detail),
             )
-            .camera(&forged_camera)
-            .typed(&camdock_record::detail::CameraReturnedElsewhereDetail {
-                undocked_seq,
-                undocked_at,
-                docked_station: "station-c".into(),
-                docked_at: docked_at.clone(),
-                statement_issued_at: docked_at.clone(),
-                statement_sha256: "0".repeat(64),
-            }),
-        )
-        .unwrap();
+            .unwrap()
+    };
+    let copied_seq = append_return(&genuine_camera, &copied);
+    let forged_seq = append_return(
+        &forged_camera,
+        &CameraReturnedElsewhereDetail {
+            undocked_seq,
+            undocked_at,
+            docked_station: "station-c".into(),
+            docked_at: docked_at.clone(),
+            statement_issued_at: docked_at.clone(),
+            statement_sha256: "0".repeat(64),
+        },
+    );
     drop(ledger_b);
     ok(cfg_b, Some(data_b), &["replicate"]);
     let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
@@ -549,8 +543,6 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     );
     assert_eq!(not_shown[0]["seq"], copied_seq);
     assert_eq!(not_shown[0]["alarm"]["camera"], genuine_camera.as_str());
-    let copied: camdock_record::detail::CameraReturnedElsewhereDetail =
-        serde_json::from_str(&genuine_detail).unwrap();
     assert_eq!(
         not_shown[0]["alarm"]["why"],
         serde_json::json!({

@@ -148,19 +148,13 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
             "the hub reads the stations' bucket: set [replica] endpoint, bucket and credentials as the stations have them"
         ));
     }
+    let rules_of = config.hub.clone();
     let rules = || {
-        let now = chrono::Utc::now();
-        hub::Rules {
-            silent_before: stamp_before(now, config.hub.silent_after),
-            silent_after: config.hub.silent_after,
-            unreplicated_before: stamp_before(now, config.hub.replicate_within),
-            key: key
-                .clone()
+        hub::Rules::new(
+            &rules_of,
+            key.clone()
                 .expect("read for every command that passes or enrols"),
-            statements_every: config.hub.statements_every,
-            recheck_objects_after: config.hub.recheck_objects_after,
-            objects_per_pass: config.hub.objects_per_pass,
-        }
+        )
     };
     let key = &key;
     let rules = &rules;

@@ -26,11 +26,18 @@ pub(super) async fn check(
         .buffered(16)
         .collect()
         .await;
+    // Each station's pass by name: up to `objects_per_pass` clips over a bureau's stations.
+    let of: std::collections::HashMap<String, usize> = passes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.station.clone(), i))
+        .collect();
     let mut checked = Vec::new();
     for (clip, looked) in due.iter().zip(looked) {
-        let Some(pass) = passes.iter_mut().find(|p| p.station == clip.station) else {
+        let Some(&i) = of.get(&clip.station) else {
             continue;
         };
+        let pass = &mut passes[i];
         match looked {
             Ok(found) => {
                 checked.push((clip.station.as_str(), clip.seq));

@@ -13,7 +13,7 @@ use camdock_record::kind::EventKind;
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, GenericClient, NoTls};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -98,10 +98,22 @@ CREATE TABLE IF NOT EXISTS hub_alarms (
     alarm text NOT NULL, raised_at timestamptz NOT NULL DEFAULT now(), UNIQUE (station, alarm));
 ";
 
-/// Raises an alarm once: the same alarm of a station again is the same row.
-pub(crate) const RAISE: &str =
-    "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (station, alarm) DO NOTHING";
+/// Raises `alarm` about `station` on `c` (the connection, or a pass's transaction) once: the
+/// same alarm of a station again is the same row. True when it was not on record before.
+pub(crate) async fn raise_on(
+    c: &impl GenericClient,
+    station: &str,
+    alarm: &Alarm,
+) -> Result<bool, ProjectionError> {
+    let text = serde_json::to_string(alarm).expect("plain values serialise");
+    Ok(c.execute(
+        "INSERT INTO hub_alarms(station, code, seq, alarm) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (station, alarm) DO NOTHING",
+        &[&station, &alarm.code(), &alarm.seq(), &text],
+    )
+    .await?
+        == 1)
+}
 
 /// An alarm as the hub holds it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -466,9 +478,7 @@ impl Projection {
             .await?;
         }
         for a in &followed.alarms {
-            let text = serde_json::to_string(a).expect("plain values serialise");
-            tx.execute(RAISE, &[&station, &a.code(), &a.seq(), &text])
-                .await?;
+            raise_on(&tx, station, a).await?;
         }
         let (keys, versions): (Vec<&str>, Vec<&str>) =
             read.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
@@ -529,12 +539,7 @@ impl Projection {
     /// Raises `alarm` about `station` (once: the same alarm again is the same row). True when it
     /// was not on record before.
     pub async fn raise(&self, station: &str, alarm: &Alarm) -> Result<bool, ProjectionError> {
-        let text = serde_json::to_string(alarm).expect("plain values serialise");
-        Ok(self
-            .client
-            .execute(RAISE, &[&station, &alarm.code(), &alarm.seq(), &text])
-            .await?
-            == 1)
+        raise_on(&self.client, station, alarm).await
     }
 
     /// The event `seq` of `station`, as loaded.

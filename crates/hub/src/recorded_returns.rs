@@ -8,7 +8,7 @@
 //! station's pass failed: then at the next pass.
 
 use crate::alarm::Alarm;
-use crate::projection::{Projection, ProjectionError, RAISE};
+use crate::projection::{Projection, ProjectionError, raise_on};
 use crate::return_rule::{
     is_dock_named, is_episode_event, recorded_return, why_recorded_not_shown,
 };
@@ -64,12 +64,7 @@ impl Projection {
                     seq: e.seq,
                     why,
                 };
-                let text = serde_json::to_string(&alarm).expect("plain values serialise");
-                if tx
-                    .execute(RAISE, &[&station, &alarm.code(), &alarm.seq(), &text])
-                    .await?
-                    == 1
-                {
+                if raise_on(&tx, &station, &alarm).await? {
                     raised.push((station.clone(), alarm));
                 }
             }
