@@ -58,6 +58,8 @@ fn main() {
         statements_every: Duration::from_secs(3600),
         recheck_objects_after: Duration::from_secs(30 * 86_400),
         objects_per_pass,
+        // As the default: the passes after the first list only what is new.
+        sweep_every: Duration::from_secs(3600),
     };
     let rules = || rules_looking_at(2000);
     let url = pg.url();

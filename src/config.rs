@@ -59,6 +59,10 @@ pub struct HubConfig {
     pub recheck_objects_after: Duration,
     /// How many clips' objects one pass looks at, at most (those never looked at first).
     pub objects_per_pass: u32,
+    /// How often a pass lists all of a station's objects again; the passes between list only
+    /// the keys after those it has settled (a rewrite of an older key is found at the sweep).
+    #[serde(with = "humantime_serde")]
+    pub sweep_every: Duration,
     /// At a station: the hub's statement key (hex, as `camdock hub key` prints it). Its signed
     /// statements close the overdue episodes of cameras returned at other stations; "" reads none.
     pub public_key: String,

@@ -10,7 +10,8 @@ use crate::replica::s3::{Bucket, Version};
 use crate::time::stamp_before;
 use anyhow::Context;
 use camdock_hub::{
-    Alarm, AuditFinding, ENROLMENTS, Enrolled, Enrolment, Object, Projection, Segments, follow,
+    Alarm, AuditFinding, ENROLMENTS, Enrolled, Enrolment, Listed, Object, Projection, Segments,
+    cursor, follow,
 };
 use camdock_record::checkpoint::Checkpoint;
 use camdock_record::returns::{ReturnsBody, ReturnsStatement, STATEMENTS, statement_key};
@@ -53,6 +54,9 @@ pub struct Pass {
     /// Events loaded.
     pub events: usize,
     pub head: i64,
+    /// Whether this pass listed all the station's objects (a sweep: `[hub] sweep_every`), not
+    /// only those after its cursor.
+    pub swept: bool,
     /// Clips the station stored that it has not replicated yet, as far as the hub has loaded.
     pub backlog: i64,
     /// Replicated clips whose objects this pass looked at in the bucket.
@@ -82,6 +86,9 @@ pub struct Rules {
     /// `objects_per_pass` in a pass.
     pub recheck_objects_after: std::time::Duration,
     pub objects_per_pass: u32,
+    /// Each station's objects are listed whole this often; the passes between list only what
+    /// sorts after its cursor.
+    pub sweep_every: std::time::Duration,
 }
 
 impl Rules {
@@ -95,6 +102,7 @@ impl Rules {
             statements_every: config.statements_every,
             recheck_objects_after: config.recheck_objects_after,
             objects_per_pass: config.objects_per_pass,
+            sweep_every: config.sweep_every,
         }
     }
 }
@@ -137,7 +145,7 @@ async fn load(bucket: &Bucket, hub: &mut Projection, rules: &Rules) -> anyhow::R
     let mut passes = Vec::new();
     for station in hub.stations().await? {
         let name = station.station.as_str();
-        let mut pass = match sync_station(bucket, hub, &station).await {
+        let mut pass = match sync_station(bucket, hub, &station, rules.sweep_every).await {
             Ok(pass) => pass,
             Err(e) => Pass {
                 station: name.into(),
@@ -232,21 +240,44 @@ async fn publish_returns(
     Ok((Some(count), replaced))
 }
 
-/// Reads every version of `station`'s segments and checkpoints not settled before, follows them
-/// from the head the hub holds (`camdock_hub::follow`: only what a signed checkpoint vouches for
-/// loads) and loads the pass in one transaction.
+/// Lists `station`'s segments and checkpoints after its cursor (everything when a sweep is due:
+/// `camdock_hub::cursor`), reads every version not settled before, follows them from the head the
+/// hub holds (`camdock_hub::follow`: only what a signed checkpoint vouches for loads) and loads
+/// the pass, with the cursor it leaves, in one transaction.
 async fn sync_station(
     bucket: &Bucket,
     hub: &mut Projection,
     station: &Enrolled,
+    sweep_every: std::time::Duration,
 ) -> anyhow::Result<Pass> {
     let name = station.station.as_str();
     let head = hub.head(name).await?;
-    let seen = hub.versions_read(name).await?;
-    let fresh = |listed: Vec<Version>| -> Vec<Version> {
+    let cursor = hub.cursor(name).await?;
+    let swept = cursor.sweep_due(sweep_every);
+    let (segments_from, checkpoints_from) = if swept {
+        (None, None)
+    } else {
+        (cursor.segments_after, cursor.checkpoints_after)
+    };
+    let (segments_listed, mut hidden) = bucket
+        .list_versions_and_markers_after(&segments_prefix(name), segments_from.as_deref())
+        .await?;
+    let (checkpoints_listed, markers) = bucket
+        .list_versions_and_markers_after(&checkpoints_prefix(name), checkpoints_from.as_deref())
+        .await?;
+    hidden.extend(markers);
+    let mut keys: Vec<&str> = segments_listed
+        .iter()
+        .chain(&checkpoints_listed)
+        .map(|v| v.key.as_str())
+        .collect();
+    keys.dedup();
+    let seen = hub.versions_read(name, &keys).await?;
+    let fresh = |listed: &[Version]| -> Vec<Version> {
         listed
-            .into_iter()
+            .iter()
             .filter(|v| !seen.contains(&(v.key.clone(), v.version_id.clone())))
+            .cloned()
             .collect()
     };
     // Eight objects fetched at once, kept in listing order: a GET's round trip, not the bytes,
@@ -265,15 +296,8 @@ async fn sync_station(
             .await?;
         anyhow::Ok((versions, objects))
     };
-    let (segments_listed, mut hidden) = bucket
-        .list_versions_and_markers(&segments_prefix(name))
-        .await?;
-    let (checkpoints_listed, markers) = bucket
-        .list_versions_and_markers(&checkpoints_prefix(name))
-        .await?;
-    hidden.extend(markers);
-    let (segment_versions, segment_objects) = read(fresh(segments_listed)).await?;
-    let (checkpoint_versions, checkpoint_objects) = read(fresh(checkpoints_listed)).await?;
+    let (segment_versions, segment_objects) = read(fresh(&segments_listed)).await?;
+    let (checkpoint_versions, checkpoint_objects) = read(fresh(&checkpoints_listed)).await?;
     let segments = Segments::read(name, &segment_objects);
     // The hub's hashes of every seq at or below its head that the objects repeat (read from
     // their content, not their names).
@@ -306,7 +330,26 @@ async fn sync_station(
         )
         .map(|v| (v.key.clone(), v.version_id.clone()))
         .collect();
-    hub.load(name, &head, &followed, &settled).await?;
+    let settled_now: std::collections::HashSet<&(String, String)> = settled.iter().collect();
+    let is_settled = |key: &str, version: &str| {
+        let v = (key.to_string(), version.to_string());
+        seen.contains(&v) || settled_now.contains(&v)
+    };
+    let after = |from: Option<String>, listed: &[Version]| {
+        cursor::advance(
+            from.as_deref(),
+            listed
+                .iter()
+                .map(|v| (v.key.as_str(), v.version_id.as_str())),
+            is_settled,
+        )
+    };
+    let listed = Listed {
+        segments_after: after(segments_from, &segments_listed),
+        checkpoints_after: after(checkpoints_from, &checkpoints_listed),
+        swept,
+    };
+    hub.load(name, &head, &followed, &settled, &listed).await?;
     let mut alarms = followed.alarms;
     for marker in hidden {
         let alarm = hidden_by(marker);
@@ -319,6 +362,7 @@ async fn sync_station(
         objects: settled.len(),
         events: followed.events.len(),
         head: followed.head.seq,
+        swept,
         alarms,
         ..Pass::default()
     })

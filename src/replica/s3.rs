@@ -461,9 +461,19 @@ impl Bucket {
         &self,
         prefix: &str,
     ) -> Result<(Vec<Version>, Vec<Version>), S3Error> {
+        self.list_versions_and_markers_after(prefix, None).await
+    }
+
+    /// As `list_versions_and_markers`, of the keys that sort after `after` only (the listing
+    /// starts there: one request, however many keys sort before it).
+    pub async fn list_versions_and_markers_after(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+    ) -> Result<(Vec<Version>, Vec<Version>), S3Error> {
         let mut all: Vec<Version> = Vec::new();
         let mut markers: Vec<Version> = Vec::new();
-        let (mut key_marker, mut version_marker) = (None, None);
+        let (mut key_marker, mut version_marker) = (after.map(str::to_string), None);
         loop {
             let out = self
                 .client
@@ -500,6 +510,11 @@ impl Bucket {
         }
         ordered.sort_by(|a, b| a.key.cmp(&b.key));
         markers.sort_by(|a, b| a.key.cmp(&b.key));
+        // Only keys after `after`, whether or not a server starts its listing at the marker.
+        if let Some(after) = after {
+            ordered.retain(|v| v.key.as_str() > after);
+            markers.retain(|v| v.key.as_str() > after);
+        }
         Ok((ordered, markers))
     }
 

@@ -4,6 +4,7 @@
 
 pub mod alarm;
 pub mod audit;
+pub mod cursor;
 pub mod enrolment;
 pub mod fleet;
 pub mod follow;
@@ -17,6 +18,7 @@ pub mod silence;
 
 pub use alarm::Alarm;
 pub use audit::{AuditFinding, check_recorded_returns, check_returns};
+pub use cursor::{Cursor, Listed};
 pub use enrolment::{ENROLMENTS, Enrolment};
 pub use fleet::{BureauCamera, Published};
 pub use follow::{

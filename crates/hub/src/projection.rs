@@ -4,6 +4,7 @@
 //! loads nothing twice.
 
 use crate::alarm::Alarm;
+use crate::cursor::Listed;
 use crate::follow::{Enrolled, Followed, Head};
 use camdock_record::checkpoint::public_key_from_hex;
 use camdock_record::detail::{ClockCheckedDetail, HealthReadDetail};
@@ -46,6 +47,9 @@ CREATE TABLE IF NOT EXISTS hub_heads (
     station text PRIMARY KEY REFERENCES hub_stations, seq bigint NOT NULL, hash text NOT NULL,
     broken boolean NOT NULL, read_at timestamptz NOT NULL DEFAULT now());
 ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS moved_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS segments_after text;
+ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS checkpoints_after text;
+ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS swept_at timestamptz;
 CREATE TABLE IF NOT EXISTS hub_objects (
     station text NOT NULL REFERENCES hub_stations, key text NOT NULL, version text NOT NULL,
     PRIMARY KEY (station, key, version));
@@ -247,16 +251,17 @@ impl Projection {
             .unwrap_or_default())
     }
 
-    /// The objects of `station` read so far: each (key, version).
+    /// The objects of `station` under `keys` read so far: each (key, version).
     pub async fn versions_read(
         &self,
         station: &str,
+        keys: &[&str],
     ) -> Result<HashSet<(String, String)>, ProjectionError> {
         let rows = self
             .client
             .query(
-                "SELECT key, version FROM hub_objects WHERE station = $1",
-                &[&station],
+                "SELECT key, version FROM hub_objects WHERE station = $1 AND key = ANY($2)",
+                &[&station, &keys],
             )
             .await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
@@ -279,20 +284,24 @@ impl Projection {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    /// Loads one pass over `station`: its new events, its alarms, the object versions settled;
-    /// the head moves from `from` (as read before the pass) to the pass's, or the pass is refused.
+    /// Loads one pass over `station`: its new events, its alarms, the object versions settled,
+    /// the cursor it leaves; the head moves from `from` (as read before the pass) to the pass's,
+    /// or the pass is refused.
     pub async fn load(
         &mut self,
         station: &str,
         from: &Head,
         followed: &Followed,
         read: &[(String, String)],
+        listed: &Listed,
     ) -> Result<(), ProjectionError> {
         let tx = self.client.transaction().await?;
         let mut moved = tx
             .execute(
                 "UPDATE hub_heads SET seq = $2, hash = $3, broken = $4, read_at = now(),
-                     moved_at = CASE WHEN seq = $2 THEN moved_at ELSE now() END
+                     moved_at = CASE WHEN seq = $2 THEN moved_at ELSE now() END,
+                     segments_after = $7, checkpoints_after = $8,
+                     swept_at = CASE WHEN $9 THEN now() ELSE swept_at END
                  WHERE station = $1 AND seq = $5 AND hash = $6",
                 &[
                     &station,
@@ -301,6 +310,9 @@ impl Projection {
                     &followed.head.broken,
                     &from.seq,
                     &from.hash,
+                    &listed.segments_after,
+                    &listed.checkpoints_after,
+                    &listed.swept,
                 ],
             )
             .await?;
@@ -309,13 +321,18 @@ impl Projection {
         if moved == 0 && *from == Head::default() {
             moved = tx
                 .execute(
-                    "INSERT INTO hub_heads(station, seq, hash, broken) VALUES ($1, $2, $3, $4)
+                    "INSERT INTO hub_heads(station, seq, hash, broken, segments_after,
+                         checkpoints_after, swept_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END)
                      ON CONFLICT (station) DO NOTHING",
                     &[
                         &station,
                         &followed.head.seq,
                         &followed.head.hash,
                         &followed.head.broken,
+                        &listed.segments_after,
+                        &listed.checkpoints_after,
+                        &listed.swept,
                     ],
                 )
                 .await?;

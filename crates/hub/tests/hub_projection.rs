@@ -5,7 +5,7 @@
 //! were checked checks what it had loaded.
 
 use camdock_hub::follow::{Head, Object, Segments, follow};
-use camdock_hub::{Alarm, Projection, ProjectionError};
+use camdock_hub::{Alarm, Listed, Projection, ProjectionError};
 use camdock_record::chain::{EventFields, event_hash, link};
 use camdock_record::checkpoint::Checkpoint;
 use camdock_record::event::StoredEvent;
@@ -66,7 +66,16 @@ async fn pass(
         .iter()
         .map(|i| (segments[*i].key.clone(), "v1".to_string()))
         .collect();
-    p.load("a", &head, &followed, &settled).await
+    let listed = Listed {
+        segments_after: camdock_hub::cursor::advance(
+            None,
+            segments.iter().map(|s| (s.key.as_str(), "v1")),
+            |k, v| settled.contains(&(k.to_string(), v.to_string())),
+        ),
+        checkpoints_after: None,
+        swept: true,
+    };
+    p.load("a", &head, &followed, &settled, &listed).await
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -120,13 +129,23 @@ async fn passes_load_once_and_a_rebuild_gives_the_same_projection() {
         &checkpoints[..1],
     );
     assert!(matches!(
-        hub.load("a", &stale, &again, &[]).await,
+        hub.load("a", &stale, &again, &[], &Listed::default()).await,
         Err(ProjectionError::MovedOn(_))
     ));
     assert_eq!(hub.event_count(None).await.unwrap(), 20);
     pass(&mut hub, &objects, &checkpoints).await.unwrap();
     pass(&mut hub, &objects, &checkpoints).await.unwrap();
     assert_eq!(hub.event_count(Some("a")).await.unwrap(), 30);
+    // The cursor a pass leaves is loaded with it: the last key every version of which settled.
+    let cursor = hub.cursor("a").await.unwrap();
+    assert_eq!(
+        cursor.segments_after.as_deref(),
+        Some(objects[3].key.as_str())
+    );
+    assert!(
+        cursor.swept_seconds_ago.is_some_and(|ago| ago < 600.0),
+        "{cursor:?}"
+    );
     let alarms = hub.alarms().await.unwrap();
     assert_eq!(
         alarms.len(),
@@ -162,7 +181,8 @@ async fn passes_load_once_and_a_rebuild_gives_the_same_projection() {
         &checkpoints[1..],
     );
     assert!(matches!(
-        hub.load("a", &mid, &from_mid, &[]).await,
+        hub.load("a", &mid, &from_mid, &[], &Listed::default())
+            .await,
         Err(ProjectionError::MovedOn(_))
     ));
     pass(&mut hub, &objects, &checkpoints).await.unwrap();
