@@ -13,7 +13,9 @@
 //! - the bureau's fleet (every camera, overdue judged across stations) and one station's
 //!   statement of returns elsewhere, at the events loaded and again after the events table is
 //!   padded by SQL to `--pad` rows (synthetic camera events of the same stations, beyond their
-//!   heads): goal < 50 ms, and not growing with the events.
+//!   heads): goal < 50 ms, and not growing with the events;
+//! - one station's ledger grown by `--long` segments (2,000): its segments listed whole, as a
+//!   sweep lists them, against a listing from its cursor, as the passes between sweeps do.
 
 use bureau::*;
 use camdock::hub::{Rules, sync};
@@ -241,6 +243,52 @@ fn main() {
             );
             views(format!("at {count} events")).await;
         }
+
+        // A station whose ledger grew long (a year of exports at ~5 a day): what a sweep lists
+        // of it, against what a pass from its cursor lists.
+        let name = station_name(0);
+        let long = arg("--long", 2000) as i64;
+        let t = Instant::now();
+        let first = hub.head(&name).await.unwrap().seq + 1;
+        for seq in first..first + long {
+            let evs = events(0, stations, cameras, seq, 1);
+            heads[0].1 = write_segment(&bucket, &name, &heads[0].1, evs).await;
+        }
+        println!(
+            "{name}'s ledger grown by {long} segments, each with its checkpoint, in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
+        sync(&bucket, &mut hub, &rules()).await.unwrap();
+        let cursor = hub.cursor(&name).await.unwrap();
+        let listing = |after: Option<String>| {
+            let (bucket, name) = (&bucket, &name);
+            async move {
+                let mut ms = Vec::new();
+                let mut n = 0;
+                for _ in 0..5 {
+                    let t = Instant::now();
+                    n = bucket
+                        .list_versions_and_markers_after(
+                            &segment::segments_prefix(name),
+                            after.as_deref(),
+                        )
+                        .await
+                        .unwrap()
+                        .0
+                        .len();
+                    ms.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+                ms.sort_by(f64::total_cmp);
+                (ms[2], n)
+            }
+        };
+        let (whole, n) = listing(None).await;
+        let (after, m) = listing(cursor.segments_after.clone()).await;
+        println!(
+            "  its segments listed whole (a sweep): {whole:.1} ms ({n} versions, {} requests); from its cursor: {after:.1} ms ({m}, 1 request): {:.1}×",
+            n.div_ceil(1000).max(1),
+            whole / after
+        );
     });
     drop(ls);
 }
