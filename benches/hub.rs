@@ -9,7 +9,7 @@
 //!   bucket and the projection's transactions as in service; goal ≥ 5,000/s);
 //! - new segment to view: a station writes one more signed segment, the hub passes until its
 //!   events are in the projection (p50, p95 over the rounds; a pass lists every enrolled
-//!   station's objects, so this is a pass over the bureau);
+//!   station's objects after its cursor, so this is a pass over the bureau);
 //! - the bureau's fleet (every camera, overdue judged across stations) and one station's
 //!   statement of returns elsewhere, at the events loaded and again after the events table is
 //!   padded by SQL to `--pad` rows (synthetic camera events of the same stations, beyond their
@@ -62,6 +62,7 @@ fn main() {
         objects_per_pass,
         // As the default: the passes after the first list only what is new.
         sweep_every: Duration::from_secs(3600),
+        sweep_all: false,
     };
     let rules = || rules_looking_at(2000);
     let url = pg.url();

@@ -86,9 +86,11 @@ pub struct Rules {
     /// `objects_per_pass` in a pass.
     pub recheck_objects_after: std::time::Duration,
     pub objects_per_pass: u32,
-    /// Each station's objects are listed whole this often; the passes between list only what
-    /// sorts after its cursor.
+    /// Each station's objects are listed whole at least this often (at a random instant in its
+    /// second half); the passes between list only what sorts after its cursor.
     pub sweep_every: std::time::Duration,
+    /// This pass lists every station's objects whole (`camdock hub sync --sweep`).
+    pub sweep_all: bool,
 }
 
 impl Rules {
@@ -103,6 +105,7 @@ impl Rules {
             recheck_objects_after: config.recheck_objects_after,
             objects_per_pass: config.objects_per_pass,
             sweep_every: config.sweep_every,
+            sweep_all: false,
         }
     }
 }
@@ -145,7 +148,7 @@ async fn load(bucket: &Bucket, hub: &mut Projection, rules: &Rules) -> anyhow::R
     let mut passes = Vec::new();
     for station in hub.stations().await? {
         let name = station.station.as_str();
-        let mut pass = match sync_station(bucket, hub, &station, rules.sweep_every).await {
+        let mut pass = match sync_station(bucket, hub, &station, rules).await {
             Ok(pass) => pass,
             Err(e) => Pass {
                 station: name.into(),
@@ -248,12 +251,12 @@ async fn sync_station(
     bucket: &Bucket,
     hub: &mut Projection,
     station: &Enrolled,
-    sweep_every: std::time::Duration,
+    rules: &Rules,
 ) -> anyhow::Result<Pass> {
     let name = station.station.as_str();
     let head = hub.head(name).await?;
     let cursor = hub.cursor(name).await?;
-    let swept = cursor.sweep_due(sweep_every);
+    let swept = rules.sweep_all || cursor.sweep_due();
     let (segments_from, checkpoints_from) = if swept {
         (None, None)
     } else {
@@ -317,7 +320,8 @@ async fn sync_station(
     } else {
         HashMap::new()
     };
-    let followed = follow(station, &head, &held, &segments, &checkpoint_objects);
+    let mut followed = follow(station, &head, &held, &segments, &checkpoint_objects);
+    followed.alarms.extend(hidden.into_iter().map(hidden_by));
     let settled: Vec<(String, String)> = followed
         .settled_segments
         .iter()
@@ -335,28 +339,26 @@ async fn sync_station(
         let v = (key.to_string(), version.to_string());
         seen.contains(&v) || settled_now.contains(&v)
     };
-    let after = |from: Option<String>, listed: &[Version]| {
+    let after = |from: Option<String>, listed: &[Version], prefix: &str| {
         cursor::advance(
             from.as_deref(),
             listed
                 .iter()
                 .map(|v| (v.key.as_str(), v.version_id.as_str())),
             is_settled,
+            &cursor::ceiling(prefix, followed.head.seq),
         )
     };
     let listed = Listed {
-        segments_after: after(segments_from, &segments_listed),
-        checkpoints_after: after(checkpoints_from, &checkpoints_listed),
-        swept,
+        segments_after: after(segments_from, &segments_listed, &segments_prefix(name)),
+        checkpoints_after: after(
+            checkpoints_from,
+            &checkpoints_listed,
+            &checkpoints_prefix(name),
+        ),
+        next_sweep: swept.then(|| cursor::next_sweep(rules.sweep_every, rand::random::<f64>())),
     };
-    hub.load(name, &head, &followed, &settled, &listed).await?;
-    let mut alarms = followed.alarms;
-    for marker in hidden {
-        let alarm = hidden_by(marker);
-        if hub.raise(name, &alarm).await? {
-            alarms.push(alarm);
-        }
-    }
+    let alarms = hub.load(name, &head, &followed, &settled, &listed).await?;
     Ok(Pass {
         station: name.into(),
         objects: settled.len(),

@@ -639,13 +639,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
             .all(|p| p["swept"] == false),
         "{passes}"
     );
-    let sweep_cfg = s.join("sweep.toml");
-    std::fs::write(
-        &sweep_cfg,
-        std::fs::read_to_string(&hub_cfg).unwrap() + "sweep_every = \"0s\"\n",
-    )
-    .unwrap();
-    let (code, out, _) = with(&sweep_cfg, hub_dir, &["hub", "sync", "--json"]);
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--sweep", "--json"]);
     assert_eq!(code, 1, "a pass that raises an alarm says so: {out}");
     let passes: Value = serde_json::from_str(&out).unwrap();
     assert!(
@@ -746,7 +740,7 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
         assert_eq!(marker.delete_marker(), Some(true));
         key
     });
-    let (code, out, _) = with(&sweep_cfg, hub_dir, &["hub", "sync", "--json"]);
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--sweep", "--json"]);
     assert_eq!(code, 1, "{out}");
     let hidden = alarms_coded("hidden");
     assert_eq!(hidden.len(), 1, "{hidden:?}");
@@ -1001,6 +995,72 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     ok(cfg_b, Some(data_b), &["tag", &tagged, "--case", "CASE-20"]);
     ok(cfg_b, Some(data_b), &["replicate"]);
     with(&strict_cfg, hub_dir, &["hub", "sync"]);
+
+    // Objects planted where they sort after every key station-b exports next (its newest
+    // checkpoint copied under a far seq's key, a misnamed segment) are named, and do not carry
+    // the hub's listing cursor past its next exports: those load at the next pass, not at the
+    // next sweep.
+    let signed_b = || -> i64 {
+        rusqlite::Connection::open(data_b.join(camdock::station::LEDGER_FILE))
+            .unwrap()
+            .query_row(
+                "SELECT max(json_extract(detail_json, '$.seq')) FROM events WHERE kind = 'checkpoint'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let newest_b = segment::checkpoint_key("station-b", signed_b());
+    let copied = block_on(|| async {
+        Bucket::connect(&replica)
+            .await
+            .get(&newest_b)
+            .await
+            .unwrap()
+    });
+    let planted_checkpoint = segment::checkpoint_key("station-b", 999_999_999_999);
+    let planted_segment = segment::segment_key("station-b", 999_999_999_999, 999_999_999_999);
+    put(&planted_checkpoint, copied);
+    put(&planted_segment, b"not a segment".to_vec());
+    let b_pass = |out: &str| -> Value {
+        serde_json::from_str::<Value>(out)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["station"] == "station-b")
+            .unwrap()
+            .clone()
+    };
+    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
+    assert_eq!(code, 1, "{out}");
+    let named: Vec<(Value, Value)> = b_pass(&out)["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["key"].as_str().is_some_and(|k| k.starts_with("ledger/")))
+        .map(|a| (a["alarm"].clone(), a["key"].clone()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("unreadable", planted_segment.as_str()),
+            ("bad-checkpoint", planted_checkpoint.as_str())
+        ]
+        .map(|(a, k)| (Value::from(a), Value::from(k))),
+        "{out}"
+    );
+    let vol = s.join("7100010");
+    camera(&vol, "7100010", 1);
+    ok(cfg_b, Some(data_b), &["ingest", vol.to_str().unwrap()]);
+    ok(cfg_b, Some(data_b), &["replicate"]);
+    let pass = b_pass(&ok(&hub_cfg, hub_dir, &["hub", "sync", "--json"]));
+    assert_eq!(
+        (pass["swept"].as_bool(), pass["head"].as_i64()),
+        (Some(false), Some(signed_b())),
+        "{pass}"
+    );
+
     let port = free_port();
     let web_cfg = s.join("dashboard.toml");
     std::fs::write(

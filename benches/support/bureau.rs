@@ -171,7 +171,7 @@ pub async fn write_segment(
     );
     bucket
         .put_bytes(
-            &format!("{}{last:012}.json", segment::checkpoints_prefix(station)),
+            &segment::checkpoint_key(station, last),
             serde_json::to_vec(&cp).unwrap(),
             None,
         )

@@ -34,6 +34,10 @@ pub enum HubCommand {
     Sync {
         #[arg(long)]
         json: bool,
+        /// List every station's objects whole in this pass (as a sweep does every `[hub]
+        /// sweep_every`), not only those after its cursor: before comparing a rebuild's digest.
+        #[arg(long)]
+        sweep: bool,
     },
     /// Passes every `[hub] every`, until stopped; with the dashboard on `[hub] listen` when set.
     Run,
@@ -209,8 +213,12 @@ pub fn run(config: Config, data_dir: Option<&Path>, a: Args) -> anyhow::Result<i
                 println!("station {} of {} enrolled", e.station, e.unit);
                 Ok(OK)
             }
-            HubCommand::Sync { json } => {
-                report(json, &hub::sync(&bucket, &mut db, &rules()).await?)
+            HubCommand::Sync { json, sweep } => {
+                let rules = hub::Rules {
+                    sweep_all: sweep,
+                    ..rules()
+                };
+                report(json, &hub::sync(&bucket, &mut db, &rules).await?)
             }
             HubCommand::Rebuild { json } => {
                 report(json, &hub::rebuild(&bucket, &mut db, &rules()).await?)

@@ -500,7 +500,13 @@ impl Bucket {
             if out.is_truncated() != Some(true) {
                 break;
             }
-            key_marker = out.next_key_marker().map(str::to_string);
+            // A truncated page without its marker would start the listing over (and from the
+            // prefix's start, past a cursor): refused rather than looped or widened.
+            key_marker = Some(out.next_key_marker().map(str::to_string).ok_or_else(|| {
+                S3Error::Refused(format!(
+                    "a listing of {prefix} was cut short without saying where to go on"
+                ))
+            })?);
             version_marker = out.next_version_id_marker().map(str::to_string);
         }
         // S3 lists a key's versions newest first.

@@ -123,7 +123,7 @@ impl Alarm {
                 "at the station, `camdock replicate` names why the clip fails (the dashboard's replication health too) and `camdock verify` checks the stored copy; keep the camera's copy until the clip is replicated"
             }
             Alarm::Hidden { .. } => {
-                "find who deleted it (the bucket's access log) and remove the delete marker (delete that marker's version), so that the key reads as the station wrote it; the hub read every version meanwhile"
+                "find who deleted it (the bucket's access log) and remove the delete marker (delete that marker's version), so that the key reads as the station wrote it; the hub read every version at its sweeps"
             }
             Alarm::ReturnNotShown { .. } => {
                 "the hub never stated this return: find who appended the event at the station (its actor, the station's access register and system log); the camera is out as far as the bureau knows (`camdock hub fleet`)"

@@ -139,10 +139,15 @@ pub enum CheckpointFinding {
 }
 
 /// Checks a checkpoint object of `station`: signed by its enrolled key (never the key the
-/// checkpoint names) and naming the station.
+/// checkpoint names), naming the station, and kept under the key of its seq (a copy under
+/// another name would carry the hub's listing cursor: `cursor::ceiling`).
 pub fn check_checkpoint(station: &Enrolled, object: &Object) -> CheckpointFinding {
     match serde_json::from_slice::<Checkpoint>(&object.body) {
-        Ok(cp) if cp.station == station.station && cp.signed_by(&station.key) => {
+        Ok(cp)
+            if cp.station == station.station
+                && cp.signed_by(&station.key)
+                && object.key == segment::checkpoint_key(&station.station, cp.seq) =>
+        {
             CheckpointFinding::Signed {
                 seq: cp.seq,
                 head_hash: cp.head_hash,
@@ -337,7 +342,7 @@ mod tests {
     fn signed(e: &StoredEvent, key: [u8; 32]) -> Object {
         let cp = Checkpoint::sign(&SigningKey::from_bytes(&key), "a", e.seq, &e.hash, &e.at);
         Object {
-            key: format!("ledger/a/checkpoints/{:012}.json", e.seq),
+            key: segment::checkpoint_key("a", e.seq),
             body: serde_json::to_vec_pretty(&cp).unwrap(),
         }
     }
@@ -498,7 +503,10 @@ mod tests {
         let mut cp: Checkpoint = serde_json::from_slice(&good.body).unwrap();
         cp.station = "b".into();
         elsewhere.body = serde_json::to_vec(&cp).unwrap();
-        for bad in [&foreign, &elsewhere] {
+        // The station's own checkpoint copied under a higher name.
+        let mut renamed = good.clone();
+        renamed.key = segment::checkpoint_key("a", 999_999_999_999);
+        for bad in [&foreign, &elsewhere, &renamed] {
             assert_eq!(
                 check_checkpoint(&station(), bad),
                 CheckpointFinding::Alarm(Alarm::BadCheckpoint {

@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS hub_heads (
 ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS moved_at timestamptz NOT NULL DEFAULT now();
 ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS segments_after text;
 ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS checkpoints_after text;
-ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS swept_at timestamptz;
+ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS sweep_at timestamptz;
 CREATE TABLE IF NOT EXISTS hub_objects (
     station text NOT NULL REFERENCES hub_stations, key text NOT NULL, version text NOT NULL,
     PRIMARY KEY (station, key, version));
@@ -286,7 +286,7 @@ impl Projection {
 
     /// Loads one pass over `station`: its new events, its alarms, the object versions settled,
     /// the cursor it leaves; the head moves from `from` (as read before the pass) to the pass's,
-    /// or the pass is refused.
+    /// or the pass is refused. The alarms raised (those not already on record).
     pub async fn load(
         &mut self,
         station: &str,
@@ -294,14 +294,15 @@ impl Projection {
         followed: &Followed,
         read: &[(String, String)],
         listed: &Listed,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<Vec<Alarm>, ProjectionError> {
+        let next_sweep = listed.next_sweep.map(|d| d.as_secs_f64());
         let tx = self.client.transaction().await?;
         let mut moved = tx
             .execute(
                 "UPDATE hub_heads SET seq = $2, hash = $3, broken = $4, read_at = now(),
                      moved_at = CASE WHEN seq = $2 THEN moved_at ELSE now() END,
                      segments_after = $7, checkpoints_after = $8,
-                     swept_at = CASE WHEN $9 THEN now() ELSE swept_at END
+                     sweep_at = coalesce(now() + make_interval(secs => $9), sweep_at)
                  WHERE station = $1 AND seq = $5 AND hash = $6",
                 &[
                     &station,
@@ -312,7 +313,7 @@ impl Projection {
                     &from.hash,
                     &listed.segments_after,
                     &listed.checkpoints_after,
-                    &listed.swept,
+                    &next_sweep,
                 ],
             )
             .await?;
@@ -322,8 +323,8 @@ impl Projection {
             moved = tx
                 .execute(
                     "INSERT INTO hub_heads(station, seq, hash, broken, segments_after,
-                         checkpoints_after, swept_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END)
+                         checkpoints_after, sweep_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))
                      ON CONFLICT (station) DO NOTHING",
                     &[
                         &station,
@@ -332,7 +333,7 @@ impl Projection {
                         &followed.head.broken,
                         &listed.segments_after,
                         &listed.checkpoints_after,
-                        &listed.swept,
+                        &next_sweep,
                     ],
                 )
                 .await?;
@@ -494,8 +495,11 @@ impl Projection {
             )
             .await?;
         }
+        let mut raised = Vec::new();
         for a in &followed.alarms {
-            raise_on(&tx, station, a).await?;
+            if raise_on(&tx, station, a).await? {
+                raised.push(a.clone());
+            }
         }
         let (keys, versions): (Vec<&str>, Vec<&str>) =
             read.iter().map(|(k, v)| (k.as_str(), v.as_str())).unzip();
@@ -506,7 +510,7 @@ impl Projection {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(raised)
     }
 
     /// Every alarm, oldest first.
@@ -589,8 +593,9 @@ impl Projection {
     /// A SHA-256 over every projection in a fixed order (stations, heads, objects, events, fleet,
     /// undocks, clips not replicated, the alarms found in the bucket's record; never when
     /// something was read, raised or published):
-    /// two hubs that read the same bucket have the same digest, so a rebuild is compared with the
-    /// hub it replaces.
+    /// two hubs that have each read the same bucket whole (a rebuild; a sweep of every station,
+    /// `camdock hub sync --sweep`) have the same digest, so a rebuild is compared with the hub it
+    /// replaces.
     pub async fn digest(&self) -> Result<String, ProjectionError> {
         let mut h = Sha256::new();
         for sql in [

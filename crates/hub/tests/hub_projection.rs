@@ -5,7 +5,7 @@
 //! were checked checks what it had loaded.
 
 use camdock_hub::follow::{Head, Object, Segments, follow};
-use camdock_hub::{Alarm, Listed, Projection, ProjectionError};
+use camdock_hub::{Alarm, Listed, Projection, ProjectionError, cursor};
 use camdock_record::chain::{EventFields, event_hash, link};
 use camdock_record::checkpoint::Checkpoint;
 use camdock_record::event::StoredEvent;
@@ -13,6 +13,7 @@ use camdock_record::segment;
 use camdock_testkit::TempPostgres;
 use ed25519_dalek::SigningKey;
 use std::collections::HashMap;
+use std::time::Duration;
 
 fn chain(n: i64) -> Vec<StoredEvent> {
     let mut events: Vec<StoredEvent> = (1..=n)
@@ -45,17 +46,28 @@ const KEY: [u8; 32] = [5; 32];
 fn checkpoint(e: &StoredEvent) -> Object {
     let cp = Checkpoint::sign(&SigningKey::from_bytes(&KEY), "a", e.seq, &e.hash, &e.at);
     Object {
-        key: format!("ledger/a/checkpoints/{:012}.json", e.seq),
+        key: segment::checkpoint_key("a", e.seq),
         body: serde_json::to_vec(&cp).unwrap(),
     }
 }
 
-/// One pass over station "a", as `camdock hub` makes it: every object given, versions by index.
+/// One pass over station "a", as `camdock hub` makes it between sweeps: every object given,
+/// versions by index.
 async fn pass(
     p: &mut Projection,
     segments: &[Object],
     checkpoints: &[Object],
-) -> Result<(), ProjectionError> {
+) -> Result<Vec<Alarm>, ProjectionError> {
+    pass_sweeping(p, segments, checkpoints, None).await
+}
+
+/// One pass over station "a" that leaves its cursor, and, when it is a sweep, when the next is.
+async fn pass_sweeping(
+    p: &mut Projection,
+    segments: &[Object],
+    checkpoints: &[Object],
+    next_sweep: Option<Duration>,
+) -> Result<Vec<Alarm>, ProjectionError> {
     let station = p.stations().await?.remove(0);
     let head = p.head("a").await?;
     let held = p.hashes_between("a", 1, head.seq).await?;
@@ -65,15 +77,38 @@ async fn pass(
         .settled_segments
         .iter()
         .map(|i| (segments[*i].key.clone(), "v1".to_string()))
+        .chain(
+            followed
+                .settled_checkpoints
+                .iter()
+                .map(|i| (checkpoints[*i].key.clone(), "v1".to_string())),
+        )
         .collect();
-    let listed = Listed {
-        segments_after: camdock_hub::cursor::advance(
-            None,
-            segments.iter().map(|s| (s.key.as_str(), "v1")),
+    // Between sweeps the listing starts after the cursor, as `camdock hub` lists.
+    let from = match next_sweep {
+        Some(_) => cursor::Cursor::default(),
+        None => p.cursor("a").await?,
+    };
+    let after = |objects: &[Object], prefix: &str, from: Option<String>| {
+        cursor::advance(
+            from.as_deref(),
+            objects.iter().map(|o| (o.key.as_str(), "v1")),
             |k, v| settled.contains(&(k.to_string(), v.to_string())),
+            &cursor::ceiling(prefix, followed.head.seq),
+        )
+    };
+    let listed = Listed {
+        segments_after: after(
+            segments,
+            &segment::segments_prefix("a"),
+            from.segments_after,
         ),
-        checkpoints_after: None,
-        swept: true,
+        checkpoints_after: after(
+            checkpoints,
+            &segment::checkpoints_prefix("a"),
+            from.checkpoints_after,
+        ),
+        next_sweep,
     };
     p.load("a", &head, &followed, &settled, &listed).await
 }
@@ -112,11 +147,38 @@ async fn passes_load_once_and_a_rebuild_gives_the_same_projection() {
         Err(ProjectionError::BadKey(_))
     ));
 
-    // The first pass: up to the checkpoint at 20, the forged event 2 named, not loaded.
-    pass(&mut hub, &objects[1..3], &checkpoints[..1])
+    // The first pass, a sweep: up to the checkpoint at 20, the forged event 2 named, not
+    // loaded. Its cursor is loaded with it: the last keys every version of which settled.
+    let hour = Duration::from_secs(3600);
+    pass_sweeping(&mut hub, &objects[1..3], &checkpoints[..1], Some(hour))
         .await
         .unwrap();
     assert_eq!(hub.event_count(Some("a")).await.unwrap(), 20);
+    let cursor = hub.cursor("a").await.unwrap();
+    assert_eq!(
+        (
+            cursor.segments_after.as_deref(),
+            cursor.checkpoints_after.as_deref()
+        ),
+        (
+            Some(objects[2].key.as_str()),
+            Some(checkpoints[0].key.as_str())
+        )
+    );
+    let due = cursor.sweep_in_seconds.unwrap();
+    assert!(due > 3000.0 && due <= 3600.0, "{cursor:?}");
+    // A segment past the last signed checkpoint waits: the cursor stays before it, and a pass
+    // between sweeps leaves the next sweep where it was.
+    pass(&mut hub, &objects[3..], &[]).await.unwrap();
+    let cursor = hub.cursor("a").await.unwrap();
+    assert_eq!(
+        cursor.segments_after.as_deref(),
+        Some(objects[2].key.as_str())
+    );
+    assert!(
+        !cursor.sweep_due() && cursor.sweep_in_seconds.unwrap() <= due,
+        "{cursor:?}"
+    );
     // A pass read from a head that has moved on since is refused whole: nothing twice. So is one
     // from a head in the middle of a station the hub does not hold (a rebuild emptied it).
     let stale = Head::default();
@@ -136,15 +198,16 @@ async fn passes_load_once_and_a_rebuild_gives_the_same_projection() {
     pass(&mut hub, &objects, &checkpoints).await.unwrap();
     pass(&mut hub, &objects, &checkpoints).await.unwrap();
     assert_eq!(hub.event_count(Some("a")).await.unwrap(), 30);
-    // The cursor a pass leaves is loaded with it: the last key every version of which settled.
     let cursor = hub.cursor("a").await.unwrap();
     assert_eq!(
-        cursor.segments_after.as_deref(),
-        Some(objects[3].key.as_str())
-    );
-    assert!(
-        cursor.swept_seconds_ago.is_some_and(|ago| ago < 600.0),
-        "{cursor:?}"
+        (
+            cursor.segments_after.as_deref(),
+            cursor.checkpoints_after.as_deref()
+        ),
+        (
+            Some(objects[3].key.as_str()),
+            Some(checkpoints[1].key.as_str())
+        )
     );
     let alarms = hub.alarms().await.unwrap();
     assert_eq!(
@@ -166,6 +229,10 @@ async fn passes_load_once_and_a_rebuild_gives_the_same_projection() {
     // same digest.
     hub.clear().await.unwrap();
     assert_eq!(hub.event_count(None).await.unwrap(), 0);
+    assert!(
+        hub.cursor("a").await.unwrap().sweep_due(),
+        "a rebuild lists everything"
+    );
     assert_ne!(hub.digest().await.unwrap(), digest);
     hub.enrol("a", "squad 1", &key).await.unwrap();
     let mid = Head {

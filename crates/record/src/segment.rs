@@ -23,6 +23,11 @@ pub fn segment_key(station: &str, first: i64, last: i64) -> String {
     format!("{}{first:012}-{last:012}.jsonl", segments_prefix(station))
 }
 
+/// The key of the checkpoint of event `seq`: zero-padded, as the station names its file.
+pub fn checkpoint_key(station: &str, seq: i64) -> String {
+    format!("{}{seq:012}.json", checkpoints_prefix(station))
+}
+
 /// The range a segment's name (the key after its station's prefix) says it holds: exactly
 /// `<12 digits>-<12 digits>.jsonl`, first no greater than last; None for any other name.
 pub fn parse_key_range(name: &str) -> Option<(i64, i64)> {
