@@ -50,11 +50,10 @@ impl Projection {
         let rows = self
             .client
             .query(
-                "SELECT c.camera, c.docked_at, c.docked_station, c.undocked_at, c.undocked_station,
-                    h.health_at, h.health_station, h.battery_percent, h.storage_free_bytes,
-                    h.attention, h.clock_at, h.clock_offset_ms, h.clock_within
-                 FROM hub_cameras c LEFT JOIN hub_health h ON h.camera = c.camera
-                 ORDER BY c.camera",
+                "SELECT camera, docked_at, docked_station, undocked_at, undocked_station,
+                    health_at, health_station, battery_percent, storage_free_bytes,
+                    attention, clock_at, clock_offset_ms, clock_within
+                 FROM hub_cameras ORDER BY camera",
                 &[],
             )
             .await?;

@@ -64,10 +64,27 @@ CREATE INDEX IF NOT EXISTS hub_events_tags ON hub_events (clip_sha256)
 CREATE TABLE IF NOT EXISTS hub_cameras (
     camera text PRIMARY KEY, docked_at text, docked_station text, undocked_at text,
     undocked_station text);
-CREATE TABLE IF NOT EXISTS hub_health (
-    camera text PRIMARY KEY, health_at text, health_station text, battery_percent integer,
-    storage_free_bytes bigint, attention text, clock_at text, clock_offset_ms bigint,
-    clock_within boolean);
+ALTER TABLE hub_cameras ADD COLUMN IF NOT EXISTS health_at text,
+    ADD COLUMN IF NOT EXISTS health_station text, ADD COLUMN IF NOT EXISTS battery_percent integer,
+    ADD COLUMN IF NOT EXISTS storage_free_bytes bigint, ADD COLUMN IF NOT EXISTS attention text,
+    ADD COLUMN IF NOT EXISTS clock_at text, ADD COLUMN IF NOT EXISTS clock_offset_ms bigint,
+    ADD COLUMN IF NOT EXISTS clock_within boolean;
+DO $$ BEGIN
+    -- A hub from before kept each camera's health and clock in a table of their own: moved into
+    -- the camera's row, so the fleet is read from one table (the join was a fifth of its time).
+    IF to_regclass('hub_health') IS NOT NULL THEN
+        INSERT INTO hub_cameras(camera, health_at, health_station, battery_percent,
+                storage_free_bytes, attention, clock_at, clock_offset_ms, clock_within)
+            SELECT camera, health_at, health_station, battery_percent, storage_free_bytes,
+                attention, clock_at, clock_offset_ms, clock_within FROM hub_health
+        ON CONFLICT (camera) DO UPDATE SET health_at = EXCLUDED.health_at,
+            health_station = EXCLUDED.health_station, battery_percent = EXCLUDED.battery_percent,
+            storage_free_bytes = EXCLUDED.storage_free_bytes, attention = EXCLUDED.attention,
+            clock_at = EXCLUDED.clock_at, clock_offset_ms = EXCLUDED.clock_offset_ms,
+            clock_within = EXCLUDED.clock_within;
+        DROP TABLE hub_health;
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS hub_undocks (
     station text NOT NULL REFERENCES hub_stations, camera text NOT NULL, seq bigint NOT NULL,
     at text NOT NULL, PRIMARY KEY (station, camera));
@@ -173,7 +190,7 @@ impl Projection {
     pub async fn clear(&self) -> Result<(), ProjectionError> {
         self.client
             .batch_execute(
-                "TRUNCATE hub_alarms, hub_clip_checks, hub_return_checks, hub_published, hub_unreplicated, hub_undocks, hub_health, hub_cameras, hub_events, hub_objects, hub_heads, hub_stations RESTART IDENTITY",
+                "TRUNCATE hub_alarms, hub_clip_checks, hub_return_checks, hub_published, hub_unreplicated, hub_undocks, hub_cameras, hub_events, hub_objects, hub_heads, hub_stations RESTART IDENTITY",
             )
             .await?;
         Ok(())
@@ -393,13 +410,13 @@ impl Projection {
             })
             .collect();
         tx.execute(
-            "INSERT INTO hub_health(camera, health_at, health_station, battery_percent, storage_free_bytes, attention)
+            "INSERT INTO hub_cameras(camera, health_at, health_station, battery_percent, storage_free_bytes, attention)
              SELECT c, a, $2, b, f, t FROM unnest($1::text[], $3::text[], $4::integer[], $5::bigint[], $6::text[])
                  AS u(c, a, b, f, t)
              ON CONFLICT (camera) DO UPDATE SET health_at = EXCLUDED.health_at,
                  health_station = EXCLUDED.health_station, battery_percent = EXCLUDED.battery_percent,
                  storage_free_bytes = EXCLUDED.storage_free_bytes, attention = EXCLUDED.attention
-             WHERE hub_health.health_at IS NULL OR hub_health.health_at < EXCLUDED.health_at",
+             WHERE hub_cameras.health_at IS NULL OR hub_cameras.health_at < EXCLUDED.health_at",
             &[
                 &health.iter().map(|h| h.0).collect::<Vec<_>>(),
                 &station,
@@ -433,12 +450,12 @@ impl Projection {
             })
             .collect();
         tx.execute(
-            "INSERT INTO hub_health(camera, clock_at, clock_offset_ms, clock_within)
+            "INSERT INTO hub_cameras(camera, clock_at, clock_offset_ms, clock_within)
              SELECT c, a, o, w FROM unnest($1::text[], $2::text[], $3::bigint[], $4::boolean[])
                  AS u(c, a, o, w)
              ON CONFLICT (camera) DO UPDATE SET clock_at = EXCLUDED.clock_at,
                  clock_offset_ms = EXCLUDED.clock_offset_ms, clock_within = EXCLUDED.clock_within
-             WHERE hub_health.clock_at IS NULL OR hub_health.clock_at < EXCLUDED.clock_at",
+             WHERE hub_cameras.clock_at IS NULL OR hub_cameras.clock_at < EXCLUDED.clock_at",
             &[
                 &clocks.iter().map(|c| c.0).collect::<Vec<_>>(),
                 &clocks.iter().map(|c| c.1).collect::<Vec<_>>(),
@@ -603,9 +620,8 @@ impl Projection {
             "SELECT station || ' ' || seq || ' ' || hash || ' ' || broken FROM hub_heads ORDER BY station",
             "SELECT station || ' ' || key || ' ' || version FROM hub_objects ORDER BY station, key, version",
             "SELECT station || ' ' || seq || ' ' || hash FROM hub_events ORDER BY station, seq",
-            "SELECT camera || ' ' || coalesce(docked_at, '-') || ' ' || coalesce(docked_station, '-') || ' ' || coalesce(undocked_at, '-') || ' ' || coalesce(undocked_station, '-') FROM hub_cameras ORDER BY camera",
+            "SELECT camera || ' ' || coalesce(docked_at, '-') || ' ' || coalesce(docked_station, '-') || ' ' || coalesce(undocked_at, '-') || ' ' || coalesce(undocked_station, '-') || ' ' || coalesce(health_at, '-') || ' ' || coalesce(health_station, '-') || ' ' || coalesce(battery_percent::text, '-') || ' ' || coalesce(storage_free_bytes::text, '-') || ' ' || coalesce(attention, '-') || ' ' || coalesce(clock_at, '-') || ' ' || coalesce(clock_offset_ms::text, '-') || ' ' || coalesce(clock_within::text, '-') FROM hub_cameras ORDER BY camera",
             "SELECT station || ' ' || camera || ' ' || seq || ' ' || at FROM hub_undocks ORDER BY station, camera",
-            "SELECT camera || ' ' || coalesce(health_at, '-') || ' ' || coalesce(health_station, '-') || ' ' || coalesce(battery_percent::text, '-') || ' ' || coalesce(storage_free_bytes::text, '-') || ' ' || coalesce(attention, '-') || ' ' || coalesce(clock_at, '-') || ' ' || coalesce(clock_offset_ms::text, '-') || ' ' || coalesce(clock_within::text, '-') FROM hub_health ORDER BY camera",
             "SELECT station || ' ' || clip || ' ' || seq || ' ' || stored_at FROM hub_unreplicated ORDER BY station, clip",
             // Alarms judged by the hub's clock (silence, a clip not replicated in time), about
             // what this hub published (a statement written over), by looking at the clips'

@@ -257,7 +257,7 @@ async fn passes_load_once_and_a_rebuild_gives_the_same_projection() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_hub_from_before_the_checks_judges_what_it_loaded_already() {
+async fn a_hub_from_an_older_version_checks_and_shows_what_it_loaded() {
     let Some(bin) = camdock_testkit::postgres().find("the hub's projection (crates/hub)") else {
         return;
     };
@@ -283,7 +283,39 @@ async fn a_hub_from_before_the_checks_judges_what_it_loaded_already() {
         .batch_execute("DROP TABLE hub_clip_checks, hub_return_checks")
         .await
         .unwrap();
+    // It kept each camera's health and clock in a table of their own: moved into the camera's
+    // row.
+    let camera = events[0].camera.clone().unwrap();
+    client
+        .batch_execute(&format!(
+            "ALTER TABLE hub_cameras DROP COLUMN health_at, DROP COLUMN health_station,
+                 DROP COLUMN battery_percent, DROP COLUMN storage_free_bytes, DROP COLUMN attention,
+                 DROP COLUMN clock_at, DROP COLUMN clock_offset_ms, DROP COLUMN clock_within;
+             CREATE TABLE hub_health (
+                 camera text PRIMARY KEY, health_at text, health_station text,
+                 battery_percent integer, storage_free_bytes bigint, attention text,
+                 clock_at text, clock_offset_ms bigint, clock_within boolean);
+             INSERT INTO hub_health VALUES ('{camera}', '2026-12-01T00:00:00.000Z', 'a', 55, 123,
+                 '[]', '2026-12-01T00:00:00.000Z', -40, true)"
+        ))
+        .await
+        .unwrap();
     let mut hub = Projection::connect(&pg.url()).await.unwrap();
+    let fleet = hub.fleet("2026-12-01T00:00:00.000Z").await.unwrap();
+    let moved = fleet.iter().find(|c| c.camera == camera).unwrap();
+    assert_eq!(
+        (
+            moved.health.as_ref().and_then(|h| h.battery_percent),
+            moved.clock.as_ref().and_then(|c| c.offset_ms)
+        ),
+        (Some(55), Some(-40))
+    );
+    let gone: Option<String> = client
+        .query_one("SELECT to_regclass('hub_health')::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(gone, None);
     let due = hub
         .clips_due(std::time::Duration::from_secs(3600), 10)
         .await
