@@ -628,28 +628,26 @@ fn the_hub_loads_enrolled_stations_once_alarms_on_a_rewritten_segment_and_rebuil
     });
     // A pass lists only the keys after those it has settled: the rewrite sorts before them, and
     // is found when the station's objects are next listed whole (`sweep_every`).
-    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--json"]);
-    assert_eq!(code, 0, "not swept yet: {out}");
-    let passes: Value = serde_json::from_str(&out).unwrap();
-    assert!(
-        passes
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["swept"] == false),
-        "{passes}"
-    );
-    let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "sync", "--sweep", "--json"]);
-    assert_eq!(code, 1, "a pass that raises an alarm says so: {out}");
-    let passes: Value = serde_json::from_str(&out).unwrap();
-    assert!(
-        passes
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["swept"] == true),
-        "{passes}"
-    );
+    // A pass with `flags`: its exit code, and whether every station's pass listed everything.
+    let pass_sweeping = |flags: &[&str], code: i32, swept: bool| {
+        let (c, out, _) = with(
+            &hub_cfg,
+            hub_dir,
+            &[&["hub", "sync", "--json"], flags].concat(),
+        );
+        assert_eq!(c, code, "a pass that raises an alarm says so: {out}");
+        let passes: Value = serde_json::from_str(&out).unwrap();
+        assert!(
+            passes
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["swept"] == swept),
+            "{passes}"
+        );
+    };
+    pass_sweeping(&[], 0, false);
+    pass_sweeping(&["--sweep"], 1, true);
     let (code, out, _) = with(&hub_cfg, hub_dir, &["hub", "alarms", "--json"]);
     assert_eq!(code, 1);
     let alarms: Value = serde_json::from_str(&out).unwrap();
