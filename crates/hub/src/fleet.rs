@@ -43,9 +43,9 @@ pub struct CameraClock {
 }
 
 impl Projection {
-    /// The bureau's fleet: every camera, where it was last docked and undocked, and whether it
-    /// is out (undocked after its last dock anywhere) and overdue (out since before `cutoff`, an
-    /// instant as the ledger writes them).
+    /// The bureau's fleet: every camera docked or undocked anywhere, where it was last docked
+    /// and undocked, and whether it is out (undocked after its last dock anywhere) and overdue
+    /// (out since before `cutoff`, an instant as the ledger writes them).
     pub async fn fleet(&self, cutoff: &str) -> Result<Vec<BureauCamera>, ProjectionError> {
         let rows = self
             .client
@@ -53,7 +53,8 @@ impl Projection {
                 "SELECT camera, docked_at, docked_station, undocked_at, undocked_station,
                     health_at, health_station, battery_percent, storage_free_bytes,
                     attention, clock_at, clock_offset_ms, clock_within
-                 FROM hub_cameras ORDER BY camera",
+                 FROM hub_cameras WHERE docked_at IS NOT NULL OR undocked_at IS NOT NULL
+                 ORDER BY camera",
                 &[],
             )
             .await?;

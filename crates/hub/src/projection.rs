@@ -46,10 +46,17 @@ CREATE TABLE IF NOT EXISTS hub_stations (
 CREATE TABLE IF NOT EXISTS hub_heads (
     station text PRIMARY KEY REFERENCES hub_stations, seq bigint NOT NULL, hash text NOT NULL,
     broken boolean NOT NULL, read_at timestamptz NOT NULL DEFAULT now());
-ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS moved_at timestamptz NOT NULL DEFAULT now();
-ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS segments_after text;
-ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS checkpoints_after text;
-ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS sweep_at timestamptz;
+DO $$ BEGIN
+    -- Columns added since the table was first made, altered only when missing: an ALTER locks
+    -- the table whole, and every connection (the dashboard's too) runs this schema.
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'hub_heads'::regclass
+                   AND attname = 'sweep_at' AND NOT attisdropped) THEN
+        ALTER TABLE hub_heads ADD COLUMN IF NOT EXISTS moved_at timestamptz NOT NULL DEFAULT now(),
+            ADD COLUMN IF NOT EXISTS segments_after text,
+            ADD COLUMN IF NOT EXISTS checkpoints_after text,
+            ADD COLUMN IF NOT EXISTS sweep_at timestamptz;
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS hub_objects (
     station text NOT NULL REFERENCES hub_stations, key text NOT NULL, version text NOT NULL,
     PRIMARY KEY (station, key, version));
@@ -64,24 +71,36 @@ CREATE INDEX IF NOT EXISTS hub_events_tags ON hub_events (clip_sha256)
 CREATE TABLE IF NOT EXISTS hub_cameras (
     camera text PRIMARY KEY, docked_at text, docked_station text, undocked_at text,
     undocked_station text);
-ALTER TABLE hub_cameras ADD COLUMN IF NOT EXISTS health_at text,
-    ADD COLUMN IF NOT EXISTS health_station text, ADD COLUMN IF NOT EXISTS battery_percent integer,
-    ADD COLUMN IF NOT EXISTS storage_free_bytes bigint, ADD COLUMN IF NOT EXISTS attention text,
-    ADD COLUMN IF NOT EXISTS clock_at text, ADD COLUMN IF NOT EXISTS clock_offset_ms bigint,
-    ADD COLUMN IF NOT EXISTS clock_within boolean;
 DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'hub_cameras'::regclass
+                   AND attname = 'clock_within' AND NOT attisdropped) THEN
+        ALTER TABLE hub_cameras ADD COLUMN IF NOT EXISTS health_at text,
+            ADD COLUMN IF NOT EXISTS health_station text,
+            ADD COLUMN IF NOT EXISTS battery_percent integer,
+            ADD COLUMN IF NOT EXISTS storage_free_bytes bigint,
+            ADD COLUMN IF NOT EXISTS attention text, ADD COLUMN IF NOT EXISTS clock_at text,
+            ADD COLUMN IF NOT EXISTS clock_offset_ms bigint,
+            ADD COLUMN IF NOT EXISTS clock_within boolean;
+    END IF;
     -- A hub from before kept each camera's health and clock in a table of their own: moved into
-    -- the camera's row, so the fleet is read from one table (the join was a fifth of its time).
+    -- the camera's row, so the fleet is read from one table (the join was a fifth of its time);
+    -- each reading only over an older one, as the passes keep them (an older hub process still
+    -- running may have made the table again since).
     IF to_regclass('hub_health') IS NOT NULL THEN
         INSERT INTO hub_cameras(camera, health_at, health_station, battery_percent,
-                storage_free_bytes, attention, clock_at, clock_offset_ms, clock_within)
+                storage_free_bytes, attention)
             SELECT camera, health_at, health_station, battery_percent, storage_free_bytes,
-                attention, clock_at, clock_offset_ms, clock_within FROM hub_health
+                attention FROM hub_health WHERE health_at IS NOT NULL
         ON CONFLICT (camera) DO UPDATE SET health_at = EXCLUDED.health_at,
             health_station = EXCLUDED.health_station, battery_percent = EXCLUDED.battery_percent,
-            storage_free_bytes = EXCLUDED.storage_free_bytes, attention = EXCLUDED.attention,
-            clock_at = EXCLUDED.clock_at, clock_offset_ms = EXCLUDED.clock_offset_ms,
-            clock_within = EXCLUDED.clock_within;
+            storage_free_bytes = EXCLUDED.storage_free_bytes, attention = EXCLUDED.attention
+        WHERE hub_cameras.health_at IS NULL OR hub_cameras.health_at < EXCLUDED.health_at;
+        INSERT INTO hub_cameras(camera, clock_at, clock_offset_ms, clock_within)
+            SELECT camera, clock_at, clock_offset_ms, clock_within FROM hub_health
+            WHERE clock_at IS NOT NULL
+        ON CONFLICT (camera) DO UPDATE SET clock_at = EXCLUDED.clock_at,
+            clock_offset_ms = EXCLUDED.clock_offset_ms, clock_within = EXCLUDED.clock_within
+        WHERE hub_cameras.clock_at IS NULL OR hub_cameras.clock_at < EXCLUDED.clock_at;
         DROP TABLE hub_health;
     END IF;
 END $$;

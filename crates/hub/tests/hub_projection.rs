@@ -2,7 +2,8 @@
 //! a Unix socket): a pass loads once, a pass repeated from a stale head loads nothing, alarms
 //! are kept once, and a rebuild into an empty database, reading every object in the bucket's
 //! order, gives the same digest; a hub made before the clips' objects and the recorded returns
-//! were checked checks what it had loaded.
+//! were checked checks what it had loaded, and one that kept health in a table of its own shows
+//! it from the cameras' rows.
 
 use camdock_hub::follow::{Head, Object, Segments, follow};
 use camdock_hub::{Alarm, Listed, Projection, ProjectionError, cursor};
@@ -300,7 +301,7 @@ async fn a_hub_from_an_older_version_checks_and_shows_what_it_loaded() {
         ))
         .await
         .unwrap();
-    let mut hub = Projection::connect(&pg.url()).await.unwrap();
+    let hub = Projection::connect(&pg.url()).await.unwrap();
     let fleet = hub.fleet("2026-12-01T00:00:00.000Z").await.unwrap();
     let moved = fleet.iter().find(|c| c.camera == camera).unwrap();
     assert_eq!(
@@ -310,12 +311,42 @@ async fn a_hub_from_an_older_version_checks_and_shows_what_it_loaded() {
         ),
         (Some(55), Some(-40))
     );
-    let gone: Option<String> = client
-        .query_one("SELECT to_regclass('hub_health')::text", &[])
+    let gone = || async {
+        client
+            .query_one("SELECT to_regclass('hub_health')::text", &[])
+            .await
+            .unwrap()
+            .get::<_, Option<String>>(0)
+    };
+    assert_eq!(gone().await, None);
+    // An older hub process still running makes the table again and writes to it: at the next
+    // start each reading is moved only over an older one, and a row holding only a clock check
+    // leaves the health as it was.
+    let other = events[3].camera.clone().unwrap();
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE hub_health (
+                 camera text PRIMARY KEY, health_at text, health_station text,
+                 battery_percent integer, storage_free_bytes bigint, attention text,
+                 clock_at text, clock_offset_ms bigint, clock_within boolean);
+             INSERT INTO hub_health VALUES
+                 ('{camera}', '2026-11-01T00:00:00.000Z', 'a', 10, 1, '[]', NULL, NULL, NULL),
+                 ('{other}', NULL, NULL, NULL, NULL, NULL, '2026-12-01T00:00:00.000Z', -7, true)"
+        ))
         .await
-        .unwrap()
-        .get(0);
-    assert_eq!(gone, None);
+        .unwrap();
+    let mut hub = Projection::connect(&pg.url()).await.unwrap();
+    let fleet = hub.fleet("2026-12-01T00:00:00.000Z").await.unwrap();
+    let seen = |c: &str| {
+        let c = fleet.iter().find(|f| f.camera == c).unwrap();
+        (
+            c.health.as_ref().and_then(|h| h.battery_percent),
+            c.clock.as_ref().and_then(|c| c.offset_ms),
+        )
+    };
+    assert_eq!(seen(&camera), (Some(55), Some(-40)));
+    assert_eq!(seen(&other), (None, Some(-7)));
+    assert_eq!(gone().await, None);
     let due = hub
         .clips_due(std::time::Duration::from_secs(3600), 10)
         .await
