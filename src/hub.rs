@@ -254,8 +254,7 @@ async fn sync_station(
     rules: &Rules,
 ) -> anyhow::Result<Pass> {
     let name = station.station.as_str();
-    let head = hub.head(name).await?;
-    let cursor = hub.cursor(name).await?;
+    let (head, cursor) = hub.head_and_cursor(name).await?;
     let swept = rules.sweep_all || cursor.sweep_due();
     let (segments_from, checkpoints_from) = if swept {
         (None, None)
@@ -341,12 +340,13 @@ async fn sync_station(
     };
     let after = |from: Option<String>, listed: &[Version], prefix: &str| {
         cursor::advance(
+            prefix,
+            followed.head.seq,
             from.as_deref(),
             listed
                 .iter()
                 .map(|v| (v.key.as_str(), v.version_id.as_str())),
             is_settled,
-            &cursor::ceiling(prefix, followed.head.seq),
         )
     };
     let listed = Listed {

@@ -9,6 +9,7 @@
 //! after the last, so that the stations' sweeps spread over the passes and an insider cannot
 //! time a change between two of them.
 
+use crate::follow::Head;
 use crate::projection::{Projection, ProjectionError};
 use std::time::Duration;
 
@@ -52,16 +53,19 @@ pub fn ceiling(prefix: &str, head: i64) -> String {
     format!("{prefix}{:012}", head + 1)
 }
 
-/// The cursor after a listing that began after `after`: the last key of `listed` (key order;
-/// each key's versions together) whose every version `settled` holds, or `after` when the
-/// first key listed has one that is not; never above `ceiling`. A key left unsettled (past the
-/// station's last signed checkpoint, say) stops it there, so the next pass reads that key again.
+/// The cursor of `prefix` after a listing that began after `after`, for a station whose head
+/// is now `head`: the last key of `listed` (key order; each key's versions together) whose every
+/// version `settled` holds, or `after` when the first key listed has one that is not; never
+/// above `ceiling(prefix, head)`. A key left unsettled (past the station's last signed
+/// checkpoint, say) stops it there, so the next pass reads that key again.
 pub fn advance<'a>(
+    prefix: &str,
+    head: i64,
     after: Option<&str>,
     listed: impl IntoIterator<Item = (&'a str, &'a str)>,
     settled: impl Fn(&str, &str) -> bool,
-    ceiling: &str,
 ) -> Option<String> {
+    let ceiling = ceiling(prefix, head);
     let mut cursor = after.map(str::to_string);
     let mut current: Option<&str> = None;
     let mut whole = true;
@@ -84,33 +88,40 @@ pub fn advance<'a>(
     if whole && let Some(last) = current {
         cursor = Some(last.to_string());
     }
-    cursor.map(|c| {
-        if c.as_str() > ceiling {
-            ceiling.to_string()
-        } else {
-            c
-        }
-    })
+    cursor.map(|c| if c > ceiling { ceiling } else { c })
 }
 
 impl Projection {
-    /// Where the next pass over `station` lists from.
-    pub async fn cursor(&self, station: &str) -> Result<Cursor, ProjectionError> {
+    /// The head the hub holds of `station` and where its next pass lists from, in one read.
+    pub async fn head_and_cursor(&self, station: &str) -> Result<(Head, Cursor), ProjectionError> {
         Ok(self
             .client
             .query_opt(
-                "SELECT segments_after, checkpoints_after,
+                "SELECT seq, hash, broken, segments_after, checkpoints_after,
                      extract(epoch FROM sweep_at - now())::float8
                  FROM hub_heads WHERE station = $1",
                 &[&station],
             )
             .await?
-            .map(|r| Cursor {
-                segments_after: r.get(0),
-                checkpoints_after: r.get(1),
-                sweep_in_seconds: r.get(2),
+            .map(|r| {
+                let head = Head {
+                    seq: r.get(0),
+                    hash: r.get(1),
+                    broken: r.get(2),
+                };
+                let cursor = Cursor {
+                    segments_after: r.get(3),
+                    checkpoints_after: r.get(4),
+                    sweep_in_seconds: r.get(5),
+                };
+                (head, cursor)
             })
             .unwrap_or_default())
+    }
+
+    /// Where the next pass over `station` lists from.
+    pub async fn cursor(&self, station: &str) -> Result<Cursor, ProjectionError> {
+        Ok(self.head_and_cursor(station).await?.1)
     }
 }
 
@@ -118,19 +129,15 @@ impl Projection {
 mod tests {
     use super::*;
 
-    const TOP: &str = "~";
-
+    /// Keys "a", "b", "c" under no digits: a prefix that sorts above them leaves the ceiling out.
     fn advanced(
         after: Option<&str>,
         listed: &[(&str, &str)],
         settled: &[(&str, &str)],
     ) -> Option<String> {
-        advance(
-            after,
-            listed.iter().copied(),
-            |k, v| settled.contains(&(k, v)),
-            TOP,
-        )
+        advance("~", 0, after, listed.iter().copied(), |k, v| {
+            settled.contains(&(k, v))
+        })
     }
 
     #[test]
@@ -170,7 +177,13 @@ mod tests {
         );
         let planted = segment_key("s", 999_999_999_999, 999_999_999_999);
         assert_eq!(
-            advance(None, [(planted.as_str(), "1")], |_, _| true, &top),
+            advance(
+                &segments_prefix("s"),
+                10,
+                None,
+                [(planted.as_str(), "1")],
+                |_, _| true
+            ),
             Some(top.clone()),
             "a settled key planted above it does not carry the cursor there"
         );

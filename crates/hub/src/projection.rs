@@ -271,20 +271,9 @@ impl Projection {
             .collect()
     }
 
+    /// The last event the hub holds of `station` (`head_and_cursor` reads it with the cursor).
     pub async fn head(&self, station: &str) -> Result<Head, ProjectionError> {
-        Ok(self
-            .client
-            .query_opt(
-                "SELECT seq, hash, broken FROM hub_heads WHERE station = $1",
-                &[&station],
-            )
-            .await?
-            .map(|r| Head {
-                seq: r.get(0),
-                hash: r.get(1),
-                broken: r.get(2),
-            })
-            .unwrap_or_default())
+        Ok(self.head_and_cursor(station).await?.0)
     }
 
     /// The objects of `station` under `keys` read so far: each (key, version).

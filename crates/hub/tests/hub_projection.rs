@@ -92,10 +92,11 @@ async fn pass_sweeping(
     };
     let after = |objects: &[Object], prefix: &str, from: Option<String>| {
         cursor::advance(
+            prefix,
+            followed.head.seq,
             from.as_deref(),
             objects.iter().map(|o| (o.key.as_str(), "v1")),
             |k, v| settled.contains(&(k.to_string(), v.to_string())),
-            &cursor::ceiling(prefix, followed.head.seq),
         )
     };
     let listed = Listed {
